@@ -1,0 +1,169 @@
+public import Foundation
+import Crypto
+
+/// What happened, by whom, to what: one link of a tenant's hash chain. Secrets appear only as fingerprints.
+public struct AuditEvent: Sendable, Equatable, Codable {
+    public var tenantID: String
+    public var seq: Int
+    public var id: String
+    public var timestamp: Date
+    public var actor: String
+    public var action: String
+    public var target: String?
+    public var service: String?
+    public var tool: String?
+    public var result: String
+    public var ip: String?
+    public var userAgent: String?
+    public var details: [String: String]
+    public var prevHash: String
+    public var hash: String
+
+    public init(
+        tenantID: String, seq: Int, id: String, timestamp: Date, actor: String, action: String, target: String?, service: String?,
+        tool: String?, result: String, ip: String?, userAgent: String?, details: [String: String], prevHash: String, hash: String
+    ) {
+        self.tenantID = tenantID
+        self.seq = seq
+        self.id = id
+        self.timestamp = timestamp
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.service = service
+        self.tool = tool
+        self.result = result
+        self.ip = ip
+        self.userAgent = userAgent
+        self.details = details
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+}
+
+/// An event before it joins the chain.
+public struct AuditRecord: Sendable, Equatable {
+    public var actor: String
+    public var action: String
+    public var target: String?
+    public var service: String?
+    public var tool: String?
+    public var result: String
+    public var ip: String?
+    public var userAgent: String?
+    public var details: [String: String]
+
+    public init(
+        actor: String, action: String, target: String? = nil, service: String? = nil, tool: String? = nil, result: String = "success",
+        ip: String? = nil, userAgent: String? = nil, details: [String: String] = [:]
+    ) {
+        self.actor = actor
+        self.action = action
+        self.target = target
+        self.service = service
+        self.tool = tool
+        self.result = result
+        self.ip = ip
+        self.userAgent = userAgent
+        self.details = details
+    }
+}
+
+/// The hash chain: each event's hash covers its own fields and the previous event's hash.
+public enum AuditChain {
+    /// The hash before the first event of a tenant.
+    public static let genesis = String(repeating: "0", count: 64)
+
+    /// Links `record` after (`seq - 1`, `prevHash`).
+    public static func link(_ record: AuditRecord, tenantID: String, seq: Int, id: String, timestamp: Date, prevHash: String) -> AuditEvent {
+        var event = AuditEvent(
+            tenantID: tenantID, seq: seq, id: id, timestamp: Date(unixMilliseconds: timestamp.unixMilliseconds), actor: record.actor,
+            action: record.action, target: record.target, service: record.service, tool: record.tool, result: record.result, ip: record.ip,
+            userAgent: record.userAgent, details: record.details, prevHash: prevHash, hash: ""
+        )
+        event.hash = hash(of: event)
+        return event
+    }
+
+    /// SHA-256 over a canonical, length-prefixed serialization of every field but the hash itself.
+    public static func hash(of event: AuditEvent) -> String {
+        var hasher = SHA256()
+        func add(_ value: String?) {
+            guard let value else {
+                hasher.update(data: [0xFF])
+                return
+            }
+            let bytes = Array(value.utf8)
+            var length = UInt32(bytes.count).bigEndian
+            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+            hasher.update(data: bytes)
+        }
+        add("latchkey-audit-v1")
+        add(event.tenantID)
+        add(String(event.seq))
+        add(event.id)
+        add(String(event.timestamp.unixMilliseconds))
+        add(event.actor)
+        add(event.action)
+        add(event.target)
+        add(event.service)
+        add(event.tool)
+        add(event.result)
+        add(event.ip)
+        add(event.userAgent)
+        for key in event.details.keys.sorted() {
+            add(key)
+            add(event.details[key])
+        }
+        add(event.prevHash)
+        return Data(hasher.finalize()).hexString
+    }
+
+    /// A break in the chain, with the first sequence number where it shows.
+    public struct Problem: Sendable, Equatable, CustomStringConvertible {
+        public enum Kind: String, Sendable { case edited, missing, reordered, truncated }
+        public var kind: Kind
+        public var seq: Int
+        public var description: String {
+            switch kind {
+            case .edited: "event #\(seq) was edited (its hash does not match its contents)"
+            case .missing: "an event is missing before #\(seq)"
+            case .reordered: "event #\(seq) is out of order (it does not follow the event before it)"
+            case .truncated: "events after #\(seq) were deleted (the chain head records a later event)"
+            }
+        }
+    }
+
+    /// Incremental verification over events in storage order.
+    public struct Verifier: Sendable {
+        var expectedSeq = 1
+        var prevHash = AuditChain.genesis
+        public private(set) var count = 0
+        public private(set) var problems: [Problem] = []
+
+        public init() {}
+
+        public mutating func consume(_ event: AuditEvent) {
+            count += 1
+            if AuditChain.hash(of: event) != event.hash {
+                problems.append(.init(kind: .edited, seq: event.seq))
+            } else if event.seq > expectedSeq {
+                problems.append(.init(kind: .missing, seq: event.seq))
+            } else if event.prevHash != prevHash {
+                problems.append(.init(kind: event.seq < expectedSeq ? .reordered : .reordered, seq: event.seq))
+            } else if event.seq < expectedSeq {
+                problems.append(.init(kind: .reordered, seq: event.seq))
+            }
+            expectedSeq = event.seq + 1
+            prevHash = event.hash
+        }
+
+        /// Compares the end of the chain with the recorded head (catches deletion of the newest events).
+        public mutating func finish(headSeq: Int?, headHash: String?) {
+            guard let headSeq else { return }
+            if headSeq != expectedSeq - 1 || (headHash != nil && headHash != prevHash) {
+                problems.append(.init(kind: headSeq > expectedSeq - 1 ? .truncated : .edited, seq: max(expectedSeq - 1, 0)))
+            }
+        }
+    }
+}

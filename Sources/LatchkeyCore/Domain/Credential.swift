@@ -1,0 +1,113 @@
+public import Foundation
+
+public enum CredentialType: String, Sendable, Codable, CaseIterable {
+    case oauth2
+    case apiKey = "api_key"
+    case basic
+}
+
+public enum CredentialStatus: String, Sendable, Codable, CaseIterable {
+    case active
+    case expired
+    case revoked
+    case needsReauth = "needs_reauth"
+}
+
+/// A credential's metadata: everything but the secret, which stays encrypted in `payload` until revealed.
+public struct Credential: Sendable, Equatable {
+    public var id: String
+    public var tenantID: String
+    public var connectionID: String
+    /// Nil for the Connection's shared credential.
+    public var endUserID: String?
+    public var externalUserID: String?
+    public var integrationKey: String
+    public var type: CredentialType
+    public var status: CredentialStatus
+    public var statusReason: String?
+    public var label: String?
+    public var isDefault: Bool
+    public var scopes: [String]
+    public var expiresAt: Date?
+    /// Who the credential is at the provider, e.g. alice@company.com.
+    public var providerAccount: String?
+    public var connectionConfig: [String: String]
+    /// Which OAuth client issued it ("integration" or an app config id).
+    public var issuedBy: String?
+    public var keyVersion: Int
+    /// Row version for fenced writes.
+    public var version: Int
+    public var connectedAt: Date
+    public var lastRefreshedAt: Date?
+    public var lastUsedAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(
+        id: String, tenantID: String, connectionID: String, endUserID: String?, externalUserID: String?, integrationKey: String,
+        type: CredentialType, status: CredentialStatus, statusReason: String?, label: String?, isDefault: Bool, scopes: [String],
+        expiresAt: Date?, providerAccount: String?, connectionConfig: [String: String], issuedBy: String?, keyVersion: Int,
+        version: Int, connectedAt: Date, lastRefreshedAt: Date?, lastUsedAt: Date?, createdAt: Date, updatedAt: Date
+    ) {
+        self.id = id
+        self.tenantID = tenantID
+        self.connectionID = connectionID
+        self.endUserID = endUserID
+        self.externalUserID = externalUserID
+        self.integrationKey = integrationKey
+        self.type = type
+        self.status = status
+        self.statusReason = statusReason
+        self.label = label
+        self.isDefault = isDefault
+        self.scopes = scopes
+        self.expiresAt = expiresAt
+        self.providerAccount = providerAccount
+        self.connectionConfig = connectionConfig
+        self.issuedBy = issuedBy
+        self.keyVersion = keyVersion
+        self.version = version
+        self.connectedAt = connectedAt
+        self.lastRefreshedAt = lastRefreshedAt
+        self.lastUsedAt = lastUsedAt
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    /// The owner the ciphertext is bound to: the end user, or the Connection for a shared credential.
+    public var ownerID: String { endUserID ?? connectionID }
+
+    /// The context the payload is encrypted under.
+    public var payloadContext: EncryptionContext {
+        EncryptionContext(tenantID: tenantID, ownerID: ownerID, recordID: id, field: "credentials.payload")
+    }
+}
+
+/// The secret part of a credential, encrypted as one JSON document.
+public struct CredentialSecret: Sendable, Equatable, Codable {
+    public var accessToken: String?
+    public var refreshToken: String?
+    public var tokenType: String?
+    public var idToken: String?
+    public var apiKey: String?
+    public var username: String?
+    public var password: String?
+
+    public init(
+        accessToken: String? = nil, refreshToken: String? = nil, tokenType: String? = nil, idToken: String? = nil, apiKey: String? = nil,
+        username: String? = nil, password: String? = nil
+    ) {
+        self.accessToken = accessToken
+        self.refreshToken = refreshToken
+        self.tokenType = tokenType
+        self.idToken = idToken
+        self.apiKey = apiKey
+        self.username = username
+        self.password = password
+    }
+
+    /// Every secret string it holds, for fingerprints and for scrubbing.
+    public var secretValues: [String] {
+        [accessToken, refreshToken, idToken, apiKey, password].compactMap { $0 }
+    }
+}

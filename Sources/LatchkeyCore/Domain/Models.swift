@@ -1,0 +1,135 @@
+public import Foundation
+
+/// An isolated space: its own users, apps, integrations, credentials and audit chain.
+public struct Tenant: Sendable, Equatable, Codable {
+    public var id: String
+    public var slug: String
+    public var name: String
+    public var createdAt: Date
+
+    public init(id: String, slug: String, name: String, createdAt: Date) {
+        self.id = id
+        self.slug = slug
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A program that acts for end users. Every tenant has one `console` app: the web console itself.
+public struct App: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable { case console, external }
+    public var id: String
+    public var tenantID: String
+    public var name: String
+    public var kind: Kind
+    public var createdAt: Date
+
+    public init(id: String, tenantID: String, name: String, kind: Kind, createdAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.name = name
+        self.kind = kind
+        self.createdAt = createdAt
+    }
+}
+
+/// A person as one app knows them, by the app's own id for them.
+public struct EndUser: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantID: String
+    public var appID: String
+    public var externalID: String
+    public var userID: String?
+    public var createdAt: Date
+
+    public init(id: String, tenantID: String, appID: String, externalID: String, userID: String?, createdAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.appID = appID
+        self.externalID = externalID
+        self.userID = userID
+        self.createdAt = createdAt
+    }
+}
+
+/// A person who signs in to the console.
+public struct User: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantID: String
+    public var email: String
+    public var displayName: String
+    public var isAdmin: Bool
+    public var createdAt: Date
+
+    public init(id: String, tenantID: String, email: String, displayName: String, isAdmin: Bool, createdAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.email = email
+        self.displayName = displayName
+        self.isAdmin = isAdmin
+        self.createdAt = createdAt
+    }
+}
+
+/// A provider enabled for a tenant, with its default OAuth client.
+public struct Integration: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantID: String
+    public var key: String
+    public var provider: String
+    public var enabled: Bool
+    public var clientID: String?
+    public var scopes: [String]
+    public var createdAt: Date
+
+    public init(id: String, tenantID: String, key: String, provider: String, enabled: Bool, clientID: String?, scopes: [String], createdAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.key = key
+        self.provider = provider
+        self.enabled = enabled
+        self.clientID = clientID
+        self.scopes = scopes
+        self.createdAt = createdAt
+    }
+}
+
+/// The link between one app and one integration; credentials hang under it.
+public struct Connection: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantID: String
+    public var appID: String
+    public var integrationID: String
+    public var integrationKey: String
+    public var createdAt: Date
+
+    public init(id: String, tenantID: String, appID: String, integrationID: String, integrationKey: String, createdAt: Date) {
+        self.id = id
+        self.tenantID = tenantID
+        self.appID = appID
+        self.integrationID = integrationID
+        self.integrationKey = integrationKey
+        self.createdAt = createdAt
+    }
+}
+
+/// A tenant administrator's API key, known only by its HMAC.
+public struct AdminKey: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantID: String
+    public var name: String
+    public var prefix: String
+    public var createdAt: Date
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+
+    public init(id: String, tenantID: String, name: String, prefix: String, createdAt: Date, lastUsedAt: Date?, revokedAt: Date?) {
+        self.id = id
+        self.tenantID = tenantID
+        self.name = name
+        self.prefix = prefix
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+    }
+}

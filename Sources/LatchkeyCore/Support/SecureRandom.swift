@@ -1,0 +1,37 @@
+public import Foundation
+
+/// Random identifiers and tokens from the system's cryptographic generator.
+public enum SecureRandom {
+    /// `count` random bytes.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// A 256-bit token in URL-safe base64 without padding, behind `prefix` (`lk_live_`, `lk_app_`, …).
+    public static func token(prefix: String = "", byteCount: Int = 32) -> String {
+        prefix + Data(bytes(byteCount)).base64URLEncodedString()
+    }
+}
+
+extension Data {
+    /// URL-safe base64 without padding (RFC 4648 §5).
+    public func base64URLEncodedString() -> String {
+        base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Lowercase hexadecimal.
+    public var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

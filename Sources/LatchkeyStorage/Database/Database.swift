@@ -1,0 +1,204 @@
+public import Foundation
+public import Logging
+import NIOCore
+import Synchronization
+import NIOPosix
+import PostgresKit
+public import PostgresNIO
+public import SQLKit
+import SQLiteKit
+public import ServiceLifecycle
+
+/// One database for the whole process, SQLite or PostgreSQL, behind three seams: `read`, `write` and
+/// `transaction`. Repositories are written once against `any SQLDatabase`; the few dialect differences live here.
+public final class Database: Service, Sendable {
+    public enum Kind: String, Sendable { case sqlite, postgres }
+
+    public let kind: Kind
+    public let configuration: DatabaseConfiguration
+    let logger: Logger
+    private let backend: Backend
+
+    private enum Backend: Sendable {
+        case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection], lock: AsyncLock, counter: RoundRobin)
+        case postgres(client: PostgresClient, runner: Task<Void, Never>, schema: String?)
+    }
+
+    /// Opens the database. For PostgreSQL the connection pool starts running at once, so the database can be used
+    /// before (and without) a service group; `close()` or a graceful shutdown stops it.
+    public static func open(_ configuration: DatabaseConfiguration, logger: Logger) async throws -> Database {
+        switch configuration {
+        case .sqlite(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            _ = try await writer.query("PRAGMA journal_mode=WAL")
+            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+                _ = try await writer.query(pragma)
+            }
+            var readers: [SQLiteConnection] = []
+            for _ in 0..<2 {
+                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                _ = try await reader.query("PRAGMA busy_timeout=10000")
+                readers.append(reader)
+            }
+            return Database(
+                kind: .sqlite, configuration: configuration, logger: logger,
+                backend: .sqlite(writer: writer, readers: readers, lock: AsyncLock(), counter: RoundRobin())
+            )
+        case .postgres(let settings):
+            let tls: PostgresClient.Configuration.TLS =
+                switch settings.tlsMode {
+                case "disable": .disable
+                case "require": .require(.makeClientConfiguration())
+                default: .prefer(.makeClientConfiguration())
+                }
+            var config = PostgresClient.Configuration(
+                host: settings.host, port: settings.port, username: settings.username, password: settings.password,
+                database: settings.database, tls: tls
+            )
+            config.options.maximumConnections = 16
+            if let schema = settings.schema {
+                config.options.additionalStartupParameters = [("search_path", schema)]
+            }
+            let client = PostgresClient(configuration: config, backgroundLogger: logger)
+            let runner = Task { await client.run() }
+            let database = Database(
+                kind: .postgres, configuration: configuration, logger: logger,
+                backend: .postgres(client: client, runner: runner, schema: settings.schema)
+            )
+            do {
+                if let schema = settings.schema {
+                    try await database.write { try await $0.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
+                } else {
+                    try await database.read { try await $0.raw("SELECT 1").run() }
+                }
+            } catch {
+                runner.cancel()
+                throw DatabaseError.unavailable("\(settings.host):\(settings.port) (\(Self.describe(error)))")
+            }
+            return database
+        }
+    }
+
+    private init(kind: Kind, configuration: DatabaseConfiguration, logger: Logger, backend: Backend) {
+        self.kind = kind
+        self.configuration = configuration
+        self.logger = logger
+        self.backend = backend
+    }
+
+    /// Runs `body` with a connection meant for reading.
+    public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(_, let readers, _, let counter):
+            return try await body(readers[counter.next() % readers.count].sql(queryLogLevel: nil))
+        case .postgres(let client, _, _):
+            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        }
+    }
+
+    /// Runs `body` with a connection meant for writing, outside a transaction (each statement commits on its own).
+    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let writer, _, let lock, _):
+            return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
+        case .postgres(let client, _, _):
+            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        }
+    }
+
+    /// Runs `body` in one transaction (SQLite: `BEGIN IMMEDIATE`, so writers queue instead of failing later).
+    /// An error thrown by `body` rolls back and is rethrown as it was.
+    public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let writer, _, let lock, _):
+            return try await lock.withLock {
+                let db = writer.sql(queryLogLevel: nil)
+                try await db.raw("BEGIN IMMEDIATE").run()
+                do {
+                    let result = try await body(db)
+                    try await db.raw("COMMIT").run()
+                    return result
+                } catch {
+                    try? await db.raw("ROLLBACK").run()
+                    throw error
+                }
+            }
+        case .postgres(let client, _, _):
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await body(connection.sql(queryLogLevel: nil))
+                }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.beginError ?? error.commitError ?? error
+            }
+        }
+    }
+
+    /// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where `BEGIN IMMEDIATE` already serializes writers.
+    public var forUpdate: String { kind == .postgres ? " FOR UPDATE" : "" }
+
+    /// Serializes schema changes across instances starting at once (PostgreSQL advisory lock).
+    func withMigrationLock<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(let writer, _, let lock, _):
+            return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
+        case .postgres(let client, _, _):
+            return try await client.withConnection { connection in
+                let db = connection.sql(queryLogLevel: nil)
+                try await db.raw("SELECT pg_advisory_lock(7264031)").run()
+                do {
+                    let result = try await body(db)
+                    try await db.raw("SELECT pg_advisory_unlock(7264031)").run()
+                    return result
+                } catch {
+                    try? await db.raw("SELECT pg_advisory_unlock(7264031)").run()
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// True when `error` is a unique-constraint violation.
+    public static func isUniqueViolation(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+        if let error = error as? SQLiteError { return error.reason == .constraintUniqueFailed || error.reason == .constraintPrimaryKeyFailed }
+        return false
+    }
+
+    /// A description for logs only (PostgreSQL's own message is behind `String(reflecting:)`).
+    public static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            return error.serverInfo?[.message] ?? "\(error.code)"
+        }
+        return String(describing: error)
+    }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Closes every connection.
+    public func close() async {
+        switch backend {
+        case .sqlite(let writer, let readers, let lock, _):
+            await lock.withLock {
+                for reader in readers { try? await reader.close() }
+                try? await writer.close()
+            }
+        case .postgres(_, let runner, _):
+            runner.cancel()
+            _ = await runner.value
+        }
+    }
+}
+
+/// A round-robin counter.
+final class RoundRobin: Sendable {
+    private let value = Atomic<Int>(0)
+    func next() -> Int { value.add(1, ordering: .relaxed).newValue & Int.max }
+}

@@ -1,0 +1,125 @@
+public import Foundation
+public import Logging
+import LatchkeyCore
+import SQLKit
+
+/// The schema, as an ordered list of steps. Each step runs once, recorded in `schema_migrations`; on PostgreSQL an
+/// advisory lock lets several instances start at the same time.
+public enum Migrations {
+    struct Step {
+        let version: Int
+        let name: String
+        let statements: [String]
+    }
+
+    /// `{blob}` and `{bigint}` are the only dialect differences in the DDL.
+    static let steps: [Step] = [
+        Step(
+            version: 1, name: "foundation",
+            statements: [
+                "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """
+                CREATE TABLE keyring (purpose TEXT NOT NULL, version {bigint} NOT NULL, wrapped {blob} NOT NULL,
+                  created_at {bigint} NOT NULL, PRIMARY KEY (purpose, version))
+                """,
+                """
+                CREATE TABLE key_rewrap (id TEXT PRIMARY KEY, target_version {bigint} NOT NULL, cursor TEXT NOT NULL,
+                  done {bigint} NOT NULL, total {bigint} NOT NULL, started_at {bigint} NOT NULL, updated_at {bigint} NOT NULL,
+                  finished_at {bigint})
+                """,
+                "CREATE TABLE tenants (id TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE, name TEXT NOT NULL, created_at {bigint} NOT NULL)",
+                """
+                CREATE TABLE apps (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+                  kind TEXT NOT NULL, created_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX apps_tenant ON apps (tenant_id, kind)",
+                """
+                CREATE TABLE users (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), email TEXT NOT NULL,
+                  display_name TEXT NOT NULL, password_hash TEXT, is_admin {bigint} NOT NULL, created_at {bigint} NOT NULL,
+                  UNIQUE (tenant_id, email))
+                """,
+                """
+                CREATE TABLE setup_tokens (token_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+                """,
+                """
+                CREATE TABLE end_users (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  app_id TEXT NOT NULL REFERENCES apps(id), external_id TEXT NOT NULL, user_id TEXT, created_at {bigint} NOT NULL,
+                  UNIQUE (app_id, external_id))
+                """,
+                """
+                CREATE TABLE integrations (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), key TEXT NOT NULL,
+                  provider TEXT NOT NULL, enabled {bigint} NOT NULL, client_id TEXT, client_secret {blob}, scopes TEXT NOT NULL,
+                  settings TEXT NOT NULL, key_version {bigint}, version {bigint} NOT NULL, created_at {bigint} NOT NULL,
+                  updated_at {bigint} NOT NULL, UNIQUE (tenant_id, key))
+                """,
+                """
+                CREATE TABLE connections (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  app_id TEXT NOT NULL REFERENCES apps(id), integration_id TEXT NOT NULL REFERENCES integrations(id),
+                  created_at {bigint} NOT NULL, UNIQUE (app_id, integration_id))
+                """,
+                """
+                CREATE TABLE credentials (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  connection_id TEXT NOT NULL REFERENCES connections(id), end_user_id TEXT REFERENCES end_users(id),
+                  type TEXT NOT NULL, status TEXT NOT NULL, status_reason TEXT, label TEXT, is_default {bigint} NOT NULL,
+                  scopes TEXT NOT NULL, expires_at {bigint}, provider_account TEXT, connection_config TEXT NOT NULL, issued_by TEXT,
+                  payload {blob} NOT NULL, key_version {bigint} NOT NULL, version {bigint} NOT NULL, connected_at {bigint} NOT NULL,
+                  last_refreshed_at {bigint}, last_used_at {bigint}, created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL,
+                  lease_owner TEXT, lease_until {bigint})
+                """,
+                "CREATE INDEX credentials_tenant ON credentials (tenant_id, id)",
+                "CREATE INDEX credentials_owner ON credentials (connection_id, end_user_id)",
+                "CREATE INDEX credentials_key_version ON credentials (key_version, id)",
+                "CREATE INDEX credentials_expiry ON credentials (expires_at)",
+                """
+                CREATE TABLE admin_keys (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), name TEXT NOT NULL,
+                  key_hash TEXT NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at {bigint} NOT NULL, last_used_at {bigint},
+                  revoked_at {bigint})
+                """,
+                """
+                CREATE TABLE audit_events (tenant_id TEXT NOT NULL, seq {bigint} NOT NULL, id TEXT NOT NULL, ts {bigint} NOT NULL,
+                  actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT, service TEXT, tool TEXT, result TEXT NOT NULL, ip TEXT,
+                  user_agent TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (tenant_id, seq))
+                """,
+                "CREATE TABLE audit_heads (tenant_id TEXT PRIMARY KEY, seq {bigint} NOT NULL, hash TEXT NOT NULL)",
+            ]
+        )
+    ]
+
+    /// Applies every step not yet applied; returns the versions it applied.
+    @discardableResult
+    public static func run(on database: Database, logger: Logger) async throws -> [Int] {
+        try await database.withMigrationLock { db in
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version \(unsafeRaw: bigint(database)) PRIMARY KEY, name TEXT NOT NULL, applied_at \(unsafeRaw: bigint(database)) NOT NULL)"
+            ).run()
+            let applied = Set(try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) })
+            var ran: [Int] = []
+            for step in steps where !applied.contains(step.version) {
+                let statements = step.statements.map { sql in
+                    sql.replacingOccurrences(of: "{blob}", with: database.kind == .postgres ? "BYTEA" : "BLOB")
+                        .replacingOccurrences(of: "{bigint}", with: bigint(database))
+                }
+                if database.kind == .postgres { try await db.raw("BEGIN").run() } else { try await db.raw("BEGIN IMMEDIATE").run() }
+                do {
+                    for statement in statements { try await db.raw("\(unsafeRaw: statement)").run() }
+                    try await db.raw(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: step.version), \(bind: step.name), \(bind: Date().unixMilliseconds))"
+                    ).run()
+                    try await db.raw("COMMIT").run()
+                } catch {
+                    try? await db.raw("ROLLBACK").run()
+                    throw DatabaseError(description: "Migration \(step.version) (\(step.name)) failed: \(Database.describe(error))")
+                }
+                logger.info("migration applied", metadata: ["version": "\(step.version)", "name": "\(step.name)"])
+                ran.append(step.version)
+            }
+            return ran
+        }
+    }
+
+    /// The newest schema version this binary knows.
+    public static var latestVersion: Int { steps.last?.version ?? 0 }
+
+    private static func bigint(_ database: Database) -> String { database.kind == .postgres ? "BIGINT" : "INTEGER" }
+}

@@ -1,0 +1,60 @@
+public import Foundation
+public import LatchkeyCore
+public import SQLKit
+
+extension SQLRow {
+    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
+    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
+    func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
+    func optionalInt(_ column: String) throws -> Int? { try decode(column: column, as: Int?.self) }
+    func bool(_ column: String) throws -> Bool { try decode(column: column, as: Int.self) != 0 }
+    func date(_ column: String) throws -> Date { Date(unixMilliseconds: Int64(try int(column))) }
+    func optionalDate(_ column: String) throws -> Date? { try optionalInt(column).map { Date(unixMilliseconds: Int64($0)) } }
+    func data(_ column: String) throws -> Data { try decode(column: column, as: Data.self) }
+    func optionalData(_ column: String) throws -> Data? { try decode(column: column, as: Data?.self) }
+    func stringArray(_ column: String) throws -> [String] { JSONColumn.decodeArray(try string(column)) }
+    func stringMap(_ column: String) throws -> [String: String] { JSONColumn.decodeMap(try string(column)) }
+}
+
+/// Small JSON values kept in TEXT columns (same on both dialects).
+enum JSONColumn {
+    static func encode(_ value: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+    static func encode(_ value: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+    static func decodeArray(_ text: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    }
+    static func decodeMap(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}
+
+extension Date {
+    var ms: Int { Int(unixMilliseconds) }
+}
+
+/// New ids: lowercase UUIDs, stored as TEXT on both dialects.
+public enum NewID {
+    public static func make() -> String { UUID().uuidString.lowercased() }
+}
+
+/// Opaque list cursors: "createdAtMs:id" in URL-safe base64.
+public enum ListCursor {
+    public static func encode(createdAt: Date, id: String) -> String {
+        Data("\(createdAt.unixMilliseconds):\(id)".utf8).base64URLEncodedString()
+    }
+
+    public static func decode(_ cursor: String) throws -> (createdAt: Int, id: String) {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64), let text = String(data: data, encoding: .utf8),
+            let colon = text.firstIndex(of: ":"), let createdAt = Int(text[..<colon])
+        else { throw LatchkeyError.invalidField("cursor", "is not a cursor returned by this list") }
+        return (createdAt, String(text[text.index(after: colon)...]))
+    }
+}

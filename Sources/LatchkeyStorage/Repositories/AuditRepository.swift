@@ -1,0 +1,87 @@
+public import Foundation
+public import LatchkeyCore
+public import SQLKit
+
+/// Rows of the audit chains. Only `AuditLog` appends; nothing updates or deletes.
+public struct AuditRepository: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Creates the chain head of a new tenant (so that appends can lock it).
+    public func createHead(tenantID: String, on db: any SQLDatabase) async throws {
+        try await db.raw("INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (\(bind: tenantID), 0, \(bind: AuditChain.genesis))").run()
+    }
+
+    /// The head, locked for the rest of the transaction on PostgreSQL.
+    func lockHead(tenantID: String, on db: any SQLDatabase) async throws -> (seq: Int, hash: String) {
+        guard
+            let row = try await db.raw(
+                "SELECT seq, hash FROM audit_heads WHERE tenant_id = \(bind: tenantID)\(unsafeRaw: database.forUpdate)"
+            ).first()
+        else {
+            try await createHead(tenantID: tenantID, on: db)
+            return (0, AuditChain.genesis)
+        }
+        return (try row.int("seq"), try row.string("hash"))
+    }
+
+    func insert(_ event: AuditEvent, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO audit_events (tenant_id, seq, id, ts, actor, action, target, service, tool, result, ip, user_agent, details, prev_hash, hash)
+            VALUES (\(bind: event.tenantID), \(bind: event.seq), \(bind: event.id), \(bind: event.timestamp.ms), \(bind: event.actor),
+              \(bind: event.action), \(bind: event.target), \(bind: event.service), \(bind: event.tool), \(bind: event.result),
+              \(bind: event.ip), \(bind: event.userAgent), \(bind: JSONColumn.encode(event.details)), \(bind: event.prevHash), \(bind: event.hash))
+            """
+        ).run()
+        try await db.raw(
+            "UPDATE audit_heads SET seq = \(bind: event.seq), hash = \(bind: event.hash) WHERE tenant_id = \(bind: event.tenantID)"
+        ).run()
+    }
+
+    public func head(tenantID: String) async throws -> (seq: Int, hash: String)? {
+        try await database.read { db in
+            try await db.raw("SELECT seq, hash FROM audit_heads WHERE tenant_id = \(bind: tenantID)").first().map {
+                (try $0.int("seq"), try $0.string("hash"))
+            }
+        }
+    }
+
+    /// Events in chain order after `afterSeq`, at most `limit`, optionally newest first.
+    public func page(tenantID: String, afterSeq: Int?, beforeSeq: Int? = nil, limit: Int, action: String? = nil, newestFirst: Bool = false) async throws
+        -> [AuditEvent]
+    {
+        try await database.read { db in
+            var query = SQLQueryString("SELECT * FROM audit_events WHERE tenant_id = ")
+            query.appendInterpolation(bind: tenantID)
+            if let afterSeq {
+                query.appendInterpolation(unsafeRaw: " AND seq > ")
+                query.appendInterpolation(bind: afterSeq)
+            }
+            if let beforeSeq {
+                query.appendInterpolation(unsafeRaw: " AND seq < ")
+                query.appendInterpolation(bind: beforeSeq)
+            }
+            if let action {
+                query.appendInterpolation(unsafeRaw: " AND action = ")
+                query.appendInterpolation(bind: action)
+            }
+            query.appendInterpolation(unsafeRaw: newestFirst ? " ORDER BY seq DESC" : " ORDER BY seq")
+            query.appendInterpolation(unsafeRaw: " LIMIT \(limit)")
+            return try await db.raw(query).all().map(Self.event(from:))
+        }
+    }
+
+    static func event(from row: any SQLRow) throws -> AuditEvent {
+        AuditEvent(
+            tenantID: try row.string("tenant_id"), seq: try row.int("seq"), id: try row.string("id"), timestamp: try row.date("ts"),
+            actor: try row.string("actor"), action: try row.string("action"), target: try row.optionalString("target"),
+            service: try row.optionalString("service"), tool: try row.optionalString("tool"), result: try row.string("result"),
+            ip: try row.optionalString("ip"), userAgent: try row.optionalString("user_agent"), details: try row.stringMap("details"),
+            prevHash: try row.string("prev_hash"), hash: try row.string("hash")
+        )
+    }
+}

@@ -1,0 +1,185 @@
+public import Foundation
+public import LatchkeyCore
+public import SQLKit
+
+/// A credential row: metadata plus the still-encrypted payload.
+public struct StoredCredential: Sendable {
+    public var credential: Credential
+    public var payload: Data
+}
+
+/// Filters for listing credentials.
+public struct CredentialFilter: Sendable {
+    public var integrationKey: String?
+    public var externalUserID: String?
+    public var connectionID: String?
+    public var status: CredentialStatus?
+    public var limit: Int
+    public var cursor: String?
+
+    public init(
+        integrationKey: String? = nil, externalUserID: String? = nil, connectionID: String? = nil, status: CredentialStatus? = nil,
+        limit: Int = 50, cursor: String? = nil
+    ) {
+        self.integrationKey = integrationKey
+        self.externalUserID = externalUserID
+        self.connectionID = connectionID
+        self.status = status
+        self.limit = limit
+        self.cursor = cursor
+    }
+}
+
+/// Credential rows. Every read is scoped to a tenant; every update is fenced on the row version.
+public struct CredentialRepository: Sendable {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    static let selectColumns = """
+        SELECT c.*, i.key AS integration_key, e.external_id AS external_user_id
+        FROM credentials c
+        JOIN connections n ON n.id = c.connection_id
+        JOIN integrations i ON i.id = n.integration_id
+        LEFT JOIN end_users e ON e.id = c.end_user_id
+        """
+
+    public func insert(_ credential: Credential, payload: Data, on db: any SQLDatabase) async throws {
+        let c = credential
+        try await db.raw(
+            """
+            INSERT INTO credentials (id, tenant_id, connection_id, end_user_id, type, status, status_reason, label, is_default, scopes,
+              expires_at, provider_account, connection_config, issued_by, payload, key_version, version, connected_at, last_refreshed_at,
+              last_used_at, created_at, updated_at, lease_owner, lease_until)
+            VALUES (\(bind: c.id), \(bind: c.tenantID), \(bind: c.connectionID), \(bind: c.endUserID), \(bind: c.type.rawValue),
+              \(bind: c.status.rawValue), \(bind: c.statusReason), \(bind: c.label), \(bind: c.isDefault ? 1 : 0),
+              \(bind: JSONColumn.encode(c.scopes)), \(bind: c.expiresAt?.ms), \(bind: c.providerAccount),
+              \(bind: JSONColumn.encode(c.connectionConfig)), \(bind: c.issuedBy), \(bind: payload), \(bind: c.keyVersion), \(bind: c.version),
+              \(bind: c.connectedAt.ms), \(bind: c.lastRefreshedAt?.ms), \(bind: c.lastUsedAt?.ms), \(bind: c.createdAt.ms),
+              \(bind: c.updatedAt.ms), NULL, NULL)
+            """
+        ).run()
+    }
+
+    /// The credential `id` of `tenantID`, or nil (also for an id of another tenant).
+    public func find(id: String, tenantID: String) async throws -> StoredCredential? {
+        try await database.read { db in try await find(id: id, tenantID: tenantID, on: db) }
+    }
+
+    public func find(id: String, tenantID: String, on db: any SQLDatabase) async throws -> StoredCredential? {
+        try await db.raw("\(unsafeRaw: Self.selectColumns) WHERE c.id = \(bind: id) AND c.tenant_id = \(bind: tenantID)").first()
+            .map(Self.stored(from:))
+    }
+
+    /// True when a credential with this id exists in any tenant (to audit cross-tenant probes).
+    public func existsInAnotherTenant(id: String, tenantID: String) async throws -> Bool {
+        try await database.read { db in
+            try await db.raw("SELECT id FROM credentials WHERE id = \(bind: id) AND tenant_id <> \(bind: tenantID)").first() != nil
+        }
+    }
+
+    /// A page of credentials, oldest first, and the cursor of the next page.
+    public func list(tenantID: String, filter: CredentialFilter) async throws -> (items: [Credential], nextCursor: String?) {
+        try await database.read { db in
+            var query = SQLQueryString("\(unsafeRaw: Self.selectColumns) WHERE c.tenant_id = \(bind: tenantID)")
+            if let key = filter.integrationKey { query.appendInterpolation(unsafeRaw: " AND i.key = "); query.appendInterpolation(bind: key) }
+            if let external = filter.externalUserID {
+                query.appendInterpolation(unsafeRaw: " AND e.external_id = ")
+                query.appendInterpolation(bind: external)
+            }
+            if let connection = filter.connectionID {
+                query.appendInterpolation(unsafeRaw: " AND c.connection_id = ")
+                query.appendInterpolation(bind: connection)
+            }
+            if let status = filter.status {
+                query.appendInterpolation(unsafeRaw: " AND c.status = ")
+                query.appendInterpolation(bind: status.rawValue)
+            }
+            if let cursor = filter.cursor {
+                let (createdAt, id) = try ListCursor.decode(cursor)
+                query.appendInterpolation(unsafeRaw: " AND (c.created_at > ")
+                query.appendInterpolation(bind: createdAt)
+                query.appendInterpolation(unsafeRaw: " OR (c.created_at = ")
+                query.appendInterpolation(bind: createdAt)
+                query.appendInterpolation(unsafeRaw: " AND c.id > ")
+                query.appendInterpolation(bind: id)
+                query.appendInterpolation(unsafeRaw: "))")
+            }
+            query.appendInterpolation(unsafeRaw: " ORDER BY c.created_at, c.id LIMIT \(filter.limit + 1)")
+            let rows = try await db.raw(query).all()
+            var items = try rows.map { try Self.stored(from: $0).credential }
+            var next: String?
+            if items.count > filter.limit {
+                items.removeLast()
+                next = items.last.map { ListCursor.encode(createdAt: $0.createdAt, id: $0.id) }
+            }
+            return (items, next)
+        }
+    }
+
+    /// Replaces payload and metadata if the row is still at `credential.version`; the row's version goes up by one.
+    /// Returns false when another writer got there first (the caller re-reads).
+    public func updateFenced(_ credential: Credential, payload: Data, on db: any SQLDatabase) async throws -> Bool {
+        let c = credential
+        return try await db.raw(
+            """
+            UPDATE credentials SET status = \(bind: c.status.rawValue), status_reason = \(bind: c.statusReason), label = \(bind: c.label),
+              is_default = \(bind: c.isDefault ? 1 : 0), scopes = \(bind: JSONColumn.encode(c.scopes)), expires_at = \(bind: c.expiresAt?.ms),
+              provider_account = \(bind: c.providerAccount), connection_config = \(bind: JSONColumn.encode(c.connectionConfig)),
+              payload = \(bind: payload), key_version = \(bind: c.keyVersion), version = version + 1,
+              last_refreshed_at = \(bind: c.lastRefreshedAt?.ms), last_used_at = \(bind: c.lastUsedAt?.ms), updated_at = \(bind: c.updatedAt.ms)
+            WHERE id = \(bind: c.id) AND tenant_id = \(bind: c.tenantID) AND version = \(bind: c.version)
+            RETURNING version
+            """
+        ).first() != nil
+    }
+
+    /// Moves one row's payload to another key version, fenced on the row version and on the key version it was read at.
+    public func rewrapFenced(id: String, version: Int, fromKeyVersion: Int, payload: Data, toKeyVersion: Int, on db: any SQLDatabase) async throws -> Bool {
+        try await db.raw(
+            """
+            UPDATE credentials SET payload = \(bind: payload), key_version = \(bind: toKeyVersion), version = version + 1
+            WHERE id = \(bind: id) AND version = \(bind: version) AND key_version = \(bind: fromKeyVersion)
+            RETURNING version
+            """
+        ).first() != nil
+    }
+
+    /// Deletes the row; false when it was not there.
+    public func delete(id: String, tenantID: String, on db: any SQLDatabase) async throws -> Bool {
+        try await db.raw("DELETE FROM credentials WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) RETURNING id").first() != nil
+    }
+
+    /// Rows after `cursor` (by id) whose key version is below `version`, for re-wrap.
+    public func batchBelowKeyVersion(_ version: Int, after cursor: String, limit: Int) async throws -> [StoredCredential] {
+        try await database.read { db in
+            try await db.raw(
+                "\(unsafeRaw: Self.selectColumns) WHERE c.key_version < \(bind: version) AND c.id > \(bind: cursor) ORDER BY c.id LIMIT \(unsafeRaw: String(limit))"
+            ).all().map(Self.stored(from:))
+        }
+    }
+
+    public func countBelowKeyVersion(_ version: Int) async throws -> Int {
+        try await database.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM credentials WHERE key_version < \(bind: version)").first()?.int("n") ?? 0
+        }
+    }
+
+    static func stored(from row: any SQLRow) throws -> StoredCredential {
+        let credential = Credential(
+            id: try row.string("id"), tenantID: try row.string("tenant_id"), connectionID: try row.string("connection_id"),
+            endUserID: try row.optionalString("end_user_id"), externalUserID: try row.optionalString("external_user_id"),
+            integrationKey: try row.string("integration_key"), type: CredentialType(rawValue: try row.string("type")) ?? .oauth2,
+            status: CredentialStatus(rawValue: try row.string("status")) ?? .active, statusReason: try row.optionalString("status_reason"),
+            label: try row.optionalString("label"), isDefault: try row.bool("is_default"), scopes: try row.stringArray("scopes"),
+            expiresAt: try row.optionalDate("expires_at"), providerAccount: try row.optionalString("provider_account"),
+            connectionConfig: try row.stringMap("connection_config"), issuedBy: try row.optionalString("issued_by"),
+            keyVersion: try row.int("key_version"), version: try row.int("version"), connectedAt: try row.date("connected_at"),
+            lastRefreshedAt: try row.optionalDate("last_refreshed_at"), lastUsedAt: try row.optionalDate("last_used_at"),
+            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
+        )
+        return StoredCredential(credential: credential, payload: try row.data("payload"))
+    }
+}

@@ -1,0 +1,55 @@
+public import Foundation
+public import LatchkeyCore
+public import SQLKit
+
+/// Appends events to each tenant's hash chain and verifies it. Appends inside a caller's transaction commit or
+/// roll back with the change they record.
+public struct AuditLog: Sendable {
+    public let repository: AuditRepository
+    let database: Database
+    let clock: any LatchkeyClock
+
+    public init(database: Database, clock: any LatchkeyClock) {
+        self.database = database
+        self.repository = AuditRepository(database: database)
+        self.clock = clock
+    }
+
+    /// Appends in its own transaction.
+    @discardableResult
+    public func append(_ record: AuditRecord, tenantID: String) async throws -> AuditEvent {
+        try await database.transaction { db in try await append(record, tenantID: tenantID, on: db) }
+    }
+
+    /// Appends inside the caller's transaction.
+    @discardableResult
+    public func append(_ record: AuditRecord, tenantID: String, on db: any SQLDatabase) async throws -> AuditEvent {
+        let head = try await repository.lockHead(tenantID: tenantID, on: db)
+        let event = AuditChain.link(record, tenantID: tenantID, seq: head.seq + 1, id: NewID.make(), timestamp: clock.now, prevHash: head.hash)
+        try await repository.insert(event, on: db)
+        return event
+    }
+
+    /// The result of checking a tenant's chain.
+    public struct Verification: Sendable {
+        public var count: Int
+        public var problems: [AuditChain.Problem]
+        public var isIntact: Bool { problems.isEmpty }
+    }
+
+    /// Reads the whole chain in pages and checks every link and the head.
+    public func verify(tenantID: String, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Verification {
+        var verifier = AuditChain.Verifier()
+        var after = 0
+        while true {
+            let page = try await repository.page(tenantID: tenantID, afterSeq: after, limit: 1000)
+            for event in page { verifier.consume(event) }
+            guard let last = page.last else { break }
+            after = last.seq
+            progress?(verifier.count)
+        }
+        let head = try await repository.head(tenantID: tenantID)
+        verifier.finish(headSeq: head?.seq, headHash: head?.hash)
+        return Verification(count: verifier.count, problems: verifier.problems)
+    }
+}

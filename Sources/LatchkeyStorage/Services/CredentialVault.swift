@@ -1,0 +1,306 @@
+public import Foundation
+public import LatchkeyCore
+public import Logging
+import Metrics
+public import SQLKit
+
+/// The vault's own surface: create, read, list, reveal, update, revoke and delete credentials. Secrets are sealed
+/// with the keyring before they reach the database; every secret access and change is audited in the same
+/// transaction as the change.
+public struct CredentialVault: Sendable {
+    public let credentials: CredentialRepository
+    public let directory: DirectoryRepository
+    let database: Database
+    let keyring: Keyring
+    let keyManager: KeyManager
+    let audit: AuditLog
+    let clock: any LatchkeyClock
+    let logger: Logger
+
+    public init(database: Database, keyring: Keyring, keyManager: KeyManager, audit: AuditLog, clock: any LatchkeyClock, logger: Logger) {
+        self.database = database
+        self.credentials = CredentialRepository(database: database)
+        self.directory = DirectoryRepository(database: database)
+        self.keyring = keyring
+        self.keyManager = keyManager
+        self.audit = audit
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// A credential to store.
+    public struct NewCredential: Sendable {
+        public var integration: String
+        public var externalUserID: String?
+        public var connectionID: String?
+        public var type: CredentialType
+        public var secret: CredentialSecret
+        public var expiresAt: Date?
+        public var scopes: [String]
+        public var label: String?
+        public var providerAccount: String?
+        public var connectionConfig: [String: String]
+
+        public init(
+            integration: String, externalUserID: String? = nil, connectionID: String? = nil, type: CredentialType, secret: CredentialSecret,
+            expiresAt: Date? = nil, scopes: [String] = [], label: String? = nil, providerAccount: String? = nil,
+            connectionConfig: [String: String] = [:]
+        ) {
+            self.integration = integration
+            self.externalUserID = externalUserID
+            self.connectionID = connectionID
+            self.type = type
+            self.secret = secret
+            self.expiresAt = expiresAt
+            self.scopes = scopes
+            self.label = label
+            self.providerAccount = providerAccount
+            self.connectionConfig = connectionConfig
+        }
+    }
+
+    /// Stores a credential under the console app's Connection for the integration (or the given Connection),
+    /// owned by the named end user or shared. Integration, Connection and end user are created on first use.
+    public func create(_ new: NewCredential, tenantID: String, actor: AuditActor) async throws -> Credential {
+        let now = clock.now
+        guard let app = try await directory.consoleApp(tenantID: tenantID) else { throw LatchkeyError.notFound("tenant") }
+        var connectionOverride: Connection?
+        if let connectionID = new.connectionID {
+            guard let connection = try await directory.connection(id: connectionID, tenantID: tenantID) else {
+                throw LatchkeyError.notFound("connection")
+            }
+            guard connection.integrationKey == new.integration else {
+                throw LatchkeyError.invalidField("connectionId", "belongs to integration \(connection.integrationKey), not \(new.integration)")
+            }
+            connectionOverride = connection
+        }
+        let id = NewID.make()
+        let credential = try await database.transaction { db -> Credential in
+            let connection: Connection
+            if let connectionOverride {
+                connection = connectionOverride
+            } else {
+                let integration = try await directory.findOrCreateIntegration(tenantID: tenantID, key: new.integration, now: now, on: db)
+                connection = try await directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)
+            }
+            var endUser: EndUser?
+            if let external = new.externalUserID {
+                endUser = try await directory.findOrCreateEndUser(tenantID: tenantID, appID: connection.appID, externalID: external, now: now, on: db)
+            }
+            let ownerClause: SQLQueryString =
+                endUser.map { "end_user_id = \(bind: $0.id)" } ?? "end_user_id IS NULL"
+            let existing = try await db.raw(
+                "SELECT COUNT(*) AS n FROM credentials WHERE connection_id = \(bind: connection.id) AND \(ownerClause)"
+            ).first()?.int("n") ?? 0
+            var credential = Credential(
+                id: id, tenantID: tenantID, connectionID: connection.id, endUserID: endUser?.id, externalUserID: endUser?.externalID,
+                integrationKey: connection.integrationKey, type: new.type, status: .active, statusReason: nil, label: new.label,
+                isDefault: existing == 0, scopes: new.scopes, expiresAt: new.expiresAt, providerAccount: new.providerAccount,
+                connectionConfig: new.connectionConfig, issuedBy: "import", keyVersion: keyring.activeVersion, version: 1, connectedAt: now,
+                lastRefreshedAt: nil, lastUsedAt: nil, createdAt: now, updatedAt: now
+            )
+            let payload = try seal(new.secret, for: &credential)
+            try await credentials.insert(credential, payload: payload, on: db)
+            try await audit.append(
+                AuditRecord(
+                    actor: actor, action: "credential.create", target: credential.id, service: credential.integrationKey,
+                    details: fingerprints(of: new.secret).merging(["type": new.type.rawValue]) { a, _ in a }
+                ),
+                tenantID: tenantID, on: db
+            )
+            return credential
+        }
+        Self.count("create", "success")
+        logger.info("credential stored", metadata: ["credential_id": "\(id)", "integration": "\(new.integration)"])
+        return credential
+    }
+
+    /// Metadata of one credential. An id of another tenant answers not-found, and the probe is audited.
+    public func get(id: String, tenantID: String, actor: AuditActor) async throws -> Credential {
+        try await stored(id: id, tenantID: tenantID, actor: actor).credential
+    }
+
+    public func list(tenantID: String, filter: CredentialFilter) async throws -> (items: [Credential], nextCursor: String?) {
+        try await credentials.list(tenantID: tenantID, filter: filter)
+    }
+
+    /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing.
+    public func reveal(id: String, tenantID: String, actor: AuditActor) async throws -> (Credential, CredentialSecret) {
+        let stored = try await stored(id: id, tenantID: tenantID, actor: actor)
+        let secret: CredentialSecret
+        do {
+            secret = try await open(stored)
+        } catch {
+            Self.count("reveal", "failure")
+            logger.error("credential decryption failed", metadata: ["credential_id": "\(id)", "reason": "\(Self.reason(error))"])
+            try await audit.append(
+                AuditRecord(
+                    actor: actor, action: "credential.reveal", target: id, service: stored.credential.integrationKey, result: "failure",
+                    details: ["reason": "decryption_failed"]
+                ),
+                tenantID: tenantID
+            )
+            throw LatchkeyError.decryptionFailed
+        }
+        let now = clock.now
+        try await database.transaction { db in
+            try await db.raw("UPDATE credentials SET last_used_at = \(bind: now.ms) WHERE id = \(bind: id)").run()
+            try await audit.append(
+                AuditRecord(actor: actor, action: "credential.reveal", target: id, service: stored.credential.integrationKey, details: fingerprints(of: secret)),
+                tenantID: tenantID, on: db
+            )
+        }
+        Self.count("reveal", "success")
+        var credential = stored.credential
+        credential.lastUsedAt = now
+        return (credential, secret)
+    }
+
+    /// Changes to a credential; nil fields stay as they are.
+    public struct Changes: Sendable {
+        public var label: String??
+        public var scopes: [String]?
+        public var expiresAt: Date??
+        public var status: CredentialStatus?
+        public var providerAccount: String??
+        public var isDefault: Bool?
+        public var secret: CredentialSecret?
+
+        public init(
+            label: String?? = nil, scopes: [String]? = nil, expiresAt: Date?? = nil, status: CredentialStatus? = nil,
+            providerAccount: String?? = nil, isDefault: Bool? = nil, secret: CredentialSecret? = nil
+        ) {
+            self.label = label
+            self.scopes = scopes
+            self.expiresAt = expiresAt
+            self.status = status
+            self.providerAccount = providerAccount
+            self.isDefault = isDefault
+            self.secret = secret
+        }
+    }
+
+    /// Applies `changes` with a fenced write, retrying on a concurrent writer.
+    public func update(id: String, tenantID: String, changes: Changes, actor: AuditActor) async throws -> Credential {
+        for _ in 0..<5 {
+            let current = try await stored(id: id, tenantID: tenantID, actor: actor)
+            var credential = current.credential
+            var secret = try await open(current)
+            if let label = changes.label { credential.label = label }
+            if let scopes = changes.scopes { credential.scopes = scopes }
+            if let expiresAt = changes.expiresAt { credential.expiresAt = expiresAt }
+            if let status = changes.status { credential.status = status }
+            if let account = changes.providerAccount { credential.providerAccount = account }
+            if let newSecret = changes.secret { secret = newSecret }
+            credential.updatedAt = clock.now
+            let payload = try seal(secret, for: &credential)
+            let written = try await database.transaction { db -> Bool in
+                guard try await credentials.updateFenced(credential, payload: payload, on: db) else { return false }
+                if changes.isDefault == true {
+                    let owner: SQLQueryString = credential.endUserID.map { "end_user_id = \(bind: $0)" } ?? "end_user_id IS NULL"
+                    try await db.raw(
+                        "UPDATE credentials SET is_default = CASE WHEN id = \(bind: id) THEN 1 ELSE 0 END WHERE connection_id = \(bind: credential.connectionID) AND \(owner)"
+                    ).run()
+                }
+                var details = changes.secret.map(fingerprints(of:)) ?? [:]
+                details["fields"] = Self.changedFields(changes).joined(separator: ",")
+                try await audit.append(
+                    AuditRecord(actor: actor, action: "credential.update", target: id, service: credential.integrationKey, details: details),
+                    tenantID: tenantID, on: db
+                )
+                return true
+            }
+            if written {
+                Self.count("update", "success")
+                credential.version += 1
+                if let isDefault = changes.isDefault, isDefault { credential.isDefault = true }
+                return credential
+            }
+        }
+        throw LatchkeyError.conflict("The credential kept changing while it was being updated; try again.")
+    }
+
+    /// Deletes the credential (after the caller revoked it at the provider, best effort). Audited.
+    public func delete(id: String, tenantID: String, actor: AuditActor, providerRevocation: String = "not_supported") async throws {
+        let current = try await stored(id: id, tenantID: tenantID, actor: actor)
+        let deleted = try await database.transaction { db -> Bool in
+            guard try await credentials.delete(id: id, tenantID: tenantID, on: db) else { return false }
+            try await audit.append(
+                AuditRecord(
+                    actor: actor, action: "credential.delete", target: id, service: current.credential.integrationKey,
+                    details: ["provider_revocation": providerRevocation]
+                ),
+                tenantID: tenantID, on: db
+            )
+            return true
+        }
+        guard deleted else { throw LatchkeyError.notFound("credential") }
+        Self.count("delete", "success")
+    }
+
+    // MARK: Internals
+
+    func stored(id: String, tenantID: String, actor: AuditActor) async throws -> StoredCredential {
+        if let stored = try await credentials.find(id: id, tenantID: tenantID) { return stored }
+        if try await credentials.existsInAnotherTenant(id: id, tenantID: tenantID) {
+            try await audit.append(
+                AuditRecord(actor: actor, action: "credential.access_denied", target: id, result: "denied", details: ["reason": "other_tenant"]),
+                tenantID: tenantID
+            )
+        }
+        throw LatchkeyError.notFound("credential")
+    }
+
+    /// Decrypts a stored payload; an unknown key version triggers one keyring reload (a rotation elsewhere).
+    public func open(_ stored: StoredCredential) async throws -> CredentialSecret {
+        let plaintext: Data
+        do {
+            plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+        } catch is KeyError {
+            try await keyManager.refresh(keyring)
+            plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+        }
+        return try JSONDecoder().decode(CredentialSecret.self, from: plaintext)
+    }
+
+    func seal(_ secret: CredentialSecret, for credential: inout Credential) throws -> Data {
+        let plaintext = try JSONEncoder().encode(secret)
+        let payload = try keyring.seal(plaintext, context: credential.payloadContext)
+        credential.keyVersion = try Keyring.keyVersion(of: payload)
+        return payload
+    }
+
+    func fingerprints(of secret: CredentialSecret) -> [String: String] {
+        var out: [String: String] = [:]
+        if let value = secret.accessToken { out["access_token_fp"] = keyring.fingerprint(value) }
+        if let value = secret.refreshToken { out["refresh_token_fp"] = keyring.fingerprint(value) }
+        if let value = secret.apiKey { out["api_key_fp"] = keyring.fingerprint(value) }
+        if let value = secret.password { out["password_fp"] = keyring.fingerprint(value) }
+        return out
+    }
+
+    static func changedFields(_ changes: Changes) -> [String] {
+        var fields: [String] = []
+        if changes.label != nil { fields.append("label") }
+        if changes.scopes != nil { fields.append("scopes") }
+        if changes.expiresAt != nil { fields.append("expiresAt") }
+        if changes.status != nil { fields.append("status") }
+        if changes.providerAccount != nil { fields.append("providerAccount") }
+        if changes.isDefault != nil { fields.append("isDefault") }
+        if changes.secret != nil { fields.append("secret") }
+        return fields
+    }
+
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as KeyError: error.description
+        case CiphertextError.malformed: "malformed ciphertext"
+        case CiphertextError.authenticationFailed: "authentication failed"
+        default: "undecodable payload"
+        }
+    }
+
+    static func count(_ operation: String, _ result: String) {
+        Counter(label: "latchkey_vault_operations_total", dimensions: [("operation", operation), ("result", result)]).increment()
+    }
+}

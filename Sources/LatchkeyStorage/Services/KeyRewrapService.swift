@@ -1,0 +1,127 @@
+public import Foundation
+public import LatchkeyCore
+public import Logging
+import Metrics
+public import SQLKit
+public import ServiceLifecycle
+
+/// Moves credential rows to the active data-key version in the background, batch by batch, saving a cursor after
+/// each batch so that a killed process resumes where it stopped. Writes are fenced on the row version, so a row
+/// changed meanwhile is simply picked up again on the next pass. It also notices rotations made by other processes.
+public struct KeyRewrapService: Service {
+    public struct Configuration: Sendable {
+        /// How often to look for a rotation done elsewhere.
+        public var pollInterval: Duration
+        /// Rows per batch (one transaction).
+        public var batchSize: Int
+        /// Pause between batches, to keep re-wrap from crowding out live traffic.
+        public var pause: Duration
+
+        public init(pollInterval: Duration = .seconds(5), batchSize: Int = 200, pause: Duration = .zero) {
+            self.pollInterval = pollInterval
+            self.batchSize = batchSize
+            self.pause = pause
+        }
+    }
+
+    let database: Database
+    let keyring: Keyring
+    let keyManager: KeyManager
+    let credentials: CredentialRepository
+    let configuration: Configuration
+    let clock: any LatchkeyClock
+    let logger: Logger
+
+    public init(database: Database, keyring: Keyring, keyManager: KeyManager, configuration: Configuration, clock: any LatchkeyClock, logger: Logger) {
+        self.database = database
+        self.keyring = keyring
+        self.keyManager = keyManager
+        self.credentials = CredentialRepository(database: database)
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await keyManager.refresh(keyring)
+                    while try await runBatch() > 0 {
+                        if configuration.pause > .zero { try await clock.sleep(for: configuration.pause) }
+                        if Task.isCancelled { return }
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("key re-wrap failed; will retry", metadata: ["error": "\(error)"])
+                }
+                do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
+            }
+        }
+    }
+
+    /// Re-wraps one batch. Returns how many rows it moved (0 when nothing is left to do).
+    @discardableResult
+    public func runBatch() async throws -> Int {
+        let target = keyring.activeVersion
+        let now = clock.now
+        var progress = try await keyManager.repository.rewrapProgress()
+        if progress == nil || progress!.targetVersion != target {
+            let remaining = try await credentials.countBelowKeyVersion(target)
+            if remaining == 0 { return 0 }
+            progress = RewrapProgress(targetVersion: target, cursor: "", done: 0, total: remaining, startedAt: now, updatedAt: now, finishedAt: nil)
+            logger.info("key re-wrap started", metadata: ["target_version": "\(target)", "rows": "\(remaining)"])
+        }
+        guard var progress else { return 0 }
+        if progress.finishedAt != nil {
+            // Finished before; rows written under an old version since (by a process that had not reloaded yet)?
+            if try await credentials.countBelowKeyVersion(target) == 0 { return 0 }
+            progress.cursor = ""
+            progress.finishedAt = nil
+        }
+        let batch = try await credentials.batchBelowKeyVersion(target, after: progress.cursor, limit: configuration.batchSize)
+        if batch.isEmpty {
+            let remaining = try await credentials.countBelowKeyVersion(target)
+            progress.cursor = ""
+            if remaining == 0 {
+                progress.finishedAt = now
+                progress.updatedAt = now
+                let finished = progress
+                try await database.write { db in try await keyManager.repository.saveRewrapProgress(finished, on: db) }
+                logger.info("key re-wrap finished", metadata: ["target_version": "\(target)", "rows": "\(progress.done)"])
+                return 0
+            }
+            // Rows skipped by a fenced write: go round again from the start.
+            let restarted = progress
+            try await database.write { db in try await keyManager.repository.saveRewrapProgress(restarted, on: db) }
+            return try await runBatch()
+        }
+        var sealed: [(StoredCredential, Data)] = []
+        for stored in batch {
+            do {
+                let plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+                sealed.append((stored, try keyring.seal(plaintext, context: stored.credential.payloadContext, version: target)))
+            } catch {
+                logger.error("key re-wrap skipped an unreadable row", metadata: ["credential_id": "\(stored.credential.id)"])
+            }
+        }
+        let moved = try await database.transaction { db -> Int in
+            var moved = 0
+            for (stored, payload) in sealed {
+                if try await credentials.rewrapFenced(
+                    id: stored.credential.id, version: stored.credential.version, fromKeyVersion: stored.credential.keyVersion, payload: payload,
+                    toKeyVersion: target, on: db
+                ) { moved += 1 }
+            }
+            progress.cursor = batch.last!.credential.id
+            progress.done += moved
+            progress.updatedAt = clock.now
+            try await keyManager.repository.saveRewrapProgress(progress, on: db)
+            return moved
+        }
+        Counter(label: "latchkey_key_rewrap_rows_total").increment(by: moved)
+        logger.debug("key re-wrap batch", metadata: ["done": "\(progress.done)", "total": "\(progress.total)"])
+        return max(moved, 1)
+    }
+}

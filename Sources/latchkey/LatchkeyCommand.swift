@@ -1,0 +1,4 @@
+@main
+struct LatchkeyCommand {
+    static func main() {}
+}
