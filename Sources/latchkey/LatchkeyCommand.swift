@@ -1,4 +1,12 @@
+import ArgumentParser
+
 @main
-struct LatchkeyCommand {
-    static func main() {}
+struct LatchkeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "latchkey",
+        abstract: "A self-hosted credential vault and delegated-auth gateway.",
+        version: "0.1.0",
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, AuditCommand.self],
+        defaultSubcommand: nil
+    )
 }

@@ -106,6 +106,17 @@ public struct CredentialSecret: Sendable, Equatable, Codable {
         self.password = password
     }
 
+    /// Replaces the fields that `patch` sets.
+    public mutating func apply(_ patch: CredentialSecret) {
+        if let value = patch.accessToken { accessToken = value }
+        if let value = patch.refreshToken { refreshToken = value }
+        if let value = patch.tokenType { tokenType = value }
+        if let value = patch.idToken { idToken = value }
+        if let value = patch.apiKey { apiKey = value }
+        if let value = patch.username { username = value }
+        if let value = patch.password { password = value }
+    }
+
     /// Every secret string it holds, for fingerprints and for scrubbing.
     public var secretValues: [String] {
         [accessToken, refreshToken, idToken, apiKey, password].compactMap { $0 }

@@ -138,6 +138,11 @@ public final class Database: Service, Sendable {
         }
     }
 
+    /// A trivial query, for readiness checks.
+    public func ping() async throws {
+        try await read { try await $0.raw("SELECT 1 AS ok").run() }
+    }
+
     /// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where `BEGIN IMMEDIATE` already serializes writers.
     public var forUpdate: String { kind == .postgres ? " FOR UPDATE" : "" }
 

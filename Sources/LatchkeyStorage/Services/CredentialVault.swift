@@ -164,6 +164,7 @@ public struct CredentialVault: Sendable {
         public var status: CredentialStatus?
         public var providerAccount: String??
         public var isDefault: Bool?
+        /// Secret fields to replace; nil fields of it keep their stored value.
         public var secret: CredentialSecret?
 
         public init(
@@ -191,7 +192,7 @@ public struct CredentialVault: Sendable {
             if let expiresAt = changes.expiresAt { credential.expiresAt = expiresAt }
             if let status = changes.status { credential.status = status }
             if let account = changes.providerAccount { credential.providerAccount = account }
-            if let newSecret = changes.secret { secret = newSecret }
+            if let patch = changes.secret { secret.apply(patch) }
             credential.updatedAt = clock.now
             let payload = try seal(secret, for: &credential)
             let written = try await database.transaction { db -> Bool in

@@ -112,7 +112,7 @@ public struct KeyManager: Sendable {
 
     /// Re-wraps every keyring row under `newMaster` and records its key-check value, in one transaction; then hands
     /// the new key to the key provider. Credential rows are not touched.
-    public func rotateMaster(_ keyring: Keyring, to newMaster: MasterKey) async throws {
+    public func rotateMaster(_ keyring: Keyring, to newMaster: MasterKey, updateProvider: Bool = true) async throws {
         let old = keyring.masterKey
         try await database.transaction { db in
             for key in try await repository.keys() {
@@ -121,7 +121,7 @@ public struct KeyManager: Sendable {
             }
             try await repository.setSetting(Self.checkValueSetting, newMaster.checkValue, on: db)
         }
-        try await provider.replaceMasterKey(with: newMaster)
+        if updateProvider { try await provider.replaceMasterKey(with: newMaster) }
         logger.info("master key rotated")
     }
 

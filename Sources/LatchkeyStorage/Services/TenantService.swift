@@ -131,4 +131,7 @@ public struct TenantService: Sendable {
     }
 
     func setupTokenHash(_ token: String) -> String { keyring.mac(token, purpose: "setup-token") }
+
+    /// A value derived from `token` for another use (for example a form's CSRF field).
+    public func derivedToken(_ token: String, purpose: String) -> String { String(keyring.mac(token, purpose: purpose).prefix(32)) }
 }

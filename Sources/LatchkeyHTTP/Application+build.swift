@@ -1,0 +1,64 @@
+public import Hummingbird
+public import LatchkeyCore
+public import LatchkeyStorage
+public import Logging
+import NIOCore
+public import Prometheus
+public import ServiceLifecycle
+
+/// What `buildApplication` needs besides the runtime.
+public struct ApplicationDependencies: Sendable {
+    /// The Prometheus registry behind `/metrics` (the process bootstraps swift-metrics with it).
+    public var registry: PrometheusCollectorRegistry?
+    /// Extra services run with the server (tests add none; `serve` adds nothing either today).
+    public var runBackgroundServices: Bool
+
+    public init(registry: PrometheusCollectorRegistry? = nil, runBackgroundServices: Bool = true) {
+        self.registry = registry
+        self.runBackgroundServices = runBackgroundServices
+    }
+}
+
+/// The Latchkey HTTP application over an opened runtime.
+public func buildApplication(
+    runtime: LatchkeyRuntime, dependencies: ApplicationDependencies = .init(),
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = buildRouter(runtime: runtime, dependencies: dependencies)
+    var services: [any Service] = [runtime.database]
+    if dependencies.runBackgroundServices {
+        services.append(runtime.rewrapService())
+    }
+    let configuration = runtime.configuration
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: services,
+        onServerRunning: onServerRunning,
+        logger: runtime.logger
+    )
+}
+
+/// Every route, with its middleware.
+public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDependencies) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    // Outermost first: metrics and the request log see the status the error middleware chose.
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestLogMiddleware())
+    router.add(middleware: ErrorMiddleware())
+    OpsController(database: runtime.database, registry: dependencies.registry).addRoutes(to: router)
+    router.get("/") { _, _ in
+        HTMLPage.render(
+            "message", title: "Latchkey",
+            context: ["heading": "Latchkey is running", "message": "This server keeps credentials for your tools and agents. The API lives under /api/v1 and is described at /openapi.json.", "home": false]
+        )
+    }
+    SetupController(tenants: runtime.tenants, tenant: runtime.defaultTenant, publicURL: runtime.configuration.effectivePublicURL)
+        .addRoutes(to: router)
+    let api = router.group("api/v1")
+        .add(middleware: AdminKeyAuthenticator(tenants: runtime.tenants))
+        .group(context: AdminContext.self)
+    CredentialsController(vault: runtime.vault, maxBodySize: runtime.configuration.maxBodySize).addRoutes(to: api)
+    AuditController(audit: runtime.audit).addRoutes(to: api)
+    return router
+}

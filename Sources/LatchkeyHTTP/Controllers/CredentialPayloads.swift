@@ -1,0 +1,157 @@
+import Foundation
+import LatchkeyCore
+import LatchkeyStorage
+
+/// `POST /api/v1/credentials`.
+struct CreateCredentialRequest: Decodable, AllowedKeys {
+    var integration: String
+    var externalUserId: String?
+    var connectionId: String?
+    var type: String
+    var accessToken: String?
+    var refreshToken: String?
+    var tokenType: String?
+    var idToken: String?
+    var apiKey: String?
+    var username: String?
+    var password: String?
+    var expiresAt: Date?
+    var scopes: [String]?
+    var label: String?
+    var providerAccount: String?
+    var connectionConfig: [String: String]?
+
+    static let allowedKeys: Set<String> = [
+        "integration", "externalUserId", "connectionId", "type", "accessToken", "refreshToken", "tokenType", "idToken", "apiKey", "username",
+        "password", "expiresAt", "scopes", "label", "providerAccount", "connectionConfig",
+    ]
+
+    /// Checks every field and reports all problems at once.
+    func validated() throws -> CredentialVault.NewCredential {
+        var problems: [LatchkeyError.FieldError] = []
+        func problem(_ path: String, _ message: String) { problems.append(.init(path: path, message: message)) }
+        let integration = integration.trimmingCharacters(in: .whitespaces)
+        if !Validation.isKey(integration) {
+            problem("integration", "must be 1 to 64 letters, digits, dashes, dots or underscores")
+        }
+        if let externalUserId, externalUserId.isEmpty || externalUserId.count > 255 {
+            problem("externalUserId", "must be 1 to 255 characters")
+        }
+        if let connectionId, UUID(uuidString: connectionId) == nil { problem("connectionId", "is not a valid connection id") }
+        let credentialType = CredentialType(rawValue: type)
+        if credentialType == nil { problem("type", "must be one of oauth2, api_key, basic") }
+        switch credentialType {
+        case .oauth2:
+            if accessToken?.isEmpty ?? true { problem("accessToken", "is required for an oauth2 credential") }
+        case .apiKey:
+            if apiKey?.isEmpty ?? true { problem("apiKey", "is required for an api_key credential") }
+        case .basic:
+            if username?.isEmpty ?? true { problem("username", "is required for a basic credential") }
+            if password == nil { problem("password", "is required for a basic credential") }
+        case nil: break
+        }
+        for (path, value) in [
+            ("accessToken", accessToken), ("refreshToken", refreshToken), ("idToken", idToken), ("apiKey", apiKey), ("password", password),
+        ] {
+            if let value, value.utf8.count > 64 * 1024 { problem(path, "is longer than 64 KiB") }
+        }
+        if let label, label.count > 200 { problem("label", "must be at most 200 characters") }
+        if let scopes, scopes.count > 500 || scopes.contains(where: { $0.isEmpty || $0.count > 500 }) {
+            problem("scopes", "must be at most 500 non-empty scopes")
+        }
+        if let connectionConfig, connectionConfig.count > 50 { problem("connectionConfig", "must have at most 50 entries") }
+        if !problems.isEmpty {
+            throw LatchkeyError.invalidRequest(
+                "The credential is not valid: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; ") + ".", fields: problems
+            )
+        }
+        return CredentialVault.NewCredential(
+            integration: integration, externalUserID: externalUserId, connectionID: connectionId?.lowercased(), type: credentialType!,
+            secret: CredentialSecret(
+                accessToken: accessToken, refreshToken: refreshToken, tokenType: tokenType, idToken: idToken, apiKey: apiKey, username: username,
+                password: password
+            ),
+            expiresAt: expiresAt, scopes: scopes ?? [], label: label, providerAccount: providerAccount, connectionConfig: connectionConfig ?? [:]
+        )
+    }
+}
+
+/// `PATCH /api/v1/credentials/{id}`.
+struct UpdateCredentialRequest: Decodable, AllowedKeys {
+    var label: String?
+    var scopes: [String]?
+    var expiresAt: Date?
+    var isDefault: Bool?
+    var providerAccount: String?
+    var accessToken: String?
+    var refreshToken: String?
+    var apiKey: String?
+    var username: String?
+    var password: String?
+
+    static let allowedKeys: Set<String> = [
+        "label", "scopes", "expiresAt", "isDefault", "providerAccount", "accessToken", "refreshToken", "apiKey", "username", "password",
+    ]
+
+    var changesSecret: Bool { accessToken != nil || refreshToken != nil || apiKey != nil || username != nil || password != nil }
+}
+
+/// What the API shows of a credential: never a secret.
+struct CredentialResponse: Encodable {
+    var id: String
+    var integration: String
+    var connectionId: String
+    var externalUserId: String?
+    var type: String
+    var status: String
+    var statusReason: String?
+    var label: String?
+    var isDefault: Bool
+    var scopes: [String]
+    var expiresAt: Date?
+    var providerAccount: String?
+    var connectionConfig: [String: String]
+    var keyVersion: Int
+    var version: Int
+    var connectedAt: Date
+    var lastRefreshedAt: Date?
+    var lastUsedAt: Date?
+    var createdAt: Date
+    var updatedAt: Date
+
+    init(_ c: Credential) {
+        id = c.id
+        integration = c.integrationKey
+        connectionId = c.connectionID
+        externalUserId = c.externalUserID
+        type = c.type.rawValue
+        status = c.status.rawValue
+        statusReason = c.statusReason
+        label = c.label
+        isDefault = c.isDefault
+        scopes = c.scopes
+        expiresAt = c.expiresAt
+        providerAccount = c.providerAccount
+        connectionConfig = c.connectionConfig
+        keyVersion = c.keyVersion
+        version = c.version
+        connectedAt = c.connectedAt
+        lastRefreshedAt = c.lastRefreshedAt
+        lastUsedAt = c.lastUsedAt
+        createdAt = c.createdAt
+        updatedAt = c.updatedAt
+    }
+}
+
+/// `POST /api/v1/credentials/{id}/reveal`.
+struct RevealResponse: Encodable {
+    var credential: CredentialResponse
+    var secret: CredentialSecret
+}
+
+enum Validation {
+    static func isKey(_ value: String) -> Bool {
+        !value.isEmpty && value.count <= 64
+            && value.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
+    }
+}

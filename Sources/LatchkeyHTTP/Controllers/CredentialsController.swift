@@ -1,0 +1,79 @@
+import Foundation
+import Hummingbird
+import LatchkeyCore
+import LatchkeyStorage
+
+/// `/api/v1/credentials`: the vault's own surface for tenant admins.
+struct CredentialsController {
+    let vault: CredentialVault
+    let maxBodySize: Int
+
+    func addRoutes(to group: RouterGroup<AdminContext>) {
+        group.post("credentials", use: create)
+        group.get("credentials", use: list)
+        group.get("credentials/:id", use: show)
+        group.patch("credentials/:id", use: update)
+        group.delete("credentials/:id", use: delete)
+        group.post("credentials/:id/reveal", use: reveal)
+    }
+
+    @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
+        let body = try await JSON.decode(CreateCredentialRequest.self, from: request, limit: maxBodySize)
+        let credential = try await vault.create(try body.validated(), tenantID: context.tenantID, actor: context.actor(for: request))
+        return try JSON.response(
+            CredentialResponse(credential), status: .created, headers: [.location: "/api/v1/credentials/\(credential.id)"]
+        )
+    }
+
+    @Sendable func list(_ request: Request, context: AdminContext) async throws -> Response {
+        var status: CredentialStatus?
+        if let text = request.query("status") {
+            guard let parsed = CredentialStatus(rawValue: text) else {
+                throw LatchkeyError.invalidField("status", "must be one of active, expired, revoked, needs_reauth")
+            }
+            status = parsed
+        }
+        let filter = CredentialFilter(
+            integrationKey: request.query("integration"), externalUserID: request.query("externalUserId"),
+            connectionID: request.query("connectionId")?.lowercased(), status: status, limit: try request.limit(), cursor: request.query("cursor")
+        )
+        let page = try await vault.list(tenantID: context.tenantID, filter: filter)
+        return try JSON.response(ListEnvelope(items: page.items.map(CredentialResponse.init), nextCursor: page.nextCursor))
+    }
+
+    @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
+        let id = try PathID.parse(context, what: "credential")
+        return try JSON.response(CredentialResponse(try await vault.get(id: id, tenantID: context.tenantID, actor: context.actor(for: request))))
+    }
+
+    @Sendable func reveal(_ request: Request, context: AdminContext) async throws -> Response {
+        let id = try PathID.parse(context, what: "credential")
+        let (credential, secret) = try await vault.reveal(id: id, tenantID: context.tenantID, actor: context.actor(for: request))
+        return try JSON.response(RevealResponse(credential: CredentialResponse(credential), secret: secret))
+    }
+
+    @Sendable func update(_ request: Request, context: AdminContext) async throws -> Response {
+        let id = try PathID.parse(context, what: "credential")
+        let body = try await JSON.decode(UpdateCredentialRequest.self, from: request, limit: maxBodySize)
+        if let label = body.label, label.count > 200 { throw LatchkeyError.invalidField("label", "must be at most 200 characters") }
+        if body.isDefault == false { throw LatchkeyError.invalidField("isDefault", "can only be set to true (make another credential the default instead)") }
+        var secret: CredentialSecret?
+        if body.changesSecret {
+            secret = CredentialSecret(
+                accessToken: body.accessToken, refreshToken: body.refreshToken, apiKey: body.apiKey, username: body.username, password: body.password
+            )
+        }
+        let changes = CredentialVault.Changes(
+            label: body.label.map { .some($0) }, scopes: body.scopes, expiresAt: body.expiresAt.map { .some($0) },
+            providerAccount: body.providerAccount.map { .some($0) }, isDefault: body.isDefault, secret: secret
+        )
+        let credential = try await vault.update(id: id, tenantID: context.tenantID, changes: changes, actor: context.actor(for: request))
+        return try JSON.response(CredentialResponse(credential))
+    }
+
+    @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
+        let id = try PathID.parse(context, what: "credential")
+        try await vault.delete(id: id, tenantID: context.tenantID, actor: context.actor(for: request))
+        return Response(status: .noContent)
+    }
+}

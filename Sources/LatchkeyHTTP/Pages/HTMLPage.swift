@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyCore
+import Mustache
+import NIOCore
+
+/// Server-rendered pages: plain, accessible HTML that works without JavaScript, rendered with Mustache (which
+/// escapes every value).
+enum HTMLPage {
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        // The templates are constants of this file; a parse error is a programming error caught by every test.
+        try! library.register(Templates.layout, named: "layout")
+        try! library.register(Templates.message, named: "message")
+        try! library.register(Templates.setup, named: "setup")
+        try! library.register(Templates.setupDone, named: "setup-done")
+        return library
+    }()
+
+    /// Renders `template` inside the layout.
+    static func render(_ template: String, title: String, context: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+        -> Response
+    {
+        let content = library.render(context, withTemplate: template) ?? ""
+        let page = library.render(["title": title, "content": content], withTemplate: "layout") ?? ""
+        var fields = headers
+        fields[.contentType] = "text/html; charset=utf-8"
+        fields[.cacheControl] = "no-store"
+        fields[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        fields[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        fields[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    static func error(status: HTTPResponse.Status, title: String, message: String, headers: HTTPFields = [:]) -> Response {
+        render("message", title: title, context: ["heading": title, "message": message, "home": true], status: status, headers: headers)
+    }
+
+    static func title(for error: LatchkeyError) -> String {
+        switch error.code {
+        case .notFound: "Page not found"
+        case .unauthorized: "Please sign in"
+        case .forbidden: "Not allowed"
+        case .invalidRequest, .payloadTooLarge: "Something is not right with that request"
+        case .internalError, .decryptionFailed, .unavailable: "Something went wrong"
+        default: "That did not work"
+        }
+    }
+}
+
+enum Templates {
+    /// `{{{content}}}` is pre-rendered, escaped HTML from another template.
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Latchkey</title>
+        <style>
+        :root { color-scheme: light dark; --accent: #3b5bdb; --muted: #6b7280; --border: #d1d5db; }
+        * { box-sizing: border-box; }
+        body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f6f7f9; color: #111827; }
+        @media (prefers-color-scheme: dark) { body { background: #0f1115; color: #e5e7eb; } .card { background: #181b21 !important; } }
+        header { background: #111827; color: #fff; padding: 0.75rem 1.5rem; display: flex; align-items: center; gap: 0.5rem; }
+        header a { color: #fff; text-decoration: none; font-weight: 650; letter-spacing: 0.01em; }
+        main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; }
+        .card { background: #fff; border: 1px solid var(--border); border-radius: 12px; padding: 1.75rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+        h1 { font-size: 1.4rem; margin: 0 0 0.75rem; }
+        p { margin: 0.5rem 0 1rem; }
+        label { display: block; font-weight: 600; margin: 1rem 0 0.25rem; }
+        .hint { color: var(--muted); font-size: 0.875rem; font-weight: 400; }
+        input { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid var(--border); border-radius: 8px; font: inherit; }
+        input:focus { outline: 2px solid var(--accent); outline-offset: 1px; }
+        button, .button { display: inline-block; margin-top: 1.25rem; background: var(--accent); color: #fff; border: 0; border-radius: 8px;
+          padding: 0.65rem 1.1rem; font: inherit; font-weight: 600; cursor: pointer; text-decoration: none; }
+        .error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px; padding: 0.75rem 1rem; }
+        .secret { font-family: ui-monospace, monospace; word-break: break-all; background: #f3f4f6; color: #111827; padding: 0.75rem; border-radius: 8px; }
+        footer { text-align: center; color: var(--muted); font-size: 0.8rem; margin: 2rem 0; }
+        </style>
+        </head>
+        <body>
+        <header><a href="/">🔐 Latchkey</a></header>
+        <main>
+        {{{content}}}
+        </main>
+        <footer>Latchkey · self-hosted credential vault</footer>
+        </body>
+        </html>
+        """
+
+    static let message = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">{{heading}}</h1>
+        <p>{{message}}</p>
+        {{#home}}<a class="button" href="/">Go to the start page</a>{{/home}}
+        </section>
+        """
+
+    static let setup = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Create the first administrator</h1>
+        <p>This one-time page sets up the administrator of this Latchkey server. The link stops working once the account exists.</p>
+        {{#hasErrors}}<div class="error" role="alert"><strong>Please fix the following:</strong><ul>{{#errors}}<li>{{.}}</li>{{/errors}}</ul></div>{{/hasErrors}}
+        <form method="post" action="/setup?token={{token}}">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}">
+        <label for="name">Your name</label>
+        <input id="name" name="name" type="text" autocomplete="name" required value="{{name}}">
+        <label for="password">Password <span class="hint">(at least 12 characters)</span></label>
+        <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
+        <label for="confirm">Repeat the password</label>
+        <input id="confirm" name="confirm" type="password" autocomplete="new-password" minlength="12" required>
+        <button type="submit">Create administrator</button>
+        </form>
+        </section>
+        """
+
+    static let setupDone = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Administrator created</h1>
+        <p>Welcome, {{name}}. Your administrator account <strong>{{email}}</strong> is ready.</p>
+        <p>Here is an admin API key for the <code>/api/v1</code> endpoints. It is shown <strong>only this once</strong>; store it in a password manager:</p>
+        <p class="secret" id="admin-key">{{apiKey}}</p>
+        <p class="hint">Try it: <code>curl -H "Authorization: Bearer &lt;key&gt;" {{publicURL}}/api/v1/credentials</code>. More keys: <code>latchkey keys create-admin</code>.</p>
+        </section>
+        """
+}

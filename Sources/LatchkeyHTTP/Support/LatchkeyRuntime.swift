@@ -1,0 +1,59 @@
+public import Foundation
+public import LatchkeyCore
+public import LatchkeyStorage
+public import Logging
+
+/// The opened database, keyring and services, shared by `latchkey serve` and every CLI command.
+public struct LatchkeyRuntime: Sendable {
+    public let configuration: ServerConfiguration
+    public let database: Database
+    public let keyring: Keyring
+    public let keyManager: KeyManager
+    public let audit: AuditLog
+    public let vault: CredentialVault
+    public let tenants: TenantService
+    public let defaultTenant: Tenant
+    public let clock: any LatchkeyClock
+    public let logger: Logger
+    /// True when this start generated a new master key file.
+    public let createdMasterKey: Bool
+
+    /// Opens the database, runs migrations, opens (or on first start creates) the keyring, and makes sure the
+    /// default tenant exists. Fails with a plain message when the master key is missing or wrong.
+    public static func bootstrap(configuration: ServerConfiguration, clock: any LatchkeyClock = SystemClock(), logger: Logger) async throws
+        -> LatchkeyRuntime
+    {
+        let database = try await Database.open(try configuration.database, logger: logger)
+        do {
+            try await Migrations.run(on: database, logger: logger)
+            let keyManager = KeyManager(database: database, provider: configuration.keyProvider, clock: clock, logger: logger)
+            let opened = try await keyManager.open()
+            let audit = AuditLog(database: database, clock: clock)
+            let tenants = TenantService(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
+            let defaultTenant = try await tenants.ensureDefaultTenant()
+            let vault = CredentialVault(
+                database: database, keyring: opened.keyring, keyManager: keyManager, audit: audit, clock: clock, logger: logger
+            )
+            return LatchkeyRuntime(
+                configuration: configuration, database: database, keyring: opened.keyring, keyManager: keyManager, audit: audit, vault: vault,
+                tenants: tenants, defaultTenant: defaultTenant, clock: clock, logger: logger, createdMasterKey: opened.createdMasterKey
+            )
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
+    /// The tenant a CLI `--tenant` names (the default tenant when nil).
+    public func tenant(_ slug: String?) async throws -> Tenant {
+        guard let slug, slug != defaultTenant.slug else { return defaultTenant }
+        return try await tenants.tenant(slug: slug)
+    }
+
+    /// The background re-wrap service for this runtime.
+    public func rewrapService() -> KeyRewrapService {
+        KeyRewrapService(
+            database: database, keyring: keyring, keyManager: keyManager, configuration: configuration.rewrap, clock: clock, logger: logger
+        )
+    }
+}

@@ -1,0 +1,84 @@
+public import Foundation
+public import LatchkeyCore
+public import LatchkeyStorage
+public import Logging
+
+/// Everything `latchkey serve` can be told, read in one place (flags, then environment, then defaults).
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on (`--host`, `LATCHKEY_HOST`); 127.0.0.1 by default.
+    public var host: String = "127.0.0.1"
+    /// Port (`--port`, `LATCHKEY_PORT`); 8080 by default, 0 picks a free one.
+    public var port: Int = 8080
+    /// Where the SQLite file and the generated master key live (`--data-dir`, `LATCHKEY_DATA_DIR`).
+    public var dataDirectory: String = "./latchkey-data"
+    /// The URL people reach this server at (`--public-url`, `LATCHKEY_PUBLIC_URL`); derived from host and port by default.
+    public var publicURL: String?
+    /// `postgres://…` switches from SQLite to PostgreSQL (`--database-url`, `LATCHKEY_DATABASE_URL`). Secret: never printed.
+    public var databaseURL: String?
+    /// Base64 master key (`LATCHKEY_MASTER_KEY`). Secret: never printed.
+    public var masterKey: String?
+    /// text or json (`--log-format`, `LATCHKEY_LOG_FORMAT`).
+    public var logFormat: LatchkeyLogHandler.Format = .text
+    /// Serve the built-in sandbox provider (`--demo`).
+    public var demo: Bool = false
+    /// Background re-wrap pacing (`LATCHKEY_REWRAP_BATCH_SIZE`, `LATCHKEY_REWRAP_PAUSE_MS`, `LATCHKEY_KEYRING_POLL_MS`).
+    public var rewrap = KeyRewrapService.Configuration()
+    /// The largest request body accepted.
+    public var maxBodySize: Int = 1024 * 1024
+
+    public init() {}
+
+    public var effectivePublicURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
+        return "http://\(shownHost):\(port)"
+    }
+
+    public var database: DatabaseConfiguration {
+        get throws {
+            if let databaseURL, !databaseURL.isEmpty { return try .postgres(url: databaseURL) }
+            return .sqlite(path: (dataDirectory as NSString).appendingPathComponent("latchkey.sqlite"))
+        }
+    }
+
+    /// The master key source: `LATCHKEY_MASTER_KEY` when set, else the key file in the data directory.
+    public var keyProvider: any KeyProvider {
+        if let masterKey, !masterKey.isEmpty { return EnvironmentKeyProvider(value: masterKey) }
+        return KeyFileProvider(path: (dataDirectory as NSString).appendingPathComponent("master.key"))
+    }
+
+    /// Applies `LATCHKEY_*` variables for every setting not given as a flag.
+    public mutating func applyEnvironment(_ environment: [String: String]) throws {
+        if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
+        if let value = environment["LATCHKEY_PORT"], !value.isEmpty {
+            guard let port = Int(value), (0...65535).contains(port) else { throw ConfigurationError("LATCHKEY_PORT must be a port number, got \(value)") }
+            self.port = port
+        }
+        if let value = environment["LATCHKEY_DATA_DIR"], !value.isEmpty { dataDirectory = value }
+        if let value = environment["LATCHKEY_PUBLIC_URL"], !value.isEmpty { publicURL = value }
+        if let value = environment["LATCHKEY_DATABASE_URL"], !value.isEmpty { databaseURL = value }
+        if let value = environment["LATCHKEY_MASTER_KEY"] { masterKey = value }
+        if let value = environment["LATCHKEY_LOG_FORMAT"], !value.isEmpty {
+            guard let format = LatchkeyLogHandler.Format(rawValue: value) else { throw ConfigurationError("LATCHKEY_LOG_FORMAT must be text or json") }
+            logFormat = format
+        }
+        if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
+            guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }
+            rewrap.batchSize = size
+        }
+        if let value = environment["LATCHKEY_REWRAP_PAUSE_MS"], !value.isEmpty {
+            guard let ms = Int(value), ms >= 0 else { throw ConfigurationError("LATCHKEY_REWRAP_PAUSE_MS must be a number of milliseconds") }
+            rewrap.pause = .milliseconds(ms)
+        }
+        if let value = environment["LATCHKEY_KEYRING_POLL_MS"], !value.isEmpty {
+            guard let ms = Int(value), ms > 0 else { throw ConfigurationError("LATCHKEY_KEYRING_POLL_MS must be a positive number of milliseconds") }
+            rewrap.pollInterval = .milliseconds(ms)
+        }
+    }
+}
+
+/// A setting that cannot be used, said plainly.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import LatchkeyCore
+import LatchkeyHTTP
+import LatchkeyStorage
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Admin API keys and encryption keys.",
+        subcommands: [CreateAdmin.self, Rotate.self, Status.self, RotateMaster.self]
+    )
+
+    struct CreateAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-admin", abstract: "Mint a tenant admin API key (lk_live_…); it is printed once."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "A name to recognise the key by.") var name = "cli"
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let tenant = try await runtime.tenant(global.tenant)
+                let (key, plaintext) = try await runtime.tenants.createAdminKey(tenantID: tenant.id, name: name, actor: .cli)
+                CLI.printError("Admin key \"\(key.name)\" for tenant \(tenant.slug) (id \(key.id)). It is shown only now; store it safely:")
+                print(plaintext)
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new data-key version; new writes use it and running servers re-wrap old rows in the background."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Also re-wrap every row now, in this process, with progress.") var now = false
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let version = try await runtime.keyManager.rotate(runtime.keyring)
+                try await runtime.audit.append(
+                    AuditRecord(actor: "cli", action: "key.rotate", target: "data-key-v\(version)"), tenantID: runtime.defaultTenant.id
+                )
+                print("Data key version \(version) is now active. A running server re-wraps older rows in the background; `latchkey keys status` shows progress.")
+                if now {
+                    let service = runtime.rewrapService()
+                    while try await service.runBatch() > 0 {
+                        if let progress = try await runtime.keyManager.repository.rewrapProgress() {
+                            CLI.printError("re-wrapped \(progress.done) of \(progress.total)")
+                        }
+                    }
+                    print("Every row now uses data key version \(version).")
+                }
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show data-key versions, rows per version and re-wrap progress.")
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        struct Output: Encodable {
+            struct Rewrap: Encodable {
+                var targetVersion: Int
+                var done: Int
+                var total: Int
+                var finished: Bool
+            }
+            var activeVersion: Int
+            var versions: [Int]
+            var rowsByVersion: [String: Int]
+            var rewrap: Rewrap?
+        }
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let status = try await runtime.keyManager.status()
+                if json {
+                    let output = Output(
+                        activeVersion: status.activeVersion, versions: status.versions,
+                        rowsByVersion: Dictionary(uniqueKeysWithValues: status.rowsByVersion.map { (String($0.key), $0.value) }),
+                        rewrap: status.rewrap.map { .init(targetVersion: $0.targetVersion, done: $0.done, total: $0.total, finished: $0.finishedAt != nil) }
+                    )
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    print(String(decoding: try encoder.encode(output), as: UTF8.self))
+                    return
+                }
+                print("Active data key version: \(status.activeVersion)")
+                print("Versions in the keyring: \(status.versions.map(String.init).joined(separator: ", "))")
+                print("Encrypted rows per version:")
+                for version in status.versions {
+                    print("  v\(version): \(status.rowsByVersion[version] ?? 0)")
+                }
+                if let rewrap = status.rewrap {
+                    let state = rewrap.finishedAt != nil ? "finished" : "in progress"
+                    print("Re-wrap to v\(rewrap.targetVersion): \(state), \(rewrap.done) of \(rewrap.total) rows")
+                }
+            }
+        }
+    }
+
+    struct RotateMaster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master",
+            abstract: "Re-wrap the keyring under a new master key (credential rows are untouched).",
+            discussion: "With a key file the file is replaced. With LATCHKEY_MASTER_KEY the new key is printed: set it on every instance and restart them."
+        )
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let newMaster = MasterKey.generate()
+                let provider = try global.configuration().keyProvider
+                try await runtime.keyManager.rotateMaster(runtime.keyring, to: newMaster, updateProvider: !(provider is EnvironmentKeyProvider))
+                try await runtime.audit.append(AuditRecord(actor: "cli", action: "key.rotate_master"), tenantID: runtime.defaultTenant.id)
+                if provider is EnvironmentKeyProvider {
+                    CLI.printError("The keyring is now wrapped under a new master key. Set LATCHKEY_MASTER_KEY to this value on every instance and restart them:")
+                    print(newMaster.base64)
+                } else {
+                    print("The keyring is now wrapped under a new master key, written to \(provider.sourceDescription). Back up the new file now; the old key no longer opens this database.")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import LatchkeyCore
+import LatchkeyHTTP
+import LatchkeyStorage
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Latchkey server.",
+        discussion: """
+            With no configuration: SQLite and a generated master key in ./latchkey-data, listening on 127.0.0.1:8080.
+            Every flag has an environment variable; LATCHKEY_MASTER_KEY (base64, 32 bytes) supplies the master key instead
+            of the key file (required when several instances share one PostgreSQL database).
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Address to listen on (env LATCHKEY_HOST; default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on, 0 for any free port (env LATCHKEY_PORT; default 8080).")
+    var port: Int?
+
+    @Option(help: "URL people reach this server at (env LATCHKEY_PUBLIC_URL; default http://HOST:PORT).")
+    var publicURL: String?
+
+    @Option(help: "Log format, text or json (env LATCHKEY_LOG_FORMAT; default text).")
+    var logFormat: String?
+
+    @Flag(help: "Also serve the built-in sandbox OAuth provider (for trying Latchkey without a real OAuth app).")
+    var demo = false
+
+    func run() async throws {
+        var configuration = try global.configuration()
+        if let host { configuration.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+            configuration.port = port
+        }
+        if let publicURL { configuration.publicURL = publicURL }
+        if let logFormat {
+            guard let format = LatchkeyLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json") }
+            configuration.logFormat = format
+        }
+        configuration.demo = demo
+
+        let format = configuration.logFormat
+        let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LATCHKEY_LOG_LEVEL"] ?? "info") ?? .info
+        LoggingSystem.bootstrap { label in LatchkeyLogHandler(label: label, format: format, level: level) }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "latchkey")
+
+        let runtime: LatchkeyRuntime
+        do {
+            runtime = try await LatchkeyRuntime.bootstrap(configuration: configuration, logger: logger)
+        } catch {
+            CLI.printError("latchkey: cannot start: \(CLI.message(for: error))")
+            throw ExitCode(2)
+        }
+        if runtime.createdMasterKey {
+            Self.say(
+                """
+
+                ┌─────────────────────────────────────────────────────────────────────────────┐
+                  A new master key was written to \(configuration.keyProvider.sourceDescription).
+                  BACK THIS FILE UP NOW. Without it, the credentials stored here cannot be read.
+                └─────────────────────────────────────────────────────────────────────────────┘
+
+                """
+            )
+        }
+        let setupToken = try await runtime.tenants.issueSetupToken(tenantID: runtime.defaultTenant.id)
+        let shownConfiguration = configuration
+        let app = buildApplication(runtime: runtime, dependencies: .init(registry: registry)) { channel in
+            let configuration = shownConfiguration
+            let actualPort = channel.localAddress?.port ?? configuration.port
+            var shown = configuration
+            shown.port = actualPort
+            let base = shown.effectivePublicURL
+            Self.say("Latchkey is listening on http://\(configuration.host):\(actualPort) (\(runtime.database.configuration))")
+            if let setupToken {
+                Self.say("No administrator yet. Create one (link valid 24 hours, works once): \(base)/setup?token=\(setupToken)")
+            }
+        }
+        try await app.runService()
+    }
+
+    static func say(_ text: String) {
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Apply database migrations and exit.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await CLI.withRuntime(global) { runtime in
+            print("The database (\(runtime.database.configuration)) is at schema version \(Migrations.latestVersion).")
+        }
+    }
+}
+
+struct TenantsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenants", abstract: "Create and list tenants.", subcommands: [Create.self, List.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a tenant with its console app.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Short name: lowercase letters, digits and dashes.") var slug: String
+        @Option(help: "Display name.") var name: String?
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                do {
+                    let tenant = try await runtime.tenants.createTenant(slug: slug, name: name ?? slug, actor: .cli)
+                    print("Tenant \(tenant.slug) created (id \(tenant.id)). Mint its admin key: latchkey keys create-admin --tenant \(tenant.slug)")
+                } catch let error as LatchkeyError {
+                    throw CLIError(error.message)
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                for tenant in try await runtime.tenants.directory.tenants() {
+                    print("\(tenant.slug)\t\(tenant.name)\t\(tenant.id)")
+                }
+            }
+        }
+    }
+}
