@@ -108,7 +108,10 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchkeyStorageTests",
-            dependencies: ["LatchkeyCore", "LatchkeyStorage", "LatchkeyTesting"],
+            dependencies: [
+                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

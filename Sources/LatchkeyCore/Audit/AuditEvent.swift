@@ -124,6 +124,10 @@ public enum AuditChain {
         public enum Kind: String, Sendable { case edited, missing, reordered, truncated }
         public var kind: Kind
         public var seq: Int
+        public init(kind: Kind, seq: Int) {
+            self.kind = kind
+            self.seq = seq
+        }
         public var description: String {
             switch kind {
             case .edited: "event #\(seq) was edited (its hash does not match its contents)"
@@ -150,7 +154,7 @@ public enum AuditChain {
             } else if event.seq > expectedSeq {
                 problems.append(.init(kind: .missing, seq: event.seq))
             } else if event.prevHash != prevHash {
-                problems.append(.init(kind: event.seq < expectedSeq ? .reordered : .reordered, seq: event.seq))
+                problems.append(.init(kind: .reordered, seq: event.seq))
             } else if event.seq < expectedSeq {
                 problems.append(.init(kind: .reordered, seq: event.seq))
             }

@@ -138,6 +138,12 @@ public final class Database: Service, Sendable {
         }
     }
 
+    /// Drops a PostgreSQL schema and everything in it (test isolation).
+    public func dropSchema(_ schema: String) async throws {
+        guard kind == .postgres else { return }
+        try await write { try await $0.raw("DROP SCHEMA IF EXISTS \(ident: schema) CASCADE").run() }
+    }
+
     /// A trivial query, for readiness checks.
     public func ping() async throws {
         try await read { try await $0.raw("SELECT 1 AS ok").run() }
