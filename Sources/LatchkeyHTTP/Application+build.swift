@@ -10,12 +10,20 @@ public import ServiceLifecycle
 public struct ApplicationDependencies: Sendable {
     /// The Prometheus registry behind `/metrics` (the process bootstraps swift-metrics with it).
     public var registry: PrometheusCollectorRegistry?
-    /// Extra services run with the server (tests add none; `serve` adds nothing either today).
+    /// Run the background services (key re-wrap) with the server.
     public var runBackgroundServices: Bool
+    /// Close the database when the server shuts down (tests that clean up afterwards keep it open).
+    public var ownsDatabase: Bool
+    /// Records the `/api/v1` routes as they are registered.
+    public var routeRecorder: RouteRecorder?
 
-    public init(registry: PrometheusCollectorRegistry? = nil, runBackgroundServices: Bool = true) {
+    public init(
+        registry: PrometheusCollectorRegistry? = nil, runBackgroundServices: Bool = true, ownsDatabase: Bool = true, routeRecorder: RouteRecorder? = nil
+    ) {
         self.registry = registry
         self.runBackgroundServices = runBackgroundServices
+        self.ownsDatabase = ownsDatabase
+        self.routeRecorder = routeRecorder
     }
 }
 
@@ -25,7 +33,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
-    var services: [any Service] = [runtime.database]
+    var services: [any Service] = dependencies.ownsDatabase ? [runtime.database] : []
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
     }
@@ -58,7 +66,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let api = router.group("api/v1")
         .add(middleware: AdminKeyAuthenticator(tenants: runtime.tenants))
         .group(context: AdminContext.self)
-    CredentialsController(vault: runtime.vault, maxBodySize: runtime.configuration.maxBodySize).addRoutes(to: api)
-    AuditController(audit: runtime.audit).addRoutes(to: api)
+    let recorder = dependencies.routeRecorder
+    CredentialsController(vault: runtime.vault, maxBodySize: runtime.configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
+    AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
     return router
 }

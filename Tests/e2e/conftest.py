@@ -137,6 +137,34 @@ def poll_until(condition, timeout: float = DEFAULT_DEADLINE, interval: float = P
 
 
 # --------------------------------------------------------------------------
+# assertions that never show secret values
+#
+# pytest's assertion rewriting prints the operands of a failing `assert`; these
+# helpers raise plain AssertionErrors with a description only.
+
+
+def pytest_configure(config):
+    # Long tracebacks print the arguments of every frame, which may be secrets.
+    if getattr(config.option, "tbstyle", "auto") == "auto":
+        config.option.tbstyle = "short"
+
+
+def assert_absent(haystack: str, needle: str, what: str) -> None:
+    if needle and needle in haystack:
+        raise AssertionError(what)
+
+
+def assert_secret_equal(actual, expected, what: str) -> None:
+    if actual != expected:
+        raise AssertionError(f"{what}: the value differs from the one stored")
+
+
+def check_admin_key(key: str, what: str) -> None:
+    if not ADMIN_KEY_RE.match(key or ""):
+        raise AssertionError(f"{what}: not exactly one lk_live_ key")
+
+
+# --------------------------------------------------------------------------
 # servers
 
 _LIVE_SERVERS: list["LatchkeyServer"] = []
@@ -402,8 +430,8 @@ def mint_admin_key(db: "Database", cwd, name: str | None = None) -> str:
         args += ["--name", name]
     proc = run_cli(args, cwd, db.env)
     key = proc.stdout.strip()
-    assert ADMIN_KEY_RE.match(key), "keys create-admin did not print exactly one lk_live_ key on stdout"
-    assert key not in proc.stderr, "keys create-admin repeated the key on stderr"
+    check_admin_key(key, "keys create-admin stdout")
+    assert_absent(proc.stderr, key, "keys create-admin repeated the key on stderr")
     return key
 
 
@@ -601,5 +629,5 @@ def complete_setup(server: LatchkeyServer, email="admin@example.com", name="Ada 
     el = parse_html(done.text).by_id.get("admin-key")
     assert el is not None and "secret" in el["attrs"].get("class", "").split(), "success page has no <p class=secret id=admin-key>"
     key = el["text"].strip()
-    assert ADMIN_KEY_RE.match(key), "admin-key element does not hold an lk_live_ key"
+    check_admin_key(key, "admin-key element of the setup success page")
     return key

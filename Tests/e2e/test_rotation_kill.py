@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import mint_admin_key, keys_status, poll_until, run_cli
+from conftest import assert_secret_equal, keys_status, mint_admin_key, poll_until, run_cli
 
 COUNT = 10_000
 WORKERS = 4
@@ -130,7 +130,8 @@ def test_rotation_rewrap_survives_sigkill(tmp_path, servers, database):
         r = api.post(server.url(f"/api/v1/credentials/{cred_id}/reveal"), timeout=30)
         assert r.status_code == 200, f"reveal during re-wrap → HTTP {r.status_code}"
         secret = r.json()["secret"]
-        assert secret.get("accessToken") == access and secret.get("refreshToken") == refresh, "secret differs during re-wrap"
+        assert_secret_equal(secret.get("accessToken"), access, "access token read during the re-wrap")
+        assert_secret_equal(secret.get("refreshToken"), refresh, "refresh token read during the re-wrap")
 
     # New writes use the new version at once.
     fresh = api.post(server.url("/api/v1/credentials"), json={"integration": "github", "type": "oauth2", "accessToken": "after-rotation"}, timeout=30)

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
 from conftest import (
-    ADMIN_KEY_RE,
     api_session,
+    assert_absent,
+    assert_secret_equal,
+    check_admin_key,
     base_env,
     complete_setup,
     error_of,
@@ -56,7 +60,7 @@ def test_zero_config_start_in_empty_dir_and_restart(tmp_path, servers):
     # Store something, so there is data to keep across a restart.
     db_args = ["--data-dir", str(data_dir)]
     key = run_cli(["keys", "create-admin", *db_args], workdir, env).stdout.strip()
-    assert ADMIN_KEY_RE.match(key)
+    check_admin_key(key, "keys create-admin stdout")
     api = api_session(key)
     created = api.post(
         first.url("/api/v1/credentials"),
@@ -80,7 +84,7 @@ def test_zero_config_start_in_empty_dir_and_restart(tmp_path, servers):
     assert got.status_code == 200, f"credential lost across restart (GET → {got.status_code})"
     revealed = api.post(second.url(f"/api/v1/credentials/{cred_id}/reveal"), timeout=10)
     assert revealed.status_code == 200
-    assert revealed.json()["secret"]["accessToken"] == "zero-config-token", "secret not readable after restart"
+    assert_secret_equal(revealed.json()["secret"]["accessToken"], "zero-config-token", "access token after restart")
 
 
 # --------------------------------------------------------------------------
@@ -161,7 +165,7 @@ def test_setup_flow(tmp_path, servers):
 
 def _assert_no_secret(body_text: str, secrets_: list[str], what: str) -> None:
     for s in secrets_:
-        assert s not in body_text, f"{what} contains a stored secret"
+        assert_absent(body_text, s, f"{what} contains a stored secret")
 
 
 def test_start_and_credential_crud(tmp_path, servers, database):
@@ -241,11 +245,13 @@ def test_start_and_credential_crud(tmp_path, servers, database):
     rev = api.post(f"{base}/{ids['oauth']}/reveal", timeout=10)
     assert rev.status_code == 200
     assert rev.json()["credential"]["id"] == ids["oauth"]
-    assert rev.json()["secret"]["accessToken"] == oauth["accessToken"], "revealed access token differs"
-    assert rev.json()["secret"]["refreshToken"] == oauth["refreshToken"], "revealed refresh token differs"
-    assert api.post(f"{base}/{ids['api_key']}/reveal", timeout=10).json()["secret"]["apiKey"] == api_key["apiKey"]
+    assert_secret_equal(rev.json()["secret"].get("accessToken"), oauth["accessToken"], "revealed access token")
+    assert_secret_equal(rev.json()["secret"].get("refreshToken"), oauth["refreshToken"], "revealed refresh token")
+    revealed_key = api.post(f"{base}/{ids['api_key']}/reveal", timeout=10).json()["secret"].get("apiKey")
+    assert_secret_equal(revealed_key, api_key["apiKey"], "revealed API key")
     b = api.post(f"{base}/{ids['basic']}/reveal", timeout=10).json()["secret"]
-    assert b.get("username") == "bob" and b.get("password") == basic["password"]
+    assert_secret_equal(b.get("username"), "bob", "revealed username")
+    assert_secret_equal(b.get("password"), basic["password"], "revealed basic password")
 
     deleted = api.delete(f"{base}/{ids['basic']}", timeout=10)
     assert deleted.status_code == 204
@@ -271,7 +277,8 @@ def test_start_and_credential_crud(tmp_path, servers, database):
     assert server.stop() == 0
     again = servers(tmp_path, args=database.cli_args, env=env).start_and_wait()
     rev = api.post(again.url(f"/api/v1/credentials/{ids['api_key']}/reveal"), timeout=10)
-    assert rev.status_code == 200 and rev.json()["secret"]["apiKey"] == api_key["apiKey"]
+    assert rev.status_code == 200
+    assert_secret_equal(rev.json()["secret"].get("apiKey"), api_key["apiKey"], "API key after restart")
     again.stop()
 
     verify = run_cli(["audit", "verify", *database.cli_args], tmp_path, database.env, check=False)
@@ -391,3 +398,24 @@ def test_not_found_pages(api_server):
     assert plain.headers.get("Content-Type", "").startswith("text/html"), "no Accept: json → HTML 404 page"
     api = requests.get(server.url("/api/v1/nope"), timeout=10)
     assert api.status_code == 404 and error_of(api)["code"] == "not_found"
+
+
+def test_concurrent_imports_for_a_new_integration_all_succeed(tmp_path, servers, database):
+    """Several clients importing at once for an integration and end user nobody used yet: no 5xx."""
+    server = servers(tmp_path, args=database.cli_args, env=database.server_env()).start_and_wait()
+    key = mint_admin_key(database, tmp_path)
+    url = server.url("/api/v1/credentials")
+    workers = 4
+    barrier = threading.Barrier(workers)
+
+    def create(i):
+        s = api_session(key)
+        barrier.wait(timeout=30)
+        r = s.post(url, json={"integration": "gitlab", "externalUserId": "carol", "type": "api_key", "apiKey": f"glpat-{i}-" + os.urandom(8).hex()}, timeout=30)
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        codes = list(pool.map(create, range(workers)))
+    assert codes == [201] * workers, f"concurrent first imports answered {codes}"
+    listed = api_session(key).get(url, params={"integration": "gitlab", "externalUserId": "carol"}, timeout=10).json()
+    assert len(listed["items"]) == workers

@@ -8,9 +8,9 @@ import NIOCore
 struct AuditController {
     let audit: AuditLog
 
-    func addRoutes(to group: RouterGroup<AdminContext>) {
-        group.get("audit", use: list)
-        group.get("audit/export", use: export)
+    func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
+        group.route(.get, "audit", recorder: recorder, use: list)
+        group.route(.get, "audit/export", recorder: recorder, use: export)
     }
 
     @Sendable func list(_ request: Request, context: AdminContext) async throws -> Response {

@@ -15,7 +15,7 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
     var apiKey: String?
     var username: String?
     var password: String?
-    var expiresAt: Date?
+    var expiresAt: String?
     var scopes: [String]?
     var label: String?
     var providerAccount: String?
@@ -60,6 +60,8 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
             problem("scopes", "must be at most 500 non-empty scopes")
         }
         if let connectionConfig, connectionConfig.count > 50 { problem("connectionConfig", "must have at most 50 entries") }
+        let expiry = expiresAt.flatMap(ISO8601.parse)
+        if expiresAt != nil, expiry == nil { problem("expiresAt", "must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z") }
         if !problems.isEmpty {
             throw LatchkeyError.invalidRequest(
                 "The credential is not valid: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; ") + ".", fields: problems
@@ -71,7 +73,7 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
                 accessToken: accessToken, refreshToken: refreshToken, tokenType: tokenType, idToken: idToken, apiKey: apiKey, username: username,
                 password: password
             ),
-            expiresAt: expiresAt, scopes: scopes ?? [], label: label, providerAccount: providerAccount, connectionConfig: connectionConfig ?? [:]
+            expiresAt: expiry, scopes: scopes ?? [], label: label, providerAccount: providerAccount, connectionConfig: connectionConfig ?? [:]
         )
     }
 }
@@ -80,7 +82,7 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
 struct UpdateCredentialRequest: Decodable, AllowedKeys {
     var label: String?
     var scopes: [String]?
-    var expiresAt: Date?
+    var expiresAt: String?
     var isDefault: Bool?
     var providerAccount: String?
     var accessToken: String?
@@ -147,6 +149,14 @@ struct CredentialResponse: Encodable {
 struct RevealResponse: Encodable {
     var credential: CredentialResponse
     var secret: CredentialSecret
+}
+
+/// ISO 8601 date-times, with or without fractional seconds.
+enum ISO8601 {
+    static func parse(_ text: String) -> Date? {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
 }
 
 enum Validation {

@@ -8,13 +8,13 @@ struct CredentialsController {
     let vault: CredentialVault
     let maxBodySize: Int
 
-    func addRoutes(to group: RouterGroup<AdminContext>) {
-        group.post("credentials", use: create)
-        group.get("credentials", use: list)
-        group.get("credentials/:id", use: show)
-        group.patch("credentials/:id", use: update)
-        group.delete("credentials/:id", use: delete)
-        group.post("credentials/:id/reveal", use: reveal)
+    func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
+        group.route(.post, "credentials", recorder: recorder, use: create)
+        group.route(.get, "credentials", recorder: recorder, use: list)
+        group.route(.get, "credentials/:id", recorder: recorder, use: show)
+        group.route(.patch, "credentials/:id", recorder: recorder, use: update)
+        group.route(.delete, "credentials/:id", recorder: recorder, use: delete)
+        group.route(.post, "credentials/:id/reveal", recorder: recorder, use: reveal)
     }
 
     @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
@@ -56,6 +56,13 @@ struct CredentialsController {
         let id = try PathID.parse(context, what: "credential")
         let body = try await JSON.decode(UpdateCredentialRequest.self, from: request, limit: maxBodySize)
         if let label = body.label, label.count > 200 { throw LatchkeyError.invalidField("label", "must be at most 200 characters") }
+        var expiry: Date?
+        if let text = body.expiresAt {
+            guard let date = ISO8601.parse(text) else {
+                throw LatchkeyError.invalidField("expiresAt", "must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z")
+            }
+            expiry = date
+        }
         if body.isDefault == false { throw LatchkeyError.invalidField("isDefault", "can only be set to true (make another credential the default instead)") }
         var secret: CredentialSecret?
         if body.changesSecret {
@@ -64,7 +71,7 @@ struct CredentialsController {
             )
         }
         let changes = CredentialVault.Changes(
-            label: body.label.map { .some($0) }, scopes: body.scopes, expiresAt: body.expiresAt.map { .some($0) },
+            label: body.label.map { .some($0) }, scopes: body.scopes, expiresAt: expiry.map { .some($0) },
             providerAccount: body.providerAccount.map { .some($0) }, isDefault: body.isDefault, secret: secret
         )
         let credential = try await vault.update(id: id, tenantID: context.tenantID, changes: changes, actor: context.actor(for: request))

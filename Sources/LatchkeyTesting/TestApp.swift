@@ -1,0 +1,51 @@
+public import Foundation
+public import HummingbirdTesting
+public import LatchkeyCore
+public import LatchkeyHTTP
+public import LatchkeyStorage
+public import Logging
+import Metrics
+public import Prometheus
+
+/// Metrics for the test process: swift-metrics can be bootstrapped once per process.
+public enum TestMetrics {
+    public static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+
+    public static var text: String { registry.emitToString() }
+}
+
+/// What an HTTP test gets: the running runtime, an admin key for its default tenant, every log line, and the
+/// routes the router registered.
+public struct TestFixture: Sendable {
+    public let runtime: LatchkeyRuntime
+    public let adminKey: String
+    public let logs: LogCapture
+    public let routes: RouteRecorder
+
+    public var tenantID: String { runtime.defaultTenant.id }
+    public var bearer: String { "Bearer \(adminKey)" }
+}
+
+public enum TestApp {
+    /// Builds the real application on a fresh database of `kind` and runs `body` with a client.
+    public static func with<T: Sendable>(
+        _ kind: TestDatabases.Kind, framework: TestingSetup = .router, clock: any LatchkeyClock = TestClock(),
+        _ body: @Sendable (any TestClientProtocol, TestFixture) async throws -> T
+    ) async throws -> T {
+        let logs = LogCapture()
+        let recorder = RouteRecorder()
+        return try await TestDatabases.withRuntime(kind, clock: clock, logger: logs.logger()) { runtime in
+            let (_, adminKey) = try await runtime.tenants.createAdminKey(tenantID: runtime.defaultTenant.id, name: "test", actor: .cli)
+            let fixture = TestFixture(runtime: runtime, adminKey: adminKey, logs: logs, routes: recorder)
+            let app = buildApplication(
+                runtime: runtime,
+                dependencies: .init(registry: TestMetrics.registry, runBackgroundServices: false, ownsDatabase: false, routeRecorder: recorder)
+            )
+            return try await app.test(framework) { client in try await body(client, fixture) }
+        }
+    }
+}
