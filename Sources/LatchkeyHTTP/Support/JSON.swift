@@ -45,10 +45,10 @@ enum JSON {
             throw LatchkeyError.invalidRequest("The body is not valid JSON.")
         }
         guard let dictionary = object as? [String: Any] else { throw LatchkeyError.invalidRequest("The body must be a JSON object.") }
-        let unknown = dictionary.keys.filter { !T.allowedKeys.contains($0) }.sorted()
+        let unknown = dictionary.keys.filter { !T.allowedKeys.contains($0) }.map(safeFieldName).sorted()
         if !unknown.isEmpty {
             throw LatchkeyError.invalidRequest(
-                "The body has fields this endpoint does not know: \(unknown.joined(separator: ", ")).",
+                "The body has fields this endpoint does not know: \(unknown.joined(separator: ", ")). Known fields: \(T.allowedKeys.sorted().joined(separator: ", ")).",
                 fields: unknown.map { .init(path: $0, message: "is not a known field") }
             )
         }
@@ -57,6 +57,14 @@ enum JSON {
         } catch let error as DecodingError {
             throw fieldError(error)
         }
+    }
+
+    /// A field name as it may be echoed back: names that look like identifiers are shown, anything that could be
+    /// a pasted secret (long, or digit-heavy) is not.
+    static func safeFieldName(_ name: String) -> String {
+        let isIdentifier = name.count <= 32 && name.first?.isLetter == true
+            && name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
+        return isIdentifier && name.filter(\.isNumber).count <= 3 ? name : "(unrecognised field)"
     }
 
     static func fieldError(_ error: DecodingError) -> LatchkeyError {

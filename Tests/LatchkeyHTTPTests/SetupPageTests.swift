@@ -1,0 +1,82 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LatchkeyCore
+import LatchkeyHTTP
+import LatchkeyStorage
+import LatchkeyTesting
+import NIOCore
+import Testing
+
+@Suite("First-admin setup page")
+struct SetupPageTests {
+    static func form(_ fields: [String: String]) -> ByteBuffer {
+        var components = URLComponents()
+        components.queryItems = fields.map { URLQueryItem(name: $0.key, value: $0.value) }
+        return ByteBuffer(string: components.percentEncodedQuery ?? "")
+    }
+
+    static func csrf(in page: String) throws -> String {
+        let marker = #"name="csrf" value=""#
+        guard let start = page.range(of: marker)?.upperBound, let end = page[start...].firstIndex(of: "\"") else {
+            throw TestFailure("no csrf field on the page")
+        }
+        return String(page[start..<end])
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func theFirstAdminIsCreatedOnceWithTheOneTimeLink(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let token = try #require(try await fixture.runtime.tenants.issueSetupToken(tenantID: fixture.tenantID))
+            let headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+            let noToken = try await client.execute(uri: "/setup", method: .get)
+            #expect(noToken.status == .forbidden && noToken.headers[.contentType]?.hasPrefix("text/html") == true)
+            let wrongToken = try await client.execute(uri: "/setup?token=nope", method: .get)
+            #expect(wrongToken.status == .forbidden)
+
+            let page = try await client.execute(uri: "/setup?token=\(token)", method: .get)
+            #expect(page.status == .ok && page.text.contains("Create the first administrator"))
+            #expect(page.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+            let csrf = try Self.csrf(in: page.text)
+
+            var fields = ["email": "admin@example.com", "name": "Ada Admin", "password": "correct horse battery", "confirm": "correct horse battery"]
+            let forged = try await client.execute(uri: "/setup?token=\(token)", method: .post, headers: headers, body: Self.form(fields))
+            #expect(forged.status == .forbidden)
+
+            fields["csrf"] = csrf
+            var short = fields
+            short["password"] = "short"
+            short["confirm"] = "short"
+            let tooShort = try await client.execute(uri: "/setup?token=\(token)", method: .post, headers: headers, body: Self.form(short))
+            #expect(tooShort.status == .badRequest && tooShort.text.contains("at least 12 characters"))
+            #expect(tooShort.text.contains("admin@example.com") && !tooShort.text.contains("value=\"short\""))
+
+            let done = try await client.execute(uri: "/setup?token=\(token)", method: .post, headers: headers, body: Self.form(fields))
+            #expect(done.status == .ok && done.text.contains("Administrator created"))
+            let keyStart = try #require(done.text.range(of: "lk_live_"))
+            let apiKey = String(done.text[keyStart.lowerBound...].prefix { $0 != "<" })
+            let api = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer \(apiKey)"])
+            #expect(api.status == .ok)
+
+            let again = try await client.execute(uri: "/setup?token=\(token)", method: .get)
+            #expect(again.status == .notFound)
+            let replay = try await client.execute(uri: "/setup?token=\(token)", method: .post, headers: headers, body: Self.form(fields))
+            #expect(replay.status == .notFound)
+            #expect(try await fixture.runtime.tenants.users.adminExists(tenantID: fixture.tenantID))
+            let audit = try await client.execute(uri: "/api/v1/audit?action=admin.setup", method: .get, headers: fixture.headers)
+            #expect(try (audit.json["items"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test func pagesOutsideTheAPIAnswerHTML() async throws {
+        try await TestApp.with(.sqlite) { client, _ in
+            let missing = try await client.execute(uri: "/no/such/page", method: .get, headers: [.accept: "text/html"])
+            #expect(missing.status == .notFound && missing.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(missing.text.contains("<h1") && missing.text.contains("Page not found"))
+            let home = try await client.execute(uri: "/", method: .get)
+            #expect(home.status == .ok && home.text.contains("Latchkey is running"))
+        }
+    }
+}
