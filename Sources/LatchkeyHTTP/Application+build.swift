@@ -18,7 +18,10 @@ public struct ApplicationDependencies: Sendable {
     public var routeRecorder: RouteRecorder?
 
     public init(
-        registry: PrometheusCollectorRegistry? = nil, runBackgroundServices: Bool = true, ownsDatabase: Bool = true, routeRecorder: RouteRecorder? = nil
+        registry: PrometheusCollectorRegistry? = nil,
+        runBackgroundServices: Bool = true,
+        ownsDatabase: Bool = true,
+        routeRecorder: RouteRecorder? = nil
     ) {
         self.registry = registry
         self.runBackgroundServices = runBackgroundServices
@@ -29,7 +32,8 @@ public struct ApplicationDependencies: Sendable {
 
 /// The Latchkey HTTP application over an opened runtime.
 public func buildApplication(
-    runtime: LatchkeyRuntime, dependencies: ApplicationDependencies = .init(),
+    runtime: LatchkeyRuntime,
+    dependencies: ApplicationDependencies = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
@@ -57,8 +61,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     OpsController(database: runtime.database, registry: dependencies.registry).addRoutes(to: router)
     router.get("/") { _, _ in
         HTMLPage.render(
-            "message", title: "Latchkey",
-            context: ["heading": "Latchkey is running", "message": "This server keeps credentials for your tools and agents. The API lives under /api/v1 and is described at /openapi.json.", "home": false]
+            "message",
+            title: "Latchkey",
+            context: [
+                "heading": "Latchkey is running",
+                "message": "This server keeps credentials for your tools and agents. The API lives under /api/v1 and is described at /openapi.json.",
+                "home": false,
+            ]
         )
     }
     SetupController(tenants: runtime.tenants, tenant: runtime.defaultTenant, publicURL: runtime.configuration.effectivePublicURL)

@@ -33,7 +33,9 @@ public struct TestFixture: Sendable {
 public enum TestApp {
     /// Builds the real application on a fresh database of `kind` and runs `body` with a client.
     public static func with<T: Sendable>(
-        _ kind: TestDatabases.Kind, framework: TestingSetup = .router, clock: any LatchkeyClock = TestClock(),
+        _ kind: TestDatabases.Kind,
+        framework: TestingSetup = .router,
+        clock: any LatchkeyClock = TestClock(),
         _ body: @Sendable (any TestClientProtocol, TestFixture) async throws -> T
     ) async throws -> T {
         let logs = LogCapture()

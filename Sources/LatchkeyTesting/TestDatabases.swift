@@ -48,15 +48,19 @@ public enum TestDatabases {
                 throw ConfigurationError("LATCHKEY_REQUIRE_PEERS=1 but LATCHKEY_TEST_DATABASE_URL is not set: PostgreSQL tests cannot run.")
             }
             let separator = url.contains("?") ? "&" : "?"
-            configuration.databaseURL = url + separator + "schema=t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+            configuration.databaseURL =
+                url + separator + "schema=t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         }
         return configuration
     }
 
     /// A bootstrapped runtime on a fresh database; closed (and its schema or files removed) after `body`.
     public static func withRuntime<T: Sendable>(
-        _ kind: Kind, clock: any LatchkeyClock = TestClock(), logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-        configure: (inout ServerConfiguration) -> Void = { _ in }, _ body: (LatchkeyRuntime) async throws -> T
+        _ kind: Kind,
+        clock: any LatchkeyClock = TestClock(),
+        logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        configure: (inout ServerConfiguration) -> Void = { _ in },
+        _ body: (LatchkeyRuntime) async throws -> T
     ) async throws -> T {
         var configuration = try configuration(kind)
         configure(&configuration)

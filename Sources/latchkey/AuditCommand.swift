@@ -6,7 +6,9 @@ import LatchkeyStorage
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Verify and export the audit log.", subcommands: [Verify.self, Export.self]
+        commandName: "audit",
+        abstract: "Verify and export the audit log.",
+        subcommands: [Verify.self, Export.self]
     )
 
     struct Verify: AsyncParsableCommand {

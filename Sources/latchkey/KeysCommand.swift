@@ -13,7 +13,8 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct CreateAdmin: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "create-admin", abstract: "Mint a tenant admin API key (lk_live_…); it is printed once."
+            commandName: "create-admin",
+            abstract: "Mint a tenant admin API key (lk_live_…); it is printed once."
         )
         @OptionGroup var global: GlobalOptions
         @Option(help: "A name to recognise the key by.") var name = "cli"
@@ -39,9 +40,12 @@ struct KeysCommand: AsyncParsableCommand {
             try await CLI.withRuntime(global) { runtime in
                 let version = try await runtime.keyManager.rotate(runtime.keyring)
                 try await runtime.audit.append(
-                    AuditRecord(actor: "cli", action: "key.rotate", target: "data-key-v\(version)"), tenantID: runtime.defaultTenant.id
+                    AuditRecord(actor: "cli", action: "key.rotate", target: "data-key-v\(version)"),
+                    tenantID: runtime.defaultTenant.id
                 )
-                print("Data key version \(version) is now active. A running server re-wraps older rows in the background; `latchkey keys status` shows progress.")
+                print(
+                    "Data key version \(version) is now active. A running server re-wraps older rows in the background; `latchkey keys status` shows progress."
+                )
                 if now {
                     let service = runtime.rewrapService()
                     while try await service.runBatch() > 0 {
@@ -78,9 +82,12 @@ struct KeysCommand: AsyncParsableCommand {
                 let status = try await runtime.keyManager.status()
                 if json {
                     let output = Output(
-                        activeVersion: status.activeVersion, versions: status.versions,
+                        activeVersion: status.activeVersion,
+                        versions: status.versions,
                         rowsByVersion: Dictionary(uniqueKeysWithValues: status.rowsByVersion.map { (String($0.key), $0.value) }),
-                        rewrap: status.rewrap.map { .init(targetVersion: $0.targetVersion, done: $0.done, total: $0.total, finished: $0.finishedAt != nil) }
+                        rewrap: status.rewrap.map {
+                            .init(targetVersion: $0.targetVersion, done: $0.done, total: $0.total, finished: $0.finishedAt != nil)
+                        }
                     )
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]
@@ -105,7 +112,8 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate-master",
             abstract: "Re-wrap the keyring under a new master key (credential rows are untouched).",
-            discussion: "With a key file the file is replaced. With LATCHKEY_MASTER_KEY the new key is printed: set it on every instance and restart them."
+            discussion:
+                "With a key file the file is replaced. With LATCHKEY_MASTER_KEY the new key is printed: set it on every instance and restart them."
         )
         @OptionGroup var global: GlobalOptions
 
@@ -116,10 +124,14 @@ struct KeysCommand: AsyncParsableCommand {
                 try await runtime.keyManager.rotateMaster(runtime.keyring, to: newMaster, updateProvider: !(provider is EnvironmentKeyProvider))
                 try await runtime.audit.append(AuditRecord(actor: "cli", action: "key.rotate_master"), tenantID: runtime.defaultTenant.id)
                 if provider is EnvironmentKeyProvider {
-                    CLI.printError("The keyring is now wrapped under a new master key. Set LATCHKEY_MASTER_KEY to this value on every instance and restart them:")
+                    CLI.printError(
+                        "The keyring is now wrapped under a new master key. Set LATCHKEY_MASTER_KEY to this value on every instance and restart them:"
+                    )
                     print(newMaster.base64)
                 } else {
-                    print("The keyring is now wrapped under a new master key, written to \(provider.sourceDescription). Back up the new file now; the old key no longer opens this database.")
+                    print(
+                        "The keyring is now wrapped under a new master key, written to \(provider.sourceDescription). Back up the new file now; the old key no longer opens this database."
+                    )
                 }
             }
         }

@@ -112,7 +112,9 @@ struct MigrateCommand: AsyncParsableCommand {
 
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenants", abstract: "Create and list tenants.", subcommands: [Create.self, List.self]
+        commandName: "tenants",
+        abstract: "Create and list tenants.",
+        subcommands: [Create.self, List.self]
     )
 
     struct Create: AsyncParsableCommand {

@@ -9,8 +9,12 @@ struct AuditChainTests {
         var prev = AuditChain.genesis
         for seq in 1...count {
             let event = AuditChain.link(
-                AuditRecord(actor: "admin_key:1", action: "credential.reveal", target: "c\(seq)", details: ["n": "\(seq)"]), tenantID: "t",
-                seq: seq, id: "e\(seq)", timestamp: Date(timeIntervalSince1970: Double(1_800_000_000 + seq)), prevHash: prev
+                AuditRecord(actor: "admin_key:1", action: "credential.reveal", target: "c\(seq)", details: ["n": "\(seq)"]),
+                tenantID: "t",
+                seq: seq,
+                id: "e\(seq)",
+                timestamp: Date(timeIntervalSince1970: Double(1_800_000_000 + seq)),
+                prevHash: prev
             )
             prev = event.hash
             events.append(event)

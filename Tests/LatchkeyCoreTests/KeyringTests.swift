@@ -10,7 +10,9 @@ struct KeyringTests {
 
     func keyring(versions: [Int] = [1], active: Int = 1, master: MasterKey? = nil) throws -> Keyring {
         let master = master ?? self.master
-        var keys = try versions.map { try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .data, version: $0, master: master, createdAt: Date()) }
+        var keys = try versions.map {
+            try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .data, version: $0, master: master, createdAt: Date())
+        }
         keys.append(try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .hmac, version: 1, master: master, createdAt: Date()))
         return try Keyring(master: master, keys: keys, activeVersion: active)
     }
@@ -114,7 +116,10 @@ struct MasterKeyTests {
     @Test func parsesStandardAndURLSafeBase64() throws {
         let key = MasterKey.generate()
         #expect(try MasterKey(base64: key.base64, source: "test").checkValue == key.checkValue)
-        let urlSafe = key.base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let urlSafe = key.base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=",
+            with: ""
+        )
         #expect(try MasterKey(base64: urlSafe + "\n", source: "test").checkValue == key.checkValue)
     }
 

@@ -13,8 +13,8 @@ import Testing
 struct CredentialsAPITests {
     static var github: [String: Any] {
         [
-        "integration": "github", "externalUserId": "alice", "type": "oauth2", "accessToken": "gho_token_1", "refreshToken": "ghr_1",
-        "expiresAt": "2030-01-01T00:00:00Z", "scopes": ["repo"], "label": "work", "providerAccount": "alice@company.com",
+            "integration": "github", "externalUserId": "alice", "type": "oauth2", "accessToken": "gho_token_1", "refreshToken": "ghr_1",
+            "expiresAt": "2030-01-01T00:00:00Z", "scopes": ["repo"], "label": "work", "providerAccount": "alice@company.com",
         ]
     }
 
@@ -48,7 +48,10 @@ struct CredentialsAPITests {
             #expect(revealed.headers[.cacheControl] == "no-store")
 
             let patched = try await client.execute(
-                uri: "/api/v1/credentials/\(id)", method: .patch, headers: fixture.headers, body: body(["label": "personal", "accessToken": "gho_token_2"])
+                uri: "/api/v1/credentials/\(id)",
+                method: .patch,
+                headers: fixture.headers,
+                body: body(["label": "personal", "accessToken": "gho_token_2"])
             )
             #expect(patched.status == .ok)
             #expect(try patched.json["label"] as? String == "personal" && patched.json["version"] as? Int == 2)
@@ -71,18 +74,25 @@ struct CredentialsAPITests {
     func apiKeyAndBasicCredentialsNeedTheirSecrets(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             let apiKey = try await client.execute(
-                uri: "/api/v1/credentials", method: .post, headers: fixture.headers,
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
                 body: body(["integration": "openai", "type": "api_key", "apiKey": "sk-123"])
             )
             #expect(apiKey.status == .created)
             #expect(try apiKey.json["externalUserId"] == nil)
             let basic = try await client.execute(
-                uri: "/api/v1/credentials", method: .post, headers: fixture.headers,
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
                 body: body(["integration": "twilio", "type": "basic", "username": "AC1", "password": "pw"])
             )
             #expect(basic.status == .created)
             let missing = try await client.execute(
-                uri: "/api/v1/credentials", method: .post, headers: fixture.headers, body: body(["integration": "twilio", "type": "basic"])
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
+                body: body(["integration": "twilio", "type": "basic"])
             )
             #expect(missing.status == .badRequest && Set(missing.errorFields) == ["username", "password"])
         }
@@ -120,7 +130,11 @@ struct CredentialsAPITests {
             #expect(badID.status == .badRequest && badID.errorFields == ["id"])
             let unknownID = try await client.execute(uri: "/api/v1/credentials/\(UUID().uuidString)", method: .post, headers: fixture.headers)
             #expect(unknownID.status == .notFound || unknownID.status == .badRequest)
-            let unknownReveal = try await client.execute(uri: "/api/v1/credentials/\(UUID().uuidString)/reveal", method: .post, headers: fixture.headers)
+            let unknownReveal = try await client.execute(
+                uri: "/api/v1/credentials/\(UUID().uuidString)/reveal",
+                method: .post,
+                headers: fixture.headers
+            )
             #expect(unknownReveal.status == .notFound && unknownReveal.errorCode == "not_found")
 
             #expect(try await client.execute(uri: "/api/v1/credentials?limit=0", method: .get, headers: fixture.headers).status == .badRequest)

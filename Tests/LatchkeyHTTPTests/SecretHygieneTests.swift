@@ -18,7 +18,9 @@ struct SecretHygieneTests {
             var outputs: [String] = []
 
             let created = try await client.execute(
-                uri: "/api/v1/credentials", method: .post, headers: fixture.headers,
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
                 body: body([
                     "integration": "github", "externalUserId": "alice", "type": "oauth2", "accessToken": "\(canary)-access",
                     "refreshToken": "\(canary)-refresh", "idToken": "\(canary)-id",
@@ -27,7 +29,9 @@ struct SecretHygieneTests {
             outputs.append(created.text)
             let id = try #require(try created.json["id"] as? String)
             let basic = try await client.execute(
-                uri: "/api/v1/credentials", method: .post, headers: fixture.headers,
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
                 body: body(["integration": "twilio", "type": "basic", "username": "AC1", "password": "\(canary)-password"])
             )
             outputs.append(basic.text)
@@ -49,13 +53,23 @@ struct SecretHygieneTests {
                 outputs.append(response.text)
             }
             outputs.append(
-                try await client.execute(uri: "/api/v1/credentials/\(id)", method: .patch, headers: fixture.headers, body: body(#"{"accessToken":5,"x":"\#(canary)"}"#)).text
+                try await client.execute(
+                    uri: "/api/v1/credentials/\(id)",
+                    method: .patch,
+                    headers: fixture.headers,
+                    body: body(#"{"accessToken":5,"x":"\#(canary)"}"#)
+                ).text
             )
             outputs.append(try await client.execute(uri: "/api/v1/credentials?cursor=\(canary)", method: .get, headers: fixture.headers).text)
-            outputs.append(try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer lk_live_\(canary)"]).text)
+            outputs.append(
+                try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer lk_live_\(canary)"]).text
+            )
             outputs.append(try await client.execute(uri: "/setup?token=\(canary)", method: .get).text)
             _ = try await client.execute(
-                uri: "/api/v1/credentials/\(id)", method: .patch, headers: fixture.headers, body: body(["refreshToken": "\(canary)-rotated"])
+                uri: "/api/v1/credentials/\(id)",
+                method: .patch,
+                headers: fixture.headers,
+                body: body(["refreshToken": "\(canary)-rotated"])
             )
 
             try await fixture.runtime.database.corruptPayload(ofCredential: id)

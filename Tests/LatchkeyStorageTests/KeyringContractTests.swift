@@ -15,15 +15,19 @@ struct KeyringContractTests {
     func aDifferentOrMissingMasterKeyIsRefusedEvenWithoutCredentials(kind: TestDatabases.Kind) async throws {
         try await TestDatabases.withRuntime(kind) { runtime async throws in
             let other = KeyManager(
-                database: runtime.database, provider: EnvironmentKeyProvider(value: MasterKey.generate().base64), clock: runtime.clock,
+                database: runtime.database,
+                provider: EnvironmentKeyProvider(value: MasterKey.generate().base64),
+                clock: runtime.clock,
                 logger: Self.logger
             )
             let mismatch = await #expect(throws: KeyError.self) { try await other.open() }
             #expect(mismatch?.description.contains("not the key this database was created with") == true)
 
             let missing = KeyManager(
-                database: runtime.database, provider: KeyFileProvider(path: runtime.configuration.dataDirectory + "/nope/master.key"),
-                clock: runtime.clock, logger: Self.logger
+                database: runtime.database,
+                provider: KeyFileProvider(path: runtime.configuration.dataDirectory + "/nope/master.key"),
+                clock: runtime.clock,
+                logger: Self.logger
             )
             let error = await #expect(throws: KeyError.self) { try await missing.open() }
             #expect(error?.description.contains("no master key was found") == true)
@@ -43,14 +47,17 @@ struct KeyringContractTests {
                 let token = "tok_\(index)_\(UUID().uuidString)"
                 let credential = try await runtime.vault.create(
                     .init(integration: "github", externalUserID: "user\(index % 10)", type: .oauth2, secret: .init(accessToken: token)),
-                    tenantID: tenant, actor: .cli
+                    tenantID: tenant,
+                    actor: .cli
                 )
                 secrets[credential.id] = token
             }
             let version = try await runtime.keyManager.rotate(runtime.keyring)
             #expect(version == 2 && runtime.keyring.activeVersion == 2)
             let fresh = try await runtime.vault.create(
-                .init(integration: "github", type: .apiKey, secret: .init(apiKey: "k_new")), tenantID: tenant, actor: .cli
+                .init(integration: "github", type: .apiKey, secret: .init(apiKey: "k_new")),
+                tenantID: tenant,
+                actor: .cli
             )
             #expect(fresh.keyVersion == 2)
             let status = try await runtime.keyManager.status()
@@ -60,8 +67,12 @@ struct KeyringContractTests {
             var configuration = runtime.configuration.rewrap
             configuration.batchSize = 100
             let first = KeyRewrapService(
-                database: runtime.database, keyring: runtime.keyring, keyManager: runtime.keyManager, configuration: configuration,
-                clock: runtime.clock, logger: Self.logger
+                database: runtime.database,
+                keyring: runtime.keyring,
+                keyManager: runtime.keyManager,
+                configuration: configuration,
+                clock: runtime.clock,
+                logger: Self.logger
             )
             #expect(try await first.runBatch() == 100)
             let saved = try #require(try await runtime.keyManager.repository.rewrapProgress())
@@ -70,11 +81,18 @@ struct KeyringContractTests {
 
             // A new process: fresh keyring from the database, continues from the cursor.
             let reopened = try await KeyManager(
-                database: runtime.database, provider: runtime.configuration.keyProvider, clock: runtime.clock, logger: Self.logger
+                database: runtime.database,
+                provider: runtime.configuration.keyProvider,
+                clock: runtime.clock,
+                logger: Self.logger
             ).open()
             let second = KeyRewrapService(
-                database: runtime.database, keyring: reopened.keyring, keyManager: runtime.keyManager, configuration: configuration,
-                clock: runtime.clock, logger: Self.logger
+                database: runtime.database,
+                keyring: reopened.keyring,
+                keyManager: runtime.keyManager,
+                configuration: configuration,
+                clock: runtime.clock,
+                logger: Self.logger
             )
             var batches = 0
             while try await second.runBatch() > 0 { batches += 1 }
@@ -94,16 +112,26 @@ struct KeyringContractTests {
     func reWrapDoesNotOverwriteARowChangedSinceItWasRead(kind: TestDatabases.Kind) async throws {
         try await TestDatabases.withRuntime(kind) { runtime async throws in
             let created = try await runtime.vault.create(
-                .init(integration: "github", type: .apiKey, secret: .init(apiKey: "k1")), tenantID: runtime.defaultTenant.id, actor: .cli
+                .init(integration: "github", type: .apiKey, secret: .init(apiKey: "k1")),
+                tenantID: runtime.defaultTenant.id,
+                actor: .cli
             )
             let stored = try #require(try await runtime.vault.credentials.find(id: created.id, tenantID: created.tenantID))
             _ = try await runtime.keyManager.rotate(runtime.keyring)
             _ = try await runtime.vault.update(
-                id: created.id, tenantID: created.tenantID, changes: .init(secret: .init(apiKey: "k2")), actor: .cli
+                id: created.id,
+                tenantID: created.tenantID,
+                changes: .init(secret: .init(apiKey: "k2")),
+                actor: .cli
             )
             let moved = try await runtime.database.transaction { db in
                 try await runtime.vault.credentials.rewrapFenced(
-                    id: created.id, version: stored.credential.version, fromKeyVersion: 1, payload: stored.payload, toKeyVersion: 2, on: db
+                    id: created.id,
+                    version: stored.credential.version,
+                    fromKeyVersion: 1,
+                    payload: stored.payload,
+                    toKeyVersion: 2,
+                    on: db
                 )
             }
             #expect(!moved)
@@ -115,7 +143,9 @@ struct KeyringContractTests {
     func rotatingTheMasterKeyReWrapsTheKeyringOnly(kind: TestDatabases.Kind) async throws {
         try await TestDatabases.withRuntime(kind) { runtime async throws in
             let created = try await runtime.vault.create(
-                .init(integration: "github", type: .apiKey, secret: .init(apiKey: "k1")), tenantID: runtime.defaultTenant.id, actor: .cli
+                .init(integration: "github", type: .apiKey, secret: .init(apiKey: "k1")),
+                tenantID: runtime.defaultTenant.id,
+                actor: .cli
             )
             let before = try #require(try await runtime.vault.credentials.find(id: created.id, tenantID: created.tenantID)).payload
             let newMaster = MasterKey.generate()
@@ -124,12 +154,20 @@ struct KeyringContractTests {
             #expect(before == after)
 
             let withNew = try await KeyManager(
-                database: runtime.database, provider: EnvironmentKeyProvider(value: newMaster.base64), clock: runtime.clock, logger: Self.logger
+                database: runtime.database,
+                provider: EnvironmentKeyProvider(value: newMaster.base64),
+                clock: runtime.clock,
+                logger: Self.logger
             ).open()
             #expect(try withNew.keyring.open(after, context: created.payloadContext).count > 0)
             #expect(withNew.keyring.mac("x", purpose: "api-key-index") == runtime.keyring.mac("x", purpose: "api-key-index"))
             await #expect(throws: KeyError.self) {
-                try await KeyManager(database: runtime.database, provider: runtime.configuration.keyProvider, clock: runtime.clock, logger: Self.logger).open()
+                try await KeyManager(
+                    database: runtime.database,
+                    provider: runtime.configuration.keyProvider,
+                    clock: runtime.clock,
+                    logger: Self.logger
+                ).open()
             }
         }
     }

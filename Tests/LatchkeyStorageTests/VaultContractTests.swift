@@ -11,10 +11,19 @@ import Testing
 struct VaultContractTests {
     static let actor = AuditActor(id: "admin_key:test", ip: "127.0.0.1", userAgent: "tests")
 
-    static func oauth(_ integration: String = "github", user: String? = "alice", token: String = "gho_\(UUID().uuidString)") -> CredentialVault.NewCredential {
+    static func oauth(
+        _ integration: String = "github",
+        user: String? = "alice",
+        token: String = "gho_\(UUID().uuidString)"
+    ) -> CredentialVault.NewCredential {
         .init(
-            integration: integration, externalUserID: user, type: .oauth2, secret: .init(accessToken: token, refreshToken: "r_\(UUID().uuidString)"),
-            expiresAt: Date(timeIntervalSince1970: 1_900_000_000), scopes: ["repo", "read:user"], label: "work"
+            integration: integration,
+            externalUserID: user,
+            type: .oauth2,
+            secret: .init(accessToken: token, refreshToken: "r_\(UUID().uuidString)"),
+            expiresAt: Date(timeIntervalSince1970: 1_900_000_000),
+            scopes: ["repo", "read:user"],
+            label: "work"
         )
     }
 
@@ -51,7 +60,9 @@ struct VaultContractTests {
             #expect(revealed.lastUsedAt != nil)
 
             let updated = try await vault.update(
-                id: second.id, tenantID: tenant, changes: .init(label: .some("personal"), isDefault: true, secret: .init(accessToken: "rotated")),
+                id: second.id,
+                tenantID: tenant,
+                changes: .init(label: .some("personal"), isDefault: true, secret: .init(accessToken: "rotated")),
                 actor: Self.actor
             )
             #expect(updated.label == "personal" && updated.version == 2)
@@ -62,7 +73,9 @@ struct VaultContractTests {
 
             try await vault.delete(id: created.id, tenantID: tenant, actor: Self.actor)
             await #expect(throws: LatchkeyError.notFound("credential")) { try await vault.get(id: created.id, tenantID: tenant, actor: Self.actor) }
-            await #expect(throws: LatchkeyError.notFound("credential")) { try await vault.delete(id: created.id, tenantID: tenant, actor: Self.actor) }
+            await #expect(throws: LatchkeyError.notFound("credential")) {
+                try await vault.delete(id: created.id, tenantID: tenant, actor: Self.actor)
+            }
 
             let actions = try await runtime.audit.repository.page(tenantID: tenant, afterSeq: 0, limit: 100).map(\.action)
             #expect(actions.filter { $0 == "credential.create" }.count == 3)
@@ -78,7 +91,13 @@ struct VaultContractTests {
             let tenant = runtime.defaultTenant.id
             var ids: Set<String> = []
             for index in 0..<7 {
-                ids.insert(try await runtime.vault.create(Self.oauth(index < 5 ? "github" : "slack", user: "u\(index % 3)"), tenantID: tenant, actor: Self.actor).id)
+                ids.insert(
+                    try await runtime.vault.create(
+                        Self.oauth(index < 5 ? "github" : "slack", user: "u\(index % 3)"),
+                        tenantID: tenant,
+                        actor: Self.actor
+                    ).id
+                )
             }
             var seen: [String] = []
             var cursor: String?
@@ -105,8 +124,12 @@ struct VaultContractTests {
             first.label = "first"
             var stale = stored.credential
             stale.label = "stale"
-            #expect(try await runtime.database.transaction { try await runtime.vault.credentials.updateFenced(first, payload: stored.payload, on: $0) })
-            #expect(try await !runtime.database.transaction { try await runtime.vault.credentials.updateFenced(stale, payload: stored.payload, on: $0) })
+            #expect(
+                try await runtime.database.transaction { try await runtime.vault.credentials.updateFenced(first, payload: stored.payload, on: $0) }
+            )
+            #expect(
+                try await !runtime.database.transaction { try await runtime.vault.credentials.updateFenced(stale, payload: stored.payload, on: $0) }
+            )
             #expect(try await runtime.vault.get(id: created.id, tenantID: created.tenantID, actor: Self.actor).label == "first")
         }
     }
@@ -116,8 +139,12 @@ struct VaultContractTests {
         try await TestDatabases.withRuntime(kind) { runtime async throws in
             let other = try await runtime.tenants.createTenant(slug: "acme", name: "Acme", actor: .cli)
             let alice = try await runtime.vault.create(Self.oauth(), tenantID: runtime.defaultTenant.id, actor: Self.actor)
-            await #expect(throws: LatchkeyError.notFound("credential")) { try await runtime.vault.reveal(id: alice.id, tenantID: other.id, actor: Self.actor) }
-            await #expect(throws: LatchkeyError.notFound("credential")) { try await runtime.vault.delete(id: alice.id, tenantID: other.id, actor: Self.actor) }
+            await #expect(throws: LatchkeyError.notFound("credential")) {
+                try await runtime.vault.reveal(id: alice.id, tenantID: other.id, actor: Self.actor)
+            }
+            await #expect(throws: LatchkeyError.notFound("credential")) {
+                try await runtime.vault.delete(id: alice.id, tenantID: other.id, actor: Self.actor)
+            }
             #expect(try await runtime.vault.list(tenantID: other.id, filter: .init()).items.isEmpty)
             let probes = try await runtime.audit.repository.page(tenantID: other.id, afterSeq: 0, limit: 10, action: "credential.access_denied")
             #expect(probes.count == 2 && probes.allSatisfy { $0.target == alice.id && $0.result == "denied" })
@@ -148,7 +175,9 @@ struct VaultContractTests {
                 try await runtime.database.write { db in
                     try await db.raw("UPDATE credentials SET payload = \(bind: flipped) WHERE id = \(bind: a.id)").run()
                 }
-                await #expect(throws: LatchkeyError.decryptionFailed) { try await runtime.vault.reveal(id: a.id, tenantID: tenant, actor: Self.actor) }
+                await #expect(throws: LatchkeyError.decryptionFailed) {
+                    try await runtime.vault.reveal(id: a.id, tenantID: tenant, actor: Self.actor)
+                }
             }
             var unknownVersion = storedA.payload
             unknownVersion[unknownVersion.startIndex + 4] = 42
@@ -215,11 +244,21 @@ struct VaultContractTests {
             #expect(try await runtime.tenants.setupTokenIsValid(token, tenantID: tenant))
             #expect(try await !runtime.tenants.setupTokenIsValid("other", tenantID: tenant))
             _ = try await runtime.tenants.completeSetup(
-                token: token, tenantID: tenant, email: "a@example.com", displayName: "A", passwordHash: "$2b$12$x", actor: .cli
+                token: token,
+                tenantID: tenant,
+                email: "a@example.com",
+                displayName: "A",
+                passwordHash: "$2b$12$x",
+                actor: .cli
             )
             await #expect(throws: LatchkeyError.self) {
                 try await runtime.tenants.completeSetup(
-                    token: token, tenantID: tenant, email: "b@example.com", displayName: "B", passwordHash: "$2b$12$x", actor: .cli
+                    token: token,
+                    tenantID: tenant,
+                    email: "b@example.com",
+                    displayName: "B",
+                    passwordHash: "$2b$12$x",
+                    actor: .cli
                 )
             }
             #expect(try await runtime.tenants.issueSetupToken(tenantID: tenant) == nil)

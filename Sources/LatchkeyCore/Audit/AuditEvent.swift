@@ -1,5 +1,5 @@
-public import Foundation
 import Crypto
+public import Foundation
 
 /// What happened, by whom, to what: one link of a tenant's hash chain. Secrets appear only as fingerprints.
 public struct AuditEvent: Sendable, Equatable, Codable {
@@ -20,8 +20,21 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     public var hash: String
 
     public init(
-        tenantID: String, seq: Int, id: String, timestamp: Date, actor: String, action: String, target: String?, service: String?,
-        tool: String?, result: String, ip: String?, userAgent: String?, details: [String: String], prevHash: String, hash: String
+        tenantID: String,
+        seq: Int,
+        id: String,
+        timestamp: Date,
+        actor: String,
+        action: String,
+        target: String?,
+        service: String?,
+        tool: String?,
+        result: String,
+        ip: String?,
+        userAgent: String?,
+        details: [String: String],
+        prevHash: String,
+        hash: String
     ) {
         self.tenantID = tenantID
         self.seq = seq
@@ -54,8 +67,15 @@ public struct AuditRecord: Sendable, Equatable {
     public var details: [String: String]
 
     public init(
-        actor: String, action: String, target: String? = nil, service: String? = nil, tool: String? = nil, result: String = "success",
-        ip: String? = nil, userAgent: String? = nil, details: [String: String] = [:]
+        actor: String,
+        action: String,
+        target: String? = nil,
+        service: String? = nil,
+        tool: String? = nil,
+        result: String = "success",
+        ip: String? = nil,
+        userAgent: String? = nil,
+        details: [String: String] = [:]
     ) {
         self.actor = actor
         self.action = action
@@ -77,9 +97,21 @@ public enum AuditChain {
     /// Links `record` after (`seq - 1`, `prevHash`).
     public static func link(_ record: AuditRecord, tenantID: String, seq: Int, id: String, timestamp: Date, prevHash: String) -> AuditEvent {
         var event = AuditEvent(
-            tenantID: tenantID, seq: seq, id: id, timestamp: Date(unixMilliseconds: timestamp.unixMilliseconds), actor: record.actor,
-            action: record.action, target: record.target, service: record.service, tool: record.tool, result: record.result, ip: record.ip,
-            userAgent: record.userAgent, details: record.details, prevHash: prevHash, hash: ""
+            tenantID: tenantID,
+            seq: seq,
+            id: id,
+            timestamp: Date(unixMilliseconds: timestamp.unixMilliseconds),
+            actor: record.actor,
+            action: record.action,
+            target: record.target,
+            service: record.service,
+            tool: record.tool,
+            result: record.result,
+            ip: record.ip,
+            userAgent: record.userAgent,
+            details: record.details,
+            prevHash: prevHash,
+            hash: ""
         )
         event.hash = hash(of: event)
         return event

@@ -40,7 +40,8 @@ public struct EnvironmentKeyProvider: KeyProvider {
 
     public func replaceMasterKey(with key: MasterKey) async throws {
         throw KeyError(
-            description: "The master key comes from \(sourceDescription); set it to the new key printed by `latchkey keys rotate-master` and restart every instance."
+            description:
+                "The master key comes from \(sourceDescription); set it to the new key printed by `latchkey keys rotate-master` and restart every instance."
         )
     }
 }

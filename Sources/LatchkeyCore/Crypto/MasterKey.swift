@@ -49,26 +49,34 @@ public struct KeyError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func malformedMasterKey(source: String) -> Self {
-        .init(description: "The master key in \(source) is not valid base64. It must be 32 random bytes, base64-encoded (for example: openssl rand -base64 32).")
+        .init(
+            description:
+                "The master key in \(source) is not valid base64. It must be 32 random bytes, base64-encoded (for example: openssl rand -base64 32)."
+        )
     }
     public static func wrongMasterKeyLength(bytes: Int, source: String = "the configuration") -> Self {
         .init(description: "The master key in \(source) is \(bytes) bytes long; it must be exactly 32 bytes (256 bits), base64-encoded.")
     }
     public static func masterKeyMismatch(source: String) -> Self {
         .init(
-            description: "The master key from \(source) is not the key this database was created with (the key-check value differs). Start Latchkey with the original master key: restore the key file from your backup or set LATCHKEY_MASTER_KEY."
+            description:
+                "The master key from \(source) is not the key this database was created with (the key-check value differs). Start Latchkey with the original master key: restore the key file from your backup or set LATCHKEY_MASTER_KEY."
         )
     }
     public static func masterKeyMissing(source: String) -> Self {
         .init(
-            description: "This database holds encrypted data but no master key was found (\(source)). Restore the key file from your backup or set LATCHKEY_MASTER_KEY; Latchkey will not create a new key for existing data."
+            description:
+                "This database holds encrypted data but no master key was found (\(source)). Restore the key file from your backup or set LATCHKEY_MASTER_KEY; Latchkey will not create a new key for existing data."
         )
     }
     public static func unknownKeyVersion(_ version: Int) -> Self {
         .init(description: "Data key version \(version) is not in the keyring.")
     }
     public static func keyringCorrupt(version: Int) -> Self {
-        .init(description: "Data key version \(version) could not be unwrapped with the master key: the keyring row was altered or the master key is wrong.")
+        .init(
+            description:
+                "Data key version \(version) could not be unwrapped with the master key: the keyring row was altered or the master key is wrong."
+        )
     }
     public static func fileAccess(_ path: String, _ reason: String) -> Self {
         .init(description: "The key file \(path) \(reason).")

@@ -44,10 +44,29 @@ public struct Credential: Sendable, Equatable {
     public var updatedAt: Date
 
     public init(
-        id: String, tenantID: String, connectionID: String, endUserID: String?, externalUserID: String?, integrationKey: String,
-        type: CredentialType, status: CredentialStatus, statusReason: String?, label: String?, isDefault: Bool, scopes: [String],
-        expiresAt: Date?, providerAccount: String?, connectionConfig: [String: String], issuedBy: String?, keyVersion: Int,
-        version: Int, connectedAt: Date, lastRefreshedAt: Date?, lastUsedAt: Date?, createdAt: Date, updatedAt: Date
+        id: String,
+        tenantID: String,
+        connectionID: String,
+        endUserID: String?,
+        externalUserID: String?,
+        integrationKey: String,
+        type: CredentialType,
+        status: CredentialStatus,
+        statusReason: String?,
+        label: String?,
+        isDefault: Bool,
+        scopes: [String],
+        expiresAt: Date?,
+        providerAccount: String?,
+        connectionConfig: [String: String],
+        issuedBy: String?,
+        keyVersion: Int,
+        version: Int,
+        connectedAt: Date,
+        lastRefreshedAt: Date?,
+        lastUsedAt: Date?,
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -94,8 +113,13 @@ public struct CredentialSecret: Sendable, Equatable, Codable {
     public var password: String?
 
     public init(
-        accessToken: String? = nil, refreshToken: String? = nil, tokenType: String? = nil, idToken: String? = nil, apiKey: String? = nil,
-        username: String? = nil, password: String? = nil
+        accessToken: String? = nil,
+        refreshToken: String? = nil,
+        tokenType: String? = nil,
+        idToken: String? = nil,
+        apiKey: String? = nil,
+        username: String? = nil,
+        password: String? = nil
     ) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken

@@ -21,7 +21,12 @@ struct AuditController {
             before = value
         }
         let events = try await audit.repository.page(
-            tenantID: context.tenantID, afterSeq: nil, beforeSeq: before, limit: limit + 1, action: request.query("action"), newestFirst: true
+            tenantID: context.tenantID,
+            afterSeq: nil,
+            beforeSeq: before,
+            limit: limit + 1,
+            action: request.query("action"),
+            newestFirst: true
         )
         let page = Array(events.prefix(limit))
         let next = events.count > limit ? page.last.map { String($0.seq) } : nil

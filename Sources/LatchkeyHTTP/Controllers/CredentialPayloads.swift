@@ -64,16 +64,29 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
         if expiresAt != nil, expiry == nil { problem("expiresAt", "must be an ISO 8601 date-time such as 2030-01-01T00:00:00Z") }
         if !problems.isEmpty {
             throw LatchkeyError.invalidRequest(
-                "The credential is not valid: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; ") + ".", fields: problems
+                "The credential is not valid: " + problems.map { "\($0.path) \($0.message)" }.joined(separator: "; ") + ".",
+                fields: problems
             )
         }
         return CredentialVault.NewCredential(
-            integration: integration, externalUserID: externalUserId, connectionID: connectionId?.lowercased(), type: credentialType!,
+            integration: integration,
+            externalUserID: externalUserId,
+            connectionID: connectionId?.lowercased(),
+            type: credentialType!,
             secret: CredentialSecret(
-                accessToken: accessToken, refreshToken: refreshToken, tokenType: tokenType, idToken: idToken, apiKey: apiKey, username: username,
+                accessToken: accessToken,
+                refreshToken: refreshToken,
+                tokenType: tokenType,
+                idToken: idToken,
+                apiKey: apiKey,
+                username: username,
                 password: password
             ),
-            expiresAt: expiry, scopes: scopes ?? [], label: label, providerAccount: providerAccount, connectionConfig: connectionConfig ?? [:]
+            expiresAt: expiry,
+            scopes: scopes ?? [],
+            label: label,
+            providerAccount: providerAccount,
+            connectionConfig: connectionConfig ?? [:]
         )
     }
 }

@@ -21,7 +21,9 @@ struct CredentialsController {
         let body = try await JSON.decode(CreateCredentialRequest.self, from: request, limit: maxBodySize)
         let credential = try await vault.create(try body.validated(), tenantID: context.tenantID, actor: context.actor(for: request))
         return try JSON.response(
-            CredentialResponse(credential), status: .created, headers: [.location: "/api/v1/credentials/\(credential.id)"]
+            CredentialResponse(credential),
+            status: .created,
+            headers: [.location: "/api/v1/credentials/\(credential.id)"]
         )
     }
 
@@ -34,8 +36,12 @@ struct CredentialsController {
             status = parsed
         }
         let filter = CredentialFilter(
-            integrationKey: request.query("integration"), externalUserID: request.query("externalUserId"),
-            connectionID: request.query("connectionId")?.lowercased(), status: status, limit: try request.limit(), cursor: request.query("cursor")
+            integrationKey: request.query("integration"),
+            externalUserID: request.query("externalUserId"),
+            connectionID: request.query("connectionId")?.lowercased(),
+            status: status,
+            limit: try request.limit(),
+            cursor: request.query("cursor")
         )
         let page = try await vault.list(tenantID: context.tenantID, filter: filter)
         return try JSON.response(ListEnvelope(items: page.items.map(CredentialResponse.init), nextCursor: page.nextCursor))
@@ -63,16 +69,26 @@ struct CredentialsController {
             }
             expiry = date
         }
-        if body.isDefault == false { throw LatchkeyError.invalidField("isDefault", "can only be set to true (make another credential the default instead)") }
+        if body.isDefault == false {
+            throw LatchkeyError.invalidField("isDefault", "can only be set to true (make another credential the default instead)")
+        }
         var secret: CredentialSecret?
         if body.changesSecret {
             secret = CredentialSecret(
-                accessToken: body.accessToken, refreshToken: body.refreshToken, apiKey: body.apiKey, username: body.username, password: body.password
+                accessToken: body.accessToken,
+                refreshToken: body.refreshToken,
+                apiKey: body.apiKey,
+                username: body.username,
+                password: body.password
             )
         }
         let changes = CredentialVault.Changes(
-            label: body.label.map { .some($0) }, scopes: body.scopes, expiresAt: expiry.map { .some($0) },
-            providerAccount: body.providerAccount.map { .some($0) }, isDefault: body.isDefault, secret: secret
+            label: body.label.map { .some($0) },
+            scopes: body.scopes,
+            expiresAt: expiry.map { .some($0) },
+            providerAccount: body.providerAccount.map { .some($0) },
+            isDefault: body.isDefault,
+            secret: secret
         )
         let credential = try await vault.update(id: id, tenantID: context.tenantID, changes: changes, actor: context.actor(for: request))
         return try JSON.response(CredentialResponse(credential))

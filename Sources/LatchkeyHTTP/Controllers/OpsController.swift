@@ -1,6 +1,6 @@
 import Hummingbird
-import Logging
 import LatchkeyStorage
+import Logging
 import Metrics
 import NIOCore
 import Prometheus
@@ -25,13 +25,15 @@ struct OpsController<Context: RequestContext> {
             var buffer: [UInt8] = []
             registry?.emit(into: &buffer)
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: buffer))
             )
         }
         router.get("openapi.json") { _, _ in
             Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
             )
         }

@@ -57,11 +57,22 @@ struct SetupController {
         let hash = try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
         let actor = AuditActor(id: "setup", ip: context.remoteAddress, userAgent: request.headers[.userAgent])
         let user = try await tenants.completeSetup(
-            token: token, tenantID: tenant.id, email: email, displayName: name, passwordHash: hash, actor: actor
+            token: token,
+            tenantID: tenant.id,
+            email: email,
+            displayName: name,
+            passwordHash: hash,
+            actor: actor
         )
-        let (_, apiKey) = try await tenants.createAdminKey(tenantID: tenant.id, name: "created at setup by \(email)", actor: AuditActor(id: "user:\(user.id)"))
+        let (_, apiKey) = try await tenants.createAdminKey(
+            tenantID: tenant.id,
+            name: "created at setup by \(email)",
+            actor: AuditActor(id: "user:\(user.id)")
+        )
         return HTMLPage.render(
-            "setup-done", title: "Administrator created", context: ["name": name, "email": email, "apiKey": apiKey, "publicURL": publicURL]
+            "setup-done",
+            title: "Administrator created",
+            context: ["name": name, "email": email, "apiKey": apiKey, "publicURL": publicURL]
         )
     }
 
@@ -71,14 +82,17 @@ struct SetupController {
             throw LatchkeyError(.notFound, "Setup is complete: this server already has an administrator.")
         }
         guard let token = request.query("token"), try await tenants.setupTokenIsValid(token, tenantID: tenant.id) else {
-            throw LatchkeyError.forbidden("This setup link is not valid or has expired. Use the link printed when Latchkey started, or restart it to print a new one.")
+            throw LatchkeyError.forbidden(
+                "This setup link is not valid or has expired. Use the link printed when Latchkey started, or restart it to print a new one."
+            )
         }
         return token
     }
 
     private func page(token: String, errors: [String], email: String, name: String, status: HTTPResponse.Status = .ok) -> Response {
         HTMLPage.render(
-            "setup", title: "Set up Latchkey",
+            "setup",
+            title: "Set up Latchkey",
             context: ["token": token, "csrf": csrfToken(for: token), "errors": errors, "hasErrors": !errors.isEmpty, "email": email, "name": name],
             status: status
         )

@@ -50,8 +50,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         if wantsJSON(request) {
             let body = ErrorBody(
                 error: .init(
-                    code: error.code.rawValue, message: error.message, action: error.action, retryAfter: error.retryAfter,
-                    fields: error.fields.isEmpty ? nil : error.fields, requestId: requestID
+                    code: error.code.rawValue,
+                    message: error.message,
+                    action: error.action,
+                    retryAfter: error.retryAfter,
+                    fields: error.fields.isEmpty ? nil : error.fields,
+                    requestId: requestID
                 )
             )
             return (try? JSON.response(body, status: status, headers: headers)) ?? Response(status: status)

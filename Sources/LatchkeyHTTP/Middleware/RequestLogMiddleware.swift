@@ -1,10 +1,10 @@
 import HTTPTypes
 import Hummingbird
+import Logging
 
 extension HTTPField.Name {
     static let requestID = Self("X-Request-Id")!
 }
-import Logging
 
 /// One log line per request with its request id, route, status and duration. Never the query string, headers or
 /// body, where secrets travel.
@@ -17,7 +17,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let milliseconds = Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000
         let level: Logger.Level = response.status.code >= 500 ? .error : .info
         context.logger.log(
-            level: level, "request",
+            level: level,
+            "request",
             metadata: [
                 "method": "\(request.method)", "route": "\(context.endpointPath ?? "unmatched")", "status": "\(response.status.code)",
                 "duration_ms": "\(Int(milliseconds.rounded()))",

@@ -19,7 +19,13 @@ enum HTMLPage {
     }()
 
     /// Renders `template` inside the layout.
-    static func render(_ template: String, title: String, context: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+    static func render(
+        _ template: String,
+        title: String,
+        context: [String: Any],
+        status: HTTPResponse.Status = .ok,
+        headers: HTTPFields = [:]
+    )
         -> Response
     {
         let content = library.render(context, withTemplate: template) ?? ""

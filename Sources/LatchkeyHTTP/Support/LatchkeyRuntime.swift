@@ -20,7 +20,11 @@ public struct LatchkeyRuntime: Sendable {
 
     /// Opens the database, runs migrations, opens (or on first start creates) the keyring, and makes sure the
     /// default tenant exists. Fails with a plain message when the master key is missing or wrong.
-    public static func bootstrap(configuration: ServerConfiguration, clock: any LatchkeyClock = SystemClock(), logger: Logger) async throws
+    public static func bootstrap(
+        configuration: ServerConfiguration,
+        clock: any LatchkeyClock = SystemClock(),
+        logger: Logger
+    ) async throws
         -> LatchkeyRuntime
     {
         let database = try await Database.open(try configuration.database, logger: logger)
@@ -32,11 +36,25 @@ public struct LatchkeyRuntime: Sendable {
             let tenants = TenantService(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             let defaultTenant = try await tenants.ensureDefaultTenant()
             let vault = CredentialVault(
-                database: database, keyring: opened.keyring, keyManager: keyManager, audit: audit, clock: clock, logger: logger
+                database: database,
+                keyring: opened.keyring,
+                keyManager: keyManager,
+                audit: audit,
+                clock: clock,
+                logger: logger
             )
             return LatchkeyRuntime(
-                configuration: configuration, database: database, keyring: opened.keyring, keyManager: keyManager, audit: audit, vault: vault,
-                tenants: tenants, defaultTenant: defaultTenant, clock: clock, logger: logger, createdMasterKey: opened.createdMasterKey
+                configuration: configuration,
+                database: database,
+                keyring: opened.keyring,
+                keyManager: keyManager,
+                audit: audit,
+                vault: vault,
+                tenants: tenants,
+                defaultTenant: defaultTenant,
+                clock: clock,
+                logger: logger,
+                createdMasterKey: opened.createdMasterKey
             )
         } catch {
             await database.close()
@@ -53,7 +71,12 @@ public struct LatchkeyRuntime: Sendable {
     /// The background re-wrap service for this runtime.
     public func rewrapService() -> KeyRewrapService {
         KeyRewrapService(
-            database: database, keyring: keyring, keyManager: keyManager, configuration: configuration.rewrap, clock: clock, logger: logger
+            database: database,
+            keyring: keyring,
+            keyManager: keyManager,
+            configuration: configuration.rewrap,
+            clock: clock,
+            logger: logger
         )
     }
 }

@@ -19,7 +19,8 @@ public final class RouteRecorder: Sendable {
     public var routes: [Route] { recorded.withLock { $0 } }
 
     func record(_ method: HTTPRequest.Method, _ path: String) {
-        let openAPIPath = "/api/v1/" + path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+        let openAPIPath =
+            "/api/v1/" + path.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
         recorded.withLock { $0.append(Route(method: method.rawValue, path: openAPIPath)) }
     }
 }
@@ -28,7 +29,9 @@ extension RouterGroup {
     /// Registers `handler` for `method path` and records it.
     @discardableResult
     func route(
-        _ method: HTTPRequest.Method, _ path: String, recorder: RouteRecorder?,
+        _ method: HTTPRequest.Method,
+        _ path: String,
+        recorder: RouteRecorder?,
         use handler: @escaping @Sendable (Request, Context) async throws -> Response
     ) -> Self {
         recorder?.record(method, path)

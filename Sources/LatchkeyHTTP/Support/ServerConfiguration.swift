@@ -51,7 +51,9 @@ public struct ServerConfiguration: Sendable {
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
         if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
         if let value = environment["LATCHKEY_PORT"], !value.isEmpty {
-            guard let port = Int(value), (0...65535).contains(port) else { throw ConfigurationError("LATCHKEY_PORT must be a port number, got \(value)") }
+            guard let port = Int(value), (0...65535).contains(port) else {
+                throw ConfigurationError("LATCHKEY_PORT must be a port number, got \(value)")
+            }
             self.port = port
         }
         if let value = environment["LATCHKEY_DATA_DIR"], !value.isEmpty { dataDirectory = value }
@@ -59,7 +61,9 @@ public struct ServerConfiguration: Sendable {
         if let value = environment["LATCHKEY_DATABASE_URL"], !value.isEmpty { databaseURL = value }
         if let value = environment["LATCHKEY_MASTER_KEY"] { masterKey = value }
         if let value = environment["LATCHKEY_LOG_FORMAT"], !value.isEmpty {
-            guard let format = LatchkeyLogHandler.Format(rawValue: value) else { throw ConfigurationError("LATCHKEY_LOG_FORMAT must be text or json") }
+            guard let format = LatchkeyLogHandler.Format(rawValue: value) else {
+                throw ConfigurationError("LATCHKEY_LOG_FORMAT must be text or json")
+            }
             logFormat = format
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {

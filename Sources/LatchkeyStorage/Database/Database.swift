@@ -1,13 +1,13 @@
 public import Foundation
 public import Logging
 import NIOCore
-import Synchronization
 import NIOPosix
 import PostgresKit
 public import PostgresNIO
 public import SQLKit
 import SQLiteKit
 public import ServiceLifecycle
+import Synchronization
 
 /// One database for the whole process, SQLite or PostgreSQL, behind three seams: `read`, `write` and
 /// `transaction`. Repositories are written once against `any SQLDatabase`; the few dialect differences live here.
@@ -45,7 +45,9 @@ public final class Database: Service, Sendable {
                 readers.append(reader)
             }
             return Database(
-                kind: .sqlite, configuration: configuration, logger: logger,
+                kind: .sqlite,
+                configuration: configuration,
+                logger: logger,
                 backend: .sqlite(writer: writer, readers: readers, lock: AsyncLock(), counter: RoundRobin())
             )
         case .postgres(let settings):
@@ -56,8 +58,12 @@ public final class Database: Service, Sendable {
                 default: .prefer(.makeClientConfiguration())
                 }
             var config = PostgresClient.Configuration(
-                host: settings.host, port: settings.port, username: settings.username, password: settings.password,
-                database: settings.database, tls: tls
+                host: settings.host,
+                port: settings.port,
+                username: settings.username,
+                password: settings.password,
+                database: settings.database,
+                tls: tls
             )
             config.options.maximumConnections = 16
             if let schema = settings.schema {
@@ -66,7 +72,9 @@ public final class Database: Service, Sendable {
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
             let database = Database(
-                kind: .postgres, configuration: configuration, logger: logger,
+                kind: .postgres,
+                configuration: configuration,
+                logger: logger,
                 backend: .postgres(client: client, runner: runner, schema: settings.schema)
             )
             do {

@@ -38,9 +38,13 @@ public enum DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible 
         }
         return .postgres(
             PostgresSettings(
-                host: host, port: components.port ?? 5432, username: components.user ?? "postgres",
-                password: components.password, database: database.isEmpty ? (components.user ?? "postgres") : database,
-                tlsMode: tlsMode, schema: schema
+                host: host,
+                port: components.port ?? 5432,
+                username: components.user ?? "postgres",
+                password: components.password,
+                database: database.isEmpty ? (components.user ?? "postgres") : database,
+                tlsMode: tlsMode,
+                schema: schema
             )
         )
     }

@@ -1,6 +1,6 @@
 public import Foundation
-public import Logging
 import LatchkeyCore
+public import Logging
 import SQLKit
 
 /// The schema, as an ordered list of steps. Each step runs once, recorded in `schema_migrations`; on PostgreSQL an
@@ -15,7 +15,8 @@ public enum Migrations {
     /// `{blob}` and `{bigint}` are the only dialect differences in the DDL.
     static let steps: [Step] = [
         Step(
-            version: 1, name: "foundation",
+            version: 1,
+            name: "foundation",
             statements: [
                 "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
                 """

@@ -42,8 +42,13 @@ public struct AdminKeyRepository: Sendable {
 
     static func key(from row: any SQLRow) throws -> AdminKey {
         AdminKey(
-            id: try row.string("id"), tenantID: try row.string("tenant_id"), name: try row.string("name"), prefix: try row.string("prefix"),
-            createdAt: try row.date("created_at"), lastUsedAt: try row.optionalDate("last_used_at"), revokedAt: try row.optionalDate("revoked_at")
+            id: try row.string("id"),
+            tenantID: try row.string("tenant_id"),
+            name: try row.string("name"),
+            prefix: try row.string("prefix"),
+            createdAt: try row.date("created_at"),
+            lastUsedAt: try row.optionalDate("last_used_at"),
+            revokedAt: try row.optionalDate("revoked_at")
         )
     }
 }

@@ -51,7 +51,14 @@ public struct AuditRepository: Sendable {
     }
 
     /// Events in chain order after `afterSeq`, at most `limit`, optionally newest first.
-    public func page(tenantID: String, afterSeq: Int?, beforeSeq: Int? = nil, limit: Int, action: String? = nil, newestFirst: Bool = false) async throws
+    public func page(
+        tenantID: String,
+        afterSeq: Int?,
+        beforeSeq: Int? = nil,
+        limit: Int,
+        action: String? = nil,
+        newestFirst: Bool = false
+    ) async throws
         -> [AuditEvent]
     {
         try await database.read { db in
@@ -77,11 +84,21 @@ public struct AuditRepository: Sendable {
 
     static func event(from row: any SQLRow) throws -> AuditEvent {
         AuditEvent(
-            tenantID: try row.string("tenant_id"), seq: try row.int("seq"), id: try row.string("id"), timestamp: try row.date("ts"),
-            actor: try row.string("actor"), action: try row.string("action"), target: try row.optionalString("target"),
-            service: try row.optionalString("service"), tool: try row.optionalString("tool"), result: try row.string("result"),
-            ip: try row.optionalString("ip"), userAgent: try row.optionalString("user_agent"), details: try row.stringMap("details"),
-            prevHash: try row.string("prev_hash"), hash: try row.string("hash")
+            tenantID: try row.string("tenant_id"),
+            seq: try row.int("seq"),
+            id: try row.string("id"),
+            timestamp: try row.date("ts"),
+            actor: try row.string("actor"),
+            action: try row.string("action"),
+            target: try row.optionalString("target"),
+            service: try row.optionalString("service"),
+            tool: try row.optionalString("tool"),
+            result: try row.string("result"),
+            ip: try row.optionalString("ip"),
+            userAgent: try row.optionalString("user_agent"),
+            details: try row.stringMap("details"),
+            prevHash: try row.string("prev_hash"),
+            hash: try row.string("hash")
         )
     }
 }

@@ -18,8 +18,12 @@ public struct CredentialFilter: Sendable {
     public var cursor: String?
 
     public init(
-        integrationKey: String? = nil, externalUserID: String? = nil, connectionID: String? = nil, status: CredentialStatus? = nil,
-        limit: Int = 50, cursor: String? = nil
+        integrationKey: String? = nil,
+        externalUserID: String? = nil,
+        connectionID: String? = nil,
+        status: CredentialStatus? = nil,
+        limit: Int = 50,
+        cursor: String? = nil
     ) {
         self.integrationKey = integrationKey
         self.externalUserID = externalUserID
@@ -84,7 +88,10 @@ public struct CredentialRepository: Sendable {
     public func list(tenantID: String, filter: CredentialFilter) async throws -> (items: [Credential], nextCursor: String?) {
         try await database.read { db in
             var query = SQLQueryString("\(unsafeRaw: Self.selectColumns) WHERE c.tenant_id = \(bind: tenantID)")
-            if let key = filter.integrationKey { query.appendInterpolation(unsafeRaw: " AND i.key = "); query.appendInterpolation(bind: key) }
+            if let key = filter.integrationKey {
+                query.appendInterpolation(unsafeRaw: " AND i.key = ")
+                query.appendInterpolation(bind: key)
+            }
             if let external = filter.externalUserID {
                 query.appendInterpolation(unsafeRaw: " AND e.external_id = ")
                 query.appendInterpolation(bind: external)
@@ -137,7 +144,14 @@ public struct CredentialRepository: Sendable {
     }
 
     /// Moves one row's payload to another key version, fenced on the row version and on the key version it was read at.
-    public func rewrapFenced(id: String, version: Int, fromKeyVersion: Int, payload: Data, toKeyVersion: Int, on db: any SQLDatabase) async throws -> Bool {
+    public func rewrapFenced(
+        id: String,
+        version: Int,
+        fromKeyVersion: Int,
+        payload: Data,
+        toKeyVersion: Int,
+        on db: any SQLDatabase
+    ) async throws -> Bool {
         try await db.raw(
             """
             UPDATE credentials SET payload = \(bind: payload), key_version = \(bind: toKeyVersion), version = version + 1
@@ -169,16 +183,29 @@ public struct CredentialRepository: Sendable {
 
     static func stored(from row: any SQLRow) throws -> StoredCredential {
         let credential = Credential(
-            id: try row.string("id"), tenantID: try row.string("tenant_id"), connectionID: try row.string("connection_id"),
-            endUserID: try row.optionalString("end_user_id"), externalUserID: try row.optionalString("external_user_id"),
-            integrationKey: try row.string("integration_key"), type: CredentialType(rawValue: try row.string("type")) ?? .oauth2,
-            status: CredentialStatus(rawValue: try row.string("status")) ?? .active, statusReason: try row.optionalString("status_reason"),
-            label: try row.optionalString("label"), isDefault: try row.bool("is_default"), scopes: try row.stringArray("scopes"),
-            expiresAt: try row.optionalDate("expires_at"), providerAccount: try row.optionalString("provider_account"),
-            connectionConfig: try row.stringMap("connection_config"), issuedBy: try row.optionalString("issued_by"),
-            keyVersion: try row.int("key_version"), version: try row.int("version"), connectedAt: try row.date("connected_at"),
-            lastRefreshedAt: try row.optionalDate("last_refreshed_at"), lastUsedAt: try row.optionalDate("last_used_at"),
-            createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at")
+            id: try row.string("id"),
+            tenantID: try row.string("tenant_id"),
+            connectionID: try row.string("connection_id"),
+            endUserID: try row.optionalString("end_user_id"),
+            externalUserID: try row.optionalString("external_user_id"),
+            integrationKey: try row.string("integration_key"),
+            type: CredentialType(rawValue: try row.string("type")) ?? .oauth2,
+            status: CredentialStatus(rawValue: try row.string("status")) ?? .active,
+            statusReason: try row.optionalString("status_reason"),
+            label: try row.optionalString("label"),
+            isDefault: try row.bool("is_default"),
+            scopes: try row.stringArray("scopes"),
+            expiresAt: try row.optionalDate("expires_at"),
+            providerAccount: try row.optionalString("provider_account"),
+            connectionConfig: try row.stringMap("connection_config"),
+            issuedBy: try row.optionalString("issued_by"),
+            keyVersion: try row.int("key_version"),
+            version: try row.int("version"),
+            connectedAt: try row.date("connected_at"),
+            lastRefreshedAt: try row.optionalDate("last_refreshed_at"),
+            lastUsedAt: try row.optionalDate("last_used_at"),
+            createdAt: try row.date("created_at"),
+            updatedAt: try row.date("updated_at")
         )
         return StoredCredential(credential: credential, payload: try row.data("payload"))
     }

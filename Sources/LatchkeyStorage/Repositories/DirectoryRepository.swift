@@ -55,8 +55,11 @@ public struct DirectoryRepository: Sendable {
         try await database.read { db in
             try await db.raw("SELECT * FROM apps WHERE tenant_id = \(bind: tenantID) AND kind = 'console'").first().map { row in
                 App(
-                    id: try row.string("id"), tenantID: try row.string("tenant_id"), name: try row.string("name"),
-                    kind: App.Kind(rawValue: try row.string("kind")) ?? .external, createdAt: try row.date("created_at")
+                    id: try row.string("id"),
+                    tenantID: try row.string("tenant_id"),
+                    name: try row.string("name"),
+                    kind: App.Kind(rawValue: try row.string("kind")) ?? .external,
+                    createdAt: try row.date("created_at")
                 )
             }
         }
@@ -81,8 +84,12 @@ public struct DirectoryRepository: Sendable {
 
     static func endUser(from row: any SQLRow) throws -> EndUser {
         EndUser(
-            id: try row.string("id"), tenantID: try row.string("tenant_id"), appID: try row.string("app_id"),
-            externalID: try row.string("external_id"), userID: try row.optionalString("user_id"), createdAt: try row.date("created_at")
+            id: try row.string("id"),
+            tenantID: try row.string("tenant_id"),
+            appID: try row.string("app_id"),
+            externalID: try row.string("external_id"),
+            userID: try row.optionalString("user_id"),
+            createdAt: try row.date("created_at")
         )
     }
 
@@ -94,7 +101,14 @@ public struct DirectoryRepository: Sendable {
             return try Self.integration(from: row)
         }
         let integration = Integration(
-            id: NewID.make(), tenantID: tenantID, key: key, provider: key, enabled: true, clientID: nil, scopes: [], createdAt: now
+            id: NewID.make(),
+            tenantID: tenantID,
+            key: key,
+            provider: key,
+            enabled: true,
+            clientID: nil,
+            scopes: [],
+            createdAt: now
         )
         try await db.raw(
             """
@@ -109,8 +123,13 @@ public struct DirectoryRepository: Sendable {
 
     static func integration(from row: any SQLRow) throws -> Integration {
         Integration(
-            id: try row.string("id"), tenantID: try row.string("tenant_id"), key: try row.string("key"), provider: try row.string("provider"),
-            enabled: try row.bool("enabled"), clientID: try row.optionalString("client_id"), scopes: try row.stringArray("scopes"),
+            id: try row.string("id"),
+            tenantID: try row.string("tenant_id"),
+            key: try row.string("key"),
+            provider: try row.string("provider"),
+            enabled: try row.bool("enabled"),
+            clientID: try row.optionalString("client_id"),
+            scopes: try row.stringArray("scopes"),
             createdAt: try row.date("created_at")
         )
     }
@@ -121,12 +140,20 @@ public struct DirectoryRepository: Sendable {
             "SELECT id, created_at FROM connections WHERE app_id = \(bind: app.id) AND integration_id = \(bind: integration.id)"
         ).first() {
             return Connection(
-                id: try row.string("id"), tenantID: app.tenantID, appID: app.id, integrationID: integration.id,
-                integrationKey: integration.key, createdAt: try row.date("created_at")
+                id: try row.string("id"),
+                tenantID: app.tenantID,
+                appID: app.id,
+                integrationID: integration.id,
+                integrationKey: integration.key,
+                createdAt: try row.date("created_at")
             )
         }
         let connection = Connection(
-            id: NewID.make(), tenantID: app.tenantID, appID: app.id, integrationID: integration.id, integrationKey: integration.key,
+            id: NewID.make(),
+            tenantID: app.tenantID,
+            appID: app.id,
+            integrationID: integration.id,
+            integrationKey: integration.key,
             createdAt: now
         )
         try await db.raw(
@@ -149,8 +176,11 @@ public struct DirectoryRepository: Sendable {
                 """
             ).first().map { row in
                 Connection(
-                    id: try row.string("id"), tenantID: try row.string("tenant_id"), appID: try row.string("app_id"),
-                    integrationID: try row.string("integration_id"), integrationKey: try row.string("integration_key"),
+                    id: try row.string("id"),
+                    tenantID: try row.string("tenant_id"),
+                    appID: try row.string("app_id"),
+                    integrationID: try row.string("integration_id"),
+                    integrationKey: try row.string("integration_key"),
                     createdAt: try row.date("created_at")
                 )
             }

@@ -42,7 +42,12 @@ public struct KeyringRepository: Sendable {
                 guard let purpose = WrappedKey.Purpose(rawValue: try row.string("purpose")) else {
                     throw KeyError(description: "The keyring has a row of unknown purpose.")
                 }
-                return WrappedKey(purpose: purpose, version: try row.int("version"), wrapped: try row.data("wrapped"), createdAt: try row.date("created_at"))
+                return WrappedKey(
+                    purpose: purpose,
+                    version: try row.int("version"),
+                    wrapped: try row.data("wrapped"),
+                    createdAt: try row.date("created_at")
+                )
             }
         }
     }
@@ -75,8 +80,12 @@ public struct KeyringRepository: Sendable {
         try await database.read { db in
             guard let row = try await db.raw("SELECT * FROM key_rewrap WHERE id = 'credentials'").first() else { return nil }
             return RewrapProgress(
-                targetVersion: try row.int("target_version"), cursor: try row.string("cursor"), done: try row.int("done"),
-                total: try row.int("total"), startedAt: try row.date("started_at"), updatedAt: try row.date("updated_at"),
+                targetVersion: try row.int("target_version"),
+                cursor: try row.string("cursor"),
+                done: try row.int("done"),
+                total: try row.int("total"),
+                startedAt: try row.date("started_at"),
+                updatedAt: try row.date("updated_at"),
                 finishedAt: try row.optionalDate("finished_at")
             )
         }

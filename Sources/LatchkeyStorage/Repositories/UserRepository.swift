@@ -37,8 +37,12 @@ public struct UserRepository: Sendable {
 
     static func user(from row: any SQLRow) throws -> User {
         User(
-            id: try row.string("id"), tenantID: try row.string("tenant_id"), email: try row.string("email"),
-            displayName: try row.string("display_name"), isAdmin: try row.bool("is_admin"), createdAt: try row.date("created_at")
+            id: try row.string("id"),
+            tenantID: try row.string("tenant_id"),
+            email: try row.string("email"),
+            displayName: try row.string("display_name"),
+            isAdmin: try row.bool("is_admin"),
+            createdAt: try row.date("created_at")
         )
     }
 

@@ -20,8 +20,15 @@ public struct AuditActor: Sendable, Equatable {
 extension AuditRecord {
     init(actor: AuditActor, action: String, target: String?, service: String? = nil, result: String = "success", details: [String: String] = [:]) {
         self.init(
-            actor: actor.id, action: action, target: target, service: service, tool: nil, result: result, ip: actor.ip,
-            userAgent: actor.userAgent, details: details
+            actor: actor.id,
+            action: action,
+            target: target,
+            service: service,
+            tool: nil,
+            result: result,
+            ip: actor.ip,
+            userAgent: actor.userAgent,
+            details: details
         )
     }
 }

@@ -44,9 +44,21 @@ public enum AuditExport {
             var details: [String: String], prevHash: String, hash: String
         }
         let line = Line(
-            seq: e.seq, id: e.id, timestamp: e.timestamp.formatted(.iso8601), tenantId: e.tenantID, actor: e.actor, action: e.action,
-            target: e.target, service: e.service, tool: e.tool, result: e.result, ip: e.ip, userAgent: e.userAgent, details: e.details,
-            prevHash: e.prevHash, hash: e.hash
+            seq: e.seq,
+            id: e.id,
+            timestamp: e.timestamp.formatted(.iso8601),
+            tenantId: e.tenantID,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            service: e.service,
+            tool: e.tool,
+            result: e.result,
+            ip: e.ip,
+            userAgent: e.userAgent,
+            details: e.details,
+            prevHash: e.prevHash,
+            hash: e.hash
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

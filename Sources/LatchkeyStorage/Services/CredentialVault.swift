@@ -42,8 +42,15 @@ public struct CredentialVault: Sendable {
         public var connectionConfig: [String: String]
 
         public init(
-            integration: String, externalUserID: String? = nil, connectionID: String? = nil, type: CredentialType, secret: CredentialSecret,
-            expiresAt: Date? = nil, scopes: [String] = [], label: String? = nil, providerAccount: String? = nil,
+            integration: String,
+            externalUserID: String? = nil,
+            connectionID: String? = nil,
+            type: CredentialType,
+            secret: CredentialSecret,
+            expiresAt: Date? = nil,
+            scopes: [String] = [],
+            label: String? = nil,
+            providerAccount: String? = nil,
             connectionConfig: [String: String] = [:]
         ) {
             self.integration = integration
@@ -89,24 +96,47 @@ public struct CredentialVault: Sendable {
             }
             let ownerClause: SQLQueryString =
                 endUser.map { "end_user_id = \(bind: $0.id)" } ?? "end_user_id IS NULL"
-            let existing = try await db.raw(
-                "SELECT COUNT(*) AS n FROM credentials WHERE connection_id = \(bind: connection.id) AND \(ownerClause)"
-            ).first()?.int("n") ?? 0
+            let existing =
+                try await db.raw(
+                    "SELECT COUNT(*) AS n FROM credentials WHERE connection_id = \(bind: connection.id) AND \(ownerClause)"
+                ).first()?.int("n") ?? 0
             var credential = Credential(
-                id: id, tenantID: tenantID, connectionID: connection.id, endUserID: endUser?.id, externalUserID: endUser?.externalID,
-                integrationKey: connection.integrationKey, type: new.type, status: .active, statusReason: nil, label: new.label,
-                isDefault: existing == 0, scopes: new.scopes, expiresAt: new.expiresAt, providerAccount: new.providerAccount,
-                connectionConfig: new.connectionConfig, issuedBy: "import", keyVersion: keyring.activeVersion, version: 1, connectedAt: now,
-                lastRefreshedAt: nil, lastUsedAt: nil, createdAt: now, updatedAt: now
+                id: id,
+                tenantID: tenantID,
+                connectionID: connection.id,
+                endUserID: endUser?.id,
+                externalUserID: endUser?.externalID,
+                integrationKey: connection.integrationKey,
+                type: new.type,
+                status: .active,
+                statusReason: nil,
+                label: new.label,
+                isDefault: existing == 0,
+                scopes: new.scopes,
+                expiresAt: new.expiresAt,
+                providerAccount: new.providerAccount,
+                connectionConfig: new.connectionConfig,
+                issuedBy: "import",
+                keyVersion: keyring.activeVersion,
+                version: 1,
+                connectedAt: now,
+                lastRefreshedAt: nil,
+                lastUsedAt: nil,
+                createdAt: now,
+                updatedAt: now
             )
             let payload = try seal(new.secret, for: &credential)
             try await credentials.insert(credential, payload: payload, on: db)
             try await audit.append(
                 AuditRecord(
-                    actor: actor, action: "credential.create", target: credential.id, service: credential.integrationKey,
+                    actor: actor,
+                    action: "credential.create",
+                    target: credential.id,
+                    service: credential.integrationKey,
                     details: fingerprints(of: new.secret).merging(["type": new.type.rawValue]) { a, _ in a }
                 ),
-                tenantID: tenantID, on: db
+                tenantID: tenantID,
+                on: db
             )
             return credential
         }
@@ -135,7 +165,11 @@ public struct CredentialVault: Sendable {
             logger.error("credential decryption failed", metadata: ["credential_id": "\(id)", "reason": "\(Self.reason(error))"])
             try await audit.append(
                 AuditRecord(
-                    actor: actor, action: "credential.reveal", target: id, service: stored.credential.integrationKey, result: "failure",
+                    actor: actor,
+                    action: "credential.reveal",
+                    target: id,
+                    service: stored.credential.integrationKey,
+                    result: "failure",
                     details: ["reason": "decryption_failed"]
                 ),
                 tenantID: tenantID
@@ -146,8 +180,15 @@ public struct CredentialVault: Sendable {
         try await database.transaction { db in
             try await db.raw("UPDATE credentials SET last_used_at = \(bind: now.ms) WHERE id = \(bind: id)").run()
             try await audit.append(
-                AuditRecord(actor: actor, action: "credential.reveal", target: id, service: stored.credential.integrationKey, details: fingerprints(of: secret)),
-                tenantID: tenantID, on: db
+                AuditRecord(
+                    actor: actor,
+                    action: "credential.reveal",
+                    target: id,
+                    service: stored.credential.integrationKey,
+                    details: fingerprints(of: secret)
+                ),
+                tenantID: tenantID,
+                on: db
             )
         }
         Self.count("reveal", "success")
@@ -168,8 +209,13 @@ public struct CredentialVault: Sendable {
         public var secret: CredentialSecret?
 
         public init(
-            label: String?? = nil, scopes: [String]? = nil, expiresAt: Date?? = nil, status: CredentialStatus? = nil,
-            providerAccount: String?? = nil, isDefault: Bool? = nil, secret: CredentialSecret? = nil
+            label: String?? = nil,
+            scopes: [String]? = nil,
+            expiresAt: Date?? = nil,
+            status: CredentialStatus? = nil,
+            providerAccount: String?? = nil,
+            isDefault: Bool? = nil,
+            secret: CredentialSecret? = nil
         ) {
             self.label = label
             self.scopes = scopes
@@ -207,7 +253,8 @@ public struct CredentialVault: Sendable {
                 details["fields"] = Self.changedFields(changes).joined(separator: ",")
                 try await audit.append(
                     AuditRecord(actor: actor, action: "credential.update", target: id, service: credential.integrationKey, details: details),
-                    tenantID: tenantID, on: db
+                    tenantID: tenantID,
+                    on: db
                 )
                 return true
             }
@@ -228,10 +275,14 @@ public struct CredentialVault: Sendable {
             guard try await credentials.delete(id: id, tenantID: tenantID, on: db) else { return false }
             try await audit.append(
                 AuditRecord(
-                    actor: actor, action: "credential.delete", target: id, service: current.credential.integrationKey,
+                    actor: actor,
+                    action: "credential.delete",
+                    target: id,
+                    service: current.credential.integrationKey,
                     details: ["provider_revocation": providerRevocation]
                 ),
-                tenantID: tenantID, on: db
+                tenantID: tenantID,
+                on: db
             )
             return true
         }

@@ -1,7 +1,7 @@
+import Crypto
 public import Foundation
 public import LatchkeyCore
 public import Logging
-import Crypto
 public import SQLKit
 
 /// Opens, creates and rotates the keyring: data keys wrapped under the master key, a key-check value, and the
@@ -36,7 +36,7 @@ public struct KeyManager: Sendable {
     public func open() async throws -> Opened {
         do {
             return try await openOnce()
-        } catch where Database.isUniqueViolation(error) {
+        } catch  where Database.isUniqueViolation(error) {
             // Another instance initialised the keyring at the same moment: use theirs.
             return try await openOnce()
         }
@@ -52,7 +52,9 @@ public struct KeyManager: Sendable {
             return Opened(keyring: try await load(master: master), createdMasterKey: false)
         }
         if try await repository.encryptedRowCount() > 0 {
-            throw KeyError(description: "The database holds encrypted data but no key-check value; refusing to start. Restore the database from a backup.")
+            throw KeyError(
+                description: "The database holds encrypted data but no key-check value; refusing to start. Restore the database from a backup."
+            )
         }
         if master == nil {
             master = try await provider.createMasterKey()
@@ -61,8 +63,14 @@ public struct KeyManager: Sendable {
         let key = master!
         let now = clock.now
         try await database.transaction { db in
-            try await repository.insert(try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .data, version: 1, master: key, createdAt: now), on: db)
-            try await repository.insert(try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .hmac, version: 1, master: key, createdAt: now), on: db)
+            try await repository.insert(
+                try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .data, version: 1, master: key, createdAt: now),
+                on: db
+            )
+            try await repository.insert(
+                try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .hmac, version: 1, master: key, createdAt: now),
+                on: db
+            )
             try await repository.setSetting(Self.activeVersionSetting, "1", on: db)
             try await repository.setSetting(Self.checkValueSetting, key.checkValue, on: db)
         }
@@ -101,7 +109,10 @@ public struct KeyManager: Sendable {
         let version = try await database.transaction { db in
             let row = try await db.raw("SELECT MAX(version) AS v FROM keyring WHERE purpose = 'data'").first()
             let next = (try row?.optionalInt("v") ?? 0) + 1
-            try await repository.insert(try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .data, version: next, master: master, createdAt: now), on: db)
+            try await repository.insert(
+                try WrappedKey.wrap(SymmetricKey(size: .bits256), purpose: .data, version: next, master: master, createdAt: now),
+                on: db
+            )
             try await repository.setSetting(Self.activeVersionSetting, String(next), on: db)
             return next
         }
@@ -117,7 +128,10 @@ public struct KeyManager: Sendable {
         try await database.transaction { db in
             for key in try await repository.keys() {
                 let raw = try key.unwrap(with: old)
-                try await repository.replaceWrapped(try WrappedKey.wrap(raw, purpose: key.purpose, version: key.version, master: newMaster, createdAt: key.createdAt), on: db)
+                try await repository.replaceWrapped(
+                    try WrappedKey.wrap(raw, purpose: key.purpose, version: key.version, master: newMaster, createdAt: key.createdAt),
+                    on: db
+                )
             }
             try await repository.setSetting(Self.checkValueSetting, newMaster.checkValue, on: db)
         }
@@ -136,8 +150,10 @@ public struct KeyManager: Sendable {
     public func status() async throws -> Status {
         let (keys, active) = try await currentKeys()
         return Status(
-            activeVersion: active, versions: keys.filter { $0.purpose == .data }.map(\.version).sorted(),
-            rowsByVersion: try await repository.countsByVersion(), rewrap: try await repository.rewrapProgress()
+            activeVersion: active,
+            versions: keys.filter { $0.purpose == .data }.map(\.version).sorted(),
+            rowsByVersion: try await repository.countsByVersion(),
+            rewrap: try await repository.rewrapProgress()
         )
     }
 }

@@ -32,7 +32,8 @@ public struct KeyRewrapService: Service {
     let clock: any LatchkeyClock
     let logger: Logger
 
-    public init(database: Database, keyring: Keyring, keyManager: KeyManager, configuration: Configuration, clock: any LatchkeyClock, logger: Logger) {
+    public init(database: Database, keyring: Keyring, keyManager: KeyManager, configuration: Configuration, clock: any LatchkeyClock, logger: Logger)
+    {
         self.database = database
         self.keyring = keyring
         self.keyManager = keyManager
@@ -110,9 +111,15 @@ public struct KeyRewrapService: Service {
             var moved = 0
             for (stored, payload) in sealed {
                 if try await credentials.rewrapFenced(
-                    id: stored.credential.id, version: stored.credential.version, fromKeyVersion: stored.credential.keyVersion, payload: payload,
-                    toKeyVersion: target, on: db
-                ) { moved += 1 }
+                    id: stored.credential.id,
+                    version: stored.credential.version,
+                    fromKeyVersion: stored.credential.keyVersion,
+                    payload: payload,
+                    toKeyVersion: target,
+                    on: db
+                ) {
+                    moved += 1
+                }
             }
             progress.cursor = batch.last!.credential.id
             progress.done += moved

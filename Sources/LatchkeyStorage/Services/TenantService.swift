@@ -32,7 +32,7 @@ public struct TenantService: Sendable {
         if let tenant = try await directory.tenant(slug: Self.defaultSlug) { return tenant }
         do {
             return try await createTenant(slug: Self.defaultSlug, name: "Default", actor: .system)
-        } catch where Database.isUniqueViolation(error) {
+        } catch  where Database.isUniqueViolation(error) {
             guard let tenant = try await directory.tenant(slug: Self.defaultSlug) else { throw error }
             return tenant
         }
@@ -50,9 +50,13 @@ public struct TenantService: Sendable {
                 try await directory.insertTenant(tenant, on: db)
                 try await directory.insertApp(App(id: NewID.make(), tenantID: tenant.id, name: "Console", kind: .console, createdAt: now), on: db)
                 try await audit.repository.createHead(tenantID: tenant.id, on: db)
-                try await audit.append(AuditRecord(actor: actor, action: "tenant.create", target: tenant.id, details: ["slug": slug]), tenantID: tenant.id, on: db)
+                try await audit.append(
+                    AuditRecord(actor: actor, action: "tenant.create", target: tenant.id, details: ["slug": slug]),
+                    tenantID: tenant.id,
+                    on: db
+                )
             }
-        } catch where Database.isUniqueViolation(error) {
+        } catch  where Database.isUniqueViolation(error) {
             throw LatchkeyError.conflict("A tenant named \(slug) already exists.")
         }
         logger.info("tenant created", metadata: ["tenant": "\(slug)"])
@@ -78,14 +82,25 @@ public struct TenantService: Sendable {
     public func createAdminKey(tenantID: String, name: String, actor: AuditActor) async throws -> (AdminKey, String) {
         let plaintext = SecureRandom.token(prefix: "lk_live_")
         let key = AdminKey(
-            id: NewID.make(), tenantID: tenantID, name: name, prefix: String(plaintext.prefix(12)), createdAt: clock.now, lastUsedAt: nil,
+            id: NewID.make(),
+            tenantID: tenantID,
+            name: name,
+            prefix: String(plaintext.prefix(12)),
+            createdAt: clock.now,
+            lastUsedAt: nil,
             revokedAt: nil
         )
         try await database.transaction { db in
             try await adminKeys.insert(key, hash: adminKeyHash(plaintext), on: db)
             try await audit.append(
-                AuditRecord(actor: actor, action: "admin_key.create", target: key.id, details: ["name": name, "key_fp": keyring.fingerprint(plaintext)]),
-                tenantID: tenantID, on: db
+                AuditRecord(
+                    actor: actor,
+                    action: "admin_key.create",
+                    target: key.id,
+                    details: ["name": name, "key_fp": keyring.fingerprint(plaintext)]
+                ),
+                tenantID: tenantID,
+                on: db
             )
         }
         return (key, plaintext)
@@ -116,17 +131,30 @@ public struct TenantService: Sendable {
     }
 
     /// Creates the first admin with a bcrypt hash computed by the caller, consuming the setup token.
-    public func completeSetup(token: String, tenantID: String, email: String, displayName: String, passwordHash: String, actor: AuditActor) async throws
+    public func completeSetup(
+        token: String,
+        tenantID: String,
+        email: String,
+        displayName: String,
+        passwordHash: String,
+        actor: AuditActor
+    ) async throws
         -> User
     {
         let user = User(id: NewID.make(), tenantID: tenantID, email: email, displayName: displayName, isAdmin: true, createdAt: clock.now)
         let created = try await database.transaction { db -> Bool in
             guard try await users.consumeSetupToken(hash: setupTokenHash(token), tenantID: tenantID, now: clock.now, on: db) else { return false }
             try await users.insert(user, passwordHash: passwordHash, on: db)
-            try await audit.append(AuditRecord(actor: actor, action: "admin.setup", target: user.id, details: ["email": email]), tenantID: tenantID, on: db)
+            try await audit.append(
+                AuditRecord(actor: actor, action: "admin.setup", target: user.id, details: ["email": email]),
+                tenantID: tenantID,
+                on: db
+            )
             return true
         }
-        guard created else { throw LatchkeyError(.forbidden, "This setup link was already used or has expired. Restart Latchkey to print a new one.") }
+        guard created else {
+            throw LatchkeyError(.forbidden, "This setup link was already used or has expired. Restart Latchkey to print a new one.")
+        }
         return user
     }
 
