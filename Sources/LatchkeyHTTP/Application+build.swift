@@ -1,10 +1,10 @@
 public import Hummingbird
-public import LatchkeyCore
-public import LatchkeyStorage
-public import Logging
+import LatchkeyCore
+import LatchkeyStorage
+import Logging
 import NIOCore
 public import Prometheus
-public import ServiceLifecycle
+import ServiceLifecycle
 
 /// What `buildApplication` needs besides the runtime.
 public struct ApplicationDependencies: Sendable {

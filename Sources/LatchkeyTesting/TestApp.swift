@@ -1,9 +1,9 @@
-public import Foundation
+import Foundation
 public import HummingbirdTesting
 public import LatchkeyCore
 public import LatchkeyHTTP
-public import LatchkeyStorage
-public import Logging
+import LatchkeyStorage
+import Logging
 import Metrics
 public import Prometheus
 

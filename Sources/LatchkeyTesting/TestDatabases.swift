@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import LatchkeyCore
 public import LatchkeyHTTP
-public import LatchkeyStorage
+import LatchkeyStorage
 public import Logging
 
 /// The databases a contract test runs against: SQLite always, PostgreSQL when `LATCHKEY_TEST_DATABASE_URL` is set.

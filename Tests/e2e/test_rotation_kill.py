@@ -8,6 +8,7 @@ audit chain must still verify.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -17,7 +18,8 @@ import requests
 
 from conftest import assert_secret_equal, keys_status, mint_admin_key, poll_until, run_cli
 
-COUNT = 10_000
+# LATCHKEY_E2E_ROTATION_COUNT may lower this for a quick local run.
+COUNT = int(os.environ.get("LATCHKEY_E2E_ROTATION_COUNT", "10000"))
 WORKERS = 4
 
 REWRAP_ENV = {

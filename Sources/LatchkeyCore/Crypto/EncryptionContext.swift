@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What a ciphertext is bound to. Every part goes into the AES-GCM authenticated data, so a ciphertext copied to
 /// another tenant, owner, row or field — or relabelled with another key version — fails to decrypt.

@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// The key-encryption key. It never encrypts a credential itself: it wraps the versioned data keys of the keyring.
 public struct MasterKey: Sendable {

@@ -1,6 +1,6 @@
 public import Hummingbird
 public import LatchkeyCore
-public import Logging
+import Logging
 
 /// The context every request starts with. Authentication middleware fills in who is calling; the typed child
 /// contexts below refuse to exist without it, so a handler cannot forget to check.

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import LatchkeyCore
 public import LatchkeyStorage
-public import Logging
+import Logging
 
 /// Everything `latchkey serve` can be told, read in one place (flags, then environment, then defaults).
 public struct ServerConfiguration: Sendable {

@@ -1,9 +1,9 @@
-public import Foundation
+import Foundation
 public import Logging
 import NIOCore
 import NIOPosix
 import PostgresKit
-public import PostgresNIO
+import PostgresNIO
 public import SQLKit
 import SQLiteKit
 public import ServiceLifecycle

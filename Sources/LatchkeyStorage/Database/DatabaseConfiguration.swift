@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Which database Latchkey keeps its data in.
 public enum DatabaseConfiguration: Sendable, Equatable, CustomStringConvertible {

@@ -1,6 +1,6 @@
 public import Foundation
-public import LatchkeyCore
-public import SQLKit
+import LatchkeyCore
+import SQLKit
 
 extension SQLRow {
     func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }

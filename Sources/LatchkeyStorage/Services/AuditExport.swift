@@ -1,5 +1,5 @@
-public import Foundation
-public import LatchkeyCore
+import Foundation
+import LatchkeyCore
 
 /// Writes a tenant's whole audit chain as JSON lines or CSV, page by page (constant memory).
 public enum AuditExport {

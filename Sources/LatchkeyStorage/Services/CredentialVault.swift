@@ -2,7 +2,7 @@ public import Foundation
 public import LatchkeyCore
 public import Logging
 import Metrics
-public import SQLKit
+import SQLKit
 
 /// The vault's own surface: create, read, list, reveal, update, revoke and delete credentials. Secrets are sealed
 /// with the keyring before they reach the database; every secret access and change is audited in the same

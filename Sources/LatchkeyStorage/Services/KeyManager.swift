@@ -1,8 +1,8 @@
 import Crypto
-public import Foundation
+import Foundation
 public import LatchkeyCore
 public import Logging
-public import SQLKit
+import SQLKit
 
 /// Opens, creates and rotates the keyring: data keys wrapped under the master key, a key-check value, and the
 /// active data-key version.

@@ -1,8 +1,8 @@
-public import Foundation
+import Foundation
 public import LatchkeyCore
 public import Logging
 import Metrics
-public import SQLKit
+import SQLKit
 public import ServiceLifecycle
 
 /// Moves credential rows to the active data-key version in the background, batch by batch, saving a cursor after

@@ -1,7 +1,7 @@
-public import Foundation
+import Foundation
 public import LatchkeyCore
 public import Logging
-public import SQLKit
+import SQLKit
 
 /// Tenants and their console apps, admin API keys and the first-admin setup.
 public struct TenantService: Sendable {
