@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import LatchkeyCore
 import LatchkeyHTTP
+import LatchkeyStorage
 import LatchkeyTesting
 import Testing
 
@@ -23,6 +24,18 @@ struct OpsTests {
             #expect(metrics.status == .ok)
             #expect(metrics.text.contains("hb_requests{") && metrics.text.contains(#"http_route="/api/v1/credentials""#))
             #expect(metrics.text.contains("http_server_request_duration_bucket"))
+
+            // Vault operations and key versions in use.
+            let created = try await client.execute(
+                uri: "/api/v1/credentials", method: .post, headers: fixture.headers,
+                body: body(["integration": "github", "type": "api_key", "apiKey": "k"])
+            )
+            #expect(created.status == .created)
+            try await fixture.runtime.rewrapService().publishKeyVersionMetrics()
+            let after = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(after.contains(#"latchkey_vault_operations_total{operation="create",result="success"}"#))
+            #expect(after.contains(#"latchkey_encrypted_rows{key_version="1"}"#))
+            #expect(after.contains("latchkey_active_data_key_version"))
             #expect(health.headers[HTTPField.Name("X-Request-Id")!] != nil)
         }
     }

@@ -45,12 +45,17 @@ public struct KeyRewrapService: Service {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
+            var lastPublished: Date?
             while !Task.isCancelled {
                 do {
                     try await keyManager.refresh(keyring)
                     while try await runBatch() > 0 {
                         if configuration.pause > .zero { try await clock.sleep(for: configuration.pause) }
                         if Task.isCancelled { return }
+                    }
+                    if lastPublished.map({ clock.now.timeIntervalSince($0) >= 30 }) ?? true {
+                        try await publishKeyVersionMetrics()
+                        lastPublished = clock.now
                     }
                 } catch is CancellationError {
                     return
@@ -60,6 +65,15 @@ public struct KeyRewrapService: Service {
                 do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
             }
         }
+    }
+
+    /// Gauges of the key versions in use: encrypted rows per data-key version, and the active version.
+    public func publishKeyVersionMetrics() async throws {
+        let counts = try await keyManager.repository.countsByVersion()
+        for version in Set(keyring.versions).union(counts.keys) {
+            Gauge(label: "latchkey_encrypted_rows", dimensions: [("key_version", String(version))]).record(counts[version] ?? 0)
+        }
+        Gauge(label: "latchkey_active_data_key_version").record(keyring.activeVersion)
     }
 
     /// Re-wraps one batch. Returns how many rows it moved (0 when nothing is left to do).

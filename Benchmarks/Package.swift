@@ -1,0 +1,52 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Performance measurements for Latchkey, kept apart from the main package so that its build and tests never
+// depend on the benchmark tooling. Every figure is reported as a ratio against a baseline measured in the same run.
+let package = Package(
+    name: "latchkey-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Named explicitly: a path dependency is otherwise known by the name of the folder the repository is cloned into.
+        .package(name: "latchkey", path: ".."),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+    ],
+    targets: [
+        // `swift package benchmark`: the vault's envelope encryption against raw AES-GCM.
+        .executableTarget(
+            name: "CryptoBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "LatchkeyCore", package: "latchkey"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/CryptoBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // `http/run.sh`: the baseline HTTP server, a bare Hummingbird JSON route.
+        .executableTarget(
+            name: "BareServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird")
+            ]
+        ),
+        // `http/run.sh`: the real Latchkey application, started as `latchkey serve` starts it.
+        .executableTarget(
+            name: "LatchkeyBenchServer",
+            dependencies: [
+                .product(name: "LatchkeyCore", package: "latchkey"),
+                .product(name: "LatchkeyStorage", package: "latchkey"),
+                .product(name: "LatchkeyHTTP", package: "latchkey"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+    ]
+)
