@@ -27,7 +27,9 @@ struct OpsTests {
 
             // Vault operations and key versions in use.
             let created = try await client.execute(
-                uri: "/api/v1/credentials", method: .post, headers: fixture.headers,
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
                 body: body(["integration": "github", "type": "api_key", "apiKey": "k"])
             )
             #expect(created.status == .created)
