@@ -15,6 +15,15 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run the Latchkey server.",
         discussion: """
             With no configuration: SQLite and a generated master key in ./latchkey-data, listening on 127.0.0.1:8080.
+
+            Settings read from the environment only:
+              LATCHKEY_MASTER_KEY         base64 of 32 random bytes, instead of the key file (required when instances share PostgreSQL)
+              LATCHKEY_LOG_LEVEL          trace, debug, info (default), warning, error
+              LATCHKEY_REWRAP_BATCH_SIZE  rows per re-wrap batch after a key rotation (default 200)
+              LATCHKEY_REWRAP_PAUSE_MS    pause between re-wrap batches (default 0)
+              LATCHKEY_KEYRING_POLL_MS    how soon a rotation made elsewhere is noticed (default 5000)
+            """
+            With no configuration: SQLite and a generated master key in ./latchkey-data, listening on 127.0.0.1:8080.
             Every flag has an environment variable; LATCHKEY_MASTER_KEY (base64, 32 bytes) supplies the master key instead
             of the key file (required when several instances share one PostgreSQL database).
             """
@@ -34,9 +43,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log format, text or json (env LATCHKEY_LOG_FORMAT; default text).")
     var logFormat: String?
 
-    @Flag(help: "Also serve the built-in sandbox OAuth provider (for trying Latchkey without a real OAuth app).")
-    var demo = false
-
     func run() async throws {
         var configuration = try global.configuration()
         if let host { configuration.host = host }
@@ -49,7 +55,6 @@ struct ServeCommand: AsyncParsableCommand {
             guard let format = LatchkeyLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json") }
             configuration.logFormat = format
         }
-        configuration.demo = demo
 
         let format = configuration.logFormat
         let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LATCHKEY_LOG_LEVEL"] ?? "info") ?? .info

@@ -19,8 +19,6 @@ public struct ServerConfiguration: Sendable {
     public var masterKey: String?
     /// text or json (`--log-format`, `LATCHKEY_LOG_FORMAT`).
     public var logFormat: LatchkeyLogHandler.Format = .text
-    /// Serve the built-in sandbox provider (`--demo`).
-    public var demo: Bool = false
     /// Background re-wrap pacing (`LATCHKEY_REWRAP_BATCH_SIZE`, `LATCHKEY_REWRAP_PAUSE_MS`, `LATCHKEY_KEYRING_POLL_MS`).
     public var rewrap = KeyRewrapService.Configuration()
     /// The largest request body accepted.
