@@ -23,10 +23,6 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_REWRAP_PAUSE_MS    pause between re-wrap batches (default 0)
               LATCHKEY_KEYRING_POLL_MS    how soon a rotation made elsewhere is noticed (default 5000)
             """
-            With no configuration: SQLite and a generated master key in ./latchkey-data, listening on 127.0.0.1:8080.
-            Every flag has an environment variable; LATCHKEY_MASTER_KEY (base64, 32 bytes) supplies the master key instead
-            of the key file (required when several instances share one PostgreSQL database).
-            """
     )
 
     @OptionGroup var global: GlobalOptions
