@@ -17,11 +17,12 @@ struct ServeCommand: AsyncParsableCommand {
             With no configuration: SQLite and a generated master key in ./latchkey-data, listening on 127.0.0.1:8080.
 
             Settings read from the environment only:
-              LATCHKEY_MASTER_KEY         base64 of 32 random bytes, instead of the key file (required when instances share PostgreSQL)
+              LATCHKEY_MASTER_KEY         base64 of 32 random bytes; replaces the key file
+              (required when several instances share one PostgreSQL database)
               LATCHKEY_LOG_LEVEL          trace, debug, info (default), warning, error
-              LATCHKEY_REWRAP_BATCH_SIZE  rows per re-wrap batch after a key rotation (default 200)
+              LATCHKEY_REWRAP_BATCH_SIZE  rows per re-wrap batch (default 200)
               LATCHKEY_REWRAP_PAUSE_MS    pause between re-wrap batches (default 0)
-              LATCHKEY_KEYRING_POLL_MS    how soon a rotation made elsewhere is noticed (default 5000)
+              LATCHKEY_KEYRING_POLL_MS    rotation check interval (default 5000)
             """
     )
 
