@@ -1,6 +1,6 @@
 /// The OpenAPI 3.1 description of `/api/v1`, served at `/openapi.json`.
-enum OpenAPIDocument {
-    static let json = #"""
+public enum OpenAPIDocument {
+    public static let json = #"""
         {
           "openapi": "3.1.0",
           "info": {
