@@ -172,3 +172,30 @@ struct KeyringContractTests {
         }
     }
 }
+
+/// Several instances share one database only on PostgreSQL (SQLite is for a single instance; its concurrent use by
+/// a CLI command next to a running server is covered end to end).
+@Suite("Several instances starting at once")
+struct ConcurrentStartTests {
+    @Test(arguments: TestDatabases.kinds.filter { $0 == .postgres })
+    func instancesStartingTogetherShareOneKeyringAndOneDefaultTenant(kind: TestDatabases.Kind) async throws {
+        let configuration = try TestDatabases.configuration(kind)
+        let logger = KeyringContractTests.logger
+        async let first = LatchkeyRuntime.bootstrap(configuration: configuration, clock: TestClock(), logger: logger)
+        async let second = LatchkeyRuntime.bootstrap(configuration: configuration, clock: TestClock(), logger: logger)
+        async let third = LatchkeyRuntime.bootstrap(configuration: configuration, clock: TestClock(), logger: logger)
+        let runtimes = try await [first, second, third]
+        #expect(Set(runtimes.map(\.defaultTenant.id)).count == 1)
+        #expect(try await runtimes[0].tenants.directory.tenants().count == 1)
+        let created = try await runtimes[1].vault.create(
+            .init(integration: "github", type: .apiKey, secret: .init(apiKey: "shared")),
+            tenantID: runtimes[1].defaultTenant.id,
+            actor: .cli
+        )
+        for runtime in runtimes {
+            #expect(try await runtime.vault.reveal(id: created.id, tenantID: created.tenantID, actor: .cli).1.apiKey == "shared")
+        }
+        for runtime in runtimes.dropFirst() { await runtime.database.close() }
+        await TestDatabases.cleanUp(runtimes[0])
+    }
+}

@@ -33,17 +33,24 @@ public final class Database: Service, Sendable {
             if !directory.isEmpty {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
-            let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-            _ = try await writer.query("PRAGMA journal_mode=WAL")
-            for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
-                _ = try await writer.query(pragma)
+            var opened: [SQLiteConnection] = []
+            do {
+                let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                opened.append(writer)
+                for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+                    _ = try await writer.query(pragma)
+                }
+                for _ in 0..<2 {
+                    let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                    opened.append(reader)
+                    _ = try await reader.query("PRAGMA busy_timeout=10000")
+                }
+            } catch {
+                for connection in opened { try? await connection.close() }
+                throw DatabaseError.unavailable("SQLite at \(path) (\(error))")
             }
-            var readers: [SQLiteConnection] = []
-            for _ in 0..<2 {
-                let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
-                _ = try await reader.query("PRAGMA busy_timeout=10000")
-                readers.append(reader)
-            }
+            let writer = opened[0]
+            let readers = Array(opened.dropFirst())
             return Database(
                 kind: .sqlite,
                 configuration: configuration,
@@ -79,7 +86,11 @@ public final class Database: Service, Sendable {
             )
             do {
                 if let schema = settings.schema {
-                    try await database.write { try await $0.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
+                    do {
+                        try await database.write { try await $0.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run() }
+                    } catch  where isUniqueViolation(error) {
+                        // Created by another instance at the same moment.
+                    }
                 } else {
                     try await database.read { try await $0.raw("SELECT 1").run() }
                 }
@@ -206,8 +217,17 @@ public final class Database: Service, Sendable {
         switch backend {
         case .sqlite(let writer, let readers, let lock, _):
             await lock.withLock {
-                for reader in readers { try? await reader.close() }
-                try? await writer.close()
+                // Closing must happen even when the caller is being cancelled (graceful shutdown).
+                let connections = readers + [writer]
+                await Task {
+                    for connection in connections {
+                        do {
+                            try await connection.close()
+                        } catch {
+                            logger.error("closing an SQLite connection failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }.value
             }
         case .postgres(_, let runner, _):
             runner.cancel()

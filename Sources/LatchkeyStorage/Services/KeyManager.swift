@@ -43,18 +43,22 @@ public struct KeyManager: Sendable {
     }
 
     private func openOnce() async throws -> Opened {
-        let checkValue = try await repository.setting(Self.checkValueSetting)
+        var checkValue = try await repository.setting(Self.checkValueSetting)
+        if checkValue == nil, try await repository.encryptedRowCount() > 0 {
+            // Another instance may have initialised the keyring between the two reads; its check value is then visible.
+            checkValue = try await repository.setting(Self.checkValueSetting)
+            if checkValue == nil {
+                throw KeyError(
+                    description: "The database holds encrypted data but no key-check value; refusing to start. Restore the database from a backup."
+                )
+            }
+        }
         var master = try await provider.loadMasterKey()
         var created = false
         if let checkValue {
             guard let master else { throw KeyError.masterKeyMissing(source: provider.sourceDescription) }
             guard master.checkValue == checkValue else { throw KeyError.masterKeyMismatch(source: provider.sourceDescription) }
             return Opened(keyring: try await load(master: master), createdMasterKey: false)
-        }
-        if try await repository.encryptedRowCount() > 0 {
-            throw KeyError(
-                description: "The database holds encrypted data but no key-check value; refusing to start. Restore the database from a backup."
-            )
         }
         if master == nil {
             master = try await provider.createMasterKey()

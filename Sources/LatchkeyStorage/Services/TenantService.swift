@@ -32,7 +32,8 @@ public struct TenantService: Sendable {
         if let tenant = try await directory.tenant(slug: Self.defaultSlug) { return tenant }
         do {
             return try await createTenant(slug: Self.defaultSlug, name: "Default", actor: .system)
-        } catch  where Database.isUniqueViolation(error) {
+        } catch let error as LatchkeyError where error.code == .conflict {
+            // Another instance created it at the same moment.
             guard let tenant = try await directory.tenant(slug: Self.defaultSlug) else { throw error }
             return tenant
         }
