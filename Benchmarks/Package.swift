@@ -32,7 +32,8 @@ let package = Package(
         .executableTarget(
             name: "BareServer",
             dependencies: [
-                .product(name: "Hummingbird", package: "hummingbird")
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `http/run.sh`: the real Latchkey application, started as `latchkey serve` starts it.

@@ -86,6 +86,29 @@ struct VaultContractTests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func concurrentImportsForANewIntegrationAndUserAllSucceed(kind: TestDatabases.Kind) async throws {
+        try await TestDatabases.withRuntime(kind) { runtime async throws in
+            let tenant = runtime.defaultTenant.id
+            let ids = try await withThrowingTaskGroup(of: Credential.self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        try await runtime.vault.create(
+                            .init(integration: "gitlab", externalUserID: "carol", type: .apiKey, secret: .init(apiKey: "k\(index)")),
+                            tenantID: tenant,
+                            actor: Self.actor
+                        )
+                    }
+                }
+                return try await group.reduce(into: [Credential]()) { $0.append($1) }
+            }
+            #expect(ids.count == 8)
+            #expect(Set(ids.map(\.connectionID)).count == 1)
+            #expect(Set(ids.map(\.endUserID)).count == 1)
+            #expect(try await runtime.vault.list(tenantID: tenant, filter: .init(integrationKey: "gitlab")).items.count == 8)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func listsPageByCursorAndFilter(kind: TestDatabases.Kind) async throws {
         try await TestDatabases.withRuntime(kind) { runtime async throws in
             let tenant = runtime.defaultTenant.id

@@ -95,7 +95,7 @@ def base_env(**extra: str) -> dict[str, str]:
     """
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": os.environ.get("HOME") or os.path.expanduser("~"),
     }
     env.update({k: v for k, v in extra.items() if v is not None})
     return env
@@ -140,7 +140,7 @@ def poll_until(condition, timeout: float = DEFAULT_DEADLINE, interval: float = P
 # assertions that never show secret values
 #
 # pytest's assertion rewriting prints the operands of a failing `assert`; these
-# helpers raise plain AssertionErrors with a description only.
+# functions raise plain AssertionErrors with a description only.
 
 
 def pytest_configure(config):
@@ -548,7 +548,7 @@ def postgres_database(tmp_path):
 
 
 # --------------------------------------------------------------------------
-# HTTP helpers
+# HTTP utilities
 
 
 def api_session(key: str) -> requests.Session:

@@ -6,8 +6,6 @@ import base64
 import hashlib
 import secrets
 
-import pytest
-
 from conftest import api_session, assert_absent, assert_secret_equal, base_env, mint_admin_key, random_master_key
 
 CANNOT_START = "latchkey: cannot start:"

@@ -27,6 +27,8 @@ public struct LatchkeyRuntime: Sendable {
     ) async throws
         -> LatchkeyRuntime
     {
+        // A malformed LATCHKEY_MASTER_KEY is refused before anything is created or migrated.
+        if let provider = configuration.keyProvider as? EnvironmentKeyProvider { _ = try await provider.loadMasterKey() }
         let database = try await Database.open(try configuration.database, logger: logger)
         do {
             try await Migrations.run(on: database, logger: logger)

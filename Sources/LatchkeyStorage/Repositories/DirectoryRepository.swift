@@ -73,13 +73,19 @@ public struct DirectoryRepository: Sendable {
             return try Self.endUser(from: row)
         }
         let user = EndUser(id: NewID.make(), tenantID: tenantID, appID: appID, externalID: externalID, userID: nil, createdAt: now)
-        try await db.raw(
+        let inserted = try await db.raw(
             """
             INSERT INTO end_users (id, tenant_id, app_id, external_id, user_id, created_at)
             VALUES (\(bind: user.id), \(bind: tenantID), \(bind: appID), \(bind: externalID), \(bind: user.userID), \(bind: now.ms))
+            ON CONFLICT (app_id, external_id) DO NOTHING RETURNING id
             """
-        ).run()
-        return user
+        ).first()
+        if inserted != nil { return user }
+        // Created by a concurrent request: use that one.
+        guard let row = try await db.raw("SELECT * FROM end_users WHERE app_id = \(bind: appID) AND external_id = \(bind: externalID)").first() else {
+            throw LatchkeyError.conflict("The end user changed while it was being created; try again.")
+        }
+        return try Self.endUser(from: row)
     }
 
     static func endUser(from row: any SQLRow) throws -> EndUser {
@@ -110,15 +116,20 @@ public struct DirectoryRepository: Sendable {
             scopes: [],
             createdAt: now
         )
-        try await db.raw(
+        let inserted = try await db.raw(
             """
             INSERT INTO integrations (id, tenant_id, key, provider, enabled, client_id, client_secret, scopes, settings, key_version, version,
               created_at, updated_at)
             VALUES (\(bind: integration.id), \(bind: tenantID), \(bind: key), \(bind: key), 1, NULL, NULL, '[]', '{}', NULL, 1,
               \(bind: now.ms), \(bind: now.ms))
+            ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id
             """
-        ).run()
-        return integration
+        ).first()
+        if inserted != nil { return integration }
+        guard let row = try await db.raw("SELECT * FROM integrations WHERE tenant_id = \(bind: tenantID) AND key = \(bind: key)").first() else {
+            throw LatchkeyError.conflict("The integration changed while it was being created; try again.")
+        }
+        return try Self.integration(from: row)
     }
 
     static func integration(from row: any SQLRow) throws -> Integration {
@@ -156,13 +167,27 @@ public struct DirectoryRepository: Sendable {
             integrationKey: integration.key,
             createdAt: now
         )
-        try await db.raw(
+        let inserted = try await db.raw(
             """
             INSERT INTO connections (id, tenant_id, app_id, integration_id, created_at)
             VALUES (\(bind: connection.id), \(bind: app.tenantID), \(bind: app.id), \(bind: integration.id), \(bind: now.ms))
+            ON CONFLICT (app_id, integration_id) DO NOTHING RETURNING id
             """
-        ).run()
-        return connection
+        ).first()
+        if inserted != nil { return connection }
+        guard
+            let row = try await db.raw(
+                "SELECT id, created_at FROM connections WHERE app_id = \(bind: app.id) AND integration_id = \(bind: integration.id)"
+            ).first()
+        else { throw LatchkeyError.conflict("The connection changed while it was being created; try again.") }
+        return Connection(
+            id: try row.string("id"),
+            tenantID: app.tenantID,
+            appID: app.id,
+            integrationID: integration.id,
+            integrationKey: integration.key,
+            createdAt: try row.date("created_at")
+        )
     }
 
     /// The connection `id` if it belongs to `tenantID`.
