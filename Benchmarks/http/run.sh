@@ -80,7 +80,7 @@ await_ok() {
 rss_mb() { awk '/^VmRSS:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
 hwm_mb() { awk '/^VmHWM:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (a / b < 0.1 ? "%.3f" : "%.2f"), a / b }'; }
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tools and binaries.
@@ -242,8 +242,8 @@ echo
 echo "reveal/bare throughput ratio: $RPS_RATIO  (Latchkey RSS after the load runs: $RSS_LOADED MB, peak $HWM_LOADED MB)"
 
 CPU="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)"
-SWIFT="$(swift --version 2>/dev/null | head -1)"
-WRK="$(wrk --version 2>&1 | head -1 | awk '{ print $1, $2 }')"
+SWIFT="$({ swift --version 2>/dev/null || true; } | awk 'NR == 1')"
+WRK="$({ wrk --version 2>&1 || true; } | awk 'NR == 1 { print $1, $2 }')"
 COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 mkdir -p "$(dirname "$RESULTS")"
 {

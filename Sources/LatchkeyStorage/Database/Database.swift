@@ -78,6 +78,8 @@ public final class Database: Service, Sendable {
             }
             let client = PostgresClient(configuration: config, backgroundLogger: logger)
             let runner = Task { await client.run() }
+            // Give the pool's run loop a chance to start before the first lease (it warns otherwise).
+            for _ in 0..<20 { await Task.yield() }
             let database = Database(
                 kind: .postgres,
                 configuration: configuration,
