@@ -5,10 +5,11 @@
 #       against GET /json of a bare Hummingbird application (BareServer)   -> requests/s, p99, ratio
 #   idle RSS right after /readyz first answers 200                          -> MB (bare server alongside)
 #   start -> first /readyz 200 with an empty data directory                 -> ms (bare: start -> first /json 200)
+#   and, first, the crypto suite (crypto/ratios.sh)                         -> ns per seal+open, ratio to raw AES-GCM
 #
 # Usage: Benchmarks/http/run.sh            (from anywhere; builds BareServer and LatchkeyBenchServer in release)
 # Settings (environment): DURATION=15s WARMUP=3s THREADS=2 CONNECTIONS=32 ROUNDS=2 STARTS=5 SKIP_BUILD=1
-#                         CRYPTO=1 also runs the crypto suite and adds its ratios to the results file.
+#                         CRYPTO=0 skips the crypto suite (crypto/ratios.sh), whose ratios otherwise join the results.
 # Writes Benchmarks/results/latest.md. Every server listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
 
@@ -23,7 +24,7 @@ THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 ROUNDS="${ROUNDS:-2}"
 STARTS="${STARTS:-5}"
-CRYPTO="${CRYPTO:-0}"
+CRYPTO="${CRYPTO:-1}"
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -115,6 +116,15 @@ start_server() {
         die "$name did not start"
     fi
 }
+
+# ---------------------------------------------------------------------------------------------------------------
+# The crypto suite first, while no server runs: reduced to ratios against raw AES-GCM (CRYPTO=0 skips it).
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+CRYPTO_TABLE=""
+if [[ "$CRYPTO" == 1 ]]; then
+    log "crypto suite (swift package benchmark --target CryptoBenchmarks)"
+    CRYPTO_TABLE="$("$PACKAGE/crypto/ratios.sh")"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 # Start-up time and idle RSS: fresh process, empty data directory, every time.
@@ -216,14 +226,6 @@ RSS_RATIO=$(ratio "$RSS_LATCHKEY" "$RSS_BARE")
 START_RATIO=$(ratio "$START_LATCHKEY" "$START_BARE")
 
 # ---------------------------------------------------------------------------------------------------------------
-# Optional: the crypto suite, reduced to ratios against raw AES-GCM.
-CRYPTO_TABLE=""
-if [[ "$CRYPTO" == 1 ]]; then
-    log "crypto suite (swift package benchmark)"
-    CRYPTO_TABLE="$("$PACKAGE/crypto/ratios.sh")"
-fi
-
-# ---------------------------------------------------------------------------------------------------------------
 # Report.
 table() {
     cat <<EOF
@@ -250,7 +252,7 @@ mkdir -p "$(dirname "$RESULTS")"
     echo "# Latest benchmark results"
     echo
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit \`$COMMIT\` on $(nproc) cores ($CPU), $SWIFT, $WRK."
-    echo "Written by \`Benchmarks/http/run.sh\`; see \`Benchmarks/README.md\` for what each figure means."
+    echo "Load average before the run: $LOAD_BEFORE. Written by \`Benchmarks/http/run.sh\`; \`Benchmarks/README.md\` says what each figure means."
     echo
     echo "## HTTP, memory, start-up"
     echo
@@ -265,6 +267,9 @@ mkdir -p "$(dirname "$RESULTS")"
     if [[ -n "$CRYPTO_TABLE" ]]; then
         echo
         echo "## Crypto (per seal+open pair, 2 KiB)"
+        echo
+        echo "\`swift package benchmark --target CryptoBenchmarks\`: wall-clock time per pair, median (p50) and best sample, each over"
+        echo "1,000 pairs; the baseline is raw \`AES.GCM\` seal+open of the same 2 KiB with a random nonce."
         echo
         echo "$CRYPTO_TABLE"
     fi
