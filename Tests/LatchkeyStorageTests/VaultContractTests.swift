@@ -109,6 +109,33 @@ struct VaultContractTests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func concurrentRevealsAreEachAuditedInOneIntactChain(kind: TestDatabases.Kind) async throws {
+        try await TestDatabases.withRuntime(kind) { runtime async throws in
+            let tenant = runtime.defaultTenant.id
+            let other = try await runtime.tenants.createTenant(slug: "other", name: "Other", actor: .cli)
+            let mine = try await runtime.vault.create(Self.oauth(token: "mine"), tenantID: tenant, actor: Self.actor)
+            let theirs = try await runtime.vault.create(Self.oauth(token: "theirs"), tenantID: other.id, actor: Self.actor)
+            let tokens = try await withThrowingTaskGroup(of: String?.self) { group in
+                for index in 0..<60 {
+                    group.addTask {
+                        let (id, owner) = index % 3 == 0 ? (theirs.id, other.id) : (mine.id, tenant)
+                        return try await runtime.vault.reveal(id: id, tenantID: owner, actor: Self.actor).1.accessToken
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(tokens.filter { $0 == "mine" }.count == 40 && tokens.filter { $0 == "theirs" }.count == 20)
+            for (tenantID, expected) in [(tenant, 40), (other.id, 20)] {
+                let verification = try await runtime.audit.verify(tenantID: tenantID)
+                #expect(verification.isIntact)
+                let reveals = try await runtime.audit.repository.page(tenantID: tenantID, afterSeq: 0, limit: 500, action: "credential.reveal")
+                #expect(reveals.count == expected && Set(reveals.map(\.seq)).count == expected)
+            }
+            #expect(try await runtime.vault.get(id: mine.id, tenantID: tenant, actor: Self.actor).lastUsedAt != nil)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func listsPageByCursorAndFilter(kind: TestDatabases.Kind) async throws {
         try await TestDatabases.withRuntime(kind) { runtime async throws in
             let tenant = runtime.defaultTenant.id

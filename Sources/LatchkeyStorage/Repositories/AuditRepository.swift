@@ -42,6 +42,26 @@ public struct AuditRepository: Sendable {
         ).run()
     }
 
+    /// Inserts consecutive events of one tenant in one statement and moves the head to the last.
+    func insertAll(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
+        guard let last = events.last else { return }
+        var query = SQLQueryString(
+            "INSERT INTO audit_events (tenant_id, seq, id, ts, actor, action, target, service, tool, result, ip, user_agent, details, prev_hash, hash) VALUES "
+        )
+        for (index, event) in events.enumerated() {
+            if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+            let values: [any Encodable & Sendable] = [
+                event.tenantID, event.seq, event.id, event.timestamp.ms, event.actor, event.action, event.target, event.service, event.tool,
+                event.result, event.ip, event.userAgent, JSONColumn.encode(event.details), event.prevHash, event.hash,
+            ]
+            query.appendInterpolation(unsafeRaw: "(")
+            query.appendInterpolation(binds: values)
+            query.appendInterpolation(unsafeRaw: ")")
+        }
+        try await db.raw(query).run()
+        try await db.raw("UPDATE audit_heads SET seq = \(bind: last.seq), hash = \(bind: last.hash) WHERE tenant_id = \(bind: last.tenantID)").run()
+    }
+
     public func head(tenantID: String) async throws -> (seq: Int, hash: String)? {
         try await database.read { db in
             try await db.raw("SELECT seq, hash FROM audit_heads WHERE tenant_id = \(bind: tenantID)").first().map {

@@ -14,6 +14,8 @@ public struct CredentialVault: Sendable {
     let keyring: Keyring
     let keyManager: KeyManager
     let audit: AuditLog
+    /// Group-commits the audit events of reveals (one per call).
+    let auditWriter: AuditWriter
     let clock: any LatchkeyClock
     let logger: Logger
 
@@ -24,6 +26,7 @@ public struct CredentialVault: Sendable {
         self.keyring = keyring
         self.keyManager = keyManager
         self.audit = audit
+        self.auditWriter = AuditWriter(database: database, clock: clock)
         self.clock = clock
         self.logger = logger
     }
@@ -177,20 +180,17 @@ public struct CredentialVault: Sendable {
             throw LatchkeyError.decryptionFailed
         }
         let now = clock.now
-        try await database.transaction { db in
-            try await db.raw("UPDATE credentials SET last_used_at = \(bind: now.ms) WHERE id = \(bind: id)").run()
-            try await audit.append(
-                AuditRecord(
-                    actor: actor,
-                    action: "credential.reveal",
-                    target: id,
-                    service: stored.credential.integrationKey,
-                    details: fingerprints(of: secret)
-                ),
-                tenantID: tenantID,
-                on: db
-            )
-        }
+        try await auditWriter.append(
+            AuditRecord(
+                actor: actor,
+                action: "credential.reveal",
+                target: id,
+                service: stored.credential.integrationKey,
+                details: fingerprints(of: secret)
+            ),
+            tenantID: tenantID,
+            touching: id
+        )
         Self.count("reveal", "success")
         var credential = stored.credential
         credential.lastUsedAt = now
