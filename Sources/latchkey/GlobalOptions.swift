@@ -46,6 +46,7 @@ enum CLI {
             return result
         } catch {
             await runtime.database.close()
+            if error is LatchkeyError || error is KeyError { throw CLIError(message(for: error)) }
             throw error
         }
     }

@@ -8,7 +8,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Admin API keys and encryption keys.",
-        subcommands: [CreateAdmin.self, Rotate.self, Status.self, RotateMaster.self]
+        subcommands: [CreateAdmin.self, ListAdmin.self, RevokeAdmin.self, Rotate.self, Status.self, RotateMaster.self]
     )
 
     struct CreateAdmin: AsyncParsableCommand {
@@ -25,6 +25,43 @@ struct KeysCommand: AsyncParsableCommand {
                 let (key, plaintext) = try await runtime.tenants.createAdminKey(tenantID: tenant.id, name: name, actor: .cli)
                 CLI.printError("Admin key \"\(key.name)\" for tenant \(tenant.slug) (id \(key.id)). It is shown only now; store it safely:")
                 print(plaintext)
+            }
+        }
+    }
+
+    struct ListAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list-admin",
+            abstract: "List the tenant's admin API keys (never the keys themselves)."
+        )
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let tenant = try await runtime.tenant(global.tenant)
+                for key in try await runtime.tenants.adminKeys.list(tenantID: tenant.id) {
+                    let state = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "active"
+                    print("\(key.id)\t\(key.prefix)…\t\(key.name)\tcreated \(key.createdAt.formatted(.iso8601))\t\(state)")
+                }
+            }
+        }
+    }
+
+    struct RevokeAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-admin",
+            abstract: "Revoke an admin API key by its id (running servers stop accepting it within seconds)."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The key's id, from list-admin.") var id: String
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let tenant = try await runtime.tenant(global.tenant)
+                guard try await runtime.tenants.revokeAdminKey(id: id.lowercased(), tenantID: tenant.id, actor: .cli) else {
+                    throw CLIError("No active admin key with id \(id) in tenant \(tenant.slug).")
+                }
+                print("Admin key \(id) revoked.")
             }
         }
     }

@@ -281,7 +281,23 @@ struct VaultContractTests {
                 try await db.raw("SELECT key_hash, prefix FROM admin_keys").all().map { try $0.decode(column: "key_hash", as: String.self) }
             }
             #expect(stored.count == 1 && !stored[0].contains(plaintext.dropFirst(12)))
-            #expect(try await runtime.tenants.adminKeys.revoke(id: key.id, tenantID: tenant, now: runtime.clock.now))
+            #expect(try await runtime.tenants.revokeAdminKey(id: key.id, tenantID: tenant, actor: .cli))
+            #expect(try await runtime.tenants.authenticateAdminKey(plaintext) == nil)
+            #expect(try await !runtime.tenants.revokeAdminKey(id: key.id, tenantID: tenant, actor: .cli))
+        }
+    }
+
+    @Test func aKeyRevokedByAnotherInstanceStopsWorkingWhenTheCacheEntryExpires() async throws {
+        let clock = TestClock()
+        try await TestDatabases.withRuntime(.sqlite, clock: clock) { runtime async throws in
+            let tenant = runtime.defaultTenant.id
+            let (key, plaintext) = try await runtime.tenants.createAdminKey(tenantID: tenant, name: "ci", actor: .cli)
+            #expect(try await runtime.tenants.authenticateAdminKey(plaintext)?.id == key.id)
+            // Revoked elsewhere: straight in the database, this instance's cache does not know.
+            #expect(try await runtime.tenants.adminKeys.revoke(id: key.id, tenantID: tenant, now: clock.now))
+            clock.advance(by: 4)
+            #expect(try await runtime.tenants.authenticateAdminKey(plaintext)?.id == key.id)
+            clock.advance(by: 2)
             #expect(try await runtime.tenants.authenticateAdminKey(plaintext) == nil)
         }
     }

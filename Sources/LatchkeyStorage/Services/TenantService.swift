@@ -8,6 +8,7 @@ public struct TenantService: Sendable {
     public let directory: DirectoryRepository
     public let adminKeys: AdminKeyRepository
     public let users: UserRepository
+    let adminKeyCache = AdminKeyCache()
     let database: Database
     let keyring: Keyring
     let audit: AuditLog
@@ -110,7 +111,22 @@ public struct TenantService: Sendable {
     /// The admin key a bearer token names, or nil.
     public func authenticateAdminKey(_ token: String) async throws -> AdminKey? {
         guard token.hasPrefix("lk_live_"), token.count < 200 else { return nil }
-        return try await adminKeys.find(hash: adminKeyHash(token))
+        let hash = adminKeyHash(token)
+        let now = clock.now
+        if let cached = adminKeyCache.key(forHash: hash, now: now) { return cached }
+        guard let key = try await adminKeys.find(hash: hash) else { return nil }
+        adminKeyCache.store(key, hash: hash, now: now)
+        return key
+    }
+
+    /// Revokes an admin key; it stops working on this instance at once (others within seconds).
+    public func revokeAdminKey(id: String, tenantID: String, actor: AuditActor) async throws -> Bool {
+        let revoked = try await adminKeys.revoke(id: id, tenantID: tenantID, now: clock.now)
+        adminKeyCache.remove(keyID: id)
+        if revoked {
+            try await audit.append(AuditRecord(actor: actor, action: "admin_key.revoke", target: id), tenantID: tenantID)
+        }
+        return revoked
     }
 
     func adminKeyHash(_ plaintext: String) -> String { keyring.mac(plaintext, purpose: "api-key-index") }
