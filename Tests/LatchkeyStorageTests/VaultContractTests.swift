@@ -104,7 +104,9 @@ struct VaultContractTests {
             #expect(ids.count == 8)
             #expect(Set(ids.map(\.connectionID)).count == 1)
             #expect(Set(ids.map(\.endUserID)).count == 1)
-            #expect(try await runtime.vault.list(tenantID: tenant, filter: .init(integrationKey: "gitlab")).items.count == 8)
+            let stored = try await runtime.vault.list(tenantID: tenant, filter: .init(integrationKey: "gitlab")).items
+            #expect(stored.count == 8)
+            #expect(stored.filter(\.isDefault).count == 1 && ids.filter(\.isDefault).count == 1)
         }
     }
 

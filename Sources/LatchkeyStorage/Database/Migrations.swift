@@ -84,7 +84,14 @@ public enum Migrations {
                 """,
                 "CREATE TABLE audit_heads (tenant_id TEXT PRIMARY KEY, seq {bigint} NOT NULL, hash TEXT NOT NULL)",
             ]
-        )
+        ),
+        Step(
+            version: 2,
+            name: "one default credential per owner",
+            statements: [
+                "CREATE UNIQUE INDEX credentials_one_default ON credentials (connection_id, COALESCE(end_user_id, '')) WHERE is_default = 1"
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

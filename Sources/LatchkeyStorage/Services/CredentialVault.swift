@@ -85,6 +85,39 @@ public struct CredentialVault: Sendable {
             connectionOverride = connection
         }
         let id = NewID.make()
+        var mayBeDefault = true
+        while true {
+            do {
+                let credential = try await insert(
+                    new,
+                    id: id,
+                    tenantID: tenantID,
+                    app: app,
+                    connectionOverride: connectionOverride,
+                    mayBeDefault: mayBeDefault,
+                    actor: actor,
+                    now: now
+                )
+                Self.count("create", "success")
+                logger.info("credential stored", metadata: ["credential_id": "\(id)", "integration": "\(new.integration)"])
+                return credential
+            } catch  where mayBeDefault && Database.isUniqueViolation(error) {
+                // A concurrent import became the owner's default first.
+                mayBeDefault = false
+            }
+        }
+    }
+
+    private func insert(
+        _ new: NewCredential,
+        id: String,
+        tenantID: String,
+        app: App,
+        connectionOverride: Connection?,
+        mayBeDefault: Bool,
+        actor: AuditActor,
+        now: Date
+    ) async throws -> Credential {
         let credential = try await database.transaction { db -> Credential in
             let connection: Connection
             if let connectionOverride {
@@ -114,7 +147,7 @@ public struct CredentialVault: Sendable {
                 status: .active,
                 statusReason: nil,
                 label: new.label,
-                isDefault: existing == 0,
+                isDefault: mayBeDefault && existing == 0,
                 scopes: new.scopes,
                 expiresAt: new.expiresAt,
                 providerAccount: new.providerAccount,
@@ -143,8 +176,6 @@ public struct CredentialVault: Sendable {
             )
             return credential
         }
-        Self.count("create", "success")
-        logger.info("credential stored", metadata: ["credential_id": "\(id)", "integration": "\(new.integration)"])
         return credential
     }
 
@@ -245,9 +276,11 @@ public struct CredentialVault: Sendable {
                 guard try await credentials.updateFenced(credential, payload: payload, on: db) else { return false }
                 if changes.isDefault == true {
                     let owner: SQLQueryString = credential.endUserID.map { "end_user_id = \(bind: $0)" } ?? "end_user_id IS NULL"
+                    // Two statements: the unique index on defaults is checked row by row.
                     try await db.raw(
-                        "UPDATE credentials SET is_default = CASE WHEN id = \(bind: id) THEN 1 ELSE 0 END WHERE connection_id = \(bind: credential.connectionID) AND \(owner)"
+                        "UPDATE credentials SET is_default = 0 WHERE connection_id = \(bind: credential.connectionID) AND \(owner) AND id <> \(bind: id)"
                     ).run()
+                    try await db.raw("UPDATE credentials SET is_default = 1 WHERE id = \(bind: id)").run()
                 }
                 var details = changes.secret.map(fingerprints(of:)) ?? [:]
                 details["fields"] = Self.changedFields(changes).joined(separator: ",")
