@@ -71,7 +71,8 @@ enum Templates {
         body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f6f7f9; color: #111827; }
         @media (prefers-color-scheme: dark) { body { background: #0f1115; color: #e5e7eb; } .card { background: #181b21 !important; } }
         header { background: #111827; color: #fff; padding: 0.75rem 1.5rem; display: flex; align-items: center; gap: 0.5rem; }
-        header a { color: #fff; text-decoration: none; font-weight: 650; letter-spacing: 0.01em; }
+        header a { color: #fff; text-decoration: none; font-weight: 650; letter-spacing: 0.01em; display: inline-flex; align-items: center; gap: 0.5rem; }
+        .mark { width: 1.1rem; height: 1.1rem; border-radius: 4px; background: linear-gradient(135deg, #5c7cfa, #3b5bdb); box-shadow: inset 0 0 0 3px #111827, inset 0 0 0 5px #91a7ff; }
         main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; }
         .card { background: #fff; border: 1px solid var(--border); border-radius: 12px; padding: 1.75rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
         h1 { font-size: 1.4rem; margin: 0 0 0.75rem; }
@@ -88,7 +89,7 @@ enum Templates {
         </style>
         </head>
         <body>
-        <header><a href="/">🔐 Latchkey</a></header>
+        <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a></header>
         <main>
         {{{content}}}
         </main>
