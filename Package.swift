@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "LatchkeyStorage", targets: ["LatchkeyStorage"]),
         .library(name: "LatchkeyHTTP", targets: ["LatchkeyHTTP"]),
         .library(name: "LatchkeyTesting", targets: ["LatchkeyTesting"]),
+        .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -41,6 +42,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LatchkeyProviders",
+            dependencies: ["LatchkeyCore"],
+            resources: [.copy("Catalog")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -106,6 +113,11 @@ let package = Package(
         .testTarget(
             name: "LatchkeyCoreTests",
             dependencies: ["LatchkeyCore", "LatchkeyTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyProvidersTests",
+            dependencies: ["LatchkeyProviders"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
