@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "LatchkeyHTTP", targets: ["LatchkeyHTTP"]),
         .library(name: "LatchkeyTesting", targets: ["LatchkeyTesting"]),
         .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
+        .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // Outbound calls to providers: token exchange, user-info, revocation.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
@@ -51,6 +54,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyOAuthClient",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyProviders",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyStorage",
             dependencies: [
                 "LatchkeyCore",
@@ -70,6 +84,8 @@ let package = Package(
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -89,6 +105,7 @@ let package = Package(
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyHTTP",
+                "LatchkeyProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -102,6 +119,8 @@ let package = Package(
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyHTTP",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -121,6 +140,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LatchkeyOAuthClientTests",
+            dependencies: ["LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LatchkeyStorageTests",
             dependencies: [
                 "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting",
@@ -131,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "LatchkeyHTTPTests",
             dependencies: [
-                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting",
+                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),

@@ -1,0 +1,74 @@
+public import Foundation
+
+/// One outbound HTTP request to a provider: token exchange, refresh, revocation, user-info, discovery.
+public struct OutboundRequest: Sendable, Equatable {
+    public var method: String
+    public var url: URL
+    /// Header names and values, in order; names compare case-insensitively.
+    public var headers: [(name: String, value: String)]
+    public var body: Data?
+
+    public init(method: String, url: URL, headers: [(name: String, value: String)] = [], body: Data? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of the header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+
+    /// The form body decoded as `application/x-www-form-urlencoded`, for tests and fakes.
+    public var formFields: [String: String] {
+        guard let body, let text = String(data: body, encoding: .utf8) else { return [:] }
+        var components = URLComponents()
+        components.percentEncodedQuery = text.replacingOccurrences(of: "+", with: "%20")
+        var fields: [String: String] = [:]
+        for item in components.queryItems ?? [] { fields[item.name] = item.value ?? "" }
+        return fields
+    }
+
+    public static func == (lhs: OutboundRequest, rhs: OutboundRequest) -> Bool {
+        lhs.method == rhs.method && lhs.url == rhs.url && lhs.body == rhs.body
+            && lhs.headers.map { "\($0.name.lowercased()):\($0.value)" } == rhs.headers.map { "\($0.name.lowercased()):\($0.value)" }
+    }
+}
+
+/// A provider's answer. The body is already bounded by the transport's size limit.
+public struct OutboundResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: Data
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: Data = Data()) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of the header `name`, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Why an outbound request produced no response. None of the cases carries a secret or a full URL, only the host.
+public enum OutboundError: Error, Sendable, Equatable {
+    /// The host did not answer, refused the connection, or could not be resolved.
+    case unreachable(host: String)
+    /// No complete answer within the time limit.
+    case timedOut(host: String)
+    /// The answer was larger than the limit.
+    case responseTooLarge(host: String, limit: Int)
+    /// The URL points at a loopback, private or link-local address and private networks are not allowed.
+    case blockedAddress(host: String)
+    /// The URL is not one Latchkey will call (not http(s), userinfo present, http to a public host, …).
+    case unsupportedURL(reason: String)
+}
+
+/// Sends outbound requests. The production implementation uses AsyncHTTPClient; tests use a fake.
+public protocol HTTPTransport: Sendable {
+    func send(_ request: OutboundRequest) async throws -> OutboundResponse
+}
