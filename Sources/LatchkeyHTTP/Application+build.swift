@@ -1,5 +1,7 @@
+import Foundation
 public import Hummingbird
 import LatchkeyCore
+public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
 import NIOCore
@@ -16,17 +18,22 @@ public struct ApplicationDependencies: Sendable {
     public var ownsDatabase: Bool
     /// Records the `/api/v1` routes as they are registered.
     public var routeRecorder: RouteRecorder?
+    /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil. Tests
+    /// pass a fake network.
+    public var transport: (any HTTPTransport)?
 
     public init(
         registry: PrometheusCollectorRegistry? = nil,
         runBackgroundServices: Bool = true,
         ownsDatabase: Bool = true,
-        routeRecorder: RouteRecorder? = nil
+        routeRecorder: RouteRecorder? = nil,
+        transport: (any HTTPTransport)? = nil
     ) {
         self.registry = registry
         self.runBackgroundServices = runBackgroundServices
         self.ownsDatabase = ownsDatabase
         self.routeRecorder = routeRecorder
+        self.transport = transport
     }
 }
 
@@ -36,8 +43,14 @@ public func buildApplication(
     dependencies: ApplicationDependencies = .init(),
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(runtime: runtime, dependencies: dependencies)
+    var dependencies = dependencies
     var services: [any Service] = dependencies.ownsDatabase ? [runtime.database] : []
+    if dependencies.transport == nil {
+        let transport = AsyncHTTPClientTransport(policy: OutboundPolicy(allowPrivateNetwork: runtime.configuration.allowPrivateNetwork))
+        dependencies.transport = transport
+        services.append(transport)
+    }
+    let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
     }
@@ -72,11 +85,76 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     }
     SetupController(tenants: runtime.tenants, tenant: runtime.defaultTenant, publicURL: runtime.configuration.effectivePublicURL)
         .addRoutes(to: router)
+    let configuration = runtime.configuration
+    let transport = dependencies.transport ?? UnavailableTransport()
+    let oauth = OAuthClient(transport: transport, clock: runtime.clock)
+    let rules = IntegrationRules(catalog: runtime.catalog, allowPrivateNetwork: configuration.allowPrivateNetwork) { url in
+        do {
+            return try await oauth.discover(discoveryURL: url).settings
+        } catch {
+            throw LatchkeyError.invalidRequest(ConnectService.describe(error, name: url.host ?? "the provider"))
+        }
+    }
     let api = router.group("api/v1")
         .add(middleware: AdminKeyAuthenticator(tenants: runtime.tenants))
         .group(context: AdminContext.self)
     let recorder = dependencies.routeRecorder
-    CredentialsController(vault: runtime.vault, maxBodySize: runtime.configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
+    CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    IntegrationsController(
+        store: runtime.integrations,
+        rules: rules,
+        catalog: runtime.catalog,
+        callbackURL: configuration.callbackURL,
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: api, recorder: recorder)
+
+    // The web console: cookies, sign-in, the Connection Center and the provider callback.
+    let webSession = WebSessionMiddleware(sessions: runtime.webSessions, secureCookies: configuration.secureCookies)
+    let web = router.group().add(middleware: webSession)
+    LoginController(
+        tenants: runtime.tenants,
+        tenant: runtime.defaultTenant,
+        sessions: runtime.webSessions,
+        throttle: runtime.loginThrottle,
+        audit: runtime.audit,
+        secureCookies: configuration.secureCookies
+    ).addRoutes(to: web)
+    let connect = ConnectService(
+        database: runtime.database,
+        catalog: runtime.catalog,
+        integrations: runtime.integrations,
+        vault: runtime.vault,
+        sessions: runtime.connectSessions,
+        webSessions: runtime.webSessions,
+        keyring: runtime.keyring,
+        oauth: oauth,
+        callbackURL: configuration.callbackURL,
+        clock: runtime.clock,
+        logger: runtime.logger
+    )
+    let center = ConnectionCenterController(connect: connect, sessions: runtime.webSessions)
+    center.addCallback(to: web)
+    // A group of its own: adding middleware to a group changes that group for every route added later.
+    let signedIn = router.group().add(middleware: webSession).add(middleware: RequireSignInMiddleware()).group(context: SignedInContext.self)
+    center.addRoutes(to: signedIn)
+    AdminPagesController(
+        store: runtime.integrations,
+        rules: rules,
+        catalog: runtime.catalog,
+        tenants: runtime.tenants,
+        sessions: runtime.webSessions,
+        callbackURL: configuration.callbackURL
+    ).addRoutes(to: signedIn)
+    if let sandbox = runtime.sandbox {
+        sandbox.addRoutes(to: web)
+    }
     return router
+}
+
+/// Used only when a router is built without any transport: every outbound call fails as unreachable.
+struct UnavailableTransport: HTTPTransport {
+    func send(_ request: OutboundRequest) async throws -> OutboundResponse {
+        throw OutboundError.unreachable(host: request.url.host ?? "the provider")
+    }
 }

@@ -6,7 +6,9 @@ struct LatchkeyCommand: AsyncParsableCommand {
         commandName: "latchkey",
         abstract: "A self-hosted credential vault and delegated-auth gateway.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, AuditCommand.self, OpenAPICommand.self],
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, UsersCommand.self, AuditCommand.self, OpenAPICommand.self,
+        ],
         defaultSubcommand: nil
     )
 }

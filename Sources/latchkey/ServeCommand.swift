@@ -40,6 +40,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log format, text or json (env LATCHKEY_LOG_FORMAT; default text).")
     var logFormat: String?
 
+    @Flag(
+        help:
+            "Also serve a built-in sandbox OAuth provider under /sandbox and enable it, to try connecting without a real OAuth app (env LATCHKEY_DEMO)."
+    )
+    var demo = false
+
+    @Flag(
+        help:
+            "Allow calls to loopback and private-network addresses, e.g. a provider on this machine (env LATCHKEY_ALLOW_PRIVATE_NETWORK; on with --demo)."
+    )
+    var allowPrivateNetwork = false
+
     func run() async throws {
         var configuration = try global.configuration()
         if let host { configuration.host = host }
@@ -48,6 +60,10 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.port = port
         }
         if let publicURL { configuration.publicURL = publicURL }
+        if demo { configuration.demo = true }
+        if allowPrivateNetwork { configuration.allowPrivateNetwork = true }
+        if configuration.demo { configuration.allowPrivateNetwork = true }
+        do { try configuration.validate() } catch { throw ValidationError("\(error)") }
         if let logFormat {
             guard let format = LatchkeyLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log-format must be text or json") }
             configuration.logFormat = format
@@ -88,6 +104,11 @@ struct ServeCommand: AsyncParsableCommand {
             shown.port = actualPort
             let base = shown.effectivePublicURL
             Self.say("Latchkey is listening on http://\(configuration.host):\(actualPort) (\(runtime.database.configuration))")
+            if configuration.demo {
+                Self.say(
+                    "Demo mode: the sandbox provider is at \(base)/sandbox and enabled as the integration 'sandbox'. Sign in at \(base)/login and open \(base)/connections."
+                )
+            }
             if let setupToken {
                 Self.say("No administrator yet. Create one (link valid 24 hours, works once): \(base)/setup?token=\(setupToken)")
             }

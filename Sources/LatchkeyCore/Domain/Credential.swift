@@ -31,6 +31,8 @@ public struct Credential: Sendable, Equatable {
     public var expiresAt: Date?
     /// Who the credential is at the provider, e.g. alice@company.com.
     public var providerAccount: String?
+    /// The provider's stable id for that account (used to recognise a reconnect of the same account).
+    public var providerAccountID: String?
     public var connectionConfig: [String: String]
     /// Which OAuth client issued it ("integration" or an app config id).
     public var issuedBy: String?
@@ -66,8 +68,10 @@ public struct Credential: Sendable, Equatable {
         lastRefreshedAt: Date?,
         lastUsedAt: Date?,
         createdAt: Date,
-        updatedAt: Date
+        updatedAt: Date,
+        providerAccountID: String? = nil
     ) {
+        self.providerAccountID = providerAccountID
         self.id = id
         self.tenantID = tenantID
         self.connectionID = connectionID

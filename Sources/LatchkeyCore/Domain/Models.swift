@@ -81,8 +81,31 @@ public struct Integration: Sendable, Equatable, Codable {
     public var clientID: String?
     public var scopes: [String]
     public var createdAt: Date
+    /// Name shown to people; the provider's display name when nil.
+    public var displayName: String?
+    /// Provider-specific settings (the endpoints of a generic provider, an API base URL, …). Never secret.
+    public var settings: [String: String]
+    /// Whether an OAuth client secret is stored (it is never returned).
+    public var hasClientSecret: Bool
+    /// Row version for fenced writes.
+    public var version: Int
+    public var updatedAt: Date
 
-    public init(id: String, tenantID: String, key: String, provider: String, enabled: Bool, clientID: String?, scopes: [String], createdAt: Date) {
+    public init(
+        id: String,
+        tenantID: String,
+        key: String,
+        provider: String,
+        enabled: Bool,
+        clientID: String?,
+        scopes: [String],
+        createdAt: Date,
+        displayName: String? = nil,
+        settings: [String: String] = [:],
+        hasClientSecret: Bool = false,
+        version: Int = 1,
+        updatedAt: Date? = nil
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.key = key
@@ -91,6 +114,16 @@ public struct Integration: Sendable, Equatable, Codable {
         self.clientID = clientID
         self.scopes = scopes
         self.createdAt = createdAt
+        self.displayName = displayName
+        self.settings = settings
+        self.hasClientSecret = hasClientSecret
+        self.version = version
+        self.updatedAt = updatedAt ?? createdAt
+    }
+
+    /// The context the OAuth client secret is encrypted under.
+    public var clientSecretContext: EncryptionContext {
+        EncryptionContext(tenantID: tenantID, ownerID: id, recordID: id, field: "client_secret")
     }
 }
 

@@ -1,5 +1,6 @@
 public import Hummingbird
 public import LatchkeyCore
+public import LatchkeyStorage
 import Logging
 
 /// The context every request starts with. Authentication middleware fills in who is calling; the typed child
@@ -10,6 +11,12 @@ public struct AppRequestContext: RequestContext {
     public var adminKey: AdminKey?
     /// The client's address, for audit events.
     public var remoteAddress: String?
+    /// The signed-in console session, on web routes.
+    public var webSession: WebSessionStore.Session?
+    /// The session cookie's value (the CSRF token is derived from it).
+    public var sessionToken: String?
+    /// The browser's id cookie, which binds anonymous forms and connect flows to one browser.
+    public var browserID: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -34,4 +41,27 @@ public struct AdminContext: ChildRequestContext {
     }
 
     public var tenantID: String { adminKey.tenantID }
+}
+
+/// A request from a signed-in console user (cookie session). Routes that need one are grouped under it, so a
+/// handler cannot skip the check.
+public struct SignedInContext: ChildRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let user: User
+    public let sessionToken: String
+    public let browserID: String
+    public let remoteAddress: String?
+
+    public init(context: AppRequestContext) throws {
+        guard let session = context.webSession, let token = context.sessionToken, let browserID = context.browserID else {
+            throw LatchkeyError.unauthorized("Please sign in.")
+        }
+        self.coreContext = context.coreContext
+        self.user = session.user
+        self.sessionToken = token
+        self.browserID = browserID
+        self.remoteAddress = context.remoteAddress
+    }
+
+    public var tenantID: String { user.tenantID }
 }

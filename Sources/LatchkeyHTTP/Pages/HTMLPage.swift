@@ -2,8 +2,22 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LatchkeyCore
+import LatchkeyStorage
 import Mustache
 import NIOCore
+
+/// What signed-in pages show around their content: who is signed in, the sign-out form and the navigation.
+struct PageChrome {
+    var userName: String
+    var csrf: String
+    var isAdmin: Bool
+
+    init(_ context: SignedInContext, sessions: WebSessionStore) {
+        self.userName = context.user.displayName
+        self.csrf = sessions.csrfToken(for: context.sessionToken)
+        self.isAdmin = context.user.isAdmin
+    }
+}
 
 /// Server-rendered pages: plain, accessible HTML that works without JavaScript, rendered with Mustache (which
 /// escapes every value).
@@ -15,6 +29,7 @@ enum HTMLPage {
         try! library.register(Templates.message, named: "message")
         try! library.register(Templates.setup, named: "setup")
         try! library.register(Templates.setupDone, named: "setup-done")
+        for (name, template) in Templates.console { try! library.register(template, named: name) }
         return library
     }()
 
@@ -24,12 +39,18 @@ enum HTMLPage {
         title: String,
         context: [String: Any],
         status: HTTPResponse.Status = .ok,
-        headers: HTTPFields = [:]
+        headers: HTTPFields = [:],
+        chrome: PageChrome? = nil,
+        wide: Bool = false
     )
         -> Response
     {
         let content = library.render(context, withTemplate: template) ?? ""
-        let page = library.render(["title": title, "content": content], withTemplate: "layout") ?? ""
+        var layout: [String: Any] = ["title": title, "content": content, "wide": wide]
+        if let chrome {
+            layout["chrome"] = ["userName": chrome.userName, "csrf": chrome.csrf, "isAdmin": chrome.isAdmin]
+        }
+        let page = library.render(layout, withTemplate: "layout") ?? ""
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
@@ -74,6 +95,32 @@ enum Templates {
         header a { color: #fff; text-decoration: none; font-weight: 650; letter-spacing: 0.01em; display: inline-flex; align-items: center; gap: 0.5rem; }
         .mark { width: 1.1rem; height: 1.1rem; border-radius: 4px; background: linear-gradient(135deg, #5c7cfa, #3b5bdb); box-shadow: inset 0 0 0 3px #111827, inset 0 0 0 5px #91a7ff; }
         main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; }
+        main.wide { max-width: 56rem; }
+        header nav { margin-left: auto; display: flex; align-items: center; gap: 1rem; }
+        header nav a { font-weight: 500; }
+        header nav form { margin: 0; }
+        header nav button { margin: 0; padding: 0.35rem 0.8rem; background: transparent; border: 1px solid #4b5563; }
+        .who { color: #d1d5db; font-size: 0.9rem; }
+        .flash { background: #ecfdf5; color: #065f46; border: 1px solid #a7f3d0; border-radius: 8px; padding: 0.75rem 1rem; margin-bottom: 1.25rem; }
+        .grid { list-style: none; padding: 0; margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: 1rem; }
+        .list { list-style: none; padding: 0; margin: 0; display: grid; gap: 1rem; }
+        .tile { background: #fff; border: 1px solid var(--border); border-radius: 12px; padding: 1.1rem 1.25rem; }
+        @media (prefers-color-scheme: dark) { .tile { background: #181b21; } }
+        .tile h3 { margin: 0 0 0.35rem; font-size: 1.05rem; display: flex; align-items: center; gap: 0.5rem; }
+        .badge { display: inline-flex; width: 1.6rem; height: 1.6rem; border-radius: 6px; align-items: center; justify-content: center;
+          background: #e0e7ff; color: #3730a3; font-weight: 700; font-size: 0.85rem; }
+        .perm { margin: 0.25rem 0 0; padding-left: 1.1rem; color: var(--muted); font-size: 0.9rem; }
+        .meta { color: var(--muted); font-size: 0.9rem; margin: 0.2rem 0; }
+        .status { display: inline-block; border-radius: 999px; padding: 0.05rem 0.6rem; font-size: 0.8rem; font-weight: 600; background: #ecfdf5; color: #065f46; }
+        .status.warn { background: #fef3c7; color: #92400e; }
+        .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; }
+        .actions form { margin: 0; }
+        .actions button { margin-top: 0.75rem; }
+        button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
+        h2 { font-size: 1.15rem; margin: 2rem 0 0.75rem; }
+        table { width: 100%; border-collapse: collapse; font-size: 0.95rem; }
+        th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
+        select, textarea { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid var(--border); border-radius: 8px; font: inherit; }
         .card { background: #fff; border: 1px solid var(--border); border-radius: 12px; padding: 1.75rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
         h1 { font-size: 1.4rem; margin: 0 0 0.75rem; }
         p { margin: 0.5rem 0 1rem; }
@@ -89,8 +136,15 @@ enum Templates {
         </style>
         </head>
         <body>
-        <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a></header>
-        <main>
+        <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
+        {{#chrome}}<nav aria-label="Main">
+        <a href="/connections">Connections</a>
+        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/users">Users</a>{{/isAdmin}}
+        <span class="who">{{userName}}</span>
+        <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
+        </nav>{{/chrome}}
+        </header>
+        <main{{#wide}} class="wide"{{/wide}}>
         {{{content}}}
         </main>
         <footer>Latchkey · self-hosted credential vault</footer>

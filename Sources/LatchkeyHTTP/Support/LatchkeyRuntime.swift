@@ -1,5 +1,6 @@
 import Foundation
 public import LatchkeyCore
+public import LatchkeyProviders
 public import LatchkeyStorage
 public import Logging
 
@@ -12,6 +13,14 @@ public struct LatchkeyRuntime: Sendable {
     public let audit: AuditLog
     public let vault: CredentialVault
     public let tenants: TenantService
+    /// The provider catalog, validated at start.
+    public let catalog: ProviderCatalog
+    public let integrations: IntegrationStore
+    public let webSessions: WebSessionStore
+    public let loginThrottle: LoginThrottle
+    public let connectSessions: ConnectSessionRepository
+    /// The built-in demo provider, with `--demo`.
+    let sandbox: SandboxProvider?
     public let defaultTenant: Tenant
     public let clock: any LatchkeyClock
     public let logger: Logger
@@ -29,6 +38,13 @@ public struct LatchkeyRuntime: Sendable {
     {
         // A malformed LATCHKEY_MASTER_KEY is refused before anything is created or migrated.
         if let provider = configuration.keyProvider as? EnvironmentKeyProvider { _ = try await provider.loadMasterKey() }
+        // A bad catalog entry is named before anything is opened.
+        let catalog: ProviderCatalog
+        do {
+            catalog = try ProviderCatalog.bundled()
+        } catch let error as CatalogError {
+            throw ConfigurationError("The provider catalog is not valid: \(error.description)")
+        }
         let database = try await Database.open(try configuration.database, logger: logger)
         do {
             try await Migrations.run(on: database, logger: logger)
@@ -37,6 +53,20 @@ public struct LatchkeyRuntime: Sendable {
             let audit = AuditLog(database: database, clock: clock)
             let tenants = TenantService(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             let defaultTenant = try await tenants.ensureDefaultTenant()
+            let integrations = IntegrationStore(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
+            let webSessions = WebSessionStore(database: database, keyring: opened.keyring, clock: clock)
+            var sandbox: SandboxProvider?
+            if configuration.demo {
+                let provider = SandboxProvider(
+                    publicURL: configuration.effectivePublicURL,
+                    callbackURL: configuration.callbackURL,
+                    clientSecret: SecureRandom.token(),
+                    sessions: webSessions,
+                    clock: clock
+                )
+                try await provider.enable(integrations: integrations, directory: tenants.directory, database: database, tenant: defaultTenant)
+                sandbox = provider
+            }
             let vault = CredentialVault(
                 database: database,
                 keyring: opened.keyring,
@@ -53,6 +83,12 @@ public struct LatchkeyRuntime: Sendable {
                 audit: audit,
                 vault: vault,
                 tenants: tenants,
+                catalog: catalog,
+                integrations: integrations,
+                webSessions: webSessions,
+                loginThrottle: LoginThrottle(database: database, keyring: opened.keyring, clock: clock),
+                connectSessions: ConnectSessionRepository(database: database),
+                sandbox: sandbox,
                 defaultTenant: defaultTenant,
                 clock: clock,
                 logger: logger,

@@ -23,6 +23,16 @@ public struct ServerConfiguration: Sendable {
     public var rewrap = KeyRewrapService.Configuration()
     /// The largest request body accepted.
     public var maxBodySize: Int = 1024 * 1024
+    /// Serve the built-in sandbox provider under `/sandbox/…` and enable it as an integration (`--demo`, `LATCHKEY_DEMO`).
+    public var demo = false
+    /// Allow outbound calls to loopback, private and link-local addresses, and plain http to them
+    /// (`--allow-private-network`, `LATCHKEY_ALLOW_PRIVATE_NETWORK`). On with `--demo`.
+    public var allowPrivateNetwork = false
+
+    /// Whether the console's cookies are marked `Secure` (the public URL is https).
+    public var secureCookies: Bool { effectivePublicURL.lowercased().hasPrefix("https://") }
+    /// The one OAuth callback every provider redirects to.
+    public var callbackURL: String { effectivePublicURL + "/connect/callback" }
 
     public init() {}
 
@@ -45,6 +55,23 @@ public struct ServerConfiguration: Sendable {
         return KeyFileProvider(path: (dataDirectory as NSString).appendingPathComponent("master.key"))
     }
 
+    static func flag(_ name: String, _ value: String) throws -> Bool {
+        switch value.lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigurationError("\(name) must be true or false, got \(value)")
+        }
+    }
+
+    /// Checks the settings that can be wrong in ways a person should hear about before the server starts.
+    public func validate() throws {
+        guard let url = URL(string: effectivePublicURL), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            url.host != nil, url.query == nil, url.fragment == nil, url.user == nil
+        else {
+            throw ConfigurationError("The public URL must be an http(s) URL such as https://latchkey.example.com, got \(effectivePublicURL)")
+        }
+    }
+
     /// Applies `LATCHKEY_*` variables for every setting not given as a flag.
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
         if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
@@ -63,6 +90,10 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_LOG_FORMAT must be text or json")
             }
             logFormat = format
+        }
+        if let value = environment["LATCHKEY_DEMO"], !value.isEmpty { demo = try Self.flag("LATCHKEY_DEMO", value) || demo }
+        if let value = environment["LATCHKEY_ALLOW_PRIVATE_NETWORK"], !value.isEmpty {
+            allowPrivateNetwork = try Self.flag("LATCHKEY_ALLOW_PRIVATE_NETWORK", value) || allowPrivateNetwork
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
             guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }

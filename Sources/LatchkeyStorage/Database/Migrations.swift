@@ -92,6 +92,35 @@ public enum Migrations {
                 "CREATE UNIQUE INDEX credentials_one_default ON credentials (connection_id, COALESCE(end_user_id, '')) WHERE is_default = 1"
             ]
         ),
+        Step(
+            version: 3,
+            name: "connect: integrations, sign-in sessions, connect sessions",
+            statements: [
+                "ALTER TABLE integrations ADD COLUMN display_name TEXT",
+                "ALTER TABLE credentials ADD COLUMN provider_account_id TEXT",
+                "CREATE INDEX credentials_account ON credentials (connection_id, end_user_id, provider_account_id)",
+                """
+                CREATE TABLE web_sessions (id_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  user_id TEXT NOT NULL REFERENCES users(id), created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL,
+                  last_seen_at {bigint} NOT NULL, ip TEXT, user_agent TEXT)
+                """,
+                "CREATE INDEX web_sessions_user ON web_sessions (user_id)",
+                """
+                CREATE TABLE login_throttle (bucket TEXT PRIMARY KEY, failures {bigint} NOT NULL, window_start {bigint} NOT NULL,
+                  locked_until {bigint})
+                """,
+                """
+                CREATE TABLE connect_sessions (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  app_id TEXT NOT NULL REFERENCES apps(id), integration_id TEXT NOT NULL REFERENCES integrations(id),
+                  end_user_id TEXT NOT NULL REFERENCES end_users(id), state_hash TEXT NOT NULL UNIQUE, browser_hash TEXT NOT NULL,
+                  verifier {blob}, key_version {bigint}, nonce TEXT, redirect_uri TEXT NOT NULL, scopes TEXT NOT NULL,
+                  template_values TEXT NOT NULL, reconnect_credential_id TEXT, status TEXT NOT NULL, error TEXT, credential_id TEXT,
+                  created_at {bigint} NOT NULL, state_expires_at {bigint} NOT NULL, expires_at {bigint} NOT NULL,
+                  completed_at {bigint})
+                """,
+                "CREATE INDEX connect_sessions_expiry ON connect_sessions (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

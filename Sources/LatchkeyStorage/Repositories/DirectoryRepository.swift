@@ -141,7 +141,12 @@ public struct DirectoryRepository: Sendable {
             enabled: try row.bool("enabled"),
             clientID: try row.optionalString("client_id"),
             scopes: try row.stringArray("scopes"),
-            createdAt: try row.date("created_at")
+            createdAt: try row.date("created_at"),
+            displayName: try row.optionalString("display_name"),
+            settings: try row.stringMap("settings"),
+            hasClientSecret: try row.optionalData("client_secret") != nil,
+            version: try row.int("version"),
+            updatedAt: try row.date("updated_at")
         )
     }
 

@@ -35,6 +35,18 @@ public struct UserRepository: Sendable {
         }
     }
 
+    public func user(id: String, tenantID: String) async throws -> User? {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM users WHERE tenant_id = \(bind: tenantID) AND id = \(bind: id)").first().map(Self.user(from:))
+        }
+    }
+
+    public func list(tenantID: String) async throws -> [User] {
+        try await database.read { db in
+            try await db.raw("SELECT * FROM users WHERE tenant_id = \(bind: tenantID) ORDER BY email").all().map(Self.user(from:))
+        }
+    }
+
     static func user(from row: any SQLRow) throws -> User {
         User(
             id: try row.string("id"),

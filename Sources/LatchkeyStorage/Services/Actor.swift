@@ -1,4 +1,4 @@
-import LatchkeyCore
+public import LatchkeyCore
 
 /// Who is acting, for audit events.
 public struct AuditActor: Sendable, Equatable {
@@ -18,7 +18,15 @@ public struct AuditActor: Sendable, Equatable {
 }
 
 extension AuditRecord {
-    init(actor: AuditActor, action: String, target: String?, service: String? = nil, result: String = "success", details: [String: String] = [:]) {
+    /// A record of `action` by `actor`, with the actor's address and user agent.
+    public init(
+        actor: AuditActor,
+        action: String,
+        target: String?,
+        service: String? = nil,
+        result: String = "success",
+        details: [String: String] = [:]
+    ) {
         self.init(
             actor: actor.id,
             action: action,

@@ -51,6 +51,8 @@ extension CredentialVault {
         if changes.status != nil { fields.append("status") }
         if changes.providerAccount != nil { fields.append("providerAccount") }
         if changes.isDefault != nil { fields.append("isDefault") }
+        if changes.providerAccountID != nil { fields.append("providerAccountId") }
+        if changes.connectionConfig != nil { fields.append("connectionConfig") }
         if changes.secret != nil { fields.append("secret") }
         return fields
     }

@@ -43,6 +43,10 @@ public struct CredentialVault: Sendable {
         public var label: String?
         public var providerAccount: String?
         public var connectionConfig: [String: String]
+        /// The provider's stable id for the account, when known.
+        public var providerAccountID: String? = nil
+        /// Which OAuth client issued the credential: "integration" for the integration's own client, "import" for imports.
+        public var issuedBy: String = "import"
 
         public init(
             integration: String,
@@ -152,14 +156,15 @@ public struct CredentialVault: Sendable {
                 expiresAt: new.expiresAt,
                 providerAccount: new.providerAccount,
                 connectionConfig: new.connectionConfig,
-                issuedBy: "import",
+                issuedBy: new.issuedBy,
                 keyVersion: keyring.activeVersion,
                 version: 1,
                 connectedAt: now,
                 lastRefreshedAt: nil,
                 lastUsedAt: nil,
                 createdAt: now,
-                updatedAt: now
+                updatedAt: now,
+                providerAccountID: new.providerAccountID
             )
             let payload = try seal(new.secret, for: &credential)
             try await credentials.insert(credential, payload: payload, on: db)
@@ -236,6 +241,10 @@ public struct CredentialVault: Sendable {
         public var status: CredentialStatus?
         public var providerAccount: String??
         public var isDefault: Bool?
+        public var providerAccountID: String?? = nil
+        public var connectionConfig: [String: String]? = nil
+        public var issuedBy: String? = nil
+        public var lastRefreshedAt: Date? = nil
         /// Secret fields to replace; nil fields of it keep their stored value.
         public var secret: CredentialSecret?
 
@@ -269,6 +278,10 @@ public struct CredentialVault: Sendable {
             if let expiresAt = changes.expiresAt { credential.expiresAt = expiresAt }
             if let status = changes.status { credential.status = status }
             if let account = changes.providerAccount { credential.providerAccount = account }
+            if let accountID = changes.providerAccountID { credential.providerAccountID = accountID }
+            if let config = changes.connectionConfig { credential.connectionConfig = config }
+            if let issuedBy = changes.issuedBy { credential.issuedBy = issuedBy }
+            if let refreshed = changes.lastRefreshedAt { credential.lastRefreshedAt = refreshed }
             if let patch = changes.secret { secret.apply(patch) }
             credential.updatedAt = clock.now
             let payload = try seal(secret, for: &credential)

@@ -175,6 +175,32 @@ public struct TenantService: Sendable {
         return user
     }
 
+    /// Creates a console user with a password hash computed by the caller (bcrypt). Audited.
+    public func createUser(
+        tenantID: String,
+        email: String,
+        displayName: String,
+        passwordHash: String,
+        isAdmin: Bool,
+        actor: AuditActor
+    ) async throws -> User {
+        let user = User(id: NewID.make(), tenantID: tenantID, email: email, displayName: displayName, isAdmin: isAdmin, createdAt: clock.now)
+        do {
+            try await database.transaction { db in
+                try await users.insert(user, passwordHash: passwordHash, on: db)
+                try await audit.append(
+                    AuditRecord(actor: actor, action: "user.create", target: user.id, details: ["email": email, "admin": String(isAdmin)]),
+                    tenantID: tenantID,
+                    on: db
+                )
+            }
+        } catch  where Database.isUniqueViolation(error) {
+            throw LatchkeyError.conflict("A user with the email \(email) already exists.")
+        }
+        logger.info("user created", metadata: ["user_id": "\(user.id)"])
+        return user
+    }
+
     func setupTokenHash(_ token: String) -> String { keyring.mac(token, purpose: "setup-token") }
 
     /// A value derived from `token` for another use (for example a form's CSRF field).

@@ -1,0 +1,175 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import LatchkeyCore
+import LatchkeyProviders
+import LatchkeyStorage
+import NIOPosix
+
+/// `/admin/integrations` and `/admin/users`: the tenant administrator's pages. Members get 403.
+struct AdminPagesController {
+    let store: IntegrationStore
+    let rules: IntegrationRules
+    let catalog: ProviderCatalog
+    let tenants: TenantService
+    let sessions: WebSessionStore
+    let callbackURL: String
+
+    func addRoutes(to group: RouterGroup<SignedInContext>) {
+        group.get("admin/integrations", use: integrations)
+        group.post("admin/integrations", use: addIntegration)
+        group.post("admin/integrations/:key/toggle", use: toggle)
+        group.get("admin/users", use: users)
+        group.post("admin/users", use: addUser)
+    }
+
+    private func requireAdmin(_ context: SignedInContext) throws {
+        guard context.user.isAdmin else { throw LatchkeyError.forbidden("Only administrators can open this page.") }
+    }
+
+    private func actor(_ request: Request, _ context: SignedInContext) -> AuditActor {
+        AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+    }
+
+    @Sendable func integrations(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireAdmin(context)
+        let flash =
+            request.uri.queryParameters.get("added").map { "Integration \(String($0.prefix(64))) added." }
+            ?? request.uri.queryParameters.get("changed").map { "Integration \(String($0.prefix(64))) updated." }
+        return try await integrationsPage(context, flash: flash, error: nil)
+    }
+
+    private func integrationsPage(
+        _ context: SignedInContext,
+        flash: String?,
+        error: String?,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let csrf = sessions.csrfToken(for: context.sessionToken)
+        let rows: [[String: Any]] = try await store.integrations.list(tenantID: context.tenantID).map { integration in
+            let provider = catalog.provider(id: integration.provider)
+            return [
+                "key": integration.key,
+                "name": integration.displayName ?? provider?.displayName ?? integration.provider,
+                "clientID": integration.clientID ?? "—",
+                "hasSecret": integration.hasClientSecret,
+                "scopes": (integration.scopes.isEmpty ? provider?.oauth?.defaultScopes ?? [] : integration.scopes).joined(separator: " "),
+                "enabled": integration.enabled,
+                "csrf": csrf,
+            ]
+        }
+        let providers = catalog.all.map { ["id": $0.id, "name": $0.displayName, "mode": $0.authMode.rawValue] }
+        return HTMLPage.render(
+            "admin-integrations",
+            title: "Integrations",
+            context: [
+                "integrations": rows, "providers": providers, "csrf": csrf, "flash": flash as Any, "error": error as Any, "callbackURL": callbackURL,
+            ],
+            status: status,
+            chrome: PageChrome(context, sessions: sessions),
+            wide: true
+        )
+    }
+
+    @Sendable func addIntegration(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
+        try requireAdmin(context)
+        let provider = form.trimmed("provider")
+        let key = form.trimmed("key")
+        let secret = form["clientSecret"] ?? ""
+        let new = IntegrationStore.NewIntegration(
+            key: key.isEmpty ? provider : key,
+            provider: provider,
+            clientID: form.trimmed("clientId").isEmpty ? nil : form.trimmed("clientId"),
+            clientSecret: secret.isEmpty ? nil : secret,
+            scopes: form.trimmed("scopes").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
+        )
+        do {
+            let integration = try await store.create(try await rules.validated(new), tenantID: context.tenantID, actor: actor(request, context))
+            return WebResponse.redirect(to: "/admin/integrations?added=\(integration.key)")
+        } catch let error as LatchkeyError where error.code == .invalidRequest || error.code == .conflict {
+            let details = error.fields.map { "\($0.path) \($0.message)" }.joined(separator: "; ")
+            return try await integrationsPage(context, flash: nil, error: details.isEmpty ? error.message : details, status: .badRequest)
+        }
+    }
+
+    @Sendable func toggle(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
+        try requireAdmin(context)
+        let key = context.parameters.get("key") ?? ""
+        guard IntegrationRules.isIntegrationKey(key) || Validation.isKey(key),
+            let integration = try await store.integrations.find(key: key, tenantID: context.tenantID)
+        else { throw LatchkeyError.notFound("integration") }
+        _ = try await store.update(
+            key: key,
+            tenantID: context.tenantID,
+            changes: .init(enabled: !integration.enabled),
+            actor: actor(request, context)
+        )
+        return WebResponse.redirect(to: "/admin/integrations?changed=\(key)")
+    }
+
+    @Sendable func users(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireAdmin(context)
+        let flash = request.uri.queryParameters.get("added").map { "User \(String($0.prefix(254))) added." }
+        return try await usersPage(context, flash: flash, error: nil)
+    }
+
+    private func usersPage(_ context: SignedInContext, flash: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        let list = try await tenants.users.list(tenantID: context.tenantID).map { ["email": $0.email, "name": $0.displayName, "admin": $0.isAdmin] }
+        return HTMLPage.render(
+            "admin-users",
+            title: "Users",
+            context: ["users": list, "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any, "error": error as Any],
+            status: status,
+            chrome: PageChrome(context, sessions: sessions),
+            wide: true
+        )
+    }
+
+    @Sendable func addUser(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
+        try requireAdmin(context)
+        let email = form.trimmed("email").lowercased()
+        let name = form.trimmed("name")
+        let password = form["password"] ?? ""
+        if let problem = UserRules.problem(email: email, name: name, password: password) {
+            return try await usersPage(context, flash: nil, error: problem, status: .badRequest)
+        }
+        let hash = try await UserRules.hash(password)
+        do {
+            _ = try await tenants.createUser(
+                tenantID: context.tenantID,
+                email: email,
+                displayName: name,
+                passwordHash: hash,
+                isAdmin: form["admin"] == "1",
+                actor: actor(request, context)
+            )
+        } catch let error as LatchkeyError where error.code == .conflict {
+            return try await usersPage(context, flash: nil, error: error.message, status: .badRequest)
+        }
+        return WebResponse.redirect(to: "/admin/users?added=\(email.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+    }
+}
+
+/// The rules for console users, shared by the admin page and `latchkey users create`.
+public enum UserRules {
+    /// What is wrong with these details, in plain words, or nil.
+    public static func problem(email: String, name: String, password: String) -> String? {
+        if !SetupController.looksLikeEmail(email) { return "Enter a valid email address." }
+        if name.isEmpty || name.count > 200 { return "Enter a name of up to 200 characters." }
+        if password.count < 12 { return "Choose a password of at least 12 characters." }
+        if password.utf8.count > 72 { return "Choose a password of at most 72 bytes." }
+        return nil
+    }
+
+    /// bcrypt at cost 12, off the event loop.
+    public static func hash(_ password: String) async throws -> String {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyCore
+import LatchkeyProviders
+import LatchkeyStorage
+
+/// The Connection Center (`/connections`) and the one provider callback (`/connect/callback`).
+struct ConnectionCenterController {
+    let connect: ConnectService
+    let sessions: WebSessionStore
+
+    /// Routes that need a signed-in user.
+    func addRoutes(to group: RouterGroup<SignedInContext>) {
+        group.get("connections", use: center)
+        group.get("connections/:id/connect", use: connectForm)
+        group.post("connections/:id/connect", use: start)
+        group.post("connections/:id/disconnect", use: disconnect)
+        group.post("connections/:id/reconnect", use: reconnect)
+    }
+
+    /// The callback may arrive without a signed-in session (it then says so); it checks the browser binding itself.
+    func addCallback(to router: RouterGroup<AppRequestContext>) {
+        router.get("connect/callback", use: callback)
+    }
+
+    @Sendable func center(_ request: Request, context: SignedInContext) async throws -> Response {
+        let user = context.user
+        let csrf = sessions.csrfToken(for: context.sessionToken)
+        let mine = try await connect.credentials(of: user, integrationKey: nil)
+        let enabled = try await connect.integrations.integrations.list(tenantID: user.tenantID).filter(\.enabled)
+        var names: [String: String] = [:]
+        var services: [[String: Any]] = []
+        for integration in enabled {
+            guard let provider = connect.catalog.provider(id: integration.provider), provider.authMode != .oauth2ClientCredentials else { continue }
+            let service = ConnectService.Service(integration: integration, provider: provider)
+            names[integration.key] = service.name
+            let permissions = Self.permissions(
+                provider: provider,
+                scopes: integration.scopes.isEmpty ? provider.oauth?.defaultScopes ?? [] : integration.scopes
+            )
+            services.append([
+                "key": integration.key,
+                "name": service.name,
+                "initial": String(service.name.prefix(1)).uppercased(),
+                "summary": Self.summary(provider),
+                "permissions": permissions,
+                "hasPermissions": !permissions.isEmpty,
+                "csrf": csrf,
+            ])
+        }
+        let dateFormatter = DateFormatter()
+        dateFormatter.dateStyle = .medium
+        dateFormatter.timeStyle = .none
+        dateFormatter.locale = Locale(identifier: "en_US_POSIX")
+        let iso = ISO8601DateFormatter()
+        let connections: [[String: Any]] = mine.map { credential in
+            let name = names[credential.integrationKey] ?? credential.integrationKey
+            let provider = try? enabledProvider(credential.integrationKey, enabled)
+            let permissions = provider.map { Self.permissions(provider: $0, scopes: credential.scopes) } ?? credential.scopes
+            let (statusText, problem) = Self.status(credential, serviceName: name)
+            return [
+                "id": credential.id,
+                "integration": credential.integrationKey,
+                "service": name,
+                "initial": String(name.prefix(1)).uppercased(),
+                "account": credential.providerAccount ?? credential.label ?? "Unknown account",
+                "label": (credential.label != nil && credential.label != credential.providerAccount) ? credential.label as Any : NSNull(),
+                "isDefault": credential.isDefault,
+                "connectedDate": dateFormatter.string(from: credential.connectedAt),
+                "connectedISO": iso.string(from: credential.connectedAt),
+                "statusText": statusText,
+                "problem": problem,
+                "permissions": permissions,
+                "hasPermissions": !permissions.isEmpty,
+                "csrf": csrf,
+            ]
+        }
+        var flash: String?
+        if let id = request.uri.queryParameters.get("connected"), let credential = mine.first(where: { $0.id == id }) {
+            flash =
+                "\(names[credential.integrationKey] ?? credential.integrationKey) connected as \(credential.providerAccount ?? credential.label ?? "your account")."
+        } else if let id = request.uri.queryParameters.get("reconnected"), let credential = mine.first(where: { $0.id == id }) {
+            flash = "\(names[credential.integrationKey] ?? credential.integrationKey) reconnected."
+        } else if let key = request.uri.queryParameters.get("disconnected"), IntegrationRules.isIntegrationKey(key) {
+            flash = "\(names[key] ?? key) disconnected."
+        }
+        return HTMLPage.render(
+            "connections",
+            title: "Your connections",
+            context: ["services": services, "connections": connections, "flash": flash as Any],
+            chrome: PageChrome(context, sessions: sessions),
+            wide: true
+        )
+    }
+
+    private func enabledProvider(_ key: String, _ enabled: [Integration]) throws -> Provider? {
+        enabled.first { $0.key == key }.flatMap { connect.catalog.provider(id: $0.provider) }
+    }
+
+    @Sendable func connectForm(_ request: Request, context: SignedInContext) async throws -> Response {
+        let key = context.parameters.get("id") ?? ""
+        let service = try await connect.service(key: key, tenantID: context.tenantID)
+        let spec = ConnectForm(service: service, reconnect: nil)
+        guard !spec.fields.isEmpty else { return WebResponse.redirect(to: "/connections") }
+        return formPage(spec, context: context, form: nil, error: nil)
+    }
+
+    @Sendable func start(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
+        let key = context.parameters.get("id") ?? ""
+        let reconnect = form["reconnect"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
+        return try await run(key: key, form: form, reconnect: reconnect, context: context)
+    }
+
+    @Sendable func reconnect(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
+        let id = (context.parameters.get("id") ?? "").lowercased()
+        let endUser = try await connect.endUser(for: context.user)
+        let credential = try await connect.ownCredential(id, endUser: endUser, user: context.user)
+        return try await run(key: credential.integrationKey, form: nil, reconnect: credential.id, context: context)
+    }
+
+    private func run(key: String, form: WebForm?, reconnect: String?, context: SignedInContext) async throws -> Response {
+        do {
+            switch try await connect.start(user: context.user, key: key, browserID: context.browserID, form: form, reconnect: reconnect) {
+            case .redirect(let url):
+                return WebResponse.redirect(to: url.absoluteString)
+            case .form(let spec):
+                return formPage(spec, context: context, form: nil, error: nil)
+            case .stored(let credential, let updated):
+                return WebResponse.redirect(to: "/connections?\(updated ? "reconnected" : "connected")=\(credential.id)")
+            }
+        } catch let error as ConnectFormError {
+            return formPage(error.spec, context: context, form: form, error: error.message, status: .badRequest)
+        } catch let failure as ConnectFailure {
+            return failurePage(failure, chrome: PageChrome(context, sessions: sessions))
+        }
+    }
+
+    @Sendable func disconnect(_ request: Request, context: SignedInContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
+        let id = (context.parameters.get("id") ?? "").lowercased()
+        let key = try await connect.disconnect(credentialID: id, user: context.user)
+        return WebResponse.redirect(to: "/connections?disconnected=\(key)")
+    }
+
+    @Sendable func callback(_ request: Request, context: AppRequestContext) async throws -> Response {
+        var query: [String: String] = [:]
+        for (name, value) in request.uri.queryParameters where query[String(name)] == nil {
+            query[String(name)] = String(value)
+        }
+        let chrome: PageChrome? =
+            if let token = context.sessionToken, let session = context.webSession {
+                PageChrome(userName: session.user.displayName, csrf: sessions.csrfToken(for: token), isAdmin: session.user.isAdmin)
+            } else { nil }
+        do {
+            let completed = try await connect.complete(query: query, browserID: context.browserID, signedInUser: context.webSession?.user)
+            return WebResponse.redirect(to: "/connections?\(completed.updated ? "reconnected" : "connected")=\(completed.credential.id)")
+        } catch let failure as ConnectFailure {
+            return failurePage(failure, chrome: chrome)
+        }
+    }
+
+    private func formPage(
+        _ spec: ConnectForm,
+        context: SignedInContext,
+        form: WebForm?,
+        error: String?,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        HTMLPage.render(
+            "connect-form",
+            title: "Connect \(spec.serviceName)",
+            context: spec.context(csrf: sessions.csrfToken(for: context.sessionToken), form: form, error: error),
+            status: status,
+            chrome: PageChrome(context, sessions: sessions)
+        )
+    }
+
+    private func failurePage(_ failure: ConnectFailure, chrome: PageChrome?) -> Response {
+        HTMLPage.render(
+            "connect-failed",
+            title: failure.heading,
+            context: [
+                "heading": failure.heading,
+                "message": failure.message,
+                "retryKey": (chrome != nil ? failure.retryKey : nil) as Any,
+                "reconnect": failure.reconnect as Any,
+                "csrf": chrome?.csrf ?? "",
+            ],
+            status: failure.status,
+            chrome: chrome
+        )
+    }
+
+    /// Each scope in plain words, from the catalog; unknown scopes are shown by name.
+    static func permissions(provider: Provider, scopes: [String]) -> [String] {
+        scopes.map { provider.oauth?.scopes[$0] ?? $0 }
+    }
+
+    static func summary(_ provider: Provider) -> String {
+        switch provider.authMode {
+        case .oauth2: "Sign in at \(provider.displayName) and choose what to allow."
+        case .apiKey: "Connect with your \(provider.displayName) \(provider.apiKey?.keyLabel ?? "API key")."
+        case .basic: "Connect with your \(provider.displayName) account details."
+        case .oauth2ClientCredentials: "Connected by the administrator."
+        }
+    }
+
+    static func status(_ credential: Credential, serviceName: String) -> (String, Bool) {
+        switch credential.status {
+        case .active: ("Connected", false)
+        case .expired: ("Expired — please reconnect \(serviceName)", true)
+        case .needsReauth: ("Please reconnect \(serviceName)", true)
+        case .revoked: ("Revoked", true)
+        }
+    }
+}
+
+extension PageChrome {
+    init(userName: String, csrf: String, isAdmin: Bool) {
+        self.userName = userName
+        self.csrf = csrf
+        self.isAdmin = isAdmin
+    }
+}

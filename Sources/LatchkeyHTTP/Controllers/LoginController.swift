@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import LatchkeyCore
+import LatchkeyStorage
+import NIOPosix
+
+/// `GET|POST /login` and `POST /logout`: password sign-in for console users, with a throttle per account and per
+/// client address, and a session cookie (HttpOnly, SameSite=Lax, Secure when the public URL is https).
+struct LoginController {
+    let tenants: TenantService
+    let tenant: Tenant
+    let sessions: WebSessionStore
+    let throttle: LoginThrottle
+    let audit: AuditLog
+    let secureCookies: Bool
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("login", use: show)
+        router.post("login", use: submit)
+        router.post("logout", use: logout)
+    }
+
+    @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let next = WebResponse.safeNext(request.uri.queryParameters.get("next"))
+        if context.webSession != nil { return WebResponse.redirect(to: next) }
+        return page(context: context, next: next, email: "", error: nil)
+    }
+
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        try form.requireCSRF(loginCSRF(context))
+        let next = WebResponse.safeNext(form["next"])
+        let email = form.trimmed("email").lowercased()
+        let password = form["password"] ?? ""
+        let actor = AuditActor(id: "login", ip: context.remoteAddress, userAgent: request.headers[.userAgent])
+        if let wait = try await throttle.retryAfter(email: email, ip: context.remoteAddress) {
+            return tooMany(context: context, next: next, email: email, wait: wait)
+        }
+        guard !email.isEmpty, !password.isEmpty, password.utf8.count <= 72 else {
+            return page(context: context, next: next, email: email, error: "Enter your email and password.", status: .unauthorized)
+        }
+        let found = try await tenants.users.user(email: email, tenantID: tenant.id)
+        // Compare against a fixed hash when the account does not exist, so the answer takes as long either way.
+        let hash = found?.passwordHash ?? Self.dummyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        guard let user = found?.user, found?.passwordHash != nil, matches else {
+            let locked = try await throttle.recordFailure(email: email, ip: context.remoteAddress)
+            try await audit.append(
+                AuditRecord(actor: actor, action: "user.sign_in", target: found?.user.id, result: "failure", details: ["reason": "bad_password"]),
+                tenantID: tenant.id
+            )
+            if let locked { return tooMany(context: context, next: next, email: email, wait: locked) }
+            return page(context: context, next: next, email: email, error: "That email and password do not match.", status: .unauthorized)
+        }
+        try await throttle.recordSuccess(email: email)
+        let token = try await sessions.create(user: user, ip: context.remoteAddress, userAgent: request.headers[.userAgent])
+        try await audit.append(
+            AuditRecord(
+                actor: AuditActor(id: "user:\(user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent]),
+                action: "user.sign_in",
+                target: user.id
+            ),
+            tenantID: tenant.id
+        )
+        var response = WebResponse.redirect(to: next)
+        response.setCookie(WebCookies.session(token, secure: secureCookies))
+        return response
+    }
+
+    @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try await WebForm.read(request)
+        guard let token = context.sessionToken else {
+            // Nothing to end; the form can only have come from an old page.
+            try form.requireCSRF(loginCSRF(context))
+            return WebResponse.redirect(to: "/login")
+        }
+        try form.requireCSRF(sessions.csrfToken(for: token))
+        try await sessions.delete(token)
+        var response = WebResponse.redirect(to: "/login")
+        response.setCookie(WebCookies.clearedSession(secure: secureCookies))
+        return response
+    }
+
+    /// The sign-in form's token is bound to the browser cookie, since there is no session yet.
+    private func loginCSRF(_ context: AppRequestContext) -> String {
+        String(sessions.browserBinding(context.browserID ?? "", purpose: "login-csrf").prefix(43))
+    }
+
+    private func page(context: AppRequestContext, next: String, email: String, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+        HTMLPage.render(
+            "login",
+            title: "Sign in",
+            context: ["csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any],
+            status: status
+        )
+    }
+
+    private func tooMany(context: AppRequestContext, next: String, email: String, wait: Int) -> Response {
+        let minutes = max(1, (wait + 59) / 60)
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(wait)
+        var response = page(
+            context: context,
+            next: next,
+            email: email,
+            error: "Too many failed sign-ins. Please wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.",
+            status: .tooManyRequests
+        )
+        response.headers[.retryAfter] = String(wait)
+        return response
+    }
+
+    /// A bcrypt hash of a random value, compared against when an account does not exist.
+    static let dummyHash = Bcrypt.hash(SecureRandom.token(), cost: 12)
+}

@@ -1,0 +1,166 @@
+extension Templates {
+    /// The console's pages, by name.
+    static let console: [(String, String)] = [
+        ("login", login),
+        ("connections", connections),
+        ("connect-form", connectForm),
+        ("connect-failed", connectFailed),
+        ("admin-integrations", adminIntegrations),
+        ("admin-users", adminUsers),
+        ("sandbox-consent", sandboxConsent),
+    ]
+
+    static let login = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Sign in</h1>
+        <p>Sign in to connect your accounts and see what is connected.</p>
+        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
+        <form method="post" action="/login">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <input type="hidden" name="next" value="{{next}}">
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}">
+        <label for="password">Password</label>
+        <input id="password" name="password" type="password" autocomplete="current-password" required>
+        <button type="submit" id="sign-in">Sign in</button>
+        </form>
+        </section>
+        """
+
+    static let connections = """
+        <h1 id="heading">Your connections</h1>
+        <p class="meta">Services you connect here can be used on your behalf by the tools and agents you allow. Your tokens stay in this vault.</p>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        <section aria-labelledby="connected-heading">
+        <h2 id="connected-heading">Connected accounts</h2>
+        {{^connections}}<p class="meta" id="no-connections">Nothing is connected yet. Pick a service below.</p>{{/connections}}
+        <ul class="list">
+        {{#connections}}
+        <li class="connection tile" data-credential-id="{{id}}" data-integration="{{integration}}">
+        <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}</h3>
+        <p class="meta">Account: <span class="account">{{account}}</span>{{#label}} · {{label}}{{/label}}{{#isDefault}} · default{{/isDefault}}</p>
+        <p class="meta">Connected <time datetime="{{connectedISO}}">{{connectedDate}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
+        {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
+        <div class="actions">
+        <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
+        <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
+        </div>
+        </li>
+        {{/connections}}
+        </ul>
+        </section>
+        <section aria-labelledby="available-heading">
+        <h2 id="available-heading">Available services</h2>
+        {{^services}}<p class="meta">No services are enabled yet. An administrator enables them under Integrations.</p>{{/services}}
+        <ul class="grid">
+        {{#services}}
+        <li class="service tile" data-integration="{{key}}">
+        <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{name}}</h3>
+        <p class="meta">{{summary}}</p>
+        {{#hasPermissions}}<ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
+        <form method="post" action="/connections/{{key}}/connect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">Connect {{name}}</button></form>
+        </li>
+        {{/services}}
+        </ul>
+        </section>
+        """
+
+    static let connectForm = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Connect {{name}}</h1>
+        <p>{{intro}}</p>
+        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
+        <form method="post" action="/connections/{{key}}/connect">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        {{#reconnect}}<input type="hidden" name="reconnect" value="{{reconnect}}">{{/reconnect}}
+        {{#fields}}
+        <label for="{{name}}">{{label}}{{#hint}} <span class="hint">({{hint}})</span>{{/hint}}</label>
+        <input id="{{name}}" name="{{name}}" type="{{type}}" autocomplete="off" required value="{{value}}">
+        {{/fields}}
+        <button type="submit">Connect {{name}}</button>
+        </form>
+        <p><a href="/connections">Back to your connections</a></p>
+        </section>
+        """
+
+    static let connectFailed = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">{{heading}}</h1>
+        <div class="error" role="alert">{{message}}</div>
+        {{#retryKey}}<form method="post" action="/connections/{{retryKey}}/connect"><input type="hidden" name="csrf_token" value="{{csrf}}">{{#reconnect}}<input type="hidden" name="reconnect" value="{{reconnect}}">{{/reconnect}}<button type="submit" id="try-again">Try again</button></form>{{/retryKey}}
+        <p><a href="/connections">Back to your connections</a></p>
+        </section>
+        """
+
+    static let adminIntegrations = """
+        <h1 id="heading">Integrations</h1>
+        <p class="meta">Services people in this tenant can connect. Client secrets are stored encrypted and never shown again.</p>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
+        <table>
+        <thead><tr><th scope="col">Key</th><th scope="col">Service</th><th scope="col">Client</th><th scope="col">Scopes</th><th scope="col">State</th><th scope="col"></th></tr></thead>
+        <tbody>
+        {{#integrations}}
+        <tr class="integration" data-integration="{{key}}"><td>{{key}}</td><td>{{name}}</td><td>{{clientID}}{{#hasSecret}} · secret stored{{/hasSecret}}</td><td>{{scopes}}</td>
+        <td>{{#enabled}}Enabled{{/enabled}}{{^enabled}}Disabled{{/enabled}}</td>
+        <td><form method="post" action="/admin/integrations/{{key}}/toggle"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form></td></tr>
+        {{/integrations}}
+        </tbody>
+        </table>
+        <h2 id="add-heading">Add an integration</h2>
+        <form method="post" action="/admin/integrations" class="tile" aria-labelledby="add-heading">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="provider">Service</label>
+        <select id="provider" name="provider" required>{{#providers}}<option value="{{id}}">{{name}} ({{mode}})</option>{{/providers}}</select>
+        <label for="key">Key <span class="hint">(optional; defaults to the service id)</span></label>
+        <input id="key" name="key" type="text" pattern="[a-z0-9_-]{1,64}">
+        <label for="clientId">OAuth client id <span class="hint">(OAuth services)</span></label>
+        <input id="clientId" name="clientId" type="text" autocomplete="off">
+        <label for="clientSecret">OAuth client secret</label>
+        <input id="clientSecret" name="clientSecret" type="password" autocomplete="new-password">
+        <label for="scopes">Scopes <span class="hint">(space separated; empty for the service's defaults)</span></label>
+        <input id="scopes" name="scopes" type="text">
+        <p class="hint">Redirect URI to register at the provider: <code>{{callbackURL}}</code></p>
+        <button type="submit">Add integration</button>
+        </form>
+        """
+
+    static let adminUsers = """
+        <h1 id="heading">Users</h1>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
+        <table>
+        <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th></tr></thead>
+        <tbody>{{#users}}<tr><td>{{email}}</td><td>{{name}}</td><td>{{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}</td></tr>{{/users}}</tbody>
+        </table>
+        <h2 id="add-heading">Add a user</h2>
+        <form method="post" action="/admin/users" class="tile" aria-labelledby="add-heading">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" required>
+        <label for="name">Name</label>
+        <input id="name" name="name" type="text" required>
+        <label for="password">Initial password <span class="hint">(at least 12 characters; share it privately)</span></label>
+        <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
+        <label for="admin"><input id="admin" name="admin" type="checkbox" value="1" style="width:auto"> Administrator</label>
+        <button type="submit">Add user</button>
+        </form>
+        """
+
+    static let sandboxConsent = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Sandbox: allow access?</h1>
+        <p><strong>{{client}}</strong> wants to use your sandbox account. This is the built-in demo provider; nothing real is shared.</p>
+        {{#hasScopes}}<p>It asks to:</p><ul class="perm">{{#scopes}}<li>{{.}}</li>{{/scopes}}</ul>{{/hasScopes}}
+        <form method="post" action="/sandbox/authorize">
+        {{#params}}<input type="hidden" name="{{name}}" value="{{value}}">{{/params}}
+        <label for="account">Sandbox account <span class="hint">(any address; each one is a separate account)</span></label>
+        <input id="account" name="account" type="text" value="{{account}}">
+        <div class="actions">
+        <button type="submit" name="decision" value="allow" id="allow">Allow</button>
+        <button type="submit" name="decision" value="deny" id="deny" class="secondary">Deny</button>
+        </div>
+        </form>
+        </section>
+        """
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyCore
+import LatchkeyStorage
+
+/// Cookie names and attributes of the web console.
+enum WebCookies {
+    static let session = "latchkey_session"
+    static let browser = "latchkey_browser"
+
+    static func session(_ value: String, secure: Bool) -> Cookie {
+        Cookie(name: session, value: value, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    static func clearedSession(secure: Bool) -> Cookie {
+        Cookie(name: session, value: "", maxAge: 0, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    static func browser(_ value: String, secure: Bool) -> Cookie {
+        Cookie(name: browser, value: value, maxAge: 400 * 24 * 3600, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    /// A browser id is 43 base64url characters; anything else is ignored and replaced.
+    static func isWellFormed(_ value: String) -> Bool {
+        value.utf8.count == 43 && value.utf8.allSatisfy { $0.isBase64URL }
+    }
+}
+
+extension UInt8 {
+    fileprivate var isBase64URL: Bool {
+        (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A) || self == 0x2D || self == 0x5F
+    }
+}
+
+/// Reads the console's cookies: the browser id (issued when missing) and the signed-in session, if any.
+struct WebSessionMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let sessions: WebSessionStore
+    let secureCookies: Bool
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
+    {
+        var context = context
+        var newBrowserID: String?
+        if let value = request.cookies[WebCookies.browser]?.value, WebCookies.isWellFormed(value) {
+            context.browserID = value
+        } else {
+            let value = SecureRandom.token()
+            context.browserID = value
+            newBrowserID = value
+        }
+        var clearSession = false
+        if let token = request.cookies[WebCookies.session]?.value, !token.isEmpty {
+            if let session = try await sessions.find(token) {
+                context.webSession = session
+                context.sessionToken = token
+            } else {
+                clearSession = true
+            }
+        }
+        var response = try await next(request, context)
+        if let newBrowserID { response.setCookie(WebCookies.browser(newBrowserID, secure: secureCookies)) }
+        if clearSession,
+            response.headers[.setCookie] == nil || !(response.headers[values: .setCookie].contains { $0.hasPrefix(WebCookies.session + "=") })
+        {
+            response.setCookie(WebCookies.clearedSession(secure: secureCookies))
+        }
+        return response
+    }
+}
+
+/// Sends people who are not signed in to the sign-in page, remembering where they were going.
+struct RequireSignInMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
+    {
+        guard context.webSession != nil else {
+            let target = request.method == .get ? request.uri.path : "/connections"
+            var components = URLComponents()
+            components.path = "/login"
+            components.queryItems = [URLQueryItem(name: "next", value: target)]
+            return WebResponse.redirect(to: components.string ?? "/login")
+        }
+        return try await next(request, context)
+    }
+}
+
+enum WebResponse {
+    /// 303 See Other: after a form post, the browser follows with a GET.
+    static func redirect(to location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        headers[.cacheControl] = "no-store"
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// Only local paths are followed after sign-in, so `next` cannot send anyone elsewhere.
+    static func safeNext(_ value: String?) -> String {
+        guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.hasPrefix("/\\"), !value.contains("\\"),
+            !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }), value.count < 512
+        else { return "/connections" }
+        return value
+    }
+}
+
+/// A submitted `application/x-www-form-urlencoded` form.
+struct WebForm {
+    let fields: [String: String]
+
+    subscript(_ name: String) -> String? { fields[name] }
+
+    func trimmed(_ name: String) -> String { (fields[name] ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+
+    static func read(_ request: Request, limit: Int = 64 * 1024) async throws -> WebForm {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw LatchkeyError(.payloadTooLarge, "The form is larger than \(limit / 1024) KiB.")
+        }
+        var components = URLComponents()
+        components.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
+        var fields: [String: String] = [:]
+        for item in components.queryItems ?? [] where fields[item.name] == nil {
+            fields[item.name] = item.value ?? ""
+        }
+        return WebForm(fields: fields)
+    }
+
+    /// Refuses the post unless it carries the token the page was rendered with.
+    func requireCSRF(_ expected: String) throws {
+        guard let sent = fields["csrf_token"], !sent.isEmpty, Self.constantTimeEqual(sent, expected) else {
+            throw LatchkeyError.forbidden("This form has expired or was sent from another site. Go back, reload the page and try again.")
+        }
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+}
