@@ -61,6 +61,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,7 +142,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchkeyOAuthClientTests",
-            dependencies: ["LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting"],
+            dependencies: [
+                "LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting", "LatchkeyCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
