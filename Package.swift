@@ -142,7 +142,11 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchkeyOAuthClientTests",
-            dependencies: ["LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting"],
+            dependencies: [
+                "LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting", "LatchkeyCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

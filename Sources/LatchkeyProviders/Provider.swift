@@ -107,6 +107,8 @@ public struct OAuthSettings: Sendable, Codable, Equatable {
     public var tokenURL: DocumentedEndpoint?
     /// Where tokens are revoked, when the provider has such an endpoint.
     public var revocationURL: DocumentedEndpoint?
+    /// How the revocation endpoint takes the token; ``RevocationStyle/rfc7009`` unless said otherwise.
+    public var revocationStyle: RevocationStyle?
     /// Where the account behind a token is described.
     public var userInfoURL: DocumentedEndpoint?
     /// Character that joins scopes in the authorization request, `" "` or `","`.
@@ -145,12 +147,28 @@ public struct OAuthSettings: Sendable, Codable, Equatable {
     public var refreshBufferSeconds: Int?
 }
 
+/// How a provider's revocation endpoint is called.
+public enum RevocationStyle: String, Sendable, Codable, Equatable {
+    /// RFC 7009: a form POST of `token` and `token_type_hint`, with the client authenticated as at the token endpoint.
+    case rfc7009
+    /// A POST that carries the token itself as a bearer credential and nothing else (Slack, Dropbox, Strava).
+    case bearer
+    /// A DELETE of the grant with the client's basic credentials and the token in a JSON body `{"access_token": …}`;
+    /// the URL may hold a `{client_id}` placeholder, filled with the OAuth client id (GitHub).
+    case deleteGrant = "delete_grant"
+}
+
 /// How the lifetime of an access token is given in the token response.
 public struct TokenExpiry: Sendable, Codable, Equatable {
     /// The encoding of the lifetime.
     public var format: Format
     /// Name of the response field; nil for ``Format/never``.
     public var field: String?
+
+    public init(format: Format, field: String?) {
+        self.format = format
+        self.field = field
+    }
 
     /// Encodings of an access token's lifetime.
     public enum Format: String, Sendable, Codable, Equatable {

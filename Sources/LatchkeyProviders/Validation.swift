@@ -83,9 +83,13 @@ struct ProviderValidator {
             }
             for (field, endpoint) in endpoints {
                 guard let endpoint else { continue }
-                try templatedURL(endpoint.url, field)
+                let clientPlaceholder = field == "oauth.revocationURL" && oauth.revocationStyle == .deleteGrant
+                try templatedURL(endpoint.url, field, builtIn: clientPlaceholder ? ["client_id": "example-client"] : [:])
                 try httpsURL(endpoint.docs, "\(field).docs")
             }
+        }
+        if oauth.revocationStyle != nil, oauth.revocationURL == nil {
+            throw fail("oauth.revocationStyle", "needs a revocationURL")
         }
         guard [" ", ",", "+"].contains(oauth.scopeSeparator) else {
             throw fail("oauth.scopeSeparator", "must be a space, a comma or '+'")
@@ -201,8 +205,8 @@ struct ProviderValidator {
     }
 
     /// An https URL whose `{name}` placeholders are declared template parameters.
-    private func templatedURL(_ value: String, _ field: String) throws {
-        let filled = try fillPlaceholders(value, field)
+    private func templatedURL(_ value: String, _ field: String, builtIn: [String: String] = [:]) throws {
+        let filled = try fillPlaceholders(value, field, builtIn: builtIn)
         guard Self.isHTTPS(filled) else { throw fail(field, "must be an https URL") }
     }
 
@@ -213,13 +217,18 @@ struct ProviderValidator {
         guard Self.isHTTPS(filled) else { throw fail(field, "must be a path starting with '/' or an https URL") }
     }
 
-    private func fillPlaceholders(_ value: String, _ field: String) throws -> String {
+    private func fillPlaceholders(_ value: String, _ field: String, builtIn: [String: String] = [:]) throws -> String {
         var result = ""
         var rest = Substring(value)
         while let open = rest.firstIndex(of: "{") {
             result += rest[..<open]
             guard let close = rest[open...].firstIndex(of: "}") else { throw fail(field, "has an unclosed '{'") }
             let name = String(rest[rest.index(after: open)..<close])
+            if let example = builtIn[name] {
+                result += example
+                rest = rest[rest.index(after: close)...]
+                continue
+            }
             guard let parameter = provider.templateParameters?[name] else {
                 throw fail(field, "placeholder {\(name)} is not declared in templateParameters")
             }

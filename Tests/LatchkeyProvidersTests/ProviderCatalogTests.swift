@@ -69,6 +69,18 @@ struct BundledCatalogTests {
         #expect(oauth.expiry.format == .never)
         #expect(oauth.issuesRefreshTokens == false)
         #expect(oauth.tokenURL?.url == "https://github.com/login/oauth/access_token")
+        #expect(oauth.revocationStyle == .deleteGrant)
+        #expect(oauth.revocationURL?.url == "https://api.github.com/applications/{client_id}/grant")
+    }
+
+    @Test func revocationStyles() throws {
+        for id in ["slack", "dropbox", "strava"] {
+            #expect(catalog.provider(id: id)?.oauth?.revocationStyle == .bearer, "\(id)")
+        }
+        for provider in catalog.all {
+            guard let oauth = provider.oauth, oauth.revocationStyle == nil, oauth.revocationURL != nil else { continue }
+            #expect(oauth.revocationURL?.url.contains("{client_id}") == false, "\(provider.id)")
+        }
     }
 
     @Test func slackQuirks() throws {
@@ -219,6 +231,23 @@ struct CatalogValidationTests {
                     """
             )
         #expect(try load(json).provider(id: "acme")?.templateParameters?["shop"]?.example == "demo")
+    }
+
+    @Test func acceptsTheClientIDPlaceholderOnlyForGrantDeletion() throws {
+        let revocation = """
+            "revocationURL": {"url": "https://api.acme.example/applications/{client_id}/grant", "docs": "https://docs.acme.example/oauth"},
+            """
+        let withGrant = Self.valid.replacingOccurrences(
+            of: "\"scopeSeparator\"",
+            with: revocation + "\"revocationStyle\": \"delete_grant\", \"scopeSeparator\""
+        )
+        #expect(try load(withGrant).provider(id: "acme")?.oauth?.revocationStyle == .deleteGrant)
+
+        let withoutStyle = Self.valid.replacingOccurrences(of: "\"scopeSeparator\"", with: revocation + "\"scopeSeparator\"")
+        #expect(try #require(rejection(withoutStyle)).field == "oauth.revocationURL")
+
+        let styleWithoutURL = Self.valid.replacingOccurrences(of: "\"scopeSeparator\"", with: "\"revocationStyle\": \"bearer\", \"scopeSeparator\"")
+        #expect(try #require(rejection(styleWithoutURL)).description == "acme.json: oauth.revocationStyle: needs a revocationURL")
     }
 
     @Test func rejectsAMissingTokenURL() throws {

@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+public import ServiceLifecycle
+import Synchronization
+
+/// The production transport: AsyncHTTPClient with redirects off, the ``OutboundPolicy`` checked before every request,
+/// the answer cut off past ``OutboundPolicy/maxResponseBytes``, the whole exchange bounded by
+/// ``OutboundPolicy/timeout``, and `User-Agent: Latchkey`.
+///
+/// It owns an `HTTPClient`, which must be shut down: run it in the application's `ServiceGroup` (``run()`` waits for
+/// graceful shutdown, then shuts the client down), or call ``shutdown()``.
+public final class AsyncHTTPClientTransport: HTTPTransport, Service {
+    public let policy: OutboundPolicy
+    private let client: HTTPClient
+    private let isShutDown = Mutex(false)
+
+    public init(policy: OutboundPolicy) {
+        self.policy = policy
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        let timeout = TimeAmount.nanoseconds(Self.nanoseconds(policy.timeout))
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: timeout, read: timeout)
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    public func send(_ request: OutboundRequest) async throws -> OutboundResponse {
+        try await policy.check(request.url)
+        let host = request.url.host ?? "unknown host"
+        let timeout = policy.timeout
+        do {
+            return try await withThrowingTaskGroup(of: OutboundResponse.self) { group in
+                group.addTask { try await self.perform(request, host: host) }
+                group.addTask {
+                    try await Task.sleep(for: timeout)
+                    throw OutboundError.timedOut(host: host)
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next() else { throw OutboundError.timedOut(host: host) }
+                return first
+            }
+        } catch let error as OutboundError {
+            throw error
+        } catch let error as HTTPClientError {
+            if [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .tlsHandshakeTimeout].contains(error) {
+                throw OutboundError.timedOut(host: host)
+            }
+            throw OutboundError.unreachable(host: host)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw OutboundError.unreachable(host: host)
+        }
+    }
+
+    private func perform(_ request: OutboundRequest, host: String) async throws -> OutboundResponse {
+        var outbound = HTTPClientRequest(url: request.url.absoluteString)
+        outbound.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers where header.name.caseInsensitiveCompare("User-Agent") != .orderedSame {
+            outbound.headers.add(name: header.name, value: header.value)
+        }
+        outbound.headers.replaceOrAdd(name: "User-Agent", value: "Latchkey")
+        if let body = request.body { outbound.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await client.execute(outbound, deadline: .now() + .nanoseconds(Self.nanoseconds(policy.timeout)))
+        if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > policy.maxResponseBytes {
+            throw OutboundError.responseTooLarge(host: host, limit: policy.maxResponseBytes)
+        }
+        var body = Data()
+        for try await chunk in response.body {
+            guard body.count + chunk.readableBytes <= policy.maxResponseBytes else {
+                throw OutboundError.responseTooLarge(host: host, limit: policy.maxResponseBytes)
+            }
+            body.append(contentsOf: chunk.readableBytesView)
+        }
+        return OutboundResponse(status: Int(response.status.code), headers: response.headers.map { (name: $0.name, value: $0.value) }, body: body)
+    }
+
+    /// Waits for graceful shutdown, then shuts the HTTP client down.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await shutdown()
+    }
+
+    /// Shuts the HTTP client down; later calls do nothing.
+    public func shutdown() async throws {
+        let first = isShutDown.withLock { done -> Bool in
+            defer { done = true }
+            return !done
+        }
+        if first { try await client.shutdown() }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,123 @@
+public import Foundation
+public import LatchkeyProviders
+
+/// The OAuth client Latchkey acts as at a provider: the integration's or an app's own.
+public struct OAuthClientCredentials: Sendable, Equatable {
+    public var clientID: String
+    /// Nil for a public client, which sends only its id.
+    public var clientSecret: String?
+    public var method: ClientAuthMethod
+
+    public init(clientID: String, clientSecret: String?, method: ClientAuthMethod) {
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.method = method
+    }
+}
+
+/// The URL a person is sent to in order to grant access (RFC 6749 §4.1.1, RFC 7636 §4.3).
+public struct AuthorizationRequest: Sendable {
+    public var provider: Provider
+    public var endpoints: OAuthEndpoints
+    public var clientID: String
+    public var redirectURI: String
+    public var scopes: [String]
+    public var state: String
+    public var codeChallenge: String?
+    public var nonce: String?
+
+    public init(
+        provider: Provider,
+        endpoints: OAuthEndpoints,
+        clientID: String,
+        redirectURI: String,
+        scopes: [String],
+        state: String,
+        codeChallenge: String?,
+        nonce: String?
+    ) {
+        self.provider = provider
+        self.endpoints = endpoints
+        self.clientID = clientID
+        self.redirectURI = redirectURI
+        self.scopes = scopes
+        self.state = state
+        self.codeChallenge = codeChallenge
+        self.nonce = nonce
+    }
+
+    /// `response_type=code`, `client_id`, `redirect_uri`, the scope parameter (the provider's `scopeParameter`, else
+    /// `scope`; joined by its separator; left out when there are no scopes), `state`, `code_challenge` with
+    /// `code_challenge_method=S256` when a challenge is given, `nonce` when given, then the provider's
+    /// `authorizationParams` (sorted by name). Query items already on the authorization URL are kept.
+    public var url: URL {
+        let oauth = provider.oauth
+        var items: [(String, String)] = [
+            ("response_type", "code"),
+            ("client_id", clientID),
+            ("redirect_uri", redirectURI),
+        ]
+        if !scopes.isEmpty {
+            items.append((oauth?.scopeParameter ?? "scope", scopes.joined(separator: oauth?.scopeSeparator ?? " ")))
+        }
+        items.append(("state", state))
+        if let codeChallenge {
+            items.append(("code_challenge", codeChallenge))
+            items.append(("code_challenge_method", "S256"))
+        }
+        if let nonce { items.append(("nonce", nonce)) }
+        let ours = Set(items.map(\.0))
+        for (name, value) in (oauth?.authorizationParams ?? [:]).sorted(by: { $0.key < $1.key }) where !ours.contains(name) {
+            items.append((name, value))
+        }
+        var text = endpoints.authorizationURL.absoluteString
+        var fragment = ""
+        if let hash = text.firstIndex(of: "#") {
+            fragment = String(text[hash...])
+            text = String(text[..<hash])
+        }
+        let query = items.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&")
+        let separator = text.contains("?") ? (text.hasSuffix("?") || text.hasSuffix("&") ? "" : "&") : "?"
+        return URL(string: text + separator + query + fragment) ?? endpoints.authorizationURL
+    }
+
+    /// Percent-encodes a query name or value strictly (space as `%20`), so that `,` `+` `:` `/` reach the provider intact.
+    private static func encode(_ value: String) -> String {
+        let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+}
+
+/// What a provider sent back to `/connect/callback`.
+public enum CallbackParameters: Sendable, Equatable {
+    /// The person approved: the code to exchange, the state to check, and the `iss` when the provider sends one (RFC 9207).
+    case code(code: String, state: String, issuer: String?)
+    /// The provider answered with an error (`access_denied` when the person declined).
+    case denied(error: String, description: String?, state: String?)
+
+    /// Parses the callback query. An `error` wins over a code; a code needs a state.
+    public static func parse(query: [String: String]) throws(OAuthClientError) -> CallbackParameters {
+        if let error = query["error"], !error.isEmpty {
+            return .denied(error: error, description: query["error_description"], state: query["state"])
+        }
+        guard let code = query["code"], !code.isEmpty else {
+            throw .malformedCallback(query["state"] == nil ? "neither a code nor an error" : "no code")
+        }
+        guard let state = query["state"], !state.isEmpty else { throw .malformedCallback("no state") }
+        return .code(code: code, state: state, issuer: query["iss"].flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// The state, when the callback carries one.
+    public var state: String? {
+        switch self {
+        case .code(_, let state, _): state
+        case .denied(_, _, let state): state
+        }
+    }
+
+    /// RFC 9207: when the issuer is known and the callback names one, they must be equal.
+    public func checkIssuer(expected: String?) throws(OAuthClientError) {
+        guard let expected, case .code(_, _, let issuer?) = self else { return }
+        guard issuer == expected else { throw .issuerMismatch }
+    }
+}
