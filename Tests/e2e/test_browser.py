@@ -1,0 +1,232 @@
+"""The pages as a person sees them: headless Chromium (Debian's chromium + chromium-driver,
+driven by Selenium) against `latchkey serve --demo`.
+
+Sign in through the form, open the Connection Center, connect the built-in sandbox
+provider (Allow on its consent page), see it listed, disconnect it; the Deny path shows a
+friendly page with "Try again". A second browser with JavaScript switched off does the
+same sign-in and connect, because every page must work as plain HTML forms.
+
+Every step is screenshotted to <artifacts>/screenshots/ (artifacts/ at the repository
+root, or $LATCHKEY_ARTIFACTS_DIR), one numbered series per test: browser-<test>-NN-<step>.png
+and nojs-<test>-NN-<step>.png.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import pytest
+
+from conftest import _make_database
+from peers import Screenshots, chromium_problem, make_driver, need_peer, wait_until
+from webtools import WebStack, accessibility_problems
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    need_peer(chromium_problem(), "headless Chromium")
+    workdir = tmp_path_factory.mktemp("latchkey-browser")
+    gen = _make_database("sqlite", workdir)
+    stack = WebStack(next(gen), workdir, extra_args=["--demo"])
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        gen.close()
+
+
+def _driver(request, javascript: bool, prefix: str):
+    need_peer(chromium_problem(), "headless Chromium")
+    driver = make_driver(javascript=javascript)
+    # one series per test: <prefix>-<test name>-NN-<step>.png
+    shots = Screenshots(f"{prefix}-{request.node.name.removeprefix('test_').replace('_', '-')}")
+
+    def finish():
+        shots.take(driver, "end")
+        driver.quit()
+
+    request.addfinalizer(finish)
+    return driver, shots
+
+
+@pytest.fixture
+def browser(request):
+    return _driver(request, True, "browser")
+
+
+@pytest.fixture
+def nojs_browser(request):
+    return _driver(request, False, "nojs")
+
+
+# --------------------------------------------------------------------------
+# helpers
+
+
+def _path(driver) -> str:
+    return urllib.parse.urlsplit(driver.current_url).path
+
+
+def _wait_path(driver, path: str, what: str) -> None:
+    wait_until(lambda: _path(driver) == path, what=f"{what} (at {_path(driver)!r}, want {path!r})")
+
+
+def _css(driver, selector: str):
+    from selenium.webdriver.common.by import By
+
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+def _one(driver, selector: str, what: str):
+    found = _css(driver, selector)
+    assert found, f"no {what} on {_path(driver)} ({selector})"
+    return found[0]
+
+
+def _click_button_in_form(scope, action_suffix: str, what: str):
+    from selenium.webdriver.common.by import By
+
+    for form in scope.find_elements(By.TAG_NAME, "form"):
+        action = urllib.parse.urlsplit(form.get_attribute("action") or "").path
+        if action.endswith(action_suffix):
+            buttons = form.find_elements(By.CSS_SELECTOR, "button, input[type=submit]")
+            assert buttons, f"the {what} form has no submit button"
+            buttons[0].click()
+            return buttons[0]
+    raise AssertionError(f"no form posting to …{action_suffix} ({what})")
+
+
+def _check_page(driver, what: str) -> None:
+    assert driver.title.strip(), f"{what}: the page has no title"
+    problems = accessibility_problems(driver.page_source)
+    assert not problems, f"{what}: accessibility problems: {problems}"
+
+
+def _sign_in(driver, shots, stack, user, check: bool = True) -> None:
+    driver.get(stack.url("/connections"))
+    _wait_path(driver, "/login", "GET /connections signed out goes to the sign-in page")
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(driver.current_url).query))
+    assert query.get("next") == "/connections", f"sign-in page URL has next={query.get('next')!r}, want /connections"
+    shots.take(driver, "sign-in")
+    if check:
+        _check_page(driver, "sign-in page")
+    _one(driver, "input[name=email]", "email field").send_keys(user.email)
+    _one(driver, "input[name=password]", "password field").send_keys(user.password)
+    _one(driver, "#sign-in", "sign-in button").click()
+    _wait_path(driver, "/connections", "signing in leads to the Connection Center")
+    shots.take(driver, "connection-center")
+    if check:
+        _check_page(driver, "Connection Center")
+
+
+def _connect_sandbox(driver, shots, decision: str = "allow", check: bool = True) -> None:
+    card = _one(driver, 'li.service[data-integration="sandbox"]', "sandbox service card")
+    _click_button_in_form(card, "/connections/sandbox/connect", "sandbox connect")
+    _wait_path(driver, "/sandbox/authorize", "Connect leads to the sandbox consent page")
+    shots.take(driver, "sandbox-consent")
+    if check:
+        _check_page(driver, "sandbox consent page")
+    _one(driver, f"#{decision}", f"{decision} button").click()
+
+
+def _flash(driver) -> str:
+    found = _css(driver, ".flash")
+    return found[0].text if found else ""
+
+
+# --------------------------------------------------------------------------
+# tests
+
+
+def test_sign_in_connect_and_disconnect_the_sandbox(demo, browser):
+    driver, shots = browser
+    user = demo.new_user("browser", name="Bea Browser")
+    _sign_in(driver, shots, demo, user)
+    assert not _css(driver, 'li.connection[data-integration="sandbox"]'), "a new user already has a sandbox connection"
+    card = _one(driver, 'li.service[data-integration="sandbox"]', "sandbox service card")
+    assert re.search(r"\bConnect", card.text), "the sandbox card has no Connect button"
+
+    _connect_sandbox(driver, shots, "allow")
+    _wait_path(driver, "/connections", "Allow leads back to the Connection Center")
+    wait_until(lambda: "connected" in _flash(driver).lower(), what="the 'connected' message")
+    shots.take(driver, "connected")
+    flash = _one(driver, ".flash", "flash message")
+    assert flash.get_attribute("role") == "status", "the flash message is not role=status"
+    assert "disconnected" not in flash.text.lower()
+    conn = _one(driver, 'li.connection[data-integration="sandbox"]', "sandbox connection card")
+    account = conn.find_elements("css selector", ".account")
+    assert account and account[0].text.strip(), "the sandbox connection shows no provider account"
+    status = conn.find_elements("css selector", ".status")
+    assert status and status[0].text.strip(), "the sandbox connection shows no status"
+    cred_id = conn.get_attribute("data-credential-id")
+    assert cred_id, "the connection card has no data-credential-id"
+    _check_page(driver, "Connection Center with a connection")
+
+    # The message is shown once.
+    driver.refresh()
+    _wait_path(driver, "/connections", "reload")
+    assert not _flash(driver), "the flash message is shown again after a reload"
+
+    conn = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "sandbox connection card")
+    _click_button_in_form(conn, f"/connections/{cred_id}/disconnect", "disconnect")
+    _wait_path(driver, "/connections", "Disconnect leads back to the Connection Center")
+    wait_until(lambda: "disconnected" in _flash(driver).lower(), what="the 'disconnected' message")
+    shots.take(driver, "disconnected")
+    assert not _css(driver, f'li.connection[data-credential-id="{cred_id}"]'), "the disconnected sandbox is still listed"
+    assert _css(driver, 'li.service[data-integration="sandbox"]'), "the sandbox is no longer offered after disconnecting"
+
+    _one(driver, "#sign-out", "sign-out button").click()
+    _wait_path(driver, "/login", "signing out leads to the sign-in page")
+    shots.take(driver, "signed-out")
+    driver.get(demo.url("/connections"))
+    _wait_path(driver, "/login", "after signing out, the Connection Center asks to sign in again")
+
+
+def test_deny_shows_a_friendly_page_with_try_again(demo, browser):
+    driver, shots = browser
+    user = demo.new_user("denier")
+    _sign_in(driver, shots, demo, user, check=False)
+    _connect_sandbox(driver, shots, "deny", check=False)
+    wait_until(lambda: _path(driver) != "/sandbox/authorize", what="leaving the consent page after Deny")
+    shots.take(driver, "denied")
+    body = _one(driver, "body", "page body").text
+    assert re.search(r"try again", body, re.I), "the page after Deny offers no 'Try again'"
+    assert not re.search(r"traceback|exception|stack trace", body, re.I), "the page after Deny shows internals"
+    assert "connected" not in _flash(driver).lower(), "a denied connect says it connected"
+    _check_page(driver, "denial page")
+
+    retry = [el for el in _css(driver, "a, button, input[type=submit]")
+             if re.search(r"try again", el.text or el.get_attribute("value") or "", re.I)]
+    assert retry, "no clickable 'Try again'"
+    retry[0].click()
+    wait_until(lambda: _path(driver) in ("/sandbox/authorize", "/connections"), what="'Try again' to lead somewhere useful")
+    shots.take(driver, "try-again")
+    if _path(driver) == "/sandbox/authorize":
+        _one(driver, "#allow", "allow button").click()
+        _wait_path(driver, "/connections", "Allow after Try again")
+        wait_until(lambda: "connected" in _flash(driver).lower(), what="the 'connected' message after trying again")
+        shots.take(driver, "connected-after-retry")
+    driver.get(demo.url("/connections"))
+    assert len(_css(driver, 'li.connection[data-integration="sandbox"]')) <= 1
+
+
+def test_pages_work_without_javascript(demo, nojs_browser):
+    driver, shots = nojs_browser
+    driver.get("data:text/html,<html><head><title>javascript off</title></head><body>"
+               "<script>document.title='javascript on'</script></body></html>")
+    assert driver.title == "javascript off", "the browser for this test still runs JavaScript"
+
+    user = demo.new_user("nojs")
+    _sign_in(driver, shots, demo, user, check=False)
+    _connect_sandbox(driver, shots, "allow", check=False)
+    _wait_path(driver, "/connections", "Allow leads back to the Connection Center (no JavaScript)")
+    shots.take(driver, "connected")
+    assert "connected" in _flash(driver).lower(), "no 'connected' message without JavaScript"
+    conn = _one(driver, 'li.connection[data-integration="sandbox"]', "sandbox connection card (no JavaScript)")
+    cred_id = conn.get_attribute("data-credential-id")
+    _click_button_in_form(conn, f"/connections/{cred_id}/disconnect", "disconnect")
+    _wait_path(driver, "/connections", "Disconnect (no JavaScript)")
+    shots.take(driver, "disconnected")
+    assert not _css(driver, f'li.connection[data-credential-id="{cred_id}"]'), "disconnect did not work without JavaScript"
