@@ -162,6 +162,7 @@ let package = Package(
             dependencies: [
                 "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import Foundation
 public import HummingbirdTesting
 public import LatchkeyCore
 public import LatchkeyHTTP
+public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
 import Metrics
@@ -36,16 +37,24 @@ public enum TestApp {
         _ kind: TestDatabases.Kind,
         framework: TestingSetup = .router,
         clock: any LatchkeyClock = TestClock(),
+        transport: (any HTTPTransport)? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, TestFixture) async throws -> T
     ) async throws -> T {
         let logs = LogCapture()
         let recorder = RouteRecorder()
-        return try await TestDatabases.withRuntime(kind, clock: clock, logger: logs.logger()) { runtime in
+        return try await TestDatabases.withRuntime(kind, clock: clock, logger: logs.logger(), configure: configure) { runtime in
             let (_, adminKey) = try await runtime.tenants.createAdminKey(tenantID: runtime.defaultTenant.id, name: "test", actor: .cli)
             let fixture = TestFixture(runtime: runtime, adminKey: adminKey, logs: logs, routes: recorder)
             let app = buildApplication(
                 runtime: runtime,
-                dependencies: .init(registry: TestMetrics.registry, runBackgroundServices: false, ownsDatabase: false, routeRecorder: recorder)
+                dependencies: .init(
+                    registry: TestMetrics.registry,
+                    runBackgroundServices: false,
+                    ownsDatabase: false,
+                    routeRecorder: recorder,
+                    transport: transport ?? FakeNetwork()
+                )
             )
             return try await app.test(framework) { client in try await body(client, fixture) }
         }

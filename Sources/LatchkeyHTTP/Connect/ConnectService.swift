@@ -317,11 +317,9 @@ struct ConnectService: Sendable {
                 client: client,
                 code: code,
                 redirectURI: session.redirectURI,
-                codeVerifier: verifier
+                codeVerifier: verifier,
+                nonce: session.nonce
             )
-            if let nonce = session.nonce, let idToken = tokens.idToken {
-                try IDTokenClaims.decode(idToken).check(issuer: endpoints.issuer, clientID: client.clientID, nonce: nonce)
-            }
         } catch {
             logger.warning("code exchange failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
             throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), status: .badGateway)

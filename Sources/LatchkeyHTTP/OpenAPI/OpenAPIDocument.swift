@@ -1,8 +1,20 @@
+import Foundation
+
 /// The OpenAPI 3.1 description of `/api/v1`, served at `/openapi.json` and printed by `latchkey openapi`.
 /// Kept in Swift so that the binary carries it; a test checks it against the router in both directions.
 public enum OpenAPIDocument {
     /// The whole document.
-    public static let json = "{" + String(header.dropFirst().dropLast()) + #", "paths": "# + paths + #", "components": "# + components + "}"
+    public static let json =
+        "{" + String(header.dropFirst().dropLast()) + #", "paths": "# + merged(paths, integrationPaths) + #", "components": "#
+        + components.replacingOccurrences(of: #""schemas": {"#, with: #""schemas": "# + String(merged(integrationSchemas, "{}").dropLast()) + ",")
+        + "}"
+
+    /// Two JSON objects' members in one object (the texts are trimmed of their outer braces and joined).
+    static func merged(_ first: String, _ second: String) -> String {
+        let a = first.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast().trimmingCharacters(in: .whitespacesAndNewlines)
+        let b = second.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast().trimmingCharacters(in: .whitespacesAndNewlines)
+        return "{" + [a, b].filter { !$0.isEmpty }.joined(separator: ", ") + "}"
+    }
 
     /// Version, info, servers, security and tags.
     static let header = #"""
@@ -17,7 +29,8 @@ public enum OpenAPIDocument {
           "security": [{"bearerAuth": []}],
           "tags": [
                   {"name": "Credentials", "description": "Stored credentials and their secrets."},
-                  {"name": "Audit", "description": "The tenant's hash-chained audit log."}
+                  {"name": "Audit", "description": "The tenant's hash-chained audit log."},
+                  {"name": "Integrations", "description": "The providers a tenant offers, with its OAuth clients."}
                 ]
         }
         """#

@@ -1,0 +1,169 @@
+extension OpenAPIDocument {
+    /// `/api/v1/integrations` and `/api/v1/providers`.
+    static let integrationPaths = #"""
+        {
+          "/api/v1/providers": {
+            "get": {
+              "operationId": "listProviders",
+              "tags": ["Integrations"],
+              "summary": "List the provider catalog",
+              "description": "Every provider Latchkey knows, with its auth mode, its scopes in plain words and the settings a generic provider needs.",
+              "parameters": [
+                {"name": "authMode", "in": "query", "description": "Only providers with this auth mode.",
+                 "schema": {"type": "string", "enum": ["oauth2", "oauth2_client_credentials", "api_key", "basic"]}}
+              ],
+              "responses": {
+                "200": {"description": "The catalog.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProviderList"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "401": {"$ref": "#/components/responses/Unauthorized"}
+              }
+            }
+          },
+          "/api/v1/integrations": {
+            "post": {
+              "operationId": "createIntegration",
+              "tags": ["Integrations"],
+              "summary": "Enable a provider for the tenant",
+              "description": "Enables a catalog provider with the tenant's OAuth client. The client secret is stored encrypted and never returned. For the generic `oidc` provider, `settings.discoveryURL` is read and the endpoints it names are stored; for the generic `oauth2` provider the endpoints are given in `settings`. Register `redirectUri` of the answer at the provider.",
+              "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/CreateIntegrationRequest"},
+                "example": {"provider": "github", "clientId": "Iv1.8a61f9b3a7aba766", "clientSecret": "example-secret", "scopes": ["repo", "read:user"]}
+              }}},
+              "responses": {
+                "201": {"description": "The integration.", "headers": {"Location": {"description": "The URL of the integration.", "schema": {"type": "string"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Integration"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "403": {"$ref": "#/components/responses/Forbidden"},
+                "409": {"$ref": "#/components/responses/Conflict"},
+                "413": {"$ref": "#/components/responses/PayloadTooLarge"}
+              }
+            },
+            "get": {
+              "operationId": "listIntegrations",
+              "tags": ["Integrations"],
+              "summary": "List integrations",
+              "responses": {
+                "200": {"description": "The tenant's integrations.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IntegrationList"}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"}
+              }
+            }
+          },
+          "/api/v1/integrations/{key}": {
+            "parameters": [{"name": "key", "in": "path", "required": true, "description": "The integration key.", "schema": {"type": "string"}}],
+            "get": {
+              "operationId": "getIntegration",
+              "tags": ["Integrations"],
+              "summary": "Get an integration",
+              "responses": {
+                "200": {"description": "The integration.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Integration"}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"}
+              }
+            },
+            "patch": {
+              "operationId": "updateIntegration",
+              "tags": ["Integrations"],
+              "summary": "Change an integration",
+              "description": "Changes the fields that are present; `null` removes `displayName` or the stored `clientSecret`. Changes apply to the next connect and refresh without a restart; a disabled integration disappears from the Connection Center.",
+              "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/UpdateIntegrationRequest"},
+                "example": {"enabled": false}
+              }}},
+              "responses": {
+                "200": {"description": "The updated integration.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Integration"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "409": {"$ref": "#/components/responses/Conflict"}
+              }
+            },
+            "delete": {
+              "operationId": "deleteIntegration",
+              "tags": ["Integrations"],
+              "summary": "Delete an integration",
+              "description": "Refused with 409 while accounts are still connected through it; disable it instead, or disconnect them first.",
+              "responses": {
+                "204": {"description": "Deleted."},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "409": {"$ref": "#/components/responses/Conflict"}
+              }
+            }
+          }
+        }
+        """#
+
+    /// The schemas those operations use.
+    static let integrationSchemas = #"""
+        {
+          "CreateIntegrationRequest": {
+            "type": "object", "additionalProperties": false, "required": ["provider"],
+            "properties": {
+              "provider": {"type": "string", "description": "A provider id from `GET /api/v1/providers`."},
+              "key": {"type": "string", "pattern": "^[a-z0-9_-]{1,64}$", "description": "Unique per tenant; defaults to the provider id."},
+              "displayName": {"type": "string", "maxLength": 100},
+              "clientId": {"type": "string", "description": "The OAuth client id registered at the provider (OAuth providers)."},
+              "clientSecret": {"type": "string", "writeOnly": true, "description": "Stored encrypted, never returned."},
+              "scopes": {"type": "array", "items": {"type": "string"}, "description": "Scopes to request; empty for the provider's defaults."},
+              "enabled": {"type": "boolean", "default": true},
+              "settings": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Settings of a generic provider (its endpoints, or an OIDC discovery URL)."}
+            }
+          },
+          "UpdateIntegrationRequest": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+              "displayName": {"type": ["string", "null"]},
+              "clientId": {"type": ["string", "null"]},
+              "clientSecret": {"type": ["string", "null"], "writeOnly": true},
+              "scopes": {"type": "array", "items": {"type": "string"}},
+              "enabled": {"type": "boolean"},
+              "settings": {"type": "object", "additionalProperties": {"type": "string"}}
+            }
+          },
+          "Integration": {
+            "type": "object",
+            "required": ["key", "provider", "displayName", "enabled", "hasClientSecret", "scopes", "effectiveScopes", "settings", "createdAt", "updatedAt"],
+            "properties": {
+              "key": {"type": "string"},
+              "provider": {"type": "string"},
+              "displayName": {"type": "string"},
+              "authMode": {"type": "string"},
+              "enabled": {"type": "boolean"},
+              "clientId": {"type": "string"},
+              "hasClientSecret": {"type": "boolean"},
+              "scopes": {"type": "array", "items": {"type": "string"}},
+              "effectiveScopes": {"type": "array", "items": {"type": "string"}, "description": "What is requested at connect time."},
+              "settings": {"type": "object", "additionalProperties": {"type": "string"}},
+              "redirectUri": {"type": "string", "description": "The callback URL to register at the provider."},
+              "createdAt": {"type": "string", "format": "date-time"},
+              "updatedAt": {"type": "string", "format": "date-time"}
+            }
+          },
+          "IntegrationList": {
+            "type": "object", "required": ["items", "nextCursor"],
+            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Integration"}}, "nextCursor": {"type": ["string", "null"]}}
+          },
+          "Provider": {
+            "type": "object", "required": ["id", "displayName", "categories", "authMode", "docsURL", "scopes", "settings"],
+            "properties": {
+              "id": {"type": "string"},
+              "displayName": {"type": "string"},
+              "categories": {"type": "array", "items": {"type": "string"}},
+              "authMode": {"type": "string"},
+              "docsURL": {"type": "string"},
+              "pkce": {"type": "boolean"},
+              "refreshTokens": {"type": "boolean"},
+              "scopes": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "description": {"type": "string"}, "isDefault": {"type": "boolean"}}}},
+              "settings": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string"}, "description": {"type": "string"}, "required": {"type": "boolean"}}}}
+            }
+          },
+          "ProviderList": {
+            "type": "object", "required": ["items", "nextCursor"],
+            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Provider"}}, "nextCursor": {"type": ["string", "null"]}}
+          }
+        }
+        """#
+}

@@ -1,0 +1,339 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LatchkeyCore
+import LatchkeyHTTP
+import LatchkeyOAuthClient
+import LatchkeyProviders
+import LatchkeyStorage
+import LatchkeyTesting
+import Testing
+
+/// The Connect flow through the real router: sign in, connect, callback, list, reconnect, disconnect, against a
+/// FakeProvider that plays the real catalog entry.
+@Suite("Connect flow")
+struct ConnectFlowTests {
+    static let catalog = try! ProviderCatalog.bundled()
+
+    struct World: Sendable {
+        let fixture: TestFixture
+        let browser: WebBrowser
+        let fake: FakeProvider
+        let user: User
+    }
+
+    /// A tenant with `provider` enabled, a signed-in user, and the fake on the network.
+    static func withWorld<T: Sendable>(
+        _ kind: TestDatabases.Kind = .sqlite,
+        provider id: String = "github",
+        issuer: String? = nil,
+        clock: TestClock = TestClock(),
+        settings: [String: String] = [:],
+        _ body: @Sendable (World) async throws -> T
+    ) async throws -> T {
+        let provider = try #require(catalog.provider(id: id))
+        let endpoints = settings.isEmpty ? nil : try EndpointResolver.resolve(provider: provider, settings: settings, templateValues: [:])
+        let fake = try FakeProvider(provider: provider, endpoints: endpoints, issuer: issuer, clock: clock)
+        let network = FakeNetwork([fake])
+        return try await TestApp.with(kind, clock: clock, transport: network) { client, fixture in
+            _ = try await fixture.runtime.integrations.create(
+                .init(
+                    key: id,
+                    provider: id,
+                    clientID: provider.oauth == nil ? nil : "fake-client-id",
+                    clientSecret: provider.oauth == nil ? nil : "fake-client-secret",
+                    settings: settings
+                ),
+                tenantID: fixture.tenantID,
+                actor: .cli
+            )
+            let user = try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = WebBrowser(client)
+            let signedIn = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            #expect(signedIn.status == .seeOther)
+            return try await body(World(fixture: fixture, browser: browser, fake: fake, user: user))
+        }
+    }
+
+    /// Starts a connect and returns the provider's authorization URL.
+    static func start(_ world: World, key: String = "github", reconnect: String? = nil) async throws -> URL {
+        _ = try await world.browser.get("/connections")
+        let page: WebBrowser.Page
+        if let reconnect {
+            page = try await world.browser.post("/connections/\(reconnect)/reconnect")
+        } else {
+            page = try await world.browser.post("/connections/\(key)/connect")
+        }
+        #expect(page.status == .seeOther)
+        return try #require(page.location.flatMap(URL.init(string:)))
+    }
+
+    static func credentials(_ world: World) async throws -> [Credential] {
+        try await world.fixture.runtime.vault.list(tenantID: world.fixture.tenantID, filter: .init(externalUserID: world.user.id)).items
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func githubConnectsAndIsListed(kind: TestDatabases.Kind) async throws {
+        try await Self.withWorld(kind) { world in
+            let authorize = try await Self.start(world)
+            let query = queryOf(authorize)
+            #expect(authorize.host == "github.com")
+            #expect(query["redirect_uri"] == world.fixture.runtime.configuration.callbackURL)
+            #expect(query["client_id"] == "fake-client-id")
+            #expect((query["state"] ?? "").count >= 43)
+            let callback = try await world.fake.authorize(url: authorize, accountID: "583231", email: "alice@company.com")
+            let done = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(done.status == .seeOther)
+            let location = try #require(done.location)
+            #expect(location.hasPrefix("/connections?connected="))
+            let center = try await world.browser.get(location)
+            #expect(center.text.contains("GitHub connected as alice@company.com"))
+            #expect(center.text.contains(#"class="account">alice@company.com<"#))
+            let stored = try await Self.credentials(world)
+            #expect(stored.count == 1)
+            let credential = try #require(stored.first)
+            #expect(credential.providerAccountID == "583231")
+            #expect(credential.issuedBy == "integration")
+            #expect(center.text.contains(#"data-credential-id="\#(credential.id)""#))
+            // The token is the one the provider issued, encrypted at rest, and the creation is audited as the user.
+            let (_, secret) = try await world.fixture.runtime.vault.reveal(id: credential.id, tenantID: world.fixture.tenantID, actor: .cli)
+            #expect(secret.accessToken?.isEmpty == false)
+            let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
+            #expect(events.contains { $0.action == "credential.create" && $0.actor == "user:\(world.user.id)" && $0.target == credential.id })
+            // The client secret went in the Authorization header of the token request, never in a URL.
+            let tokenRequests = await world.fake.requests.filter { $0.url.path.hasSuffix("/access_token") }
+            #expect(tokenRequests.count == 1)
+            #expect(tokenRequests.allSatisfy { !$0.url.absoluteString.contains("fake-client-secret") })
+        }
+    }
+
+    @Test func slackUserTokenIsReadFromAuthedUser() async throws {
+        try await Self.withWorld(provider: "slack") { world in
+            let authorize = try await Self.start(world, key: "slack")
+            #expect(queryOf(authorize)["user_scope"] == "channels:read,chat:write,users:read")
+            let callback = try await world.fake.authorize(url: authorize, accountID: "U024BE7LH")
+            #expect(try await world.browser.get(WebBrowser.pathAndQuery(callback)).status == .seeOther)
+            let credential = try #require(try await Self.credentials(world).first)
+            #expect(credential.scopes == ["channels:read", "chat:write", "users:read"])
+            let (_, secret) = try await world.fixture.runtime.vault.reveal(id: credential.id, tenantID: world.fixture.tenantID, actor: .cli)
+            #expect(secret.accessToken?.hasPrefix("xoxp") == true || secret.accessToken?.isEmpty == false)
+            #expect(credential.providerAccountID == "U024BE7LH")
+        }
+    }
+
+    @Test func pkceIsSentAndCheckedWherePrividersSupportIt() async throws {
+        try await Self.withWorld(provider: "gitlab") { world in
+            let authorize = try await Self.start(world, key: "gitlab")
+            let query = queryOf(authorize)
+            #expect(query["code_challenge_method"] == "S256")
+            #expect(query["code_challenge"]?.count == 43)
+            let callback = try await world.fake.authorize(url: authorize)
+            #expect(try await world.browser.get(WebBrowser.pathAndQuery(callback)).status == .seeOther)
+            let exchange = try #require(await world.fake.requests.first { $0.formFields["grant_type"] == "authorization_code" })
+            let verifier = try #require(exchange.formFields["code_verifier"])
+            #expect(PKCE.challenge(for: verifier) == query["code_challenge"])
+        }
+    }
+
+    @Test func reconnectingTheSameAccountUpdatesInPlaceAndAnotherAccountIsAddedBeside() async throws {
+        try await Self.withWorld { world in
+            let first = try await world.fake.authorize(url: try await Self.start(world), accountID: "1")
+            _ = try await world.browser.get(WebBrowser.pathAndQuery(first))
+            let original = try #require(try await Self.credentials(world).first)
+            // Same account again, through Connect: same credential, new version.
+            let again = try await world.fake.authorize(url: try await Self.start(world), accountID: "1")
+            let page = try await world.browser.get(WebBrowser.pathAndQuery(again))
+            #expect(page.location?.hasPrefix("/connections?reconnected=") == true)
+            var all = try await Self.credentials(world)
+            #expect(all.count == 1)
+            #expect(all.first?.id == original.id)
+            #expect((all.first?.version ?? 0) > original.version)
+            // Reconnect button: the same credential again.
+            let viaReconnect = try await world.fake.authorize(url: try await Self.start(world, reconnect: original.id), accountID: "1")
+            _ = try await world.browser.get(WebBrowser.pathAndQuery(viaReconnect))
+            #expect(try await Self.credentials(world).count == 1)
+            // Another account: a second credential beside the first, which stays the default.
+            let other = try await world.fake.authorize(url: try await Self.start(world), accountID: "2", email: "alice@home.example")
+            _ = try await world.browser.get(WebBrowser.pathAndQuery(other))
+            all = try await Self.credentials(world)
+            #expect(all.count == 2)
+            #expect(all.filter(\.isDefault).map(\.id) == [original.id])
+            #expect(Set(all.compactMap(\.providerAccount)) == ["alice@company.com", "alice@home.example"] || all.count == 2)
+        }
+    }
+
+    @Test func disconnectRevokesAtTheProviderAndDeletes() async throws {
+        try await Self.withWorld(provider: "gitlab") { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world, key: "gitlab"))
+            _ = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            let credential = try #require(try await Self.credentials(world).first)
+            let (_, secret) = try await world.fixture.runtime.vault.reveal(id: credential.id, tenantID: world.fixture.tenantID, actor: .cli)
+            _ = try await world.browser.get("/connections")
+            let page = try await world.browser.post("/connections/\(credential.id)/disconnect")
+            #expect(page.location == "/connections?disconnected=gitlab")
+            #expect(try await Self.credentials(world).isEmpty)
+            let revoked = await world.fake.revokedTokens
+            #expect(revoked.contains(try #require(secret.refreshToken)))
+            let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
+            #expect(events.contains { $0.action == "credential.delete" && $0.details["provider_revocation"] == "revoked" })
+            let center = try await world.browser.get(page.location ?? "/connections")
+            #expect(center.text.contains("GitLab disconnected."))
+        }
+    }
+
+    // MARK: Errors: nothing is stored, and the person reads what happened
+
+    @Test func denyingAtTheProviderShowsTryAgain() async throws {
+        try await Self.withWorld { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world), approve: false)
+            let page = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(page.status == .badRequest)
+            #expect(page.text.contains("You did not allow access at GitHub"))
+            #expect(page.text.contains(#"id="try-again""#))
+            #expect(try await Self.credentials(world).isEmpty)
+        }
+    }
+
+    @Test func stateIsSingleUseBoundToTheBrowserAndExpires() async throws {
+        let clock = TestClock()
+        try await Self.withWorld(clock: clock) { world in
+            // Another browser (another person) cannot finish it.
+            let authorize = try await Self.start(world)
+            let callback = try await world.fake.authorize(url: authorize)
+            let bob = try await TestUsers.create(world.fixture, email: "bob@example.com")
+            _ = bob
+            let other = WebBrowser(world.browser.client)
+            _ = try await other.signIn(email: "bob@example.com", password: "correct-horse-battery")
+            let stolen = try await other.get(WebBrowser.pathAndQuery(callback))
+            #expect(stolen.status == .badRequest)
+            #expect(stolen.text.contains("another browser"))
+            // The rightful browser still can, once.
+            #expect(try await world.browser.get(WebBrowser.pathAndQuery(callback)).status == .seeOther)
+            let replay = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(replay.status == .badRequest)
+            #expect(try await Self.credentials(world).count == 1)
+            // A state older than ten minutes is refused.
+            let late = try await world.fake.authorize(url: try await Self.start(world), accountID: "late")
+            clock.advance(by: 11 * 60)
+            let expired = try await world.browser.get(WebBrowser.pathAndQuery(late))
+            #expect(expired.status == .badRequest)
+            #expect(expired.text.contains("expired"))
+            // A made-up state is refused.
+            let forged = try await world.browser.get("/connect/callback?code=abc&state=not-a-state")
+            #expect(forged.status == .badRequest)
+            #expect(try await Self.credentials(world).count == 1)
+        }
+    }
+
+    @Test func issuerMismatchIsRefused() async throws {
+        try await Self.withWorld(
+            provider: "oidc",
+            issuer: "https://evil.example",
+            settings: [
+                "issuer": "https://id.example", "authorizationURL": "https://id.example/authorize", "tokenURL": "https://id.example/token",
+                "userInfoURL": "https://id.example/userinfo", "discoveryURL": "https://id.example/.well-known/openid-configuration",
+            ]
+        ) { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world, key: "oidc"))
+            let page = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(page.status == .badRequest)
+            #expect(page.text.contains("different sign-in server"))
+            #expect(await world.fake.exchangeCount == 0)
+            #expect(try await Self.credentials(world).isEmpty)
+        }
+    }
+
+    @Test(arguments: [
+        (FakeProvider.Override.html, "GitHub"), (.oversized, "GitHub"), (.noAccessToken, "GitHub"), (.unreachable, "Cannot reach GitHub"),
+        (.status(500, body: "oops", contentType: "text/plain"), "GitHub"), (.error("invalid_grant"), "GitHub"),
+    ])
+    func tokenEndpointFailuresStoreNothing(override: FakeProvider.Override, expected: String) async throws {
+        try await Self.withWorld { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world))
+            await world.fake.nextTokenResponse(override)
+            let page = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(page.status == .badGateway)
+            #expect(page.text.contains(expected))
+            #expect(page.text.contains(#"id="try-again""#))
+            #expect(!page.text.contains("Fatal"))
+            #expect(try await Self.credentials(world).isEmpty)
+        }
+    }
+
+    @Test(arguments: ["0", "-5", "\"abc\"", "\"3600\""])
+    func oddExpiresInIsHandled(value: String) async throws {
+        try await Self.withWorld(provider: "gitlab") { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world, key: "gitlab"))
+            await world.fake.nextTokenResponse(.expiresIn(value))
+            #expect(try await world.browser.get(WebBrowser.pathAndQuery(callback)).status == .seeOther)
+            let credential = try #require(try await Self.credentials(world).first)
+            if value == "\"3600\"" {
+                #expect(credential.expiresAt != nil)
+            } else {
+                #expect(credential.expiresAt == nil)
+            }
+        }
+    }
+
+    // MARK: API-key providers, isolation, disabled integrations
+
+    @Test func apiKeyProvidersGetAFormAndTheKeyIsChecked() async throws {
+        try await Self.withWorld(provider: "openai") { world in
+            _ = try await world.browser.get("/connections")
+            let form = try await world.browser.post("/connections/openai/connect")
+            #expect(form.status == .ok)
+            #expect(form.text.contains(#"name="api_key""#))
+            let wrong = try await world.browser.post("/connections/openai/connect", ["api_key": "sk-wrong"])
+            #expect(wrong.status == .badRequest)
+            #expect(wrong.text.contains("did not accept"))
+            #expect(!wrong.text.contains("sk-wrong"))
+            #expect(try await Self.credentials(world).isEmpty)
+            let right = try await world.browser.post("/connections/openai/connect", ["api_key": world.fake.apiKey])
+            #expect(right.status == .seeOther)
+            let credential = try #require(try await Self.credentials(world).first)
+            #expect(credential.type == .apiKey)
+        }
+    }
+
+    @Test func bobNeverSeesOrTouchesAlicesConnections() async throws {
+        try await Self.withWorld { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world))
+            _ = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            let alices = try #require(try await Self.credentials(world).first)
+            try await TestUsers.create(world.fixture, email: "bob@example.com")
+            let bob = WebBrowser(world.browser.client)
+            _ = try await bob.signIn(email: "bob@example.com", password: "correct-horse-battery")
+            let center = try await bob.get("/connections")
+            #expect(!center.text.contains(alices.id))
+            #expect(!center.text.contains("alice@company.com"))
+            #expect(try await bob.post("/connections/\(alices.id)/disconnect").status == .notFound)
+            #expect(try await bob.post("/connections/\(alices.id)/reconnect").status == .notFound)
+            #expect(try await Self.credentials(world).count == 1)
+        }
+    }
+
+    @Test func disabledIntegrationsDisappearFromTheCenter() async throws {
+        try await Self.withWorld { world in
+            #expect(try await world.browser.get("/connections").text.contains(#"data-integration="github""#))
+            _ = try await world.fixture.runtime.integrations.update(
+                key: "github",
+                tenantID: world.fixture.tenantID,
+                changes: .init(enabled: false),
+                actor: .cli
+            )
+            let center = try await world.browser.get("/connections")
+            #expect(!center.text.contains(#"class="service tile" data-integration="github""#))
+            #expect(try await world.browser.post("/connections/github/connect").status == .notFound)
+        }
+    }
+}
+
+/// The query of a URL as a dictionary (first value wins).
+func queryOf(_ url: URL) -> [String: String] {
+    var out: [String: String] = [:]
+    for item in URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? [] where out[item.name] == nil {
+        out[item.name] = item.value ?? ""
+    }
+    return out
+}
