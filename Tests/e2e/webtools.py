@@ -378,6 +378,20 @@ class Web:
         assert page.status == 200, f"[{self.label}] GET /connections → HTTP {page.status} (signed in?)"
         return ConnectionCenter(page)
 
+    def follow(self, response: requests.Response) -> Page:
+        """GET the Location of a redirect, as a browser does after a form post."""
+        loc = location(response)
+        assert loc, f"[{self.label}] HTTP {response.status_code} has no Location to follow"
+        return self.page(loc)
+
+    def center_after(self, response: requests.Response) -> "ConnectionCenter":
+        """The Connection Center a redirect leads to (with its one-time message)."""
+        page = self.follow(response)
+        assert page.status == 200 and urllib.parse.urlsplit(page.response.url).path == "/connections", (
+            f"[{self.label}] the redirect did not lead to the Connection Center (HTTP {page.status})"
+        )
+        return ConnectionCenter(page)
+
     def sign_out(self) -> requests.Response:
         page = self.page("/connections")
         return self.submit(page.form("/logout"))
