@@ -147,6 +147,8 @@ struct ConnectService: Sendable {
             expiresAt: now.addingTimeInterval(Self.sessionLifetime)
         )
         let sealed = try verifier.map { try keyring.seal(Data($0.utf8), context: session.verifierContext) }
+        // Finished and abandoned attempts are kept for their session lifetime, then go.
+        try await sessions.purgeExpired(now: now)
         try await sessions.insert(session, stateHash: stateHash(state), sealedVerifier: sealed)
         let request = AuthorizationRequest(
             provider: service.provider,
@@ -324,9 +326,15 @@ struct ConnectService: Sendable {
             logger.warning("code exchange failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
             throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), status: .badGateway)
         }
+        // Values only the token answer carries (Salesforce's instance_url) complete the API base for the identity call.
+        let fromResponse = EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)
+        let identityEndpoints =
+            fromResponse.isEmpty
+            ? endpoints
+            : (try? resolvedEndpoints(service, templateValues: session.templateValues.merging(fromResponse) { _, new in new })) ?? endpoints
         let identity: AccountIdentity?
         do {
-            identity = try await oauth.fetchIdentity(provider: service.provider, endpoints: endpoints, tokens: tokens)
+            identity = try await oauth.fetchIdentity(provider: service.provider, endpoints: identityEndpoints, tokens: tokens)
         } catch {
             // The tokens work without it; the account is shown as unknown.
             logger.warning("identity lookup failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
@@ -337,9 +345,7 @@ struct ConnectService: Sendable {
 
     private func store(tokens: TokenSet, identity: AccountIdentity?, session: ConnectSession, service: Service, user: User) async throws -> Completed
     {
-        var config = session.templateValues
-        for (name, parameter) in service.provider.templateParameters ?? [:] where parameter.source == .tokenResponse {
-            if let value = tokens.field(name) { config[name] = value }
+        let config = session.templateValues.merging(EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)) { _, new in new
         }
         let secret = CredentialSecret(
             accessToken: tokens.accessToken,
