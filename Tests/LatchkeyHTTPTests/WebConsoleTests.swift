@@ -42,7 +42,8 @@ struct WebConsoleTests {
     }
 
     @Test func cookiesAreSecureWhenThePublicURLIsHTTPS() async throws {
-        try await TestApp.with(.sqlite, configure: { $0.publicURL = "https://latchkey.example.com" }) { client, fixture in
+        let https: (inout ServerConfiguration) -> Void = { $0.publicURL = "https://latchkey.example.com" }
+        try await TestApp.with(.sqlite, configure: https) { client, fixture in
             try await TestUsers.create(fixture, email: "alice@example.com")
             let browser = WebBrowser(client)
             let signedIn = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
