@@ -337,3 +337,49 @@ func queryOf(_ url: URL) -> [String: String] {
     }
     return out
 }
+
+@Suite("Connect keeps secrets out of logs, pages, metrics and audit")
+struct ConnectSecretHygieneTests {
+    @Test func noTokenCodeStateVerifierOrClientSecretLeaks() async throws {
+        try await ConnectFlowTests.withWorld(provider: "gitlab") { world in
+            let fixture = world.fixture
+            var outputs: [String] = []
+            let authorize = try await ConnectFlowTests.start(world, key: "gitlab")
+            let state = try #require(queryOf(authorize)["state"])
+            let callback = try await world.fake.authorize(url: authorize)
+            let code = try #require(queryOf(callback)["code"])
+            let done = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            outputs.append(try await world.browser.get(done.location ?? "/connections").text)
+            // A failing exchange, a replay and a denial, for their pages and logs.
+            let failing = try await world.fake.authorize(url: try await ConnectFlowTests.start(world, key: "gitlab"), accountID: "2")
+            await world.fake.nextTokenResponse(
+                .status(400, body: #"{"error":"invalid_grant","error_description":"\#(code)"}"#, contentType: "application/json")
+            )
+            outputs.append(try await world.browser.get(WebBrowser.pathAndQuery(failing)).text)
+            outputs.append(try await world.browser.get(WebBrowser.pathAndQuery(callback)).text)
+            let credential = try #require(try await ConnectFlowTests.credentials(world).first)
+            let (_, secret) = try await fixture.runtime.vault.reveal(id: credential.id, tenantID: fixture.tenantID, actor: .cli)
+            let exchange = try #require(await world.fake.requests.first { $0.formFields["grant_type"] == "authorization_code" })
+            let verifier = try #require(exchange.formFields["code_verifier"])
+            _ = try await world.browser.get("/connections")
+            outputs.append(try await world.browser.post("/connections/\(credential.id)/disconnect").text)
+            outputs.append(
+                try await world.browser.client.execute(uri: "/api/v1/audit/export?format=jsonl", method: .get, headers: fixture.headers).text
+            )
+            outputs.append(try await world.browser.client.execute(uri: "/api/v1/integrations", method: .get, headers: fixture.headers).text)
+            outputs.append(try await world.browser.client.execute(uri: "/metrics", method: .get).text)
+            outputs.append(TestMetrics.text)
+            outputs.append(fixture.logs.text)
+            #expect(fixture.logs.text.contains("connect started"))  // the capture works
+            let secrets = [
+                try #require(secret.accessToken), try #require(secret.refreshToken), "fake-client-secret", "correct-horse-battery", code, state,
+                verifier,
+            ]
+            for (index, output) in outputs.enumerated() {
+                for value in secrets {
+                    #expect(!output.contains(value), "output #\(index) contains a secret")
+                }
+            }
+        }
+    }
+}
