@@ -99,7 +99,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .add(middleware: AdminKeyAuthenticator(tenants: runtime.tenants))
         .group(context: AdminContext.self)
     let recorder = dependencies.routeRecorder
-    CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
+
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
     IntegrationsController(
         store: runtime.integrations,
@@ -133,6 +133,9 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         clock: runtime.clock,
         logger: runtime.logger
     )
+    CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize) { credential, actor in
+        try await connect.revokeAndDelete(credential, actor: actor)
+    }.addRoutes(to: api, recorder: recorder)
     let center = ConnectionCenterController(connect: connect, sessions: runtime.webSessions)
     center.addCallback(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.

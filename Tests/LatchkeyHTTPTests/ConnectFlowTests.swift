@@ -182,6 +182,23 @@ struct ConnectFlowTests {
         }
     }
 
+    @Test func deletingOverTheAPIAlsoRevokesAtTheProvider() async throws {
+        try await Self.withWorld(provider: "gitlab") { world in
+            let callback = try await world.fake.authorize(url: try await Self.start(world, key: "gitlab"))
+            _ = try await world.browser.get(WebBrowser.pathAndQuery(callback))
+            let credential = try #require(try await Self.credentials(world).first)
+            let (_, secret) = try await world.fixture.runtime.vault.reveal(id: credential.id, tenantID: world.fixture.tenantID, actor: .cli)
+            let deleted = try await world.browser.client.execute(
+                uri: "/api/v1/credentials/\(credential.id)",
+                method: .delete,
+                headers: world.fixture.headers
+            )
+            #expect(deleted.status == .noContent)
+            #expect(await world.fake.revokedTokens.contains(try #require(secret.refreshToken)))
+            #expect(try await Self.credentials(world).isEmpty)
+        }
+    }
+
     // MARK: Errors: nothing is stored, and the person reads what happened
 
     @Test func denyingAtTheProviderShowsTryAgain() async throws {

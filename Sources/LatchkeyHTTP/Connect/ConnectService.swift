@@ -436,24 +436,30 @@ struct ConnectService: Sendable {
     func disconnect(credentialID: String, user: User) async throws -> String {
         let endUser = try await endUser(for: user)
         let credential = try await ownCredential(credentialID, endUser: endUser, user: user)
-        let actor = AuditActor(id: "user:\(user.id)")
-        var outcome = "not_supported"
-        if let integration = try await integrations.integrations.find(key: credential.integrationKey, tenantID: user.tenantID),
-            let provider = catalog.provider(id: integration.provider)
-        {
-            let service = Service(integration: integration, provider: provider)
-            if credential.type == .oauth2 {
-                outcome = await revoke(credential: credential, service: service, actor: actor)
-            }
-        }
-        try await vault.delete(id: credential.id, tenantID: user.tenantID, actor: actor, providerRevocation: outcome)
+        try await revokeAndDelete(credential, actor: AuditActor(id: "user:\(user.id)"))
         return credential.integrationKey
     }
 
+    /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,
+    /// not fatal) and deletes it at once. The audit event records the outcome.
+    func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
+        var outcome = "not_supported"
+        if credential.type == .oauth2,
+            let integration = try await integrations.integrations.find(key: credential.integrationKey, tenantID: credential.tenantID),
+            let provider = catalog.provider(id: integration.provider)
+        {
+            outcome = await revoke(credential: credential, service: Service(integration: integration, provider: provider), actor: actor)
+        }
+        try await vault.delete(id: credential.id, tenantID: credential.tenantID, actor: actor, providerRevocation: outcome)
+    }
+
     private func revoke(credential: Credential, service: Service, actor: AuditActor) async -> String {
+        // Without an OAuth client or a revocation endpoint there is nothing to call, and the secret is not opened.
+        guard let clientID = service.integration.clientID, !clientID.isEmpty,
+            let endpoints = try? resolvedEndpoints(service, templateValues: credential.connectionConfig), endpoints.revocationURL != nil
+        else { return "not_supported" }
         do {
             let (_, secret) = try await vault.reveal(id: credential.id, tenantID: credential.tenantID, actor: actor)
-            let endpoints = try resolvedEndpoints(service, templateValues: credential.connectionConfig)
             let client = try await clientCredentials(service)
             var result = RevocationResult.notSupported
             if let refresh = secret.refreshToken {

@@ -7,6 +7,8 @@ import LatchkeyStorage
 struct CredentialsController {
     let vault: CredentialVault
     let maxBodySize: Int
+    /// Revokes at the provider (best effort) and deletes.
+    let revokeAndDelete: @Sendable (Credential, AuditActor) async throws -> Void
 
     func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
         group.route(.post, "credentials", recorder: recorder, use: create)
@@ -96,7 +98,9 @@ struct CredentialsController {
 
     @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
         let id = try PathID.parse(context, what: "credential")
-        try await vault.delete(id: id, tenantID: context.tenantID, actor: context.actor(for: request))
+        let actor = context.actor(for: request)
+        let credential = try await vault.get(id: id, tenantID: context.tenantID, actor: actor)
+        try await revokeAndDelete(credential, actor)
         return Response(status: .noContent)
     }
 }
