@@ -121,6 +121,17 @@ public enum Migrations {
                 "CREATE INDEX connect_sessions_expiry ON connect_sessions (expires_at)",
             ]
         ),
+        Step(
+            version: 4,
+            name: "token lifecycle: refresh schedule, failures, integration status",
+            statements: [
+                "ALTER TABLE credentials ADD COLUMN refresh_due_at {bigint}",
+                "ALTER TABLE credentials ADD COLUMN refresh_failures {bigint} NOT NULL DEFAULT 0",
+                "CREATE INDEX credentials_refresh_due ON credentials (refresh_due_at)",
+                "ALTER TABLE integrations ADD COLUMN status TEXT NOT NULL DEFAULT 'ok'",
+                "ALTER TABLE integrations ADD COLUMN status_reason TEXT",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.
