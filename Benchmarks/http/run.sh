@@ -10,7 +10,7 @@
 # Usage: Benchmarks/http/run.sh            (from anywhere; builds BareServer and LatchkeyBenchServer in release)
 # Settings (environment): DURATION=15s WARMUP=3s THREADS=2 CONNECTIONS=32 ROUNDS=2 STARTS=5 SKIP_BUILD=1
 #                         CRYPTO=0 skips the crypto suite (crypto/ratios.sh), whose ratios otherwise join the results.
-# Writes Benchmarks/results/latest.md. Every server listens on 127.0.0.1 only and is stopped on exit.
+# Writes Benchmarks/results/latest.md (keeping its Connect section, which connect/run.sh writes). Every server listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -248,6 +248,9 @@ SWIFT="$({ swift --version 2>/dev/null || true; } | awk 'NR == 1')"
 WRK="$({ wrk --version 2>&1 || true; } | awk 'NR == 1 { print $1, $2 }')"
 COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 mkdir -p "$(dirname "$RESULTS")"
+# The Connect section belongs to connect/run.sh, with its own date and machine facts: kept as it was.
+KEPT_CONNECT=""
+[[ -f "$RESULTS" ]] && KEPT_CONNECT="$(awk '/^## / { keep = ($0 == "## Connect") } keep' "$RESULTS")"
 {
     echo "# Latest benchmark results"
     echo
@@ -272,6 +275,10 @@ mkdir -p "$(dirname "$RESULTS")"
         echo "1,000 pairs; the baseline is raw \`AES.GCM\` seal+open of the same 2 KiB with a random nonce."
         echo
         echo "$CRYPTO_TABLE"
+    fi
+    if [[ -n "$KEPT_CONNECT" ]]; then
+        echo
+        echo "$KEPT_CONNECT"
     fi
 } >"$RESULTS"
 log "wrote ${RESULTS#"$REPO/"}"
