@@ -241,3 +241,20 @@ def wait_until(predicate, timeout: float = 15, interval: float = 0.1, what: str 
         if time.monotonic() >= end:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+# --------------------------------------------------------------------------
+# nginx (the load balancer in front of several instances)
+
+
+def nginx_binary() -> str | None:
+    configured = os.environ.get("LATCHKEY_NGINX")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    return shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin:/usr/local/sbin")
+
+
+def nginx_problem() -> str | None:
+    if not nginx_binary():
+        return "`nginx` is not installed (apt-get install --no-install-recommends nginx, or scripts/test)"
+    return None
