@@ -53,6 +53,7 @@ public func buildApplication(
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
+        services.append(runtime.webhookDeliveryService(transport: dependencies.transport ?? UnavailableTransport()))
     }
     let configuration = runtime.configuration
     return Application(
@@ -101,6 +102,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let recorder = dependencies.routeRecorder
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
+        .addRoutes(to: api, recorder: recorder)
     IntegrationsController(
         store: runtime.integrations,
         rules: rules,

@@ -5,8 +5,11 @@ import Foundation
 public enum OpenAPIDocument {
     /// The whole document.
     public static let json =
-        "{" + String(header.dropFirst().dropLast()) + #", "paths": "# + merged(paths, integrationPaths) + #", "components": "#
-        + components.replacingOccurrences(of: #""schemas": {"#, with: #""schemas": "# + String(merged(integrationSchemas, "{}").dropLast()) + ",")
+        "{" + String(header.dropFirst().dropLast()) + #", "paths": "# + merged(merged(paths, integrationPaths), webhookPaths) + #", "components": "#
+        + components.replacingOccurrences(
+            of: #""schemas": {"#,
+            with: #""schemas": "# + String(merged(integrationSchemas, webhookSchemas).dropLast()) + ","
+        )
         + "}"
 
     /// Two JSON objects' members in one object (the texts are trimmed of their outer braces and joined).
@@ -30,7 +33,8 @@ public enum OpenAPIDocument {
           "tags": [
                   {"name": "Credentials", "description": "Stored credentials and their secrets."},
                   {"name": "Audit", "description": "The tenant's hash-chained audit log."},
-                  {"name": "Integrations", "description": "The providers a tenant offers, with its OAuth clients."}
+                  {"name": "Integrations", "description": "The providers a tenant offers, with its OAuth clients."},
+                  {"name": "Webhooks", "description": "Signed notifications of credential and connection changes, with delivery history."}
                 ]
         }
         """#

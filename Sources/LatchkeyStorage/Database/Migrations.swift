@@ -132,6 +132,27 @@ public enum Migrations {
                 "ALTER TABLE integrations ADD COLUMN status_reason TEXT",
             ]
         ),
+        Step(
+            version: 5,
+            name: "webhooks: tenant endpoint and delivery outbox",
+            statements: [
+                """
+                CREATE TABLE webhook_endpoints (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), app_id TEXT,
+                  url TEXT NOT NULL, secret {blob} NOT NULL, key_version {bigint} NOT NULL, created_at {bigint} NOT NULL,
+                  updated_at {bigint} NOT NULL)
+                """,
+                "CREATE UNIQUE INDEX webhook_endpoints_owner ON webhook_endpoints (tenant_id, COALESCE(app_id, ''))",
+                """
+                CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  event_id TEXT NOT NULL, event_type TEXT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+                  attempts {bigint} NOT NULL, next_attempt_at {bigint} NOT NULL, retry_until {bigint} NOT NULL, last_attempt_at {bigint},
+                  last_status_code {bigint}, last_error TEXT, created_at {bigint} NOT NULL, delivered_at {bigint}, lease_owner TEXT,
+                  lease_until {bigint})
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)",
+                "CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries (tenant_id, created_at, id)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

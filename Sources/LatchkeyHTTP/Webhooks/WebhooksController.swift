@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import LatchkeyCore
+import LatchkeyOAuthClient
+import LatchkeyStorage
+
+/// `/api/v1/webhooks`: the tenant's webhook endpoint, its deliveries, and replay.
+struct WebhooksController {
+    let outbox: WebhookOutbox
+    let allowPrivateNetwork: Bool
+    let maxBodySize: Int
+
+    func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
+        group.route(.put, "webhooks", recorder: recorder, use: put)
+        group.route(.get, "webhooks", recorder: recorder, use: show)
+        group.route(.delete, "webhooks", recorder: recorder, use: delete)
+        group.route(.get, "webhooks/deliveries", recorder: recorder, use: deliveries)
+        group.route(.post, "webhooks/deliveries/:id/replay", recorder: recorder, use: replay)
+    }
+
+    @Sendable func put(_ request: Request, context: AdminContext) async throws -> Response {
+        let body = try await JSON.decode(PutWebhookRequest.self, from: request, limit: maxBodySize)
+        let url = try await Self.validatedURL(body.url, allowPrivateNetwork: allowPrivateNetwork)
+        let change = try await outbox.setEndpoint(
+            url: url,
+            rotateSecret: body.rotateSecret ?? false,
+            tenantID: context.tenantID,
+            actor: context.actor(for: request)
+        )
+        return try JSON.response(
+            WebhookEndpointResponse(change.endpoint, secret: change.secret),
+            status: change.created ? .created : .ok,
+            headers: change.created ? [.location: "/api/v1/webhooks"] : [:]
+        )
+    }
+
+    @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
+        guard let endpoint = try await outbox.endpoint(tenantID: context.tenantID) else {
+            throw LatchkeyError(.notFound, "No webhook endpoint is set; set one with PUT /api/v1/webhooks.")
+        }
+        return try JSON.response(WebhookEndpointResponse(endpoint, secret: nil))
+    }
+
+    @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
+        try await outbox.deleteEndpoint(tenantID: context.tenantID, actor: context.actor(for: request))
+        return Response(status: .noContent)
+    }
+
+    @Sendable func deliveries(_ request: Request, context: AdminContext) async throws -> Response {
+        var status: WebhookDeliveryStatus?
+        if let text = request.query("status") {
+            guard let parsed = WebhookDeliveryStatus(rawValue: text) else {
+                throw LatchkeyError.invalidField("status", "must be one of \(WebhookDeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = parsed
+        }
+        let page = try await outbox.repository.deliveries(
+            tenantID: context.tenantID,
+            status: status,
+            limit: try request.limit(),
+            cursor: request.query("cursor")
+        )
+        return try JSON.response(ListEnvelope(items: page.items.map(WebhookDeliveryResponse.init), nextCursor: page.nextCursor))
+    }
+
+    @Sendable func replay(_ request: Request, context: AdminContext) async throws -> Response {
+        let id = try PathID.parse(context, what: "delivery")
+        let delivery = try await outbox.replay(deliveryID: id, tenantID: context.tenantID, actor: context.actor(for: request))
+        return try JSON.response(WebhookDeliveryResponse(delivery), status: .accepted)
+    }
+
+    /// An endpoint URL Latchkey will send to: absolute https (http only with `--allow-private-network`), a host, no user
+    /// info or fragment, at most 2,048 characters. Literal loopback, private and link-local addresses (and
+    /// `localhost`) are refused unless private networks are allowed; names are checked again on every send.
+    static func validatedURL(_ raw: String, allowPrivateNetwork: Bool) async throws -> String {
+        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        func refuse(_ message: String) -> LatchkeyError { .invalidField("url", message) }
+        guard !text.isEmpty else { throw refuse("is required") }
+        guard text.count <= 2048 else { throw refuse("must be at most 2048 characters") }
+        guard let components = URLComponents(string: text), let url = components.url, let scheme = components.scheme?.lowercased() else {
+            throw refuse("must be an absolute https URL")
+        }
+        guard scheme == "https" || (scheme == "http" && allowPrivateNetwork) else {
+            throw refuse(allowPrivateNetwork ? "must be an http or https URL" : "must be an https URL")
+        }
+        guard var host = components.host, !host.isEmpty else { throw refuse("must name a host") }
+        guard components.user == nil, components.password == nil else { throw refuse("must not contain a user name or password") }
+        guard components.fragment == nil else { throw refuse("must not have a #fragment") }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        let isLiteral = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
+        if name == "localhost" || name.hasSuffix(".localhost") || isLiteral {
+            do {
+                try await OutboundPolicy(allowPrivateNetwork: allowPrivateNetwork).check(url)
+            } catch .blockedAddress {
+                throw refuse("must not point at a loopback, private or link-local address")
+            } catch {
+                throw refuse("is not a URL Latchkey can send to")
+            }
+        }
+        return text
+    }
+}
+
+/// `PUT /api/v1/webhooks`.
+struct PutWebhookRequest: Decodable, AllowedKeys {
+    var url: String
+    var rotateSecret: Bool?
+
+    static let allowedKeys: Set<String> = ["url", "rotateSecret"]
+}
+
+struct WebhookEndpointResponse: Encodable {
+    var url: String
+    var events: [String]
+    var createdAt: Date
+    var updatedAt: Date
+    /// Present only in the answer that created it.
+    var secret: String?
+
+    init(_ endpoint: WebhookEndpoint, secret: String?) {
+        url = endpoint.url
+        events = WebhookEventType.allCases.map(\.rawValue)
+        createdAt = endpoint.createdAt
+        updatedAt = endpoint.updatedAt
+        self.secret = secret
+    }
+}
+
+struct WebhookDeliveryResponse: Encodable {
+    var id: String
+    var eventId: String
+    var type: String
+    var status: String
+    var attempts: Int
+    var createdAt: Date
+    var nextAttemptAt: Date?
+    var lastAttemptAt: Date?
+    var lastStatusCode: Int?
+    var lastError: String?
+    var deliveredAt: Date?
+    /// The event exactly as it is sent.
+    var event: WebhookValue
+
+    init(_ delivery: WebhookDelivery) {
+        id = delivery.id
+        eventId = delivery.eventID
+        type = delivery.type
+        status = delivery.status.rawValue
+        attempts = delivery.attempts
+        createdAt = delivery.createdAt
+        nextAttemptAt = delivery.status == .pending || delivery.status == .failed ? delivery.nextAttemptAt : nil
+        lastAttemptAt = delivery.lastAttemptAt
+        lastStatusCode = delivery.lastStatusCode
+        lastError = delivery.lastError
+        deliveredAt = delivery.deliveredAt
+        event = (try? JSONDecoder().decode(WebhookValue.self, from: Data(delivery.payload.utf8))) ?? .null
+    }
+}

@@ -1,0 +1,122 @@
+public import Foundation
+
+/// The events a webhook endpoint receives.
+public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
+    /// An account was connected or a credential imported.
+    case credentialCreated = "credential.created"
+    /// A credential can no longer be refreshed; its owner has to reconnect.
+    case credentialNeedsReauth = "credential.needs_reauth"
+    /// Access was revoked (disconnected, or revoked at the provider).
+    case credentialRevoked = "credential.revoked"
+    /// A credential was deleted.
+    case credentialDeleted = "credential.deleted"
+    /// A connection's health changed (healthy, degraded, unhealthy).
+    case connectionHealthChanged = "connection.health_changed"
+}
+
+/// A JSON value in an event's `data`: ids, keys, statuses, reasons, counts. Never a secret.
+public enum WebhookValue: Sendable, Equatable, Codable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case array([WebhookValue])
+    case object([String: WebhookValue])
+    case null
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: WebhookValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, WebhookValue)...) {
+        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+    public init(nilLiteral: ()) { self = .null }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([WebhookValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: WebhookValue].self))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        }
+    }
+
+    /// Every object key in this value, at any depth.
+    var keys: [String] {
+        switch self {
+        case .array(let items): items.flatMap(\.keys)
+        case .object(let members): members.keys + members.values.flatMap(\.keys)
+        default: []
+        }
+    }
+}
+
+/// Where a tenant's events go. The signing secret is stored encrypted and is not part of this value.
+public struct WebhookEndpoint: Sendable, Equatable {
+    public var id: String
+    public var tenantID: String
+    public var url: String
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// The state of one event's delivery.
+public enum WebhookDeliveryStatus: String, Sendable, CaseIterable, Codable {
+    /// Queued, not tried yet (or replayed).
+    case pending
+    /// Sent and acknowledged with a 2xx answer.
+    case delivered
+    /// The last attempt failed; another is scheduled.
+    case failed
+    /// Retried for the whole retry window without success, or its endpoint was removed. Replay sends it again.
+    case dead
+}
+
+/// One event queued for one endpoint, with its delivery history.
+public struct WebhookDelivery: Sendable, Equatable {
+    public var id: String
+    public var tenantID: String
+    public var eventID: String
+    public var type: String
+    /// The exact JSON body that is sent (and signed).
+    public var payload: String
+    public var status: WebhookDeliveryStatus
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    /// After this, a failed attempt dead-letters the delivery instead of scheduling another.
+    public var retryUntil: Date
+    public var lastAttemptAt: Date?
+    public var lastStatusCode: Int?
+    /// What went wrong last, in plain words (host names only, never a URL path or a secret).
+    public var lastError: String?
+    public var createdAt: Date
+    public var deliveredAt: Date?
+    public var leaseOwner: String?
+    public var leaseUntil: Date?
+}
