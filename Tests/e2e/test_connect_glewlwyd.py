@@ -24,6 +24,7 @@ from webtools import (
     assert_redirect,
     button_label,
     card_action,
+    check,
     is_html,
     location,
     parse_dom,
@@ -258,9 +259,9 @@ def test_connect_stores_the_account_and_a_working_token(stack, glewlwyd):
 
     secret = stack.reveal(cred_id)
     access, refresh = secret.get("accessToken"), secret.get("refreshToken")
-    assert access and refresh, "reveal has no accessToken or no refreshToken"
+    check(access and refresh, "reveal has no accessToken or no refreshToken")
     info = glewlwyd.userinfo(access)
-    assert info.status_code == 200 and info.json().get("sub"), f"glewlwyd userinfo with the stored access token → HTTP {info.status_code}"
+    check(info.status_code == 200 and info.json().get("sub"), f"glewlwyd userinfo with the stored access token → HTTP {info.status_code}")
 
     _assert_no_secret(center.page.text, [("access token", access), ("refresh token", refresh)], "Connection Center")
     _assert_no_secret(stack.server.output, [("access token", access), ("refresh token", refresh), ("authorization code", cq["code"]),
@@ -287,8 +288,8 @@ def test_replayed_callback_is_rejected_and_stores_nothing(stack, glewlwyd):
     assert [c.credential_id for c in web.center().connections_for(KEY)] == [cred_id]
     # glewlwyd revokes what a code issued when the code is replayed: still working means
     # Latchkey refused the replayed state before going to the token endpoint.
-    assert glewlwyd.userinfo(access).status_code == 200, "the stored token stopped working: the replayed code reached glewlwyd"
-    assert stack.reveal(cred_id).get("accessToken") == access, "the replay changed the stored token"
+    check(glewlwyd.userinfo(access).status_code == 200, "the stored token stopped working: the replayed code reached glewlwyd")
+    check(stack.reveal(cred_id).get("accessToken") == access, "the replay changed the stored token")
 
 
 def test_callback_in_another_browser_is_rejected(stack, glewlwyd):
@@ -366,15 +367,16 @@ def test_reconnect_updates_the_same_credential(stack, glewlwyd):
     cards = web.center().connections_for(KEY)
     assert [c.credential_id for c in cards] == [cred_id], f"after Reconnect: cards {[c.credential_id for c in cards]}, want only {cred_id}"
     second_token = stack.reveal(cred_id).get("accessToken")
-    assert second_token and second_token != first_token, "Reconnect did not store the new access token"
+    check(second_token and second_token != first_token, "Reconnect did not store the new access token")
 
     # Connect again on the service card: same glewlwyd account → same credential.
     _, callback = _connect(stack, glewlwyd, web)
     _finish(stack, web, callback)
     cards = web.center().connections_for(KEY)
     assert [c.credential_id for c in cards] == [cred_id], "connecting the same account again added a second credential"
-    assert stack.reveal(cred_id).get("accessToken") not in (first_token, second_token), "the credential was not updated in place"
-    assert glewlwyd.userinfo(stack.reveal(cred_id)["accessToken"]).status_code == 200
+    third_token = stack.reveal(cred_id).get("accessToken")
+    check(third_token not in (first_token, second_token), "the credential was not updated in place")
+    check(glewlwyd.userinfo(third_token).status_code == 200, "the updated access token does not work at glewlwyd")
 
 
 def test_disconnect_deletes_and_revokes_at_the_provider(stack, glewlwyd):
@@ -382,8 +384,8 @@ def test_disconnect_deletes_and_revokes_at_the_provider(stack, glewlwyd):
     web = stack.signed_in(user)
     cred_id = _connected(stack, glewlwyd, web)
     refresh = stack.reveal(cred_id).get("refreshToken")
-    assert refresh, "no refresh token stored"
-    assert glewlwyd.introspect(refresh, "refresh_token").get("active") is True, "the stored refresh token is not active at glewlwyd"
+    check(refresh, "no refresh token stored")
+    check(glewlwyd.introspect(refresh, "refresh_token").get("active") is True, "the stored refresh token is not active at glewlwyd")
 
     r = card_action(web, cred_id, "disconnect")
     assert_redirect(r, stack.base_url, "/connections", what="POST /connections/{id}/disconnect")
@@ -395,4 +397,4 @@ def test_disconnect_deletes_and_revokes_at_the_provider(stack, glewlwyd):
     assert cred_id not in _ids(stack), "the disconnected credential is still listed by the API"
     gone = stack.api.get(stack.url(f"/api/v1/credentials/{cred_id}"), timeout=20)
     assert gone.status_code == 404, f"GET /api/v1/credentials/{{id}} after disconnect → HTTP {gone.status_code}"
-    assert glewlwyd.introspect(refresh, "refresh_token").get("active") is False, "the refresh token is still active at glewlwyd: not revoked"
+    check(glewlwyd.introspect(refresh, "refresh_token").get("active") is False, "the refresh token is still active at glewlwyd: not revoked")

@@ -25,6 +25,7 @@ from webtools import (
     Web,
     WebStack,
     assert_redirect,
+    check,
     find_set_cookie,
     form_fields,
     is_html,
@@ -82,7 +83,8 @@ def test_login_post_needs_its_own_csrf_token(demo, alice):
     for label, token in (("no token", None), ("garbage token", "x" * 43), ("another browser's token", other_token)):
         r = web.submit(form, {**good, "csrf_token": token})
         assert r.status_code == 403, f"POST /login with {label} → HTTP {r.status_code}, want 403"
-        assert find_set_cookie(r, SESSION_COOKIE) is None or not find_set_cookie(r, SESSION_COOKIE)[0], f"POST /login with {label} set a session"
+        session = find_set_cookie(r, SESSION_COOKIE)
+        check(session is None or not session[0], f"POST /login with {label} set a session")
         assert _signed_out(web), f"POST /login with {label} signed the browser in"
 
     r = web.submit(form, good)
@@ -174,9 +176,9 @@ def test_session_cookie_flags_and_a_new_session_at_sign_in(demo, alice):
     assert "httponly" in attrs, "latchkey_session is not HttpOnly"
     assert attrs.get("samesite", "").lower() == "lax", f"latchkey_session SameSite={attrs.get('samesite')!r}, want Lax"
     assert "secure" not in attrs, "latchkey_session is Secure although the public URL is http (the browser would drop it)"
-    assert len(value) >= 32, "the session id is shorter than 32 characters"
-    assert value != before, "the session id did not change at sign-in (session fixation)"
-    assert alice.password not in " ".join(set_cookie_headers(r)), "a cookie carries the password"
+    check(len(value) >= 32, "the session id is shorter than 32 characters")
+    check(value != before, "the session id did not change at sign-in (session fixation)")
+    check(alice.password not in " ".join(set_cookie_headers(r)), "a cookie carries the password")
 
 
 def test_session_cookie_is_secure_with_an_https_public_url(tmp_path):

@@ -39,6 +39,13 @@ REDIRECTS = (301, 302, 303, 307, 308)
 SESSION_COOKIE = "latchkey_session"
 
 
+def check(condition, message: str) -> None:
+    """`assert` for values that are secrets: pytest's assertion rewriting would print the
+    operands of a failing `assert` (tokens, passwords, session ids); this prints the message only."""
+    if not condition:
+        raise AssertionError(message)
+
+
 # --------------------------------------------------------------------------
 # HTML tree
 
