@@ -198,6 +198,15 @@ class Cluster:
     def live(self) -> list[LatchkeyServer]:
         return [s for s in self.instances if s.alive()]
 
+    def refresh_log(self) -> str:
+        """The instances' log lines about refreshes (ids and triggers, no secrets)."""
+        out = []
+        for i, s in enumerate(self.instances):
+            for line in (s.stdout_text + "\n" + s.stderr_text).splitlines():
+                if "refresh" in line.lower() or "lease" in line.lower():
+                    out.append(f"instance {i}: {line[:300]}")
+        return "\n".join(out[-40:])
+
     def diagnostics(self) -> str:
         parts = []
         for i, s in enumerate(self.instances):
@@ -222,6 +231,12 @@ class Cluster:
                 "refreshToken": refresh_token, "expiresAt": expires_at, "scopes": scopes or ["read"]}
         r = self.api().post(self.entry_url + "/api/v1/credentials", json=body, timeout=30)
         assert r.status_code == 201, f"POST /api/v1/credentials ({integration}, {user}) → HTTP {r.status_code}: {r.text[:400]}"
+        return r.json()
+
+    def expire(self, cred_id: str, expires_at: str = "2020-01-01T00:00:00Z") -> dict:
+        """Move the stored access token's expiry into the past (PATCH), which forces the next refresh."""
+        r = self.api().patch(self.entry_url + f"/api/v1/credentials/{cred_id}", json={"expiresAt": expires_at}, timeout=30)
+        assert r.status_code == 200, f"PATCH /api/v1/credentials/{{id}} expiresAt → HTTP {r.status_code}: {r.text[:300]}"
         return r.json()
 
     def credential(self, cred_id: str, base: str | None = None) -> dict:
@@ -293,6 +308,18 @@ def summarize(calls: list[TokenCall]) -> str:
         d = c.describe().split(" via ")[0].split(" in ")[0]
         counts[d] = counts.get(d, 0) + 1
     return ", ".join(f"{n}× {d}" for d, n in sorted(counts.items()))
+
+
+def ensure(ok, message: str) -> None:
+    """An assertion that shows only its message (pytest would print the tokens compared)."""
+    if not ok:
+        raise AssertionError(message)
+
+
+def counts(counters: dict) -> str:
+    """The fake provider's counters without the refresh tokens themselves."""
+    keys = ("refreshRequests", "processed", "reuse", "invalidGrant", "injectedFailures", "held", "abandoned", "clientAuthFailures")
+    return ", ".join(f"{k}={counters.get(k)}" for k in keys)
 
 
 def unique_name(prefix: str) -> str:

@@ -13,6 +13,7 @@ the concurrency test too.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 import threading
 import time
@@ -25,17 +26,19 @@ from peers import need_peer, nginx_problem
 from refresh_cluster import (
     Cluster,
     concurrent_token_calls,
-    free_port,
     pid_with_local_port,
     summarize,
     token_call,
+    counts,
+    ensure,
     unique_name,
     wait_for,
 )
 
 CALLERS = 50
+# Rounds of concurrent callers per credential (each forces one refresh); more for a soak run.
+ROUNDS = int(os.environ.get("LATCHKEY_E2E_REFRESH_ROUNDS", "3"))
 LEASE_SECONDS = 15
-BUFFER_SECONDS = 60
 
 
 # --------------------------------------------------------------------------
@@ -83,7 +86,7 @@ class Account:
     """One OAuth client at the fake, its integration in Latchkey, one imported credential."""
 
     def __init__(self, cluster: Cluster, fake: FakeProviderProcess, *, rotate: bool = True, expires_in=3600,
-                 endpoints: dict | None = None, user: str = "alice"):
+                 endpoints: dict | None = None, user: str = "alice", hold: bool = False):
         self.cluster, self.fake = cluster, fake
         self.client = unique_name("client")
         self.secret = "secret-" + secrets.token_urlsafe(12)
@@ -93,6 +96,9 @@ class Account:
         self.old_access_token = "old-at-" + secrets.token_urlsafe(12)
         fake.seed(self.client, self.secret, self.first_refresh_token)
         fake.configure(self.client, rotate=rotate, expiresIn=expires_in)
+        if hold:
+            # Before the import: the background refresher may start the refresh at once.
+            fake.hold(self.client)
         cluster.create_integration(self.key, self.client, self.secret, endpoints or fake.endpoints())
         self.credential = cluster.import_credential(self.key, user, self.old_access_token, self.first_refresh_token)
         self.id = self.credential["id"]
@@ -115,11 +121,17 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def assert_all_ok(calls, what: str) -> str:
-    bad = [c for c in calls if c.status != 200 or not c.token]
-    assert not bad, f"{what}: {len(bad)} of {len(calls)} callers failed ({summarize(calls)})"
+def assert_all_ok(calls, what: str, account: "Account | None" = None) -> str:
+    extra = f"; provider: {counts(account.counters())}" if account else ""
+    bad = sum(1 for c in calls if c.status != 200 or not c.token)
+    ensure(bad == 0, f"{what}: {bad} of {len(calls)} callers failed ({summarize(calls)}){extra}")
     tokens = {c.token for c in calls}
-    assert len(tokens) == 1, f"{what}: the {len(calls)} callers got {len(tokens)} different access tokens, want 1"
+    if len(tokens) != 1:
+        issued = [e["accessToken"] for e in account.issued()] if account else []
+        which = sorted(issued.index(t) + 1 if t in issued else 0 for t in tokens)
+        per = {n: sum(1 for c in calls if (issued.index(c.token) + 1 if c.token in issued else 0) == n) for n in which}
+        raise AssertionError(f"{what}: the {len(calls)} callers got {len(tokens)} different access tokens, want 1 "
+                             f"(callers per issued token #: {per}, 0 = not issued by the provider){extra}")
     return tokens.pop()
 
 
@@ -137,46 +149,43 @@ def check_token_body(body: dict, account: Account) -> None:
 
 
 def _concurrent_refresh_once(cluster: Cluster, fake: FakeProviderProcess, bases: list[str], label: str) -> None:
-    # The first refreshed token lives 64 s: within the 60-s buffer 4 s later, which forces the
-    # second round; the token of the second refresh lives an hour.
-    account = Account(cluster, fake, rotate=True, expires_in=[64, 3600])
-
-    t = time.monotonic()
-    calls = concurrent_token_calls(cluster.admin_key, bases, account.body, CALLERS)
-    round1 = time.monotonic() - t
-    token1 = assert_all_ok(calls, f"[{label}] round 1")
-    check_token_body(calls[0].body, account)
+    # The imported token expired long ago. The background refresher may be the one that
+    # refreshes it; either way the provider must see one refresh and every caller its token.
+    # Each later round makes the stored token look expired again (PATCH expiresAt): with
+    # rotation on, a stale refresh token would be reuse at the provider (invalid_grant).
+    account = Account(cluster, fake, rotate=True)
+    previous = account.old_access_token
+    for n in range(1, ROUNDS + 1):
+        what = f"[{label}] round {n}"
+        if n > 1:
+            cluster.expire(account.id)
+        t = time.monotonic()
+        calls = concurrent_token_calls(cluster.admin_key, bases, account.body, CALLERS)
+        elapsed = time.monotonic() - t
+        try:
+            token = assert_all_ok(calls, what, account)
+        except AssertionError:
+            print(cluster.refresh_log())
+            raise
+        c = account.counters()
+        issued = account.issued()
+        print(f"{what}: {CALLERS} callers in {elapsed:.2f}s, slowest {max(x.seconds for x in calls):.2f}s; "
+              f"provider saw {c['refreshRequests']} refresh request(s) in all; upstreams {len({x.upstream for x in calls})}")
+        assert c["refreshRequests"] == n and c["processed"] == n, (
+            f"{what}: the provider saw {c['refreshRequests']} refresh requests ({counts(c)}), want exactly {n} after {n} round(s)"
+        )
+        assert c["reuse"] == 0 and c["invalidGrant"] == 0, f"{what}: a rotated-out refresh token was presented again ({counts(c)})"
+        assert_secret_equal(token, issued[n - 1]["accessToken"], f"{what}: the token handed out is not the one of the provider's latest refresh")
+        ensure(token != previous, f"{what}: the callers got the expired token")
+        check_token_body(calls[0].body, account)
+        # The rotated refresh token was stored: reveal shows the newest one.
+        secret = cluster.reveal(account.id)["secret"]
+        assert_secret_equal(secret.get("refreshToken"), issued[n - 1]["newRefreshToken"], f"{what}: stored refresh token after rotation")
+        assert account.status() == "active"
+        previous = token
     c = account.counters()
-    issued = account.issued()
-    print(f"[{label}] round 1: {CALLERS} callers in {round1:.2f}s, slowest {max(x.seconds for x in calls):.2f}s; "
-          f"provider saw {c['refreshRequests']} refresh request(s); upstreams {sorted({x.upstream for x in calls})}")
-    assert c["refreshRequests"] == 1, f"[{label}] the provider saw {c['refreshRequests']} refresh requests for one credential, want exactly 1"
-    assert c["processed"] == 1 and c["reuse"] == 0, f"[{label}] provider counters {c}"
-    assert_secret_equal(token1, issued[0]["accessToken"], f"[{label}] the token handed out is not the one the provider issued")
-    assert token1 != account.old_access_token, f"[{label}] the expired token was handed out"
-    assert c["authMethods"] == {"client_secret_basic": 1}, f"[{label}] client authentication: {c['authMethods']}"
-
-    # The rotated refresh token was stored: reveal shows the newest one.
-    secret = cluster.reveal(account.id)["secret"]
-    assert_secret_equal(secret.get("refreshToken"), issued[0]["newRefreshToken"], f"[{label}] stored refresh token after rotation")
-    assert account.status() == "active"
-
-    # Round 2: wait until the 64-s token is within the buffer, then the same again. A stale
-    # refresh token would be reuse at the provider (invalid_grant, the family revoked).
-    expires_at = parse_time(calls[0].body["expiresAt"])
-    due = (expires_at - dt.timedelta(seconds=BUFFER_SECONDS) - dt.datetime.now(dt.timezone.utc)).total_seconds()
-    time.sleep(max(0.0, due) + 1.0)
-    calls2 = concurrent_token_calls(cluster.admin_key, bases, account.body, CALLERS)
-    token2 = assert_all_ok(calls2, f"[{label}] round 2")
-    c = account.counters()
-    issued = account.issued()
-    print(f"[{label}] round 2: provider saw {c['refreshRequests']} refresh requests in total")
-    assert c["refreshRequests"] == 2 and c["processed"] == 2, f"[{label}] round 2 provider counters {c}, want exactly 2 refreshes in all"
-    assert c["reuse"] == 0 and c["invalidGrant"] == 0, f"[{label}] a rotated-out refresh token was presented again ({c})"
-    assert c["byRefreshToken"].get(account.first_refresh_token) == 1, f"[{label}] the first refresh token was used {c['byRefreshToken']}"
-    assert token2 != token1
-    assert_secret_equal(token2, issued[1]["accessToken"], f"[{label}] round 2 token")
-    assert account.status() == "active"
+    assert c["byRefreshToken"].get(account.first_refresh_token) == 1, "the first refresh token was not presented exactly once"
+    assert c["authMethods"] == {"client_secret_basic": ROUNDS}, f"[{label}] client authentication: {c['authMethods']}"
 
 
 def test_fifty_callers_through_nginx_refresh_once(pg_cluster, fake):
@@ -200,7 +209,7 @@ def test_invalid_grant_marks_needs_reauth(pg_cluster, fake):
         assert r.status == 409 and r.error_code == "needs_reauth", f"{label}: {r.describe()}, want 409 needs_reauth"
         assert account.status() == "needs_reauth", f"{label}: credential status {account.status()!r}, want needs_reauth"
         c = account.counters()
-        assert c["refreshRequests"] == 1 and c["processed"] == 0, f"{label}: provider counters {c} (a permanent failure is not retried)"
+        assert c["refreshRequests"] == 1 and c["processed"] == 0, f"{label}: provider counters {counts(c)} (a permanent failure is not retried)"
         again = token_call(pg_cluster.admin_key, pg_cluster.instances[-1].base_url, account.body)
         assert again.status == 409 and again.error_code == "needs_reauth", f"{label}, asked again: {again.describe()}"
         print(f"[{label}] 409 needs_reauth; provider saw {account.counters()['refreshRequests']} refresh request(s) after two calls")
@@ -215,7 +224,7 @@ def test_transient_failures_are_retried(pg_cluster, fake):
     assert r.status == 200 and r.token, f"503 three times then OK: {r.describe()}, want 200"
     c = account.counters()
     print(f"[503×3] 200 after {elapsed:.2f}s; provider saw {c['refreshRequests']} refresh requests")
-    assert c["refreshRequests"] == 4 and c["processed"] == 1, f"provider counters {c}, want 3 failures + 1 success"
+    assert c["refreshRequests"] == 4 and c["processed"] == 1, f"provider counters {counts(c)}, want 3 failures + 1 success"
     assert_secret_equal(r.token, account.issued()[0]["accessToken"], "token after retries")
     assert account.status() == "active"
 
@@ -229,30 +238,25 @@ def test_transient_failures_are_retried(pg_cluster, fake):
 
 
 def test_provider_down_answers_502_and_recovers(pg_cluster, tmp_path):
+    # Each instance keeps its own circuit breaker (5 failures open it for 30 s): the 502 is asked
+    # of one instance and the recovery of another, whose circuit saw at most the background try.
+    first, second = pg_cluster.instances[1], pg_cluster.instances[-1]
     down = FakeProviderProcess(tmp_path / "down-fake").start()
     try:
         account = Account(pg_cluster, down)
         down.stop()
         t = time.monotonic()
-        r = token_call(pg_cluster.admin_key, pg_cluster.entry_url, account.body)
+        r = token_call(pg_cluster.admin_key, first.base_url, account.body)
         elapsed = time.monotonic() - t
         print(f"[provider down] {r.describe()} after {elapsed:.2f}s")
         assert r.status == 502 and r.error_code == "provider_unreachable", f"provider down: {r.describe()}, want 502 provider_unreachable"
         assert account.status() == "active", "a provider that cannot be reached must not cost the credential"
         down.restart()  # same port, same tokens
-        r = token_call(pg_cluster.admin_key, pg_cluster.entry_url, account.body)
+        r = token_call(pg_cluster.admin_key, second.base_url, account.body)
         assert r.status == 200 and r.token, f"provider back: {r.describe()}, want 200"
         assert down.counters(account.client)["processed"] == 1
     finally:
         down.stop()
-
-
-def test_closed_port_answers_502(pg_cluster, fake):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    account = Account(pg_cluster, fake, endpoints={"authorizationURL": base + "/authorize", "tokenURL": base + "/token"})
-    r = token_call(pg_cluster.admin_key, pg_cluster.entry_url, account.body)
-    assert r.status == 502 and r.error_code == "provider_unreachable", f"nothing listening at the token URL: {r.describe()}"
 
 
 # --------------------------------------------------------------------------
@@ -261,8 +265,7 @@ def test_closed_port_answers_502(pg_cluster, fake):
 
 def test_sigkill_mid_refresh_another_instance_completes_it(pg_cluster, fake):
     cluster = pg_cluster
-    account = Account(cluster, fake, rotate=True)
-    fake.hold(account.client)
+    account = Account(cluster, fake, rotate=True, hold=True)
     victim = cluster.instances[0]
     result = {}
     caller = threading.Thread(target=lambda: result.setdefault("r", token_call(cluster.admin_key, victim.base_url, account.body, timeout=60)))
@@ -281,7 +284,7 @@ def test_sigkill_mid_refresh_another_instance_completes_it(pg_cluster, fake):
     assert fake.release(account.client) == 1
     wait_for(lambda: account.counters()["abandoned"] == 1, 10, "the provider to drop the request of the dead instance")
     c = account.counters()
-    assert c["processed"] == 0, f"the held request was processed although its instance died ({c})"
+    assert c["processed"] == 0, f"the held request was processed although its instance died ({counts(c)})"
 
     survivors = [s for s in cluster.instances if s.alive()]
     assert len(survivors) >= 1
@@ -293,19 +296,24 @@ def test_sigkill_mid_refresh_another_instance_completes_it(pg_cluster, fake):
     assert r.status == 200 and r.token, f"another instance after the kill: {r.describe()}, want 200"
     assert elapsed <= LEASE_SECONDS + 10, f"the surviving instance took {elapsed:.1f}s (lease is {LEASE_SECONDS}s)"
     c = account.counters()
-    assert c["processed"] == 1 and c["reuse"] == 0 and c["invalidGrant"] == 0, f"provider counters {c}, want exactly one processed refresh"
-    assert c["byRefreshToken"].get(account.first_refresh_token) == 1
+    assert c["processed"] == 1 and c["reuse"] == 0 and c["invalidGrant"] == 0, f"provider counters {counts(c)}, want exactly one processed refresh"
+    assert c["byRefreshToken"].get(account.first_refresh_token) == 1, "the first refresh token was not presented exactly once"
     assert_secret_equal(r.token, account.issued()[0]["accessToken"], "token after the takeover")
     assert account.status(survivors[0].base_url) == "active"
     secret = cluster.reveal(account.id, survivors[0].base_url)["secret"]
     assert_secret_equal(secret.get("refreshToken"), account.issued()[0]["newRefreshToken"], "stored refresh token after the takeover")
     if len(survivors) > 1:
         again = token_call(cluster.admin_key, survivors[1].base_url, account.body)
-        assert again.status == 200 and again.token == r.token, f"third instance: {again.describe()}"
+        ensure(again.status == 200 and again.token == r.token, f"third instance: {again.describe()} (or another token)")
         assert account.counters()["processed"] == 1, "the third instance refreshed again"
 
     # Bring the killed instance back on its port (nginx still points at it).
     index = cluster.instances.index(owner)
-    replacement = LatchkeyServer(owner.cwd, args=[*owner.args, "--port", str(owner.port)], env=owner.env)
+    for attempt in range(5):
+        replacement = LatchkeyServer(owner.cwd, args=[*owner.args, "--port", str(owner.port)], env=owner.env)
+        try:
+            replacement.start_and_wait()
+            break
+        except OSError:  # the binary being rewritten by a build ("text file busy"): try again
+            time.sleep(2)
     cluster.instances[index] = replacement
-    replacement.start_and_wait()
