@@ -148,7 +148,7 @@ def check_token_body(body: dict, account: Account) -> None:
 # (a) many callers, one refresh
 
 
-def _concurrent_refresh_once(cluster: Cluster, fake: FakeProviderProcess, bases: list[str], label: str) -> None:
+def _concurrent_refresh_once(cluster: Cluster, fake: FakeProviderProcess, bases: list[str], label: str, spread: int = 1) -> None:
     # The imported token expired long ago. The background refresher may be the one that
     # refreshes it; either way the provider must see one refresh and every caller its token.
     # Each later round makes the stored token look expired again (PATCH expiresAt): with
@@ -170,7 +170,9 @@ def _concurrent_refresh_once(cluster: Cluster, fake: FakeProviderProcess, bases:
         c = account.counters()
         issued = account.issued()
         print(f"{what}: {CALLERS} callers in {elapsed:.2f}s, slowest {max(x.seconds for x in calls):.2f}s; "
-              f"provider saw {c['refreshRequests']} refresh request(s) in all; upstreams {len({x.upstream for x in calls})}")
+              f"provider saw {c['refreshRequests']} refresh request(s) in all; {len({x.upstream for x in calls})} upstream(s)")
+        upstreams = len({x.upstream for x in calls})
+        assert upstreams >= spread, f"{what}: nginx sent the callers to {upstreams} instance(s), want {spread}"
         assert c["refreshRequests"] == n and c["processed"] == n, (
             f"{what}: the provider saw {c['refreshRequests']} refresh requests ({counts(c)}), want exactly {n} after {n} round(s)"
         )
@@ -190,7 +192,7 @@ def _concurrent_refresh_once(cluster: Cluster, fake: FakeProviderProcess, bases:
 
 def test_fifty_callers_through_nginx_refresh_once(pg_cluster, fake):
     need_peer(nginx_problem(), "nginx (the load balancer in front of three instances)")
-    _concurrent_refresh_once(pg_cluster, fake, [pg_cluster.nginx.url], "postgres, 3 instances, nginx")
+    _concurrent_refresh_once(pg_cluster, fake, [pg_cluster.nginx.url], "postgres, 3 instances, nginx", spread=len(pg_cluster.instances))
 
 
 def test_fifty_callers_on_one_sqlite_instance_refresh_once(sqlite_single, fake):
