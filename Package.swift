@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LatchkeyTesting", targets: ["LatchkeyTesting"]),
         .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
+        .library(name: "LatchkeyGateway", targets: ["LatchkeyGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -81,12 +82,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyGateway",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyHTTP",
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
+                "LatchkeyGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -146,6 +161,13 @@ let package = Package(
                 "LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting", "LatchkeyCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyGatewayTests",
+            dependencies: [
+                "LatchkeyGateway", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 import LatchkeyCore
+import LatchkeyGateway
 public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
@@ -21,6 +22,8 @@ public struct ApplicationDependencies: Sendable {
     /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil. Tests
     /// pass a fake network.
     public var transport: (any HTTPTransport)?
+    /// The refresh machinery; made from the runtime and transport when nil.
+    var gateway: Gateway?
 
     public init(
         registry: PrometheusCollectorRegistry? = nil,
@@ -50,9 +53,12 @@ public func buildApplication(
         dependencies.transport = transport
         services.append(transport)
     }
+    let gateway = runtime.gateway(transport: dependencies.transport ?? UnavailableTransport())
+    dependencies.gateway = gateway
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
+        services.append(gateway.refreshService)
         services.append(runtime.webhookDeliveryService(transport: dependencies.transport ?? UnavailableTransport()))
     }
     let configuration = runtime.configuration
@@ -88,7 +94,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: router)
     let configuration = runtime.configuration
     let transport = dependencies.transport ?? UnavailableTransport()
-    let oauth = OAuthClient(transport: transport, clock: runtime.clock)
+    let gateway = dependencies.gateway ?? runtime.gateway(transport: transport)
+    let oauth = gateway.oauth
     let rules = IntegrationRules(catalog: runtime.catalog, allowPrivateNetwork: configuration.allowPrivateNetwork) { url in
         do {
             return try await oauth.discover(discoveryURL: url).settings
@@ -102,6 +109,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let recorder = dependencies.routeRecorder
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    TokenController(vault: runtime.vault, coordinator: gateway.coordinator, maxBodySize: configuration.maxBodySize)
+        .addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
     IntegrationsController(

@@ -90,6 +90,10 @@ struct ConnectFlowTests {
             let center = try await world.browser.get(location)
             #expect(center.text.contains("GitHub connected as alice@company.com"))
             #expect(center.text.contains(#"class="account">alice@company.com<"#))
+            // The message shows once, on the page the action leads to; a plain visit shows none, and no "nil" anywhere.
+            let plain = try await world.browser.get("/connections")
+            #expect(!plain.text.contains(#"class="flash""#))
+            #expect(!plain.text.contains("nil"))
             let stored = try await Self.credentials(world)
             #expect(stored.count == 1)
             let credential = try #require(stored.first)
@@ -208,7 +212,12 @@ struct ConnectFlowTests {
             #expect(page.status == .badRequest)
             #expect(page.text.contains("You did not allow access at GitHub"))
             #expect(page.text.contains(#"id="try-again""#))
+            #expect(!page.text.contains("nil"))
             #expect(try await Self.credentials(world).isEmpty)
+            // Try again goes straight back to the provider.
+            let again = try await world.browser.post("/connections/github/connect")
+            #expect(again.status == .seeOther)
+            #expect(again.location?.hasPrefix("https://github.com/") == true)
         }
     }
 

@@ -33,6 +33,10 @@ public struct Credential: Sendable, Equatable {
     public var providerAccount: String?
     /// The provider's stable id for that account (used to recognise a reconnect of the same account).
     public var providerAccountID: String?
+    /// When the background refresh should renew it; nil when it cannot or need not be refreshed.
+    public var refreshDueAt: Date?
+    /// Failed refresh attempts since the last success.
+    public var refreshFailures: Int = 0
     public var connectionConfig: [String: String]
     /// Which OAuth client issued it ("integration" or an app config id).
     public var issuedBy: String?
@@ -69,8 +73,10 @@ public struct Credential: Sendable, Equatable {
         lastUsedAt: Date?,
         createdAt: Date,
         updatedAt: Date,
-        providerAccountID: String? = nil
+        providerAccountID: String? = nil,
+        refreshDueAt: Date? = nil
     ) {
+        self.refreshDueAt = refreshDueAt
         self.providerAccountID = providerAccountID
         self.id = id
         self.tenantID = tenantID

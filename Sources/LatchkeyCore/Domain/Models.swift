@@ -90,6 +90,9 @@ public struct Integration: Sendable, Equatable, Codable {
     /// Row version for fenced writes.
     public var version: Int
     public var updatedAt: Date
+    /// `ok`, or `misconfigured` when the provider refused the OAuth client.
+    public var status: String = "ok"
+    public var statusReason: String?
 
     public init(
         id: String,

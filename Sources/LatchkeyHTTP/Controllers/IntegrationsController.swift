@@ -142,6 +142,9 @@ struct IntegrationResponse: Encodable {
     var effectiveScopes: [String]
     var settings: [String: String]
     var redirectUri: String?
+    /// `ok`, or `misconfigured` when the provider refused the OAuth client (fix `clientId`/`clientSecret`).
+    var status: String
+    var statusReason: String?
     var createdAt: Date
     var updatedAt: Date
 
@@ -157,6 +160,8 @@ struct IntegrationResponse: Encodable {
         effectiveScopes = integration.scopes.isEmpty ? provider?.oauth?.defaultScopes ?? [] : integration.scopes
         settings = integration.settings
         redirectUri = provider?.authMode == .oauth2 ? callbackURL : nil
+        status = integration.status
+        statusReason = integration.statusReason
         createdAt = integration.createdAt
         updatedAt = integration.updatedAt
     }

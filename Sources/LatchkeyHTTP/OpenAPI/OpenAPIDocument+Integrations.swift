@@ -2,6 +2,30 @@ extension OpenAPIDocument {
     /// `/api/v1/integrations` and `/api/v1/providers`.
     static let integrationPaths = #"""
         {
+          "/api/v1/credentials/token": {
+            "post": {
+              "operationId": "getAccessToken",
+              "tags": ["Credentials"],
+              "summary": "Get a fresh access token",
+              "description": "Returns a usable access token: the credential named by `credentialId`, or the default credential of the end user `externalUserId` for the integration, else the integration's shared credential. When the token has expired or expires within 60 s it is refreshed first, exactly once across all instances (concurrent callers wait and get the same new token). Audited.",
+              "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/TokenRequest"},
+                "example": {"integration": "github", "externalUserId": "alice"}
+              }}},
+              "responses": {
+                "200": {"description": "A usable access token.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "409": {"description": "`not_connected`, `needs_reauth` or `provider_revoked`: the person must connect or reconnect (`error.action`).",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "502": {"description": "`provider_unreachable`: the provider could not refresh the token and the old one has expired.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "503": {"description": "`provider_unavailable` (calls paused after repeated failures, see `Retry-After`) or `unavailable`.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+              }
+            }
+          },
           "/api/v1/providers": {
             "get": {
               "operationId": "listProviders",
@@ -97,6 +121,25 @@ extension OpenAPIDocument {
     /// The schemas those operations use.
     static let integrationSchemas = #"""
         {
+          "TokenRequest": {
+            "type": "object", "additionalProperties": false, "required": ["integration"],
+            "properties": {
+              "integration": {"type": "string"},
+              "externalUserId": {"type": "string"},
+              "credentialId": {"type": "string", "format": "uuid"}
+            }
+          },
+          "TokenResponse": {
+            "type": "object", "required": ["accessToken", "tokenType", "credentialId", "integration", "scopes"],
+            "properties": {
+              "accessToken": {"type": "string"},
+              "tokenType": {"type": "string"},
+              "expiresAt": {"type": ["string", "null"], "format": "date-time"},
+              "credentialId": {"type": "string", "format": "uuid"},
+              "integration": {"type": "string"},
+              "scopes": {"type": "array", "items": {"type": "string"}}
+            }
+          },
           "CreateIntegrationRequest": {
             "type": "object", "additionalProperties": false, "required": ["provider"],
             "properties": {
@@ -136,6 +179,8 @@ extension OpenAPIDocument {
               "effectiveScopes": {"type": "array", "items": {"type": "string"}, "description": "What is requested at connect time."},
               "settings": {"type": "object", "additionalProperties": {"type": "string"}},
               "redirectUri": {"type": "string", "description": "The callback URL to register at the provider."},
+              "status": {"type": "string", "enum": ["ok", "misconfigured"], "description": "`misconfigured` when the provider refused the OAuth client; fix `clientId`/`clientSecret`."},
+              "statusReason": {"type": ["string", "null"]},
               "createdAt": {"type": "string", "format": "date-time"},
               "updatedAt": {"type": "string", "format": "date-time"}
             }

@@ -45,7 +45,7 @@ enum HTMLPage {
     )
         -> Response
     {
-        let content = library.render(context, withTemplate: template) ?? ""
+        let content = library.render(Self.withoutNils(context) ?? [:], withTemplate: template) ?? ""
         var layout: [String: Any] = ["title": title, "content": content, "wide": wide]
         if let chrome {
             layout["chrome"] = ["userName": chrome.userName, "csrf": chrome.csrf, "isAdmin": chrome.isAdmin]
@@ -59,6 +59,24 @@ enum HTMLPage {
         fields[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: page)))
+    }
+
+    /// The context with every empty optional removed (and present ones unwrapped), at any depth: a missing value
+    /// then renders as nothing and tests false in a section, instead of the text "nil".
+    static func withoutNils(_ value: Any) -> Any? {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return nil }
+            return withoutNils(wrapped)
+        }
+        if value is NSNull { return nil }
+        if let dictionary = value as? [String: Any] {
+            return dictionary.compactMapValues { withoutNils($0) }
+        }
+        if let array = value as? [Any] {
+            return array.compactMap { withoutNils($0) }
+        }
+        return value
     }
 
     static func error(status: HTTPResponse.Status, title: String, message: String, headers: HTTPFields = [:]) -> Response {

@@ -1,5 +1,6 @@
 import Foundation
 public import LatchkeyCore
+public import LatchkeyGateway
 public import LatchkeyStorage
 import Logging
 
@@ -28,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     /// Allow outbound calls to loopback, private and link-local addresses, and plain http to them
     /// (`--allow-private-network`, `LATCHKEY_ALLOW_PRIVATE_NETWORK`). On with `--demo`.
     public var allowPrivateNetwork = false
+
+    /// Refresh of access tokens: lease length, margin, retries.
+    public var refresh = RefreshCoordinator.Configuration()
+    /// The background refresher's pacing (`LATCHKEY_REFRESH_POLL_MS`, `LATCHKEY_REFRESH_CONCURRENCY`).
+    public var refreshService = RefreshService.Configuration()
 
     /// Whether the console's cookies are marked `Secure` (the public URL is https).
     public var secureCookies: Bool { effectivePublicURL.lowercased().hasPrefix("https://") }
@@ -94,6 +100,16 @@ public struct ServerConfiguration: Sendable {
         if let value = environment["LATCHKEY_DEMO"], !value.isEmpty { demo = try Self.flag("LATCHKEY_DEMO", value) || demo }
         if let value = environment["LATCHKEY_ALLOW_PRIVATE_NETWORK"], !value.isEmpty {
             allowPrivateNetwork = try Self.flag("LATCHKEY_ALLOW_PRIVATE_NETWORK", value) || allowPrivateNetwork
+        }
+        if let value = environment["LATCHKEY_REFRESH_POLL_MS"], !value.isEmpty {
+            guard let ms = Int(value), ms > 0 else { throw ConfigurationError("LATCHKEY_REFRESH_POLL_MS must be a positive number of milliseconds") }
+            refreshService.pollInterval = .milliseconds(ms)
+        }
+        if let value = environment["LATCHKEY_REFRESH_CONCURRENCY"], !value.isEmpty {
+            guard let count = Int(value), (1...256).contains(count) else {
+                throw ConfigurationError("LATCHKEY_REFRESH_CONCURRENCY must be a number from 1 to 256")
+            }
+            refreshService.concurrency = count
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
             guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }

@@ -6,6 +6,9 @@ public import SQLKit
 public struct StoredCredential: Sendable {
     public var credential: Credential
     public var payload: Data
+    /// The instance refreshing it right now, and until when that claim holds.
+    public var leaseOwner: String? = nil
+    public var leaseUntil: Date? = nil
 }
 
 /// Filters for listing credentials.
@@ -55,11 +58,11 @@ public struct CredentialRepository: Sendable {
         try await db.raw(
             """
             INSERT INTO credentials (id, tenant_id, connection_id, end_user_id, type, status, status_reason, label, is_default, scopes,
-              expires_at, provider_account, provider_account_id, connection_config, issued_by, payload, key_version, version, connected_at, last_refreshed_at,
+              expires_at, refresh_due_at, provider_account, provider_account_id, connection_config, issued_by, payload, key_version, version, connected_at, last_refreshed_at,
               last_used_at, created_at, updated_at, lease_owner, lease_until)
             VALUES (\(bind: c.id), \(bind: c.tenantID), \(bind: c.connectionID), \(bind: c.endUserID), \(bind: c.type.rawValue),
               \(bind: c.status.rawValue), \(bind: c.statusReason), \(bind: c.label), \(bind: c.isDefault ? 1 : 0),
-              \(bind: JSONColumn.encode(c.scopes)), \(bind: c.expiresAt?.ms), \(bind: c.providerAccount),
+              \(bind: JSONColumn.encode(c.scopes)), \(bind: c.expiresAt?.ms), \(bind: c.refreshDueAt?.ms), \(bind: c.providerAccount),
               \(bind: c.providerAccountID), \(bind: JSONColumn.encode(c.connectionConfig)), \(bind: c.issuedBy), \(bind: payload), \(bind: c.keyVersion), \(bind: c.version),
               \(bind: c.connectedAt.ms), \(bind: c.lastRefreshedAt?.ms), \(bind: c.lastUsedAt?.ms), \(bind: c.createdAt.ms),
               \(bind: c.updatedAt.ms), NULL, NULL)
@@ -135,6 +138,7 @@ public struct CredentialRepository: Sendable {
             UPDATE credentials SET status = \(bind: c.status.rawValue), status_reason = \(bind: c.statusReason), label = \(bind: c.label),
               is_default = \(bind: c.isDefault ? 1 : 0), scopes = \(bind: JSONColumn.encode(c.scopes)), expires_at = \(bind: c.expiresAt?.ms),
               provider_account = \(bind: c.providerAccount), provider_account_id = \(bind: c.providerAccountID),
+              refresh_due_at = \(bind: c.refreshDueAt?.ms), refresh_failures = \(bind: c.refreshFailures),
               issued_by = \(bind: c.issuedBy), connection_config = \(bind: JSONColumn.encode(c.connectionConfig)),
               payload = \(bind: payload), key_version = \(bind: c.keyVersion), version = version + 1,
               last_refreshed_at = \(bind: c.lastRefreshedAt?.ms), last_used_at = \(bind: c.lastUsedAt?.ms), updated_at = \(bind: c.updatedAt.ms)
@@ -207,8 +211,16 @@ public struct CredentialRepository: Sendable {
             lastUsedAt: try row.optionalDate("last_used_at"),
             createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at"),
-            providerAccountID: try row.optionalString("provider_account_id")
+            providerAccountID: try row.optionalString("provider_account_id"),
+            refreshDueAt: try row.optionalDate("refresh_due_at")
         )
-        return StoredCredential(credential: credential, payload: try row.data("payload"))
+        var out = credential
+        out.refreshFailures = try row.optionalInt("refresh_failures") ?? 0
+        return StoredCredential(
+            credential: out,
+            payload: try row.data("payload"),
+            leaseOwner: try row.optionalString("lease_owner"),
+            leaseUntil: try row.optionalDate("lease_until")
+        )
     }
 }

@@ -133,7 +133,7 @@ public struct DirectoryRepository: Sendable {
     }
 
     static func integration(from row: any SQLRow) throws -> Integration {
-        Integration(
+        var integration = Integration(
             id: try row.string("id"),
             tenantID: try row.string("tenant_id"),
             key: try row.string("key"),
@@ -148,6 +148,9 @@ public struct DirectoryRepository: Sendable {
             version: try row.int("version"),
             updatedAt: try row.date("updated_at")
         )
+        integration.status = try row.optionalString("status") ?? "ok"
+        integration.statusReason = try row.optionalString("status_reason")
+        return integration
     }
 
     /// The Connection of `app` × `integration`, created on first use.

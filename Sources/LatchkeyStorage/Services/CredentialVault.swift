@@ -47,6 +47,8 @@ public struct CredentialVault: Sendable {
         public var providerAccountID: String? = nil
         /// Which OAuth client issued the credential: "integration" for the integration's own client, "import" for imports.
         public var issuedBy: String = "import"
+        /// When to refresh it in the background.
+        public var refreshPolicy: RefreshPolicy = .standard
 
         public init(
             integration: String,
@@ -164,7 +166,13 @@ public struct CredentialVault: Sendable {
                 lastUsedAt: nil,
                 createdAt: now,
                 updatedAt: now,
-                providerAccountID: new.providerAccountID
+                providerAccountID: new.providerAccountID,
+                refreshDueAt: new.refreshPolicy.dueDate(
+                    expiresAt: new.expiresAt,
+                    hasRefreshToken: new.secret.refreshToken != nil,
+                    lastRefreshed: now,
+                    spread: Double.random(in: 0...1)
+                )
             )
             let payload = try seal(new.secret, for: &credential)
             try await credentials.insert(credential, payload: payload, on: db)
@@ -245,6 +253,8 @@ public struct CredentialVault: Sendable {
         public var connectionConfig: [String: String]? = nil
         public var issuedBy: String? = nil
         public var lastRefreshedAt: Date? = nil
+        /// When given, the background refresh is rescheduled with it.
+        public var refreshPolicy: RefreshPolicy? = nil
         /// Secret fields to replace; nil fields of it keep their stored value.
         public var secret: CredentialSecret?
 
@@ -284,6 +294,17 @@ public struct CredentialVault: Sendable {
             if let refreshed = changes.lastRefreshedAt { credential.lastRefreshedAt = refreshed }
             if let patch = changes.secret { secret.apply(patch) }
             credential.updatedAt = clock.now
+            if changes.expiresAt != nil || changes.secret != nil || changes.status != nil || changes.refreshPolicy != nil {
+                credential.refreshFailures = 0
+                credential.refreshDueAt =
+                    credential.status == .active
+                    ? (changes.refreshPolicy ?? .standard).dueDate(
+                        expiresAt: credential.expiresAt,
+                        hasRefreshToken: secret.refreshToken != nil,
+                        lastRefreshed: credential.lastRefreshedAt ?? credential.connectedAt,
+                        spread: Double.random(in: 0...1)
+                    ) : nil
+            }
             let payload = try seal(secret, for: &credential)
             let written = try await database.transaction { db -> Bool in
                 guard try await credentials.updateFenced(credential, payload: payload, on: db) else { return false }

@@ -149,6 +149,10 @@ public struct IntegrationStore: Sendable {
             let current = integration
             let written = try await database.transaction { db -> Bool in
                 guard try await integrations.updateFenced(current, sealedSecret: sealed, on: db) else { return false }
+                if changes.clientID != nil || changes.clientSecret != nil {
+                    // New client details: give them a chance.
+                    try await db.raw("UPDATE integrations SET status = 'ok', status_reason = NULL WHERE id = \(bind: current.id)").run()
+                }
                 var details = ["fields": changes.fieldNames.joined(separator: ",")]
                 if let secret = changes.clientSecret ?? nil { details["client_secret_fp"] = keyring.fingerprint(secret) }
                 try await audit.append(
@@ -183,6 +187,38 @@ public struct IntegrationStore: Sendable {
                 on: db
             )
         }
+    }
+
+    /// Marks an integration `ok` or `misconfigured` (its OAuth client was refused), with a reason. Returns the
+    /// integration when its status changed.
+    @discardableResult
+    public func setStatus(key: String, tenantID: String, status: String, reason: String?) async throws -> Integration? {
+        let changed = try await database.transaction { db -> Bool in
+            let updated =
+                try await db.raw(
+                    """
+                    UPDATE integrations SET status = \(bind: status), status_reason = \(bind: reason)
+                    WHERE tenant_id = \(bind: tenantID) AND key = \(bind: key) AND status <> \(bind: status) RETURNING id
+                    """
+                ).first() != nil
+            if updated {
+                try await audit.append(
+                    AuditRecord(
+                        actor: .system,
+                        action: "integration.status",
+                        target: key,
+                        service: key,
+                        details: ["status": status, "reason": reason ?? ""]
+                    ),
+                    tenantID: tenantID,
+                    on: db
+                )
+            }
+            return updated
+        }
+        guard changed else { return nil }
+        logger.warning("integration status changed", metadata: ["integration": "\(key)", "status": "\(status)"])
+        return try await integrations.find(key: key, tenantID: tenantID)
     }
 
     /// The decrypted OAuth client secret, for token requests only.

@@ -1,0 +1,124 @@
+public import Foundation
+public import LatchkeyCore
+public import LatchkeyStorage
+public import Logging
+public import ServiceLifecycle
+
+/// Proactive refresh (DESIGN §4): claims credentials whose refresh is due (leased in bulk, `FOR UPDATE SKIP
+/// LOCKED` on PostgreSQL) and refreshes them before they expire; marks credentials that nothing can refresh as
+/// expired, and deletes expired ones after 30 days. Due times are spread when credentials are written, so a burst
+/// of tokens expiring together becomes a steady trickle.
+public struct RefreshService: Service {
+    public struct Configuration: Sendable {
+        /// How often it looks for due work.
+        public var pollInterval: Duration = .seconds(1)
+        /// Credentials claimed per look.
+        public var batchSize = 100
+        /// Refreshes running at once per instance.
+        public var concurrency = 16
+        /// How often expired credentials are marked and old ones purged.
+        public var cleanupInterval: TimeInterval = 60
+        /// How long expired credentials are kept.
+        public var expiredRetention: TimeInterval = 30 * 24 * 3600
+
+        public init() {}
+    }
+
+    let coordinator: RefreshCoordinator
+    let vault: CredentialVault
+    let clock: any LatchkeyClock
+    let configuration: Configuration
+    let logger: Logger
+    let onPurge: @Sendable ([Credential]) async -> Void
+    let lastCleanup = LastRun()
+
+    public init(
+        coordinator: RefreshCoordinator,
+        vault: CredentialVault,
+        clock: any LatchkeyClock,
+        configuration: Configuration = .init(),
+        logger: Logger,
+        onPurge: @escaping @Sendable ([Credential]) async -> Void = { _ in }
+    ) {
+        self.coordinator = coordinator
+        self.vault = vault
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        self.onPurge = onPurge
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await runOnce()
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.error("background refresh pass failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                }
+                try await clock.sleep(for: configuration.pollInterval)
+            }
+        }
+    }
+
+    /// One pass: everything due now, then the clean-up when it is time. Returns how many refreshes succeeded.
+    @discardableResult
+    public func runOnce() async throws -> Int {
+        var succeeded = 0
+        while true {
+            let leaseUntil = clock.now.addingTimeInterval(coordinator.configuration.leaseLength)
+            let claimed = try await vault.claimDue(owner: coordinator.owner, leaseUntil: leaseUntil, limit: configuration.batchSize)
+            if claimed.isEmpty { break }
+            succeeded += await refreshAll(claimed)
+            if claimed.count < configuration.batchSize { break }
+        }
+        if await lastCleanup.due(now: clock.now, every: configuration.cleanupInterval) {
+            try await vault.markExpired()
+            let purged = try await vault.purgeExpired(retention: configuration.expiredRetention)
+            if !purged.isEmpty {
+                logger.info("expired credentials deleted", metadata: ["count": "\(purged.count)"])
+                await onPurge(purged)
+            }
+        }
+        return succeeded
+    }
+
+    private func refreshAll(_ claimed: [(id: String, tenantID: String)]) async -> Int {
+        await withTaskGroup(of: Bool.self) { group in
+            var next = claimed.makeIterator()
+            var running = 0
+            var succeeded = 0
+            func startNext() -> Bool {
+                guard let item = next.next() else { return false }
+                group.addTask {
+                    do {
+                        _ = try await coordinator.refresh(id: item.id, tenantID: item.tenantID, trigger: .proactive, leased: true)
+                        return true
+                    } catch {
+                        return false
+                    }
+                }
+                return true
+            }
+            while running < configuration.concurrency, startNext() { running += 1 }
+            for await ok in group {
+                if ok { succeeded += 1 }
+                _ = startNext()
+            }
+            return succeeded
+        }
+    }
+}
+
+/// When the clean-up last ran.
+actor LastRun {
+    private var last: Date?
+
+    func due(now: Date, every interval: TimeInterval) -> Bool {
+        if let last, now.timeIntervalSince(last) < interval { return false }
+        last = now
+        return true
+    }
+}

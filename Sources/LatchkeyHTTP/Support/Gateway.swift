@@ -1,0 +1,48 @@
+import Foundation
+import LatchkeyCore
+import LatchkeyGateway
+import LatchkeyOAuthClient
+import LatchkeyStorage
+import Logging
+
+/// The outbound side of one application: the OAuth client over its transport, the refresh coordinator (one per
+/// process, so its single flight covers every caller) and the background refresher.
+struct Gateway: Sendable {
+    let oauth: OAuthClient
+    let coordinator: RefreshCoordinator
+    let refreshService: RefreshService
+}
+
+extension LatchkeyRuntime {
+    func gateway(transport: any HTTPTransport) -> Gateway {
+        let oauth = OAuthClient(transport: transport, clock: clock)
+        let resolver = ProviderResolver(catalog: catalog, integrations: integrations)
+        let logger = self.logger
+        let coordinator = RefreshCoordinator(
+            vault: vault,
+            resolver: resolver,
+            oauth: oauth,
+            clock: clock,
+            configuration: configuration.refresh,
+            logger: logger
+        ) { event in
+            switch event {
+            case .needsReauth(let credential, let reason):
+                logger.info(
+                    "webhook event",
+                    metadata: ["type": "credential.needs_reauth", "credential_id": "\(credential.id)", "reason": "\(reason)"]
+                )
+            case .integrationMisconfigured(let integration):
+                logger.warning("integration misconfigured", metadata: ["integration": "\(integration.key)"])
+            }
+        }
+        let service = RefreshService(
+            coordinator: coordinator,
+            vault: vault,
+            clock: clock,
+            configuration: configuration.refreshService,
+            logger: logger
+        )
+        return Gateway(oauth: oauth, coordinator: coordinator, refreshService: service)
+    }
+}
