@@ -95,11 +95,13 @@ struct RefreshWorld: Sendable {
     }
 
     func secret(_ id: String) async throws -> CredentialSecret {
-        try await runtime.vault.load(id: id, tenantID: tenantID)!.secret
+        guard let loaded = try await runtime.vault.load(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
+        return loaded.secret
     }
 
     func credential(_ id: String) async throws -> Credential {
-        try await runtime.vault.load(id: id, tenantID: tenantID)!.stored.credential
+        guard let loaded = try await runtime.vault.load(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
+        return loaded.stored.credential
     }
 }
 

@@ -67,7 +67,7 @@ public struct LatchkeyRuntime: Sendable {
                 try await provider.enable(integrations: integrations, directory: tenants.directory, database: database, tenant: defaultTenant)
                 sandbox = provider
             }
-            let vault = CredentialVault(
+            var vault = CredentialVault(
                 database: database,
                 keyring: opened.keyring,
                 keyManager: keyManager,
@@ -75,6 +75,7 @@ public struct LatchkeyRuntime: Sendable {
                 clock: clock,
                 logger: logger
             )
+            vault.webhooks = WebhookOutbox(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             return LatchkeyRuntime(
                 configuration: configuration,
                 database: database,

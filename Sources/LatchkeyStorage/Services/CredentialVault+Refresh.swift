@@ -138,13 +138,15 @@ extension CredentialVault {
                 statusClause = ", status = \(bind: status.rawValue), status_reason = \(bind: reason)"
             }
             let now = clock.now
-            try await db.raw(
-                """
-                UPDATE credentials SET refresh_failures = refresh_failures + 1, refresh_due_at = \(bind: retryAt?.ms),
-                  lease_owner = NULL, lease_until = NULL, updated_at = \(bind: now.ms), version = version + 1\(statusClause)
-                WHERE id = \(bind: id) AND (lease_owner IS NULL OR lease_owner = \(bind: owner))
-                """
-            ).run()
+            try await withHealthWatch(connectionID: current.credential.connectionID, tenantID: tenantID, on: db) {
+                try await db.raw(
+                    """
+                    UPDATE credentials SET refresh_failures = refresh_failures + 1, refresh_due_at = \(bind: retryAt?.ms),
+                      lease_owner = NULL, lease_until = NULL, updated_at = \(bind: now.ms), version = version + 1\(statusClause)
+                    WHERE id = \(bind: id) AND (lease_owner IS NULL OR lease_owner = \(bind: owner))
+                    """
+                ).run()
+            }
             var audited = details
             audited["reason"] = reason
             if let status { audited["status"] = status.rawValue }
@@ -164,6 +166,7 @@ extension CredentialVault {
             if let status {
                 credential.status = status
                 credential.statusReason = reason
+                if status == .needsReauth { try await emit(.credentialNeedsReauth, credential, extra: ["reason": reason], on: db) }
             }
             credential.refreshFailures += 1
             credential.refreshDueAt = retryAt
@@ -214,7 +217,7 @@ extension CredentialVault {
         return try await database.transaction { db in
             let rows = try await db.raw(
                 """
-                SELECT c.id AS id, c.tenant_id AS tenant_id FROM credentials c
+                SELECT c.id AS id, c.tenant_id AS tenant_id, c.connection_id AS connection_id FROM credentials c
                 WHERE c.status = 'active' AND c.expires_at IS NOT NULL AND c.expires_at < \(bind: now.ms) AND c.refresh_due_at IS NULL
                   AND c.lease_owner IS NULL
                 LIMIT \(bind: limit)
@@ -223,12 +226,14 @@ extension CredentialVault {
             for row in rows {
                 let id = try row.string("id")
                 let tenantID = try row.string("tenant_id")
-                try await db.raw(
-                    """
-                    UPDATE credentials SET status = 'expired', status_reason = 'access_token_expired', version = version + 1,
-                      updated_at = \(bind: now.ms) WHERE id = \(bind: id)
-                    """
-                ).run()
+                try await withHealthWatch(connectionID: try row.string("connection_id"), tenantID: tenantID, on: db) {
+                    try await db.raw(
+                        """
+                        UPDATE credentials SET status = 'expired', status_reason = 'access_token_expired', version = version + 1,
+                          updated_at = \(bind: now.ms) WHERE id = \(bind: id)
+                        """
+                    ).run()
+                }
                 try await audit.append(
                     AuditRecord(actor: .system, action: "credential.expire", target: id, details: ["reason": "access_token_expired"]),
                     tenantID: tenantID,

@@ -19,6 +19,9 @@ public struct CredentialVault: Sendable {
     let clock: any LatchkeyClock
     let logger: Logger
 
+    /// Where credential and health events are queued for the tenant's webhook; none when nil.
+    public var webhooks: WebhookOutbox?
+
     public init(database: Database, keyring: Keyring, keyManager: KeyManager, audit: AuditLog, clock: any LatchkeyClock, logger: Logger) {
         self.database = database
         self.credentials = CredentialRepository(database: database)
@@ -175,7 +178,11 @@ public struct CredentialVault: Sendable {
                 )
             )
             let payload = try seal(new.secret, for: &credential)
-            try await credentials.insert(credential, payload: payload, on: db)
+            let inserted = credential
+            try await withHealthWatch(connectionID: connection.id, tenantID: tenantID, on: db) {
+                try await credentials.insert(inserted, payload: payload, on: db)
+            }
+            try await emit(.credentialCreated, inserted, extra: ["type": new.type.rawValue], on: db)
             try await audit.append(
                 AuditRecord(
                     actor: actor,
@@ -307,7 +314,10 @@ public struct CredentialVault: Sendable {
             }
             let payload = try seal(secret, for: &credential)
             let written = try await database.transaction { db -> Bool in
-                guard try await credentials.updateFenced(credential, payload: payload, on: db) else { return false }
+                let updated = try await withHealthWatch(connectionID: credential.connectionID, tenantID: tenantID, on: db) {
+                    try await credentials.updateFenced(credential, payload: payload, on: db)
+                }
+                guard updated else { return false }
                 if changes.isDefault == true {
                     let owner: SQLQueryString = credential.endUserID.map { "end_user_id = \(bind: $0)" } ?? "end_user_id IS NULL"
                     // Two statements: the unique index on defaults is checked row by row.
@@ -339,7 +349,14 @@ public struct CredentialVault: Sendable {
     public func delete(id: String, tenantID: String, actor: AuditActor, providerRevocation: String = "not_supported") async throws {
         let current = try await stored(id: id, tenantID: tenantID, actor: actor)
         let deleted = try await database.transaction { db -> Bool in
-            guard try await credentials.delete(id: id, tenantID: tenantID, on: db) else { return false }
+            let removed = try await withHealthWatch(connectionID: current.credential.connectionID, tenantID: tenantID, on: db) {
+                try await credentials.delete(id: id, tenantID: tenantID, on: db)
+            }
+            guard removed else { return false }
+            if providerRevocation == "revoked" {
+                try await emit(.credentialRevoked, current.credential, on: db)
+            }
+            try await emit(.credentialDeleted, current.credential, extra: ["providerRevocation": providerRevocation], on: db)
             try await audit.append(
                 AuditRecord(
                     actor: actor,
