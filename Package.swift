@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(
             name: "LatchkeyHTTPTests",
             dependencies: [
-                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient",
+                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -44,7 +44,7 @@ public actor RefreshCoordinator {
     let oauth: OAuthClient
     let clock: any LatchkeyClock
     let owner: String
-    let circuit: CircuitBreaker
+    public let circuit: CircuitBreaker
     let configuration: Configuration
     let logger: Logger
     let onEvent: @Sendable (Event) async -> Void

@@ -59,6 +59,7 @@ public func buildApplication(
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
         services.append(gateway.refreshService)
+        services.append(gateway.probeService)
         services.append(runtime.webhookDeliveryService(transport: dependencies.transport ?? UnavailableTransport()))
     }
     let configuration = runtime.configuration
@@ -111,6 +112,14 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
     TokenController(vault: runtime.vault, coordinator: gateway.coordinator, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
+    ConnectionsController(
+        directory: runtime.tenants.directory,
+        integrations: runtime.integrations,
+        health: gateway.health,
+        database: runtime.database,
+        clock: runtime.clock,
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
     IntegrationsController(
@@ -159,7 +168,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         catalog: runtime.catalog,
         tenants: runtime.tenants,
         sessions: runtime.webSessions,
-        callbackURL: configuration.callbackURL
+        callbackURL: configuration.callbackURL,
+        health: gateway.health
     ).addRoutes(to: signedIn)
     if let sandbox = runtime.sandbox {
         sandbox.addRoutes(to: web)

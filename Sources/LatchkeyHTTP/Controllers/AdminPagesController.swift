@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
 import LatchkeyCore
+import LatchkeyGateway
 import LatchkeyProviders
 import LatchkeyStorage
 import NIOPosix
@@ -15,8 +16,10 @@ struct AdminPagesController {
     let tenants: TenantService
     let sessions: WebSessionStore
     let callbackURL: String
+    let health: HealthMonitor
 
     func addRoutes(to group: RouterGroup<SignedInContext>) {
+        group.get("admin/connections", use: connections)
         group.get("admin/integrations", use: integrations)
         group.post("admin/integrations", use: addIntegration)
         group.post("admin/integrations/:key/toggle", use: toggle)
@@ -110,6 +113,53 @@ struct AdminPagesController {
             actor: actor(request, context)
         )
         return WebResponse.redirect(to: "/admin/integrations?changed=\(key)")
+    }
+
+    @Sendable func connections(_ request: Request, context: SignedInContext) async throws -> Response {
+        try requireAdmin(context)
+        var rows: [[String: Any]] = []
+        for connection in try await tenants.directory.connections(tenantID: context.tenantID) {
+            let state = try await health.health(of: connection)
+            let integration = try await store.integrations.find(id: connection.integrationID, tenantID: context.tenantID)
+            var reasons = state.reasons
+            var overall = state.state
+            if integration?.status == "misconfigured" {
+                reasons.append("integration_misconfigured")
+                overall = .unhealthy
+            }
+            rows.append([
+                "id": connection.id,
+                "integration": connection.integrationKey,
+                "name": integration?.displayName ?? integration.flatMap { catalog.provider(id: $0.provider)?.displayName }
+                    ?? connection.integrationKey,
+                "health": overall.rawValue,
+                "problem": overall != .healthy,
+                "reasons": reasons.map(Self.plainReason).joined(separator: "; "),
+                "active": state.counts.active,
+                "needsReauth": state.counts.needsReauth,
+                "expired": state.counts.expired,
+            ])
+        }
+        return HTMLPage.render(
+            "admin-connections",
+            title: "Connections and health",
+            context: ["connections": rows],
+            chrome: PageChrome(context, sessions: sessions),
+            wide: true
+        )
+    }
+
+    static func plainReason(_ code: String) -> String {
+        switch code {
+        case "shared_credential_unusable": "the shared credential cannot be used"
+        case "most_credentials_unusable": "at least half of the connected accounts need reconnecting"
+        case "some_credentials_unusable": "more than 10% of the connected accounts need reconnecting"
+        case "circuit_open": "calls are paused after repeated provider failures"
+        case "provider_probe_failing": "the provider's API is not answering"
+        case "provider_probe_flaky": "the provider's API fails now and then"
+        case "integration_misconfigured": "the provider refused the OAuth client; check its id and secret"
+        default: code
+        }
     }
 
     @Sendable func users(_ request: Request, context: SignedInContext) async throws -> Response {

@@ -26,6 +26,46 @@ extension OpenAPIDocument {
               }
             }
           },
+          "/api/v1/connections": {
+            "get": {
+              "operationId": "listConnections",
+              "tags": ["Integrations"],
+              "summary": "List connections with their health",
+              "description": "Each app × integration link with its health: `healthy`, `degraded` (more than 10% of its user credentials expired or needing reauthorization, or the provider probe failing now and then) or `unhealthy` (its shared credential unusable, at least half of its user credentials unusable, calls paused after repeated failures, the provider probe failing, or the integration's OAuth client refused), with reason codes and counts.",
+              "responses": {
+                "200": {"description": "The tenant's connections.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ConnectionList"}}}},
+                "401": {"$ref": "#/components/responses/Unauthorized"}
+              }
+            },
+            "post": {
+              "operationId": "createConnection",
+              "tags": ["Integrations"],
+              "summary": "Create the console app's connection for an integration",
+              "requestBody": {"required": true, "content": {"application/json": {
+                "schema": {"type": "object", "additionalProperties": false, "required": ["integration"], "properties": {"integration": {"type": "string"}}},
+                "example": {"integration": "github"}
+              }}},
+              "responses": {
+                "201": {"description": "The connection (an existing one is returned as it is).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Connection"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "401": {"$ref": "#/components/responses/Unauthorized"}
+              }
+            }
+          },
+          "/api/v1/connections/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": true, "description": "The connection id.", "schema": {"type": "string", "format": "uuid"}}],
+            "get": {
+              "operationId": "getConnection",
+              "tags": ["Integrations"],
+              "summary": "Get a connection with its health",
+              "responses": {
+                "200": {"description": "The connection.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Connection"}}}},
+                "400": {"$ref": "#/components/responses/BadRequest"},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "404": {"$ref": "#/components/responses/NotFound"}
+              }
+            }
+          },
           "/api/v1/providers": {
             "get": {
               "operationId": "listProviders",
@@ -204,6 +244,27 @@ extension OpenAPIDocument {
               "settings": {"type": "array", "items": {"type": "object", "properties": {
                 "name": {"type": "string"}, "description": {"type": "string"}, "required": {"type": "boolean"}}}}
             }
+          },
+          "Connection": {
+            "type": "object", "required": ["id", "integration", "appId", "createdAt", "health", "reasons", "counts", "integrationStatus"],
+            "properties": {
+              "id": {"type": "string", "format": "uuid"},
+              "integration": {"type": "string"},
+              "appId": {"type": "string"},
+              "createdAt": {"type": "string", "format": "date-time"},
+              "health": {"type": "string", "enum": ["healthy", "degraded", "unhealthy"]},
+              "reasons": {"type": "array", "items": {"type": "string"}},
+              "counts": {"type": "object", "properties": {
+                "active": {"type": "integer"}, "expired": {"type": "integer"}, "needsReauth": {"type": "integer"}, "sharedUsable": {"type": "boolean"}}},
+              "integrationStatus": {"type": "string"},
+              "probe": {"type": "object", "properties": {
+                "result": {"type": "string", "enum": ["healthy", "unauthorized", "failing"]}, "reason": {"type": "string"},
+                "checkedAt": {"type": "string", "format": "date-time"}}}
+            }
+          },
+          "ConnectionList": {
+            "type": "object", "required": ["items", "nextCursor"],
+            "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}}, "nextCursor": {"type": ["string", "null"]}}
           },
           "ProviderList": {
             "type": "object", "required": ["items", "nextCursor"],

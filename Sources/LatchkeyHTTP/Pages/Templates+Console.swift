@@ -8,7 +8,23 @@ extension Templates {
         ("admin-integrations", adminIntegrations),
         ("admin-users", adminUsers),
         ("sandbox-consent", sandboxConsent),
+        ("admin-connections", adminConnections),
     ]
+
+    static let adminConnections = """
+        <h1 id="heading">Connections and health</h1>
+        <p class="meta">Each service's connection with how its accounts are doing. Details per account are in the API (<code>GET /api/v1/connections</code>).</p>
+        {{^connections}}<p class="meta">No connections yet.</p>{{/connections}}
+        <table>
+        <thead><tr><th scope="col">Service</th><th scope="col">Health</th><th scope="col">Connected</th><th scope="col">Please reconnect</th><th scope="col">Expired</th><th scope="col">Why</th></tr></thead>
+        <tbody>
+        {{#connections}}
+        <tr class="connection-health" data-connection-id="{{id}}" data-integration="{{integration}}"><td>{{name}}</td>
+        <td><span class="status{{#problem}} warn{{/problem}}">{{health}}</span></td><td>{{active}}</td><td>{{needsReauth}}</td><td>{{expired}}</td><td>{{reasons}}</td></tr>
+        {{/connections}}
+        </tbody>
+        </table>
+        """
 
     static let login = """
         <section class="card" aria-labelledby="heading">

@@ -11,6 +11,8 @@ struct Gateway: Sendable {
     let oauth: OAuthClient
     let coordinator: RefreshCoordinator
     let refreshService: RefreshService
+    let health: HealthMonitor
+    let probeService: ProbeService
 }
 
 extension LatchkeyRuntime {
@@ -43,6 +45,11 @@ extension LatchkeyRuntime {
             configuration: configuration.refreshService,
             logger: logger
         )
-        return Gateway(oauth: oauth, coordinator: coordinator, refreshService: service)
+        let health = HealthMonitor(vault: vault, resolver: resolver, coordinator: coordinator, oauth: oauth, clock: clock)
+        let tenants = self.tenants
+        let probeService = ProbeService(monitor: health, directory: tenants.directory, clock: clock, logger: logger) {
+            try await tenants.directory.tenants().map(\.id)
+        }
+        return Gateway(oauth: oauth, coordinator: coordinator, refreshService: service, health: health, probeService: probeService)
     }
 }

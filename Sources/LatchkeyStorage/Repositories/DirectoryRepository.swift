@@ -220,3 +220,48 @@ public struct DirectoryRepository: Sendable {
         }
     }
 }
+
+extension DirectoryRepository {
+    /// Every Connection of the tenant, by integration key.
+    public func connections(tenantID: String) async throws -> [Connection] {
+        try await database.read { db in
+            try await db.raw(
+                """
+                SELECT c.id, c.tenant_id, c.app_id, c.integration_id, c.created_at, i.key AS integration_key
+                FROM connections c JOIN integrations i ON i.id = c.integration_id
+                WHERE c.tenant_id = \(bind: tenantID) ORDER BY i.key, c.id
+                """
+            ).all().map { row in
+                Connection(
+                    id: try row.string("id"),
+                    tenantID: try row.string("tenant_id"),
+                    appID: try row.string("app_id"),
+                    integrationID: try row.string("integration_id"),
+                    integrationKey: try row.string("integration_key"),
+                    createdAt: try row.date("created_at")
+                )
+            }
+        }
+    }
+}
+
+extension CredentialVault {
+    /// Credential counts of a Connection by status, read on their own.
+    public func healthCounts(connectionID: String) async throws -> ConnectionHealth.Counts {
+        try await database.read { db in try await healthCounts(connectionID: connectionID, on: db) }
+    }
+
+    /// One active credential of the Connection to probe the provider with (the shared one first), if any.
+    public func probeCandidate(connectionID: String) async throws -> (Credential, CredentialSecret)? {
+        let row = try await database.read { db in
+            try await db.raw(
+                """
+                SELECT id, tenant_id FROM credentials WHERE connection_id = \(bind: connectionID) AND status = 'active' AND type = 'oauth2'
+                ORDER BY CASE WHEN end_user_id IS NULL THEN 0 ELSE 1 END, last_used_at DESC, id LIMIT 1
+                """
+            ).first()
+        }
+        guard let row, let loaded = try await load(id: try row.string("id"), tenantID: try row.string("tenant_id")) else { return nil }
+        return (loaded.stored.credential, loaded.secret)
+    }
+}

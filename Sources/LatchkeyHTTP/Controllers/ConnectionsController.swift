@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import LatchkeyCore
+import LatchkeyGateway
+import LatchkeyOAuthClient
+import LatchkeyStorage
+
+/// `/api/v1/connections`: the app × integration links, each with its health (DESIGN §2).
+struct ConnectionsController {
+    let directory: DirectoryRepository
+    let integrations: IntegrationStore
+    let health: HealthMonitor
+    let database: Database
+    let clock: any LatchkeyClock
+    let maxBodySize: Int
+
+    func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
+        group.route(.get, "connections", recorder: recorder, use: list)
+        group.route(.post, "connections", recorder: recorder, use: create)
+        group.route(.get, "connections/:id", recorder: recorder, use: show)
+    }
+
+    struct ConnectionResponse: Encodable {
+        struct Probe: Encodable {
+            var result: String
+            var reason: String?
+            var checkedAt: Date
+        }
+        var id: String
+        var integration: String
+        var appId: String
+        var createdAt: Date
+        var health: String
+        var reasons: [String]
+        var counts: ConnectionHealth.Counts
+        var integrationStatus: String
+        var probe: Probe?
+    }
+
+    @Sendable func list(_ request: Request, context: AdminContext) async throws -> Response {
+        var items: [ConnectionResponse] = []
+        for connection in try await directory.connections(tenantID: context.tenantID) {
+            items.append(try await response(connection))
+        }
+        return try JSON.response(ListEnvelope(items: items, nextCursor: nil))
+    }
+
+    @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
+        let id = try PathID.parse(context, what: "connection")
+        guard let connection = try await directory.connection(id: id, tenantID: context.tenantID) else { throw LatchkeyError.notFound("connection") }
+        return try JSON.response(try await response(connection))
+    }
+
+    struct CreateRequest: Decodable, AllowedKeys {
+        var integration: String
+        static let allowedKeys: Set<String> = ["integration"]
+    }
+
+    /// Creates (or returns) the console app's Connection for an integration.
+    @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
+        let body = try await JSON.decode(CreateRequest.self, from: request, limit: maxBodySize)
+        guard let integration = try await integrations.integrations.find(key: body.integration, tenantID: context.tenantID) else {
+            throw LatchkeyError.invalidField("integration", "is not an integration of this tenant")
+        }
+        guard let app = try await directory.consoleApp(tenantID: context.tenantID) else { throw LatchkeyError.notFound("tenant") }
+        let now = clock.now
+        let connection = try await database.write { db in
+            try await directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)
+        }
+        return try JSON.response(try await response(connection), status: .created, headers: [.location: "/api/v1/connections/\(connection.id)"])
+    }
+
+    private func response(_ connection: Connection) async throws -> ConnectionResponse {
+        let state = try await health.health(of: connection)
+        let integration = try await integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
+        var reasons = state.reasons
+        var overall = state.state
+        if integration?.status == "misconfigured" {
+            reasons.append("integration_misconfigured")
+            overall = .unhealthy
+        }
+        var probe: ConnectionResponse.Probe?
+        if let latest = await health.probes.latest(integrationID: connection.integrationID) {
+            switch latest.result {
+            case .healthy: probe = .init(result: "healthy", reason: nil, checkedAt: latest.at)
+            case .unauthorized: probe = .init(result: "unauthorized", reason: nil, checkedAt: latest.at)
+            case .failing(let reason): probe = .init(result: "failing", reason: reason, checkedAt: latest.at)
+            }
+        }
+        return ConnectionResponse(
+            id: connection.id,
+            integration: connection.integrationKey,
+            appId: connection.appID,
+            createdAt: connection.createdAt,
+            health: overall.rawValue,
+            reasons: reasons,
+            counts: state.counts,
+            integrationStatus: integration?.status ?? "ok",
+            probe: probe
+        )
+    }
+}
