@@ -135,7 +135,8 @@ struct TokenAndHealthAPITests {
             }
             func connection() async throws -> [String: Any] {
                 let list = try await client.execute(uri: "/api/v1/connections", method: .get, headers: fixture.headers)
-                return try #require((try list.json["items"] as? [[String: Any]])?.first)
+                let items = try list.json["items"] as? [[String: Any]]
+                return try #require(items?.first)
             }
             #expect(try await connection()["health"] as? String == "healthy")
             for id in ids.prefix(2) {
