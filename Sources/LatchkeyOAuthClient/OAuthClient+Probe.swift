@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import LatchkeyProviders
 
 /// The answer of a provider's health probe.

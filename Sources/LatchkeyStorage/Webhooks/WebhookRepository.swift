@@ -1,6 +1,6 @@
 public import Foundation
 import LatchkeyCore
-public import SQLKit
+import SQLKit
 
 /// Rows of `webhook_endpoints` and `webhook_deliveries`. Every read and write that an API caller can reach is scoped
 /// to a tenant; the delivery worker's claim is not (it serves every tenant).
