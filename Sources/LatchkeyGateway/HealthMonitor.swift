@@ -56,12 +56,18 @@ public struct HealthMonitor: Sendable {
         self.clock = clock
     }
 
-    /// A Connection's health now.
+    /// A Connection's health now; an integration whose OAuth client the provider refused makes it unhealthy.
     public func health(of connection: Connection) async throws -> ConnectionHealth {
         let counts = try await vault.healthCounts(connectionID: connection.id)
         let circuitOpen = await coordinator.circuit.isOpen(connection.integrationID)
         let rate = await probes.failureRate(integrationID: connection.integrationID)
-        return ConnectionHealth.evaluate(counts, circuitOpen: circuitOpen, probeFailureRate: rate)
+        var health = ConnectionHealth.evaluate(counts, circuitOpen: circuitOpen, probeFailureRate: rate)
+        let integration = try await resolver.integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
+        if integration?.status == "misconfigured" {
+            health.state = .unhealthy
+            health.reasons.append("integration_misconfigured")
+        }
+        return health
     }
 
     /// Probes the provider of one Connection with one of its active credentials; nil when there is nothing to probe

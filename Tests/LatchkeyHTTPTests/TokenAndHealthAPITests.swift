@@ -174,6 +174,11 @@ struct TokenAndHealthAPITests {
             #expect(try single.json["id"] as? String == connectionID)
             current = try await connection()
             #expect(current["health"] as? String == "degraded")
+            // A refused OAuth client makes it unhealthy, with the reason.
+            try await fixture.runtime.integrations.setStatus(key: "gitlab", tenantID: fixture.tenantID, status: "misconfigured", reason: "invalid_client")
+            current = try await connection()
+            #expect(current["health"] as? String == "unhealthy")
+            #expect((current["reasons"] as? [String])?.contains("integration_misconfigured") == true)
             // The admin page shows it too.
             try await TestUsers.create(fixture, email: "admin@example.com", admin: true)
             let browser = WebBrowser(client)

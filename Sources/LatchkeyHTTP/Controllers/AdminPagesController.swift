@@ -121,20 +121,14 @@ struct AdminPagesController {
         for connection in try await tenants.directory.connections(tenantID: context.tenantID) {
             let state = try await health.health(of: connection)
             let integration = try await store.integrations.find(id: connection.integrationID, tenantID: context.tenantID)
-            var reasons = state.reasons
-            var overall = state.state
-            if integration?.status == "misconfigured" {
-                reasons.append("integration_misconfigured")
-                overall = .unhealthy
-            }
             rows.append([
                 "id": connection.id,
                 "integration": connection.integrationKey,
                 "name": integration?.displayName ?? integration.flatMap { catalog.provider(id: $0.provider)?.displayName }
                     ?? connection.integrationKey,
-                "health": overall.rawValue,
-                "problem": overall != .healthy,
-                "reasons": reasons.map(Self.plainReason).joined(separator: "; "),
+                "health": state.state.rawValue,
+                "problem": state.state != .healthy,
+                "reasons": state.reasons.map(Self.plainReason).joined(separator: "; "),
                 "active": state.counts.active,
                 "needsReauth": state.counts.needsReauth,
                 "expired": state.counts.expired,

@@ -73,12 +73,6 @@ struct ConnectionsController {
     private func response(_ connection: Connection) async throws -> ConnectionResponse {
         let state = try await health.health(of: connection)
         let integration = try await integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
-        var reasons = state.reasons
-        var overall = state.state
-        if integration?.status == "misconfigured" {
-            reasons.append("integration_misconfigured")
-            overall = .unhealthy
-        }
         var probe: ConnectionResponse.Probe?
         if let latest = await health.probes.latest(integrationID: connection.integrationID) {
             switch latest.result {
@@ -92,8 +86,8 @@ struct ConnectionsController {
             integration: connection.integrationKey,
             appId: connection.appID,
             createdAt: connection.createdAt,
-            health: overall.rawValue,
-            reasons: reasons,
+            health: state.state.rawValue,
+            reasons: state.reasons,
             counts: state.counts,
             integrationStatus: integration?.status ?? "ok",
             probe: probe
