@@ -175,7 +175,12 @@ struct TokenAndHealthAPITests {
             current = try await connection()
             #expect(current["health"] as? String == "degraded")
             // A refused OAuth client makes it unhealthy, with the reason.
-            try await fixture.runtime.integrations.setStatus(key: "gitlab", tenantID: fixture.tenantID, status: "misconfigured", reason: "invalid_client")
+            try await fixture.runtime.integrations.setStatus(
+                key: "gitlab",
+                tenantID: fixture.tenantID,
+                status: "misconfigured",
+                reason: "invalid_client"
+            )
             current = try await connection()
             #expect(current["health"] as? String == "unhealthy")
             #expect((current["reasons"] as? [String])?.contains("integration_misconfigured") == true)
