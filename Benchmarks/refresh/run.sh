@@ -152,6 +152,7 @@ pg_database_url() { sed -E "s#/[A-Za-z0-9_]+\?#/$1?#" <<<"$PG_URL"; }
 # One case.
 RESULT_FILES=()
 CASE_NOTES=()
+LOADS=()
 run_case() {
     local spec="$1" number="$2"
     local store instances scenario concurrency poll
@@ -257,6 +258,7 @@ run_case() {
         --metrics "$(IFS=,; echo "${metrics[*]}")" --label "$label" --case "$case_json" --out "$SCRATCH/result-$number.json" ||
         die "the analysis failed"
     RESULT_FILES+=("$SCRATCH/result-$number.json")
+    LOADS+=("${load_before%% *}")
     CASE_NOTES+=("$label: import through one server ($IMPORT_WORKERS connections) $imported; load average before the instances started $load_before")
 
     # Errors the instances logged, for the record (warning level and above).
@@ -295,7 +297,7 @@ SECTION="$SCRATCH/section.md"
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit \`$COMMIT\`$DIRTY on $(nproc) cores ($CPU), $SWIFT${PG_VERSION:+, PostgreSQL $PG_VERSION (throw-away cluster: fsync off, synchronous_commit off)}."
     echo "Written by \`Benchmarks/refresh/run.sh\`; \`Benchmarks/README.md\` says what each figure means."
     echo
-    echo "The background refresher of \`latchkey serve --allow-private-network\` (release, warning-level logs) refreshing $(printf "%'d" "$COUNT") imported"
+    echo "The background refresher of \`latchkey serve --allow-private-network\` (release, warning-level logs) refreshing $(sed -E ':a; s/([0-9])([0-9]{3})($|,)/\1,\2\3/; ta' <<<"$COUNT") imported"
     echo "OAuth 2.0 credentials at the fake provider \`FakeTokenServer\` (client_secret_basic; every refresh answered at once with"
     echo "a new access token, \`expires_in\` 3600 and a rotated refresh token), fresh store and fresh fake per case. **backlog**: all"
     echo "credentials already due when the instances start, so refreshes/s is the drain rate and the budget figure. **spread**: all"
@@ -309,6 +311,11 @@ SECTION="$SCRATCH/section.md"
     echo
     for note in "${CASE_NOTES[@]}"; do echo "- $note"; done
     echo
+    if awk -v cores="$(nproc)" '{ for (i = 1; i <= NF; i++) if ($i + 0 > cores) busy = 1 } END { exit !busy }' <<<"${LOADS[*]}"; then
+        echo "**The machine was busy with other work during this run** (a 1-minute load average above its $(nproc) cores before"
+        echo "at least one case): the rates are lower bounds for this machine, and cases run at different loads compare poorly."
+        echo
+    fi
     echo "The lag histogram in \`/metrics\` (\`latchkey_refresh_lag_seconds\`) uses the metrics factory's default buckets (5, 10, 25 … s),"
     echo "so only its sum and count (the mean) and the share at or under 5 s are shown; in a backlog it also counts the time a"
     echo "credential was already due before the instances started."
