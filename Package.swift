@@ -168,6 +168,8 @@ let package = Package(
             name: "LatchkeyGatewayTests",
             dependencies: [
                 "LatchkeyGateway", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -108,10 +108,11 @@ public struct ProbeService: Service {
         self.tenants = tenants
     }
 
+    /// Runs until graceful shutdown, which ends it cleanly.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await clock.sleep(for: interval)
+                do { try await clock.sleep(for: interval) } catch { return }
                 do {
                     try await runOnce()
                 } catch is CancellationError {

@@ -48,8 +48,9 @@ public struct RefreshService: Service {
         self.onPurge = onPurge
     }
 
+    /// Runs until graceful shutdown, which ends it cleanly (a refresh in flight finishes or keeps its lease).
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     _ = try await runOnce()
@@ -58,7 +59,7 @@ public struct RefreshService: Service {
                 } catch {
                     logger.error("background refresh pass failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 }
-                try await clock.sleep(for: configuration.pollInterval)
+                do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
             }
         }
     }

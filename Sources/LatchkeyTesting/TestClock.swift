@@ -5,6 +5,7 @@ import Synchronization
 /// A clock tests move by hand. `sleep` suspends until the clock is advanced past the deadline.
 public final class TestClock: LatchkeyClock {
     private struct Sleeper {
+        let id: UInt64
         let deadline: Date
         let continuation: CheckedContinuation<Void, any Error>
     }
@@ -12,6 +13,7 @@ public final class TestClock: LatchkeyClock {
     private struct State {
         var now: Date
         var sleepers: [Sleeper] = []
+        var nextID: UInt64 = 0
     }
 
     private let state: Mutex<State>
@@ -25,16 +27,36 @@ public final class TestClock: LatchkeyClock {
     /// How many tasks are waiting in `sleep`.
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
+    /// Suspends until the clock passes the deadline; a cancelled task wakes at once with `CancellationError`, as
+    /// with the real clock (services stop on graceful shutdown that way).
     public func sleep(for duration: Duration) async throws {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let ready = state.withLock { state -> Bool in
-                let deadline = state.now.addingTimeInterval(seconds)
-                if deadline <= state.now { return true }
-                state.sleepers.append(Sleeper(deadline: deadline, continuation: continuation))
-                return false
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                enum Outcome { case waiting, ready, cancelled }
+                let outcome = state.withLock { state -> Outcome in
+                    if Task.isCancelled { return .cancelled }
+                    let deadline = state.now.addingTimeInterval(seconds)
+                    if deadline <= state.now { return .ready }
+                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    return .waiting
+                }
+                switch outcome {
+                case .ready: continuation.resume()
+                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .waiting: break
+                }
             }
-            if ready { continuation.resume() }
+        } onCancel: {
+            let sleeper = state.withLock { state -> Sleeper? in
+                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepers.remove(at: index)
+            }
+            sleeper?.continuation.resume(throwing: CancellationError())
         }
     }
 

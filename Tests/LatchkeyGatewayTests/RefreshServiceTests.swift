@@ -5,6 +5,7 @@ import LatchkeyHTTP
 import LatchkeyStorage
 import LatchkeyTesting
 import Logging
+import ServiceLifecycle
 import Testing
 
 @Suite("Background refresh")
@@ -128,6 +129,34 @@ struct RefreshServiceTests {
             #expect(
                 events.contains { $0.action == "credential.delete" && $0.target == credential.id && $0.details["provider_revocation"] == "expired" }
             )
+        }
+    }
+}
+
+@Suite("Background services stop cleanly")
+struct BackgroundShutdownTests {
+    @Test func refreshAndProbeServicesEndWithoutErrorOnGracefulShutdown() async throws {
+        try await RefreshWorld.with { world in
+            let refresher = RefreshServiceTests.service(world)
+            let coordinator = world.coordinator()
+            let monitor = HealthMonitor(
+                vault: world.runtime.vault,
+                resolver: ProviderResolver(catalog: RefreshWorld.catalog, integrations: world.runtime.integrations),
+                coordinator: coordinator,
+                oauth: world.oauth,
+                clock: world.clock
+            )
+            let prober = ProbeService(monitor: monitor, directory: world.runtime.tenants.directory, clock: world.clock, logger: Logger(label: "test"))
+            {
+                [world.tenantID]
+            }
+            let group = ServiceGroup(services: [refresher, prober], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            let running = Task { try await group.run() }
+            // Both are asleep on the injected clock; a shutdown (SIGTERM) must end them without an error, or the
+            // process exits with a failure status.
+            while world.clock.sleeperCount < 2 { await Task.yield() }
+            await group.triggerGracefulShutdown()
+            try await running.value
         }
     }
 }
