@@ -1,0 +1,196 @@
+import Foundation
+import HTTPTypes
+import LatchkeyCore
+import LatchkeyOAuthClient
+import LatchkeyProviders
+import LatchkeyStorage
+import Logging
+import SQLKit
+
+/// The provider callback: the state claimed once, the code exchanged, the identity read, the credential stored.
+extension ConnectService {
+    // MARK: Callback
+
+    /// The outcome of a successful callback.
+    struct Completed: Sendable {
+        var credential: Credential
+        var serviceName: String
+        var updated: Bool
+    }
+
+    func complete(query: [String: String], browserID: String?, signedInUser: User?) async throws -> Completed {
+        let parameters: CallbackParameters
+        do {
+            parameters = try CallbackParameters.parse(query: query)
+        } catch {
+            throw ConnectFailure.badState("The provider sent us back without the details we need. Please start again from your connections.")
+        }
+        let state: String? =
+            switch parameters {
+            case .code(_, let state, _): state
+            case .denied(_, _, let state): state
+            }
+        guard let state, state.count <= 512, let found = try await sessions.find(stateHash: stateHash(state)) else {
+            throw ConnectFailure.badState("This sign-in link is not valid or was already used. Please start again from your connections.")
+        }
+        let session = found.session
+        let now = clock.now
+        guard let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == session.browserHash else {
+            throw ConnectFailure.badState(
+                "This sign-in was started in another browser. For your safety it can only be finished where it began. Please start again here."
+            )
+        }
+        guard session.status == .pending else {
+            throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
+        }
+        guard session.stateExpiresAt > now else {
+            try await sessions.finish(id: session.id, status: .failed, error: "expired", credentialID: nil, now: now)
+            throw ConnectFailure.badState("This sign-in took too long and expired. Please start again from your connections.")
+        }
+        guard let user = signedInUser, user.tenantID == session.tenantID, try await endUser(for: user).id == session.endUserID else {
+            throw ConnectFailure.badState("Please sign in as the person who started this connection, then start again.")
+        }
+        guard let integration = try await integrations.integrations.find(id: session.integrationID, tenantID: session.tenantID),
+            let provider = catalog.provider(id: integration.provider)
+        else {
+            throw ConnectFailure.badState("This service is no longer available to connect.")
+        }
+        let service = Service(integration: integration, provider: provider)
+        guard try await sessions.claim(id: session.id, now: now) else {
+            throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
+        }
+        do {
+            let completed = try await exchange(parameters, session: session, sealedVerifier: found.sealedVerifier, service: service, user: user)
+            try await sessions.finish(id: session.id, status: .completed, error: nil, credentialID: completed.credential.id, now: clock.now)
+            return completed
+        } catch var failure as ConnectFailure {
+            try await sessions.finish(id: session.id, status: .failed, error: failure.heading, credentialID: nil, now: clock.now)
+            failure.retryKey = failure.retryKey ?? integration.key
+            failure.reconnect = session.reconnectCredentialID
+            throw failure
+        } catch {
+            try await sessions.finish(id: session.id, status: .failed, error: "internal", credentialID: nil, now: clock.now)
+            throw error
+        }
+    }
+
+    func exchange(
+        _ parameters: CallbackParameters,
+        session: ConnectSession,
+        sealedVerifier: Data?,
+        service: Service,
+        user: User
+    ) async throws -> Completed {
+        let name = service.name
+        let code: String
+        switch parameters {
+        case .denied(let error, _, _):
+            let message =
+                error == "access_denied"
+                ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
+                : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
+            throw ConnectFailure(heading: "\(name) was not connected", message: message, status: .badRequest)
+        case .code(let value, _, let issuer):
+            let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
+            if let issuer, let expected = endpoints.issuer, issuer != expected {
+                throw ConnectFailure(
+                    heading: "\(name) was not connected",
+                    message: "The answer came from a different sign-in server than the one we sent you to, so it was refused. Nothing was connected.",
+                    status: .badRequest
+                )
+            }
+            code = value
+        }
+        let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
+        let verifier = try sealedVerifier.map { String(decoding: try keyring.open($0, context: session.verifierContext), as: UTF8.self) }
+        let client = try await clientCredentials(service)
+        let tokens: TokenSet
+        do {
+            tokens = try await oauth.exchangeCode(
+                provider: service.provider,
+                endpoints: endpoints,
+                client: client,
+                code: code,
+                redirectURI: session.redirectURI,
+                codeVerifier: verifier,
+                nonce: session.nonce
+            )
+        } catch {
+            logger.warning("code exchange failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
+            throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), status: .badGateway)
+        }
+        // Values only the token answer carries (Salesforce's instance_url) complete the API base for the identity call.
+        let fromResponse = EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)
+        let identityEndpoints =
+            fromResponse.isEmpty
+            ? endpoints
+            : (try? resolvedEndpoints(service, templateValues: session.templateValues.merging(fromResponse) { _, new in new })) ?? endpoints
+        let identity: AccountIdentity?
+        do {
+            identity = try await oauth.fetchIdentity(provider: service.provider, endpoints: identityEndpoints, tokens: tokens)
+        } catch {
+            // The tokens work without it; the account is shown as unknown.
+            logger.warning("identity lookup failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
+            identity = nil
+        }
+        return try await store(tokens: tokens, identity: identity, session: session, service: service, user: user)
+    }
+
+    func store(tokens: TokenSet, identity: AccountIdentity?, session: ConnectSession, service: Service, user: User) async throws -> Completed {
+        let config = session.templateValues.merging(EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)) { _, new in new
+        }
+        let secret = CredentialSecret(
+            accessToken: tokens.accessToken,
+            refreshToken: tokens.refreshToken,
+            tokenType: tokens.tokenType,
+            idToken: tokens.idToken
+        )
+        let scopes = tokens.scopes ?? session.scopes
+        let actor = AuditActor(id: "user:\(user.id)")
+        // Same account again (or an explicit reconnect of it): update in place; another account: a new credential beside it.
+        if let existing = try await matchingCredential(session: session, identity: identity, user: user, key: service.integration.key) {
+            var changes = CredentialVault.Changes(
+                scopes: scopes,
+                expiresAt: .some(tokens.expiresAt),
+                status: .active,
+                providerAccount: identity.map { .some($0.display) } ?? nil,
+                secret: secret
+            )
+            changes.providerAccountID = identity.map { .some($0.id) } ?? nil
+            changes.connectionConfig = config
+            changes.issuedBy = "integration"
+            changes.lastRefreshedAt = clock.now
+            let credential = try await vault.update(id: existing.id, tenantID: user.tenantID, changes: changes, actor: actor)
+            logger.info("credential reconnected", metadata: ["credential_id": "\(credential.id)", "integration": "\(service.integration.key)"])
+            return Completed(credential: credential, serviceName: service.name, updated: true)
+        }
+        var new = CredentialVault.NewCredential(
+            integration: service.integration.key,
+            externalUserID: user.id,
+            type: .oauth2,
+            secret: secret,
+            expiresAt: tokens.expiresAt,
+            scopes: scopes,
+            label: identity?.display ?? service.name,
+            providerAccount: identity?.display,
+            connectionConfig: config
+        )
+        new.providerAccountID = identity?.id
+        new.issuedBy = "integration"
+        let credential = try await vault.create(new, tenantID: user.tenantID, actor: actor)
+        return Completed(credential: credential, serviceName: service.name, updated: false)
+    }
+
+    func matchingCredential(session: ConnectSession, identity: AccountIdentity?, user: User, key: String) async throws -> Credential? {
+        let mine = try await credentials(of: user, integrationKey: key)
+        if let target = session.reconnectCredentialID, let credential = mine.first(where: { $0.id == target }) {
+            // A reconnect that comes back as another account adds that account instead of overwriting this one.
+            if let identity, let known = credential.providerAccountID, known != identity.id {
+                return mine.first { $0.providerAccountID == identity.id }
+            }
+            return credential
+        }
+        guard let identity else { return nil }
+        return mine.first { $0.providerAccountID == identity.id }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import LatchkeyCore
+import LatchkeyOAuthClient
+import LatchkeyProviders
+import LatchkeyStorage
+import Logging
+import SQLKit
+
+/// A person's own credentials, and disconnecting them (revoked at the provider, best effort, then deleted).
+extension ConnectService {
+    // MARK: Listing and disconnect
+
+    /// The signed-in user's own credentials, newest first.
+    func credentials(of user: User, integrationKey: String?) async throws -> [Credential] {
+        var out: [Credential] = []
+        var cursor: String?
+        repeat {
+            let page = try await vault.list(
+                tenantID: user.tenantID,
+                filter: CredentialFilter(integrationKey: integrationKey, externalUserID: user.id, limit: 200, cursor: cursor)
+            )
+            out += page.items.filter { $0.externalUserID == user.id }
+            cursor = page.nextCursor
+        } while cursor != nil && out.count < 1000
+        return out
+    }
+
+    /// The credential `id` if it belongs to this user; not found otherwise (and the probe is audited by the vault).
+    func ownCredential(_ id: String, endUser: EndUser, user: User) async throws -> Credential {
+        guard UUID(uuidString: id) != nil else { throw LatchkeyError.notFound("connection") }
+        let credential: Credential
+        do {
+            credential = try await vault.get(id: id.lowercased(), tenantID: user.tenantID, actor: AuditActor(id: "user:\(user.id)"))
+        } catch let error as LatchkeyError where error.code == .notFound {
+            throw LatchkeyError.notFound("connection")
+        }
+        guard credential.endUserID == endUser.id else { throw LatchkeyError.notFound("connection") }
+        return credential
+    }
+
+    /// Revokes at the provider (best effort, recorded) and deletes the credential at once; returns the integration key.
+    func disconnect(credentialID: String, user: User) async throws -> String {
+        let endUser = try await endUser(for: user)
+        let credential = try await ownCredential(credentialID, endUser: endUser, user: user)
+        try await revokeAndDelete(credential, actor: AuditActor(id: "user:\(user.id)"))
+        return credential.integrationKey
+    }
+
+    /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,
+    /// not fatal) and deletes it at once. The audit event records the outcome.
+    func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
+        var outcome = "not_supported"
+        if credential.type == .oauth2,
+            let integration = try await integrations.integrations.find(key: credential.integrationKey, tenantID: credential.tenantID),
+            let provider = catalog.provider(id: integration.provider)
+        {
+            outcome = await revoke(credential: credential, service: Service(integration: integration, provider: provider), actor: actor)
+        }
+        try await vault.delete(id: credential.id, tenantID: credential.tenantID, actor: actor, providerRevocation: outcome)
+    }
+
+    func revoke(credential: Credential, service: Service, actor: AuditActor) async -> String {
+        // Without an OAuth client or a revocation endpoint there is nothing to call, and the secret is not opened.
+        guard let clientID = service.integration.clientID, !clientID.isEmpty,
+            let endpoints = try? resolvedEndpoints(service, templateValues: credential.connectionConfig), endpoints.revocationURL != nil
+        else { return "not_supported" }
+        do {
+            let (_, secret) = try await vault.reveal(id: credential.id, tenantID: credential.tenantID, actor: actor)
+            let client = try await clientCredentials(service)
+            var result = RevocationResult.notSupported
+            if let refresh = secret.refreshToken {
+                result = try await oauth.revoke(
+                    provider: service.provider,
+                    endpoints: endpoints,
+                    client: client,
+                    token: refresh,
+                    tokenTypeHint: "refresh_token"
+                )
+            }
+            if let access = secret.accessToken, result != .notSupported || secret.refreshToken == nil {
+                result = try await oauth.revoke(
+                    provider: service.provider,
+                    endpoints: endpoints,
+                    client: client,
+                    token: access,
+                    tokenTypeHint: "access_token"
+                )
+            }
+            return result == .revoked ? "revoked" : "not_supported"
+        } catch {
+            logger.warning("revocation failed", metadata: ["credential_id": "\(credential.id)", "reason": "\(error)"])
+            return "failed"
+        }
+    }
+}
