@@ -82,6 +82,7 @@ extension ConnectService {
         user: User
     ) async throws -> Completed {
         let name = service.name
+        let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
         let code: String
         switch parameters {
         case .denied(let error, _, _):
@@ -91,7 +92,6 @@ extension ConnectService {
                 : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
             throw ConnectFailure(heading: "\(name) was not connected", message: message, status: .badRequest)
         case .code(let value, _, let issuer):
-            let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
             if let issuer, let expected = endpoints.issuer, issuer != expected {
                 throw ConnectFailure(
                     heading: "\(name) was not connected",
@@ -101,7 +101,6 @@ extension ConnectService {
             }
             code = value
         }
-        let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
         let verifier = try sealedVerifier.map { String(decoding: try keyring.open($0, context: session.verifierContext), as: UTF8.self) }
         let client = try await clientCredentials(service)
         let tokens: TokenSet

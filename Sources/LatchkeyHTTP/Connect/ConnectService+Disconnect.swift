@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import LatchkeyCore
+import LatchkeyGateway
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage
@@ -50,39 +51,33 @@ extension ConnectService {
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,
     /// not fatal) and deletes it at once. The audit event records the outcome.
     func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
-        var outcome = "not_supported"
-        if credential.type == .oauth2,
-            let integration = try await integrations.integrations.find(key: credential.integrationKey, tenantID: credential.tenantID),
-            let provider = catalog.provider(id: integration.provider)
-        {
-            outcome = await revoke(credential: credential, service: Service(integration: integration, provider: provider), actor: actor)
-        }
+        let outcome = credential.type == .oauth2 ? await revoke(credential, actor: actor) : "not_supported"
         try await vault.delete(id: credential.id, tenantID: credential.tenantID, actor: actor, providerRevocation: outcome)
     }
 
-    func revoke(credential: Credential, service: Service, actor: AuditActor) async -> String {
+    /// "revoked", "not_supported" or "failed". The provider context is the one refresh uses (endpoints filled from the
+    /// credential, the client that issued it).
+    func revoke(_ credential: Credential, actor: AuditActor) async -> String {
         // Without an OAuth client or a revocation endpoint there is nothing to call, and the secret is not opened.
-        guard let clientID = service.integration.clientID, !clientID.isEmpty,
-            let endpoints = try? resolvedEndpoints(service, templateValues: credential.connectionConfig), endpoints.revocationURL != nil
-        else { return "not_supported" }
+        let resolver = ProviderResolver(catalog: catalog, integrations: integrations)
+        guard let context = try? await resolver.context(for: credential), context.endpoints.revocationURL != nil else { return "not_supported" }
         do {
             let (_, secret) = try await vault.reveal(id: credential.id, tenantID: credential.tenantID, actor: actor)
-            let client = try await clientCredentials(service)
             var result = RevocationResult.notSupported
             if let refresh = secret.refreshToken {
                 result = try await oauth.revoke(
-                    provider: service.provider,
-                    endpoints: endpoints,
-                    client: client,
+                    provider: context.provider,
+                    endpoints: context.endpoints,
+                    client: context.client,
                     token: refresh,
                     tokenTypeHint: "refresh_token"
                 )
             }
             if let access = secret.accessToken, result != .notSupported || secret.refreshToken == nil {
                 result = try await oauth.revoke(
-                    provider: service.provider,
-                    endpoints: endpoints,
-                    client: client,
+                    provider: context.provider,
+                    endpoints: context.endpoints,
+                    client: context.client,
                     token: access,
                     tokenTypeHint: "access_token"
                 )
