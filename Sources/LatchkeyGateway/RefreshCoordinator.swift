@@ -99,6 +99,7 @@ public actor RefreshCoordinator {
     private func perform(id: String, tenantID: String, trigger: Trigger, leased: Bool) async throws -> (Credential, CredentialSecret) {
         let started = clock.now
         var holdsLease = leased
+        var underLease: (StoredCredential, CredentialSecret)
         // Win the lease, or wait for whoever holds it and use their result.
         while true {
             guard let (stored, secret) = try await vault.load(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
@@ -117,7 +118,10 @@ public actor RefreshCoordinator {
                 if holdsLease { try await vault.releaseLease(id: id, owner: owner) }
                 return (stored.credential, secret)
             }
-            if holdsLease { break }
+            if holdsLease {
+                underLease = (stored, secret)  // read while the lease was ours: the refresh starts from it
+                break
+            }
             if try await vault.acquireLease(id: id, tenantID: tenantID, owner: owner, until: now.addingTimeInterval(configuration.leaseLength)) {
                 holdsLease = true
                 continue  // re-read under the lease: someone may have refreshed between our read and our claim
@@ -127,11 +131,16 @@ public actor RefreshCoordinator {
             }
             try await clock.sleep(for: configuration.waitPoll)
         }
-        return try await refreshHoldingLease(id: id, tenantID: tenantID, trigger: trigger)
+        return try await refreshHoldingLease(id: id, tenantID: tenantID, trigger: trigger, loaded: underLease)
     }
 
-    private func refreshHoldingLease(id: String, tenantID: String, trigger: Trigger) async throws -> (Credential, CredentialSecret) {
-        guard let (stored, secret) = try await vault.load(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
+    private func refreshHoldingLease(
+        id: String,
+        tenantID: String,
+        trigger: Trigger,
+        loaded: (StoredCredential, CredentialSecret)
+    ) async throws -> (Credential, CredentialSecret) {
+        let (stored, secret) = loaded
         let credential = stored.credential
         let actor = AuditActor(id: "system:refresh", userAgent: trigger.rawValue)
         guard let refreshToken = secret.refreshToken else {
