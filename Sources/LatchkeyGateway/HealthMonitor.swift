@@ -59,11 +59,11 @@ public struct HealthMonitor: Sendable {
     /// A Connection's health now; an integration whose OAuth client the provider refused makes it unhealthy.
     public func health(of connection: Connection) async throws -> ConnectionHealth {
         let counts = try await vault.healthCounts(connectionID: connection.id)
-        let circuitOpen = await coordinator.circuit.isOpen(connection.integrationID)
+        let circuit = try await coordinator.circuit.store.state(integrationID: connection.integrationID)
         let rate = await probes.failureRate(integrationID: connection.integrationID)
-        var health = ConnectionHealth.evaluate(counts, circuitOpen: circuitOpen, probeFailureRate: rate)
+        var health = ConnectionHealth.evaluate(counts, circuitOpen: circuit.isOpen(now: clock.now), probeFailureRate: rate)
         let integration = try await resolver.integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
-        if integration?.status == "misconfigured" {
+        if integration?.status == IntegrationStore.misconfigured {
             health.state = .unhealthy
             health.reasons.append("integration_misconfigured")
         }

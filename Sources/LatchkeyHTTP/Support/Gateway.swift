@@ -20,6 +20,8 @@ extension LatchkeyRuntime {
         let oauth = OAuthClient(transport: transport, clock: clock)
         let resolver = ProviderResolver(catalog: catalog, integrations: integrations)
         let logger = self.logger
+        // Webhook events (credential.needs_reauth, integration.misconfigured) are written by the vault and the
+        // integration store in the same transaction as the change they describe.
         let coordinator = RefreshCoordinator(
             vault: vault,
             resolver: resolver,
@@ -27,17 +29,7 @@ extension LatchkeyRuntime {
             clock: clock,
             configuration: configuration.refresh,
             logger: logger
-        ) { event in
-            switch event {
-            case .needsReauth(let credential, let reason):
-                logger.info(
-                    "webhook event",
-                    metadata: ["type": "credential.needs_reauth", "credential_id": "\(credential.id)", "reason": "\(reason)"]
-                )
-            case .integrationMisconfigured(let integration):
-                logger.warning("integration misconfigured", metadata: ["integration": "\(integration.key)"])
-            }
-        }
+        )
         let service = RefreshService(
             coordinator: coordinator,
             vault: vault,

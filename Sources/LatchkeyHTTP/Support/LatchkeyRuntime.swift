@@ -53,7 +53,9 @@ public struct LatchkeyRuntime: Sendable {
             let audit = AuditLog(database: database, clock: clock)
             let tenants = TenantService(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             let defaultTenant = try await tenants.ensureDefaultTenant()
-            let integrations = IntegrationStore(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
+            let webhooks = WebhookOutbox(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
+            var integrations = IntegrationStore(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
+            integrations.webhooks = webhooks
             let webSessions = WebSessionStore(database: database, keyring: opened.keyring, clock: clock)
             var sandbox: SandboxProvider?
             if configuration.demo {
@@ -75,7 +77,7 @@ public struct LatchkeyRuntime: Sendable {
                 clock: clock,
                 logger: logger
             )
-            vault.webhooks = WebhookOutbox(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
+            vault.webhooks = webhooks
             return LatchkeyRuntime(
                 configuration: configuration,
                 database: database,

@@ -153,6 +153,18 @@ public enum Migrations {
                 "CREATE INDEX webhook_deliveries_tenant ON webhook_deliveries (tenant_id, created_at, id)",
             ]
         ),
+        Step(
+            version: 6,
+            name: "one circuit per integration, shared by every instance",
+            statements: [
+                """
+                CREATE TABLE circuits (integration_id TEXT PRIMARY KEY REFERENCES integrations(id) ON DELETE CASCADE,
+                  tenant_id TEXT NOT NULL REFERENCES tenants(id), failures {bigint} NOT NULL, open_until {bigint}, trial_owner TEXT,
+                  trial_until {bigint}, version {bigint} NOT NULL, updated_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX circuits_tenant ON circuits (tenant_id)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -120,7 +120,9 @@ extension CredentialVault {
     }
 
     /// Records a failed refresh: the status (when the failure is permanent), the reason, when to try again, and the
-    /// audit event; releases the lease. The stored tokens are left as they are.
+    /// audit event; releases the lease. The stored tokens are left as they are. Fenced on the lease: when `owner` no
+    /// longer holds it (it expired and another instance took it, or the credential was disconnected) nothing is
+    /// written, audited or sent, and nil is returned — events follow the rows actually changed.
     public func failRefresh(
         id: String,
         tenantID: String,
@@ -132,21 +134,23 @@ extension CredentialVault {
         details: [String: String] = [:]
     ) async throws -> Credential? {
         try await database.transaction { db -> Credential? in
-            guard let current = try await credentials.find(id: id, tenantID: tenantID, on: db) else { return nil }
+            guard let current = try await credentials.find(id: id, tenantID: tenantID, on: db), current.leaseOwner == owner else { return nil }
             var statusClause: SQLQueryString = ""
             if let status {
                 statusClause = ", status = \(bind: status.rawValue), status_reason = \(bind: reason)"
             }
             let now = clock.now
-            try await withHealthWatch(connectionID: current.credential.connectionID, tenantID: tenantID, on: db) {
+            let changed = try await withHealthWatch(connectionID: current.credential.connectionID, tenantID: tenantID, on: db) {
                 try await db.raw(
                     """
                     UPDATE credentials SET refresh_failures = refresh_failures + 1, refresh_due_at = \(bind: retryAt?.ms),
                       lease_owner = NULL, lease_until = NULL, updated_at = \(bind: now.ms), version = version + 1\(statusClause)
-                    WHERE id = \(bind: id) AND (lease_owner IS NULL OR lease_owner = \(bind: owner))
+                    WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) AND lease_owner = \(bind: owner)
+                    RETURNING id
                     """
-                ).run()
+                ).first() != nil
             }
+            guard changed else { return nil }
             var audited = details
             audited["reason"] = reason
             if let status { audited["status"] = status.rawValue }
@@ -170,6 +174,8 @@ extension CredentialVault {
             }
             credential.refreshFailures += 1
             credential.refreshDueAt = retryAt
+            credential.version += 1
+            credential.updatedAt = now
             return credential
         }
     }
@@ -211,36 +217,43 @@ extension CredentialVault {
     }
 
     /// Marks active credentials whose access token has expired and that nothing can refresh as `expired`. Audited.
+    /// Fenced like every writer of a credential row: a row that changed since it was selected (refreshed,
+    /// reconnected, leased) is left alone, and only rows actually changed are audited.
     @discardableResult
     public func markExpired(limit: Int = 500) async throws -> Int {
         let now = clock.now
         return try await database.transaction { db in
             let rows = try await db.raw(
                 """
-                SELECT c.id AS id, c.tenant_id AS tenant_id, c.connection_id AS connection_id FROM credentials c
+                SELECT c.id AS id, c.tenant_id AS tenant_id, c.connection_id AS connection_id, c.version AS version FROM credentials c
                 WHERE c.status = 'active' AND c.expires_at IS NOT NULL AND c.expires_at < \(bind: now.ms) AND c.refresh_due_at IS NULL
                   AND c.lease_owner IS NULL
                 LIMIT \(bind: limit)
                 """
             ).all()
+            var marked = 0
             for row in rows {
                 let id = try row.string("id")
                 let tenantID = try row.string("tenant_id")
-                try await withHealthWatch(connectionID: try row.string("connection_id"), tenantID: tenantID, on: db) {
+                let changed = try await withHealthWatch(connectionID: try row.string("connection_id"), tenantID: tenantID, on: db) {
                     try await db.raw(
                         """
                         UPDATE credentials SET status = 'expired', status_reason = 'access_token_expired', version = version + 1,
-                          updated_at = \(bind: now.ms) WHERE id = \(bind: id)
+                          updated_at = \(bind: now.ms)
+                        WHERE id = \(bind: id) AND version = \(bind: try row.int("version")) AND status = 'active' AND lease_owner IS NULL
+                        RETURNING id
                         """
-                    ).run()
+                    ).first() != nil
                 }
+                guard changed else { continue }
+                marked += 1
                 try await audit.append(
                     AuditRecord(actor: .system, action: "credential.expire", target: id, details: ["reason": "access_token_expired"]),
                     tenantID: tenantID,
                     on: db
                 )
             }
-            return rows.count
+            return marked
         }
     }
 

@@ -10,7 +10,7 @@ import SQLKit
 public struct CredentialVault: Sendable {
     public let credentials: CredentialRepository
     public let directory: DirectoryRepository
-    let database: Database
+    public let database: Database
     let keyring: Keyring
     let keyManager: KeyManager
     let audit: AuditLog

@@ -13,6 +13,8 @@ public struct IntegrationStore: Sendable {
     let audit: AuditLog
     let clock: any LatchkeyClock
     let logger: Logger
+    /// Where `integration.misconfigured` events go (nil: none are sent).
+    public var webhooks: WebhookOutbox?
 
     public init(database: Database, keyring: Keyring, audit: AuditLog, clock: any LatchkeyClock, logger: Logger) {
         self.database = database
@@ -213,12 +215,27 @@ public struct IntegrationStore: Sendable {
                     tenantID: tenantID,
                     on: db
                 )
+                if status == Self.misconfigured, let webhooks {
+                    var data: [String: WebhookValue] = ["integration": .string(key), "status": .string(status)]
+                    if let reason { data["reason"] = .string(reason) }
+                    try await webhooks.enqueue(.integrationMisconfigured, tenantID: tenantID, data: data, on: db)
+                }
             }
             return updated
         }
         guard changed else { return nil }
         logger.warning("integration status changed", metadata: ["integration": "\(key)", "status": "\(status)"])
         return try await integrations.find(key: key, tenantID: tenantID)
+    }
+
+    /// The status of an integration whose OAuth client the provider refused.
+    public static let misconfigured = "misconfigured"
+
+    /// Marks an integration whose OAuth client the provider refused (`invalid_client`): audited, an
+    /// `integration.misconfigured` webhook event, a banner on the admin pages; cleared when its client changes.
+    /// Nothing happens when it is already marked.
+    public func markMisconfigured(_ integration: Integration, reason: String) async throws {
+        _ = try await setStatus(key: integration.key, tenantID: integration.tenantID, status: Self.misconfigured, reason: reason)
     }
 
     /// The decrypted OAuth client secret, for token requests only.

@@ -12,6 +12,9 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case credentialDeleted = "credential.deleted"
     /// A connection's health changed (healthy, degraded, unhealthy).
     case connectionHealthChanged = "connection.health_changed"
+    /// The provider refused an integration's OAuth client (`invalid_client`): an administrator has to fix its client
+    /// id or secret. Its credentials are left as they are.
+    case integrationMisconfigured = "integration.misconfigured"
 }
 
 /// A JSON value in an event's `data`: ids, keys, statuses, reasons, counts. Never a secret.

@@ -29,7 +29,6 @@ public struct RefreshService: Service {
     let clock: any LatchkeyClock
     let configuration: Configuration
     let logger: Logger
-    let onPurge: @Sendable ([Credential]) async -> Void
     let lastCleanup = LastRun()
 
     public init(
@@ -37,15 +36,13 @@ public struct RefreshService: Service {
         vault: CredentialVault,
         clock: any LatchkeyClock,
         configuration: Configuration = .init(),
-        logger: Logger,
-        onPurge: @escaping @Sendable ([Credential]) async -> Void = { _ in }
+        logger: Logger
     ) {
         self.coordinator = coordinator
         self.vault = vault
         self.clock = clock
         self.configuration = configuration
         self.logger = logger
-        self.onPurge = onPurge
     }
 
     /// Runs until graceful shutdown, which ends it cleanly (a refresh in flight finishes or keeps its lease).
@@ -78,10 +75,8 @@ public struct RefreshService: Service {
         if await lastCleanup.due(now: clock.now, every: configuration.cleanupInterval) {
             try await vault.markExpired()
             let purged = try await vault.purgeExpired(retention: configuration.expiredRetention)
-            if !purged.isEmpty {
-                logger.info("expired credentials deleted", metadata: ["count": "\(purged.count)"])
-                await onPurge(purged)
-            }
+            // Each deletion is audited and sends `credential.deleted` from the vault, in the same transaction.
+            if !purged.isEmpty { logger.info("expired credentials deleted", metadata: ["count": "\(purged.count)"]) }
         }
         return succeeded
     }
@@ -98,6 +93,12 @@ public struct RefreshService: Service {
                         _ = try await coordinator.refresh(id: item.id, tenantID: item.tenantID, trigger: .proactive, leased: true)
                         return true
                     } catch {
+                        // The failure is recorded on the credential (and audited) when the provider was called; say
+                        // here what happened to this attempt, without anything secret.
+                        logger.warning(
+                            "background refresh failed",
+                            metadata: ["credential_id": "\(item.id)", "error": "\(RefreshService.describe(error))"]
+                        )
                         return false
                     }
                 }
@@ -110,6 +111,14 @@ public struct RefreshService: Service {
             }
             return succeeded
         }
+    }
+}
+
+extension RefreshService {
+    /// An error as a log line: the code and plain message of Latchkey's errors (never secret), else the type.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? LatchkeyError { return "\(error.code.rawValue): \(error.message)" }
+        return String(reflecting: type(of: error))
     }
 }
 
