@@ -31,6 +31,8 @@ public struct CircuitBreaker: Sendable {
     /// Claims the trial call for `owner` if `seen` is still the stored state; returns whether it won and the state now.
     public func claimTrial(_ integration: Integration, owner: String, seen: CircuitState) async throws -> (won: Bool, current: CircuitState) {
         let now = clock.now
+        // Only a state in which the trial is free may be claimed (another instance may hold it, or it closed).
+        guard policy.decide(seen, owner: owner, now: now) == .trialAvailable else { return (false, try await state(of: integration)) }
         let next = policy.claimingTrial(seen, owner: owner, now: now)
         if try await store.replace(integrationID: integration.id, tenantID: integration.tenantID, expected: seen, with: next, now: now) {
             var stored = next
