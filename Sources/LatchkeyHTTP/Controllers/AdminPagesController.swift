@@ -68,6 +68,7 @@ struct AdminPagesController {
             title: "Integrations",
             context: [
                 "integrations": rows, "providers": providers, "csrf": csrf, "flash": flash as Any, "error": error as Any, "callbackURL": callbackURL,
+                "alerts": try await misconfiguredAlerts(tenantID: context.tenantID),
             ],
             status: status,
             chrome: PageChrome(context, sessions: sessions),
@@ -137,10 +138,19 @@ struct AdminPagesController {
         return HTMLPage.render(
             "admin-connections",
             title: "Connections and health",
-            context: ["connections": rows],
+            context: ["connections": rows, "alerts": try await misconfiguredAlerts(tenantID: context.tenantID)],
             chrome: PageChrome(context, sessions: sessions),
             wide: true
         )
+    }
+
+    /// A banner for every integration whose OAuth client the provider refused: nothing refreshes until it is fixed.
+    private func misconfiguredAlerts(tenantID: String) async throws -> [String] {
+        try await store.integrations.list(tenantID: tenantID).filter { $0.status == IntegrationStore.misconfigured }.map { integration in
+            let name = integration.displayName ?? catalog.provider(id: integration.provider)?.displayName ?? integration.key
+            return "\(name) refused this server's OAuth client, so its tokens cannot be refreshed. "
+                + "Check the client id and secret of the integration \(integration.key) (it clears once they change)."
+        }
     }
 
     static func plainReason(_ code: String) -> String {

@@ -7,7 +7,7 @@ extension OpenAPIDocument {
               "operationId": "setWebhook",
               "tags": ["Webhooks"],
               "summary": "Set the tenant's webhook endpoint",
-              "description": "Sets the URL that receives the tenant's events (`credential.created`, `credential.needs_reauth`, `credential.revoked`, `credential.deleted`, `connection.health_changed`). The first call creates a 256-bit signing secret (`whsec_…`) and returns it in `secret` — the only time it is shown. Changing only the URL keeps the secret; `rotateSecret: true` makes a new one (shown once). Every delivery is a POST of the event JSON with `Latchkey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA-256(secret, \"<t>.<body>\")>`, `Latchkey-Event` and `Latchkey-Delivery` headers; a 2xx answer acknowledges it, anything else is retried with backoff for 24 hours. The URL must be https and must not point at a loopback, private or link-local address (unless the server runs with `--allow-private-network`).",
+              "description": "Sets the URL that receives the tenant's events (`credential.created`, `credential.needs_reauth`, `credential.revoked`, `credential.deleted`, `connection.health_changed`, `integration.misconfigured`). The first call creates a 256-bit signing secret (`whsec_…`) and returns it in `secret` — the only time it is shown. Changing only the URL keeps the secret; `rotateSecret: true` makes a new one (shown once). Every delivery is a POST of the event JSON with `Latchkey-Signature: t=<unix seconds>,v1=<hex HMAC-SHA-256(secret, \"<t>.<body>\")>`, `Latchkey-Event` and `Latchkey-Delivery` headers; a 2xx answer acknowledges it, anything else is retried with backoff for 24 hours. The URL must be https and must not point at a loopback, private or link-local address (unless the server runs with `--allow-private-network`).",
               "requestBody": {"required": true, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/SetWebhookRequest"},
                 "example": {"url": "https://hooks.example.com/latchkey"}
@@ -112,7 +112,7 @@ extension OpenAPIDocument {
             "description": "The body of a delivery. `data` carries ids, the integration key, statuses and reasons — never a secret.",
             "properties": {
               "id": {"type": "string", "description": "`evt_…`; the same on every attempt and replay."},
-              "type": {"type": "string", "enum": ["credential.created", "credential.needs_reauth", "credential.revoked", "credential.deleted", "connection.health_changed"]},
+              "type": {"type": "string", "enum": ["credential.created", "credential.needs_reauth", "credential.revoked", "credential.deleted", "connection.health_changed", "integration.misconfigured"]},
               "createdAt": {"type": "string", "format": "date-time"},
               "tenant": {"type": "string"},
               "data": {"type": "object"}

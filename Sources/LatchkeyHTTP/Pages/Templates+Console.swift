@@ -14,6 +14,7 @@ extension Templates {
     static let adminConnections = """
         <h1 id="heading">Connections and health</h1>
         <p class="meta">Each service's connection with how its accounts are doing. Details per account are in the API (<code>GET /api/v1/connections</code>).</p>
+        {{#alerts}}<div class="error misconfigured" role="alert">{{.}}</div>{{/alerts}}
         {{^connections}}<p class="meta">No connections yet.</p>{{/connections}}
         <table>
         <thead><tr><th scope="col">Service</th><th scope="col">Health</th><th scope="col">Connected</th><th scope="col">Please reconnect</th><th scope="col">Expired</th><th scope="col">Why</th></tr></thead>
@@ -111,6 +112,7 @@ extension Templates {
     static let adminIntegrations = """
         <h1 id="heading">Integrations</h1>
         <p class="meta">Services people in this tenant can connect. Client secrets are stored encrypted and never shown again.</p>
+        {{#alerts}}<div class="error misconfigured" role="alert">{{.}}</div>{{/alerts}}
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
         {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
         <table>
