@@ -232,6 +232,38 @@ struct RefreshRecoveryTests {
     }
 }
 
+extension RefreshRecoveryTests {
+    @Test(arguments: TestDatabases.kinds)
+    func expiryLeavesARowThatChangedSinceItWasSelected(kind: TestDatabases.Kind) async throws {
+        try await RefreshWorld.with(kind) { world in
+            let vault = world.runtime.vault
+            let credential = try await vault.create(
+                .init(
+                    integration: "gitlab",
+                    externalUserID: "alice",
+                    type: .oauth2,
+                    secret: .init(accessToken: "only-an-access-token"),
+                    expiresAt: world.clock.now.addingTimeInterval(-60),
+                    scopes: []
+                ),
+                tenantID: world.tenantID,
+                actor: .cli
+            )
+            let candidate = try #require(try await vault.expiryCandidates().first { $0.id == credential.id })
+            // Meanwhile the person reconnected (any write moves the row version on).
+            _ = try await vault.update(id: credential.id, tenantID: world.tenantID, changes: .init(label: .some("work")), actor: .cli)
+            #expect(try await vault.expire(candidate) == false)
+            #expect(try await world.credential(credential.id).status == .active)
+            let audit = try await world.runtime.audit.repository.page(tenantID: world.tenantID, afterSeq: nil, limit: 500)
+            #expect(!audit.contains { $0.action == "credential.expire" })
+            // Selected again, it expires, once, audited.
+            #expect(try await vault.markExpired() == 1)
+            #expect(try await world.credential(credential.id).status == .expired)
+            #expect(try await vault.markExpired() == 0)
+        }
+    }
+}
+
 /// A transport that runs `beforeFirstToken` once, just before the first token request reaches the provider.
 final class HookedTransport: HTTPTransport, Sendable {
     let inner: FakeProvider

@@ -216,45 +216,69 @@ extension CredentialVault {
         }
     }
 
-    /// Marks active credentials whose access token has expired and that nothing can refresh as `expired`. Audited.
-    /// Fenced like every writer of a credential row: a row that changed since it was selected (refreshed,
-    /// reconnected, leased) is left alone, and only rows actually changed are audited.
-    @discardableResult
-    public func markExpired(limit: Int = 500) async throws -> Int {
+    /// A credential whose access token has expired and that nothing can refresh, as it was when selected.
+    public struct ExpiryCandidate: Sendable, Equatable {
+        public var id: String
+        public var tenantID: String
+        public var connectionID: String
+        public var version: Int
+    }
+
+    /// Active credentials whose access token has expired and that nothing can refresh (no refresh scheduled, no
+    /// lease held).
+    public func expiryCandidates(limit: Int = 500) async throws -> [ExpiryCandidate] {
         let now = clock.now
-        return try await database.transaction { db in
-            let rows = try await db.raw(
+        return try await database.read { db in
+            try await db.raw(
                 """
                 SELECT c.id AS id, c.tenant_id AS tenant_id, c.connection_id AS connection_id, c.version AS version FROM credentials c
                 WHERE c.status = 'active' AND c.expires_at IS NOT NULL AND c.expires_at < \(bind: now.ms) AND c.refresh_due_at IS NULL
                   AND c.lease_owner IS NULL
                 LIMIT \(bind: limit)
                 """
-            ).all()
-            var marked = 0
-            for row in rows {
-                let id = try row.string("id")
-                let tenantID = try row.string("tenant_id")
-                let changed = try await withHealthWatch(connectionID: try row.string("connection_id"), tenantID: tenantID, on: db) {
-                    try await db.raw(
-                        """
-                        UPDATE credentials SET status = 'expired', status_reason = 'access_token_expired', version = version + 1,
-                          updated_at = \(bind: now.ms)
-                        WHERE id = \(bind: id) AND version = \(bind: try row.int("version")) AND status = 'active' AND lease_owner IS NULL
-                        RETURNING id
-                        """
-                    ).first() != nil
-                }
-                guard changed else { continue }
-                marked += 1
-                try await audit.append(
-                    AuditRecord(actor: .system, action: "credential.expire", target: id, details: ["reason": "access_token_expired"]),
-                    tenantID: tenantID,
-                    on: db
+            ).all().map {
+                ExpiryCandidate(
+                    id: try $0.string("id"),
+                    tenantID: try $0.string("tenant_id"),
+                    connectionID: try $0.string("connection_id"),
+                    version: try $0.int("version")
                 )
             }
-            return marked
         }
+    }
+
+    /// Marks a candidate `expired`, fenced like every writer of a credential row: when the row changed since it was
+    /// selected (refreshed, reconnected, leased) it is left alone and nothing is audited. Returns whether it changed.
+    @discardableResult
+    public func expire(_ candidate: ExpiryCandidate) async throws -> Bool {
+        let now = clock.now
+        return try await database.transaction { db in
+            let changed = try await withHealthWatch(connectionID: candidate.connectionID, tenantID: candidate.tenantID, on: db) {
+                try await db.raw(
+                    """
+                    UPDATE credentials SET status = 'expired', status_reason = 'access_token_expired', version = version + 1,
+                      updated_at = \(bind: now.ms)
+                    WHERE id = \(bind: candidate.id) AND version = \(bind: candidate.version) AND status = 'active' AND lease_owner IS NULL
+                    RETURNING id
+                    """
+                ).first() != nil
+            }
+            guard changed else { return false }
+            try await audit.append(
+                AuditRecord(actor: .system, action: "credential.expire", target: candidate.id, details: ["reason": "access_token_expired"]),
+                tenantID: candidate.tenantID,
+                on: db
+            )
+            return true
+        }
+    }
+
+    /// Marks active credentials whose access token has expired and that nothing can refresh as `expired`. Audited.
+    @discardableResult
+    public func markExpired(limit: Int = 500) async throws -> Int {
+        var marked = 0
+        for candidate in try await expiryCandidates(limit: limit) where try await expire(candidate) { marked += 1 }
+        return marked
     }
 
     /// Deletes credentials that expired more than `retention` ago. Audited.
