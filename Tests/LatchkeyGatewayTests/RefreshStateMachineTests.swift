@@ -18,8 +18,8 @@ struct RefreshStateMachineTests {
 
     /// A row whose access token expired 10 s before the start.
     var expired: Machine.Row { Machine.Row(expiresAt: at(-10)) }
-    /// A row whose token is still valid for a minute and a half (refreshed on demand only within 60 s).
-    var valid: Machine.Row { Machine.Row(expiresAt: at(90)) }
+    /// The expired row once this instance holds its lease (won, or handed in by a bulk claim).
+    var claimed: Machine.Row { expired.leased(by: "me", until: at(15)) }
 
     /// Runs a machine from the start to the provider call: lease won, circuit closed.
     func calling(_ m: inout Machine, row: Machine.Row? = nil, circuit: CircuitState = .closed) {
@@ -27,7 +27,7 @@ struct RefreshStateMachineTests {
         #expect(m.start() == .load)
         #expect(m.loaded(row, now: at(0)) == .acquireLease(until: at(15)))
         #expect(m.leaseAcquired(true, now: at(0)) == .load)
-        #expect(m.loaded(row, now: at(0)) == .resolveContext)
+        #expect(m.loaded(row.leased(by: "me", until: at(15)), now: at(0)) == .resolveContext)
         #expect(m.contextResolved(circuit: circuit, now: at(0)) == .callProvider(attempt: 0))
         #expect(m.holdsLease)
     }
@@ -65,7 +65,7 @@ struct RefreshStateMachineTests {
         #expect(m.loaded(expired, now: at(0)) == .acquireLease(until: at(15)))
         #expect(m.leaseAcquired(true, now: at(0)) == .load)
         // Someone finished a refresh between our read and our claim: no second refresh, the lease is given back.
-        let refreshed = Machine.Row(expiresAt: at(3600), lastRefreshedAt: at(0))
+        let refreshed = Machine.Row(expiresAt: at(3600), lastRefreshedAt: at(0)).leased(by: "me", until: at(15))
         #expect(m.loaded(refreshed, now: at(0)) == .finish(.stored, releaseLease: true, releaseTrial: false))
     }
 
@@ -95,29 +95,59 @@ struct RefreshStateMachineTests {
         var m = machine(.proactive, leased: true)
         _ = m.start()
         // Even a token refreshed recently is refreshed again: the claim said it is due.
-        #expect(m.loaded(Machine.Row(expiresAt: at(200), lastRefreshedAt: at(0)), now: at(0)) == .resolveContext)
+        #expect(m.loaded(Machine.Row(expiresAt: at(200), lastRefreshedAt: at(0)).leased(by: "me", until: at(15)), now: at(0)) == .resolveContext)
     }
 
     @Test func withoutARefreshTokenAnExpiredCredentialExpiresAndAValidOneIsHandedOut() {
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        let action = m.loaded(Machine.Row(expiresAt: at(-1), hasRefreshToken: false), now: at(0))
+        let action = m.loaded(Machine.Row(expiresAt: at(-1), hasRefreshToken: false).leased(by: "me", until: at(15)), now: at(0))
         #expect(isRecordFailure(action, status: .expired, reason: "no_refresh_token")?.retryAt == nil)
         #expect(m.failureRecorded() == .finish(.refused(.reauth(reason: "no_refresh_token")), releaseLease: false, releaseTrial: false))
 
         var n = machine(.proactive, leased: true)
         _ = n.start()
         #expect(
-            isRecordFailure(n.loaded(Machine.Row(expiresAt: at(100), hasRefreshToken: false), now: at(0)), status: nil, reason: "no_refresh_token")
+            isRecordFailure(
+                n.loaded(Machine.Row(expiresAt: at(100), hasRefreshToken: false).leased(by: "me", until: at(15)), now: at(0)),
+                status: nil,
+                reason: "no_refresh_token"
+            )
                 != nil
         )
         #expect(n.failureRecorded() == .finish(.stored, releaseLease: false, releaseTrial: false))
     }
 
+    @Test func aBulkClaimThatRanOutInTheQueueIsNeverUsedToCallTheProvider() {
+        var m = machine(.proactive, leased: true)
+        _ = m.start()
+        // The claim expired while the credential waited for a free worker, and another instance took the lease.
+        #expect(m.loaded(expired.leased(by: "other", until: at(20)), now: at(16)) == .acquireLease(until: at(31)))
+        #expect(!m.holdsLease)
+        #expect(m.leaseAcquired(false, now: at(16)) == .sleep(seconds: 0.1))
+        _ = m.slept(now: at(16.1))
+        // The other instance refreshed it: nothing more to do.
+        let done = Machine.Row(expiresAt: at(3600), lastRefreshedAt: at(16.05))
+        #expect(m.loaded(done, now: at(16.1)) == .finish(.stored, releaseLease: false, releaseTrial: false))
+    }
+
+    @Test func aClaimAboutToRunOutIsRenewedBeforeTheProviderIsCalled() {
+        var m = machine(.proactive, leased: true)
+        _ = m.start()
+        #expect(m.loaded(expired.leased(by: "me", until: at(15)), now: at(8)) == .renewLease(until: at(23)))
+        #expect(m.leaseRenewed(true, now: at(8)) == .resolveContext)
+        // Renewal lost: it was taken meanwhile; wait like everyone else.
+        var n = machine(.proactive, leased: true)
+        _ = n.start()
+        _ = n.loaded(expired.leased(by: "me", until: at(15)), now: at(8))
+        #expect(n.leaseRenewed(false, now: at(8)) == .load)
+        #expect(!n.holdsLease)
+    }
+
     @Test func anUnresolvableProviderEndsTheRunAndReleasesTheLease() {
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         #expect(m.contextFailed() == .finish(.refused(.noContext), releaseLease: true, releaseTrial: false))
     }
 
@@ -218,7 +248,7 @@ struct RefreshStateMachineTests {
         // The background refresher reschedules instead of retrying.
         var p = machine(.proactive, leased: true)
         _ = p.start()
-        _ = p.loaded(expired, now: at(0))
+        _ = p.loaded(claimed, now: at(0))
         _ = p.contextResolved(circuit: .closed, now: at(0))
         _ = p.providerFailed(.transient(retryAfter: nil), now: at(1), jitter: 0)
         #expect(isRecordFailure(p.circuitRecorded(CircuitState(failures: 1, version: 1), now: at(1)), status: nil, reason: "transient") != nil)
@@ -237,7 +267,7 @@ struct RefreshStateMachineTests {
     @Test func aRefusedClientMarksTheIntegrationAndLeavesTheCredentialAlone() {
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         _ = m.contextResolved(circuit: .closed, now: at(0))
         #expect(m.providerFailed(.clientRefused, now: at(1), jitter: 0) == .markIntegrationMisconfigured)
         #expect(isRecordFailure(m.integrationMarked(now: at(1)), status: nil, reason: "invalid_client")?.retryAt == at(3601))
@@ -247,7 +277,7 @@ struct RefreshStateMachineTests {
     @Test func anUnusableAnswerCountsAgainstTheCircuitAndIsTriedAgainInFiveMinutes() {
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         _ = m.contextResolved(circuit: .closed, now: at(0))
         #expect(m.providerFailed(.badResponse, now: at(1), jitter: 0) == .recordCircuit(.failed))
         #expect(
@@ -259,7 +289,7 @@ struct RefreshStateMachineTests {
     @Test func anAddressRefusedByThePolicyTellsTheCircuitNothing() {
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         _ = m.contextResolved(circuit: .closed, now: at(0))
         #expect(isRecordFailure(m.providerFailed(.policyRefused, now: at(1), jitter: 0), status: nil, reason: "outbound_policy") != nil)
         #expect(m.failureRecorded() == .finish(.refused(.policyRefused), releaseLease: false, releaseTrial: false))
@@ -271,7 +301,7 @@ struct RefreshStateMachineTests {
         let open = CircuitState(failures: 5, openUntil: at(20), version: 5)
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         #expect(
             m.contextResolved(circuit: open, now: at(0)) == .finish(.refused(.circuitOpen(retryAfter: 20)), releaseLease: true, releaseTrial: false)
         )
@@ -280,7 +310,7 @@ struct RefreshStateMachineTests {
         _ = n.start()
         _ = n.loaded(Machine.Row(expiresAt: at(30)), now: at(0))
         _ = n.leaseAcquired(true, now: at(0))
-        _ = n.loaded(Machine.Row(expiresAt: at(30)), now: at(0))
+        _ = n.loaded(Machine.Row(expiresAt: at(30)).leased(by: "me", until: at(15)), now: at(0))
         #expect(n.contextResolved(circuit: open, now: at(0)) == .finish(.stored, releaseLease: true, releaseTrial: false))
     }
 
@@ -288,7 +318,7 @@ struct RefreshStateMachineTests {
         let paused = CircuitState(failures: 5, openUntil: at(-1), version: 5)
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         #expect(m.contextResolved(circuit: paused, now: at(0)) == .claimTrial(paused))
         let claimed = CircuitState(failures: 5, openUntil: at(-1), trialOwner: "me", trialUntil: at(15), version: 6)
         #expect(m.trialClaimed(true, current: claimed, now: at(0)) == .callProvider(attempt: 0))
@@ -303,7 +333,7 @@ struct RefreshStateMachineTests {
         let paused = CircuitState(failures: 5, openUntil: at(-1), version: 5)
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         _ = m.contextResolved(circuit: paused, now: at(0))
         _ = m.trialClaimed(true, current: CircuitState(failures: 5, openUntil: at(-1), trialOwner: "me", trialUntil: at(15), version: 6), now: at(0))
         #expect(m.providerFailed(.reauthRequired(reason: "invalid_grant"), now: at(1), jitter: 0) == .recordCircuit(.answered))
@@ -312,7 +342,7 @@ struct RefreshStateMachineTests {
         // So does a trial ending in invalid_client.
         var n = machine(.proactive, leased: true)
         _ = n.start()
-        _ = n.loaded(expired, now: at(0))
+        _ = n.loaded(claimed, now: at(0))
         _ = n.contextResolved(circuit: paused, now: at(0))
         _ = n.trialClaimed(true, current: CircuitState(failures: 5, openUntil: at(-1), trialOwner: "me", trialUntil: at(15), version: 6), now: at(0))
         #expect(n.providerFailed(.clientRefused, now: at(1), jitter: 0) == .recordCircuit(.answered))
@@ -323,7 +353,7 @@ struct RefreshStateMachineTests {
         let paused = CircuitState(failures: 5, openUntil: at(-1), version: 5)
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         _ = m.contextResolved(circuit: paused, now: at(0))
         _ = m.trialClaimed(true, current: CircuitState(failures: 5, openUntil: at(-1), trialOwner: "me", trialUntil: at(15), version: 6), now: at(0))
         #expect(m.providerFailed(.policyRefused, now: at(1), jitter: 0) == .recordCircuit(.releaseTrial))
@@ -335,7 +365,7 @@ struct RefreshStateMachineTests {
         let paused = CircuitState(failures: 5, openUntil: at(-1), version: 5)
         var m = machine(.proactive, leased: true)
         _ = m.start()
-        _ = m.loaded(expired, now: at(0))
+        _ = m.loaded(claimed, now: at(0))
         _ = m.contextResolved(circuit: paused, now: at(0))
         _ = m.trialClaimed(true, current: CircuitState(failures: 5, openUntil: at(-1), trialOwner: "me", trialUntil: at(15), version: 6), now: at(0))
         #expect(m.providerFailed(.transient(retryAfter: nil), now: at(1), jitter: 0) == .recordCircuit(.failed))
@@ -346,7 +376,7 @@ struct RefreshStateMachineTests {
 
         var n = machine(.proactive, leased: true)
         _ = n.start()
-        _ = n.loaded(expired, now: at(0))
+        _ = n.loaded(claimed, now: at(0))
         _ = n.contextResolved(circuit: paused, now: at(0))
         let theirs = CircuitState(failures: 5, openUntil: at(-1), trialOwner: "other", trialUntil: at(15), version: 6)
         #expect(
@@ -356,7 +386,7 @@ struct RefreshStateMachineTests {
         // The other trial already closed it: call.
         var p = machine(.proactive, leased: true)
         _ = p.start()
-        _ = p.loaded(expired, now: at(0))
+        _ = p.loaded(claimed, now: at(0))
         _ = p.contextResolved(circuit: paused, now: at(0))
         #expect(p.trialClaimed(false, current: CircuitState(version: 7), now: at(0)) == .callProvider(attempt: 0))
     }

@@ -59,7 +59,7 @@ struct RefreshRun {
         switch action {
         case .load:
             loaded = try await vault.load(id: id, tenantID: tenantID)
-            return machine.loaded(loaded.map { Self.row($0.stored.credential, $0.secret) }, now: clock.now)
+            return machine.loaded(loaded.map { Self.row($0.stored, $0.secret) }, now: clock.now)
         case .acquireLease(let until):
             let won = try await vault.acquireLease(id: id, tenantID: tenantID, owner: coordinator.owner, until: until)
             return machine.leaseAcquired(won, now: clock.now)
@@ -92,7 +92,7 @@ struct RefreshRun {
             return machine.circuitRecorded(circuit, now: clock.now)
         case .renewLease(let until):
             let held = try await vault.renewLease(id: id, owner: coordinator.owner, until: until)
-            if !held { coordinator.logger.warning("refresh lease lost before a retry", metadata: ["credential_id": "\(id)"]) }
+            if !held { coordinator.logger.warning("refresh lease lost", metadata: ["credential_id": "\(id)"]) }
             return machine.leaseRenewed(held, now: clock.now)
         case .markIntegrationMisconfigured:
             try await coordinator.resolver.integrations.markMisconfigured(context!.integration, reason: "invalid_client")
@@ -251,14 +251,17 @@ struct RefreshRun {
         }
     }
 
-    static func row(_ credential: Credential, _ secret: CredentialSecret) -> RefreshStateMachine.Row {
-        RefreshStateMachine.Row(
+    static func row(_ stored: StoredCredential, _ secret: CredentialSecret) -> RefreshStateMachine.Row {
+        let credential = stored.credential
+        return RefreshStateMachine.Row(
             status: credential.status,
             statusReason: credential.statusReason,
             expiresAt: credential.expiresAt,
             lastRefreshedAt: credential.lastRefreshedAt,
             refreshFailures: credential.refreshFailures,
-            hasRefreshToken: secret.refreshToken != nil
+            hasRefreshToken: secret.refreshToken != nil,
+            leaseOwner: stored.leaseOwner,
+            leaseUntil: stored.leaseUntil
         )
     }
 

@@ -9,8 +9,23 @@ extension RefreshStateMachine {
         guard state == .loading else { invalid("loaded") }
         guard let row else { return finish(.refused(.notFound)) }
         guard row.status == .active else { return finish(.refused(.reauth(reason: row.statusReason ?? row.status.rawValue))) }
+        if holdsLease {
+            guard row.leaseOwner == owner, let until = row.leaseUntil, until > now else {
+                // The lease this run held (or was handed with a bulk claim that waited in a queue) is gone: never call
+                // the provider on it; wait for whoever holds it and read their result, like any other caller.
+                holdsLease = false
+                trustsClaim = false
+                return loaded(row, now: now)
+            }
+            // Read again under the lease: someone may have refreshed between our first read and our claim.
+            if !trustsClaim, refreshedMeanwhile(row, now: now) { return finish(.stored) }
+            if until.timeIntervalSince(now) < configuration.providerTimeout {
+                state = .renewingClaim(row)
+                return .renewLease(until: now.addingTimeInterval(configuration.leaseLength))
+            }
+            return underLease(row, now: now)
+        }
         if !trustsClaim, refreshedMeanwhile(row, now: now) { return finish(.stored) }
-        if holdsLease { return underLease(row, now: now) }
         state = .acquiringLease
         return .acquireLease(until: now.addingTimeInterval(configuration.leaseLength))
     }
@@ -96,8 +111,17 @@ extension RefreshStateMachine {
         return after(then, row: row, circuit: circuit, now: now)
     }
 
-    /// Whether the lease is still ours before a retry.
+    /// Whether the lease is still ours (before a retry, or renewing a claim about to run out).
     public mutating func leaseRenewed(_ held: Bool, now: Date) -> Action {
+        if case .renewingClaim(let row) = state {
+            guard held else {
+                holdsLease = false
+                trustsClaim = false
+                state = .loading
+                return .load
+            }
+            return underLease(row, now: now)
+        }
         guard case .renewingLease(let row, let wait) = state else { invalid("leaseRenewed") }
         guard held else {
             // Lost: never call the provider again from this run; wait for whoever holds it and read their result.

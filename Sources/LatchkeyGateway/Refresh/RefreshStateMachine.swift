@@ -26,6 +26,8 @@ public struct RefreshStateMachine: Sendable {
         public var onDemandBudget: TimeInterval = 12
         /// How often a caller waiting for another instance's refresh looks again.
         public var waitPoll: TimeInterval = 0.1
+        /// The longest a provider call may take: a lease with less than this left is renewed before calling.
+        public var providerTimeout: TimeInterval = 10
         /// The circuit's threshold, pause and trial length.
         public var circuit = CircuitPolicy()
 
@@ -49,6 +51,9 @@ public struct RefreshStateMachine: Sendable {
         public var lastRefreshedAt: Date?
         public var refreshFailures: Int
         public var hasRefreshToken: Bool
+        /// Who holds the refresh lease, and until when.
+        public var leaseOwner: String?
+        public var leaseUntil: Date?
 
         public init(
             status: CredentialStatus = .active,
@@ -56,7 +61,9 @@ public struct RefreshStateMachine: Sendable {
             expiresAt: Date?,
             lastRefreshedAt: Date? = nil,
             refreshFailures: Int = 0,
-            hasRefreshToken: Bool = true
+            hasRefreshToken: Bool = true,
+            leaseOwner: String? = nil,
+            leaseUntil: Date? = nil
         ) {
             self.status = status
             self.statusReason = statusReason
@@ -64,6 +71,16 @@ public struct RefreshStateMachine: Sendable {
             self.lastRefreshedAt = lastRefreshedAt
             self.refreshFailures = refreshFailures
             self.hasRefreshToken = hasRefreshToken
+            self.leaseOwner = leaseOwner
+            self.leaseUntil = leaseUntil
+        }
+
+        /// The row with its lease held by `owner` until `until`.
+        public func leased(by owner: String, until: Date) -> Row {
+            var row = self
+            row.leaseOwner = owner
+            row.leaseUntil = until
+            return row
         }
     }
 
@@ -148,7 +165,7 @@ public struct RefreshStateMachine: Sendable {
         case callProvider(attempt: Int)
         /// Record the circuit outcome → ``circuitRecorded(_:now:)``.
         case recordCircuit(CircuitOutcome)
-        /// Extend the lease before a retry → ``leaseRenewed(_:now:)``.
+        /// Extend the lease (before a retry, or a claim about to run out) → ``leaseRenewed(_:now:)``.
         case renewLease(until: Date)
         /// Mark the integration misconfigured (admin alert) → ``integrationMarked(now:)``.
         case markIntegrationMisconfigured
@@ -175,6 +192,7 @@ public struct RefreshStateMachine: Sendable {
         case loading
         case acquiringLease
         case waiting
+        case renewingClaim(Row)
         case resolving(Row)
         case claimingTrial(Row)
         case calling(Row)
