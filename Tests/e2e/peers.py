@@ -189,8 +189,11 @@ def chromium_problem() -> str | None:
     return None
 
 
-def make_driver(javascript: bool = True, width: int = 1280, height: int = 900):
-    """Headless Chromium through Debian's chromedriver (never a downloaded one)."""
+def make_driver(javascript: bool = True, width: int = 1280, height: int = 900, console_log: bool = False):
+    """Headless Chromium through Debian's chromedriver (never a downloaded one).
+
+    With `console_log`, the pages' console messages (CSP violations among them) can be read with
+    `driver.get_log("browser")`."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -205,6 +208,8 @@ def make_driver(javascript: bool = True, width: int = 1280, height: int = 900):
     if not javascript:
         prefs["profile.managed_default_content_settings.javascript"] = 2
     opts.add_experimental_option("prefs", prefs)
+    if console_log:
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
     driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(30)
