@@ -177,6 +177,38 @@ struct FormActionPolicyTests {
         }
     }
 
+    @Test func originsAreWrittenAsBrowsersCompareThem() async throws {
+        try await Self.withSignedIn { browser, fixture, _ in
+            let endpoints = [
+                "upper": "HTTPS://Login.Upper.EXAMPLE:443/authorize",
+                "plain": "http://127.0.0.1:8081/authorize",
+                "default": "http://sso.default.example:80/authorize",
+                "duplicate": "https://login.upper.example/other",
+                "ipv6": "https://[::1]:8443/authorize",
+            ]
+            for (key, url) in endpoints {
+                try await Self.enable(
+                    fixture,
+                    key: key,
+                    provider: "oauth2",
+                    settings: ["authorizationURL": url, "tokenURL": "https://t.example/token"]
+                )
+            }
+            let center = try await browser.get("/connections")
+            #expect(
+                try Self.formAction(center.headers) == [
+                    "'self'", "http://127.0.0.1:8081", "http://sso.default.example", "https://login.upper.example",
+                ]
+            )
+            // The address a policy cannot name still works, through the page that continues by itself.
+            let started = try await browser.post("/connections/ipv6/connect")
+            #expect(started.status == .ok)
+            #expect(started.text.contains(#"<meta http-equiv="refresh" content="0; url=https://[::1]:8443/authorize?"#))
+            _ = try await browser.get("/connections")
+            #expect(try await browser.post("/connections/upper/connect").status == .seeOther)
+        }
+    }
+
     @Test func aProviderOriginNoPolicyCanNameContinuesThroughAPageOfOurOwn() async throws {
         try await Self.withSignedIn { browser, fixture, _ in
             try await Self.enable(
