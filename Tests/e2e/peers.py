@@ -189,11 +189,12 @@ def chromium_problem() -> str | None:
     return None
 
 
-def make_driver(javascript: bool = True, width: int = 1280, height: int = 900, console_log: bool = False):
+def make_driver(javascript: bool = True, width: int = 1280, height: int = 900, console_log: bool = False,
+                extra_args: tuple[str, ...] = ()):
     """Headless Chromium through Debian's chromedriver (never a downloaded one).
 
     With `console_log`, the pages' console messages (CSP violations among them) can be read with
-    `driver.get_log("browser")`."""
+    `driver.get_log("browser")`. `extra_args` are more Chromium switches (e.g. --host-resolver-rules)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -202,7 +203,7 @@ def make_driver(javascript: bool = True, width: int = 1280, height: int = 900, c
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 f"--window-size={width},{height}", "--no-first-run", "--no-default-browser-check",
                 "--disable-extensions", "--disable-background-networking", "--lang=en-US",
-                "--proxy-server=direct://", "--proxy-bypass-list=*"):
+                "--proxy-server=direct://", "--proxy-bypass-list=*", *extra_args):
         opts.add_argument(arg)
     prefs = {"intl.accept_languages": "en-US,en"}
     if not javascript:

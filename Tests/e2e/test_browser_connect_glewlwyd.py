@@ -10,8 +10,10 @@ client in a test never notices). Every browser console message is collected and 
 violation fails the test.
 
 One glewlwyd and one `latchkey serve --allow-private-network` (SQLite) per module, with
-two integrations of glewlwyd: generic `oidc` (endpoints from its discovery document) and
-generic `oauth2` (endpoints set by the admin). Screenshots go to
+three integrations of glewlwyd: generic `oidc` (endpoints from its discovery document) and
+generic `oauth2` (endpoints set by the admin), and an `oauth2` one whose authorization endpoint
+has a host name no CSP source can name (the browser maps it to 127.0.0.1), reached through
+Latchkey's own continue page. Screenshots go to
 <artifacts>/screenshots/glewlwyd-browser-<test>-NN-<step>.png.
 """
 
@@ -29,6 +31,10 @@ from webtools import WebStack
 
 OIDC = "glewlwyd"
 OAUTH2 = "glewlwyd-oauth2"
+# glewlwyd under a host name with an underscore: a valid URL that no CSP source can name. Only the
+# browser goes there (mapped to 127.0.0.1); Latchkey talks to glewlwyd at 127.0.0.1.
+UNNAMED = "glewlwyd-unnamed"
+UNNAMED_HOST = "glewlwyd_peer.test"
 GLEWLWYD_SESSION_COOKIE = "GLEWLWYD2_SESSION_ID"
 STEP_TIMEOUT = 20
 
@@ -63,6 +69,9 @@ def stack(glewlwyd, tmp_path_factory):
             {"provider": "oauth2", "key": OAUTH2, "displayName": "Glewlwyd OAuth", "scopes": ["read"],
              "settings": {"authorizationURL": doc["authorization_endpoint"], "tokenURL": doc["token_endpoint"],
                           "userInfoURL": doc["userinfo_endpoint"], "revocationURL": doc["revocation_endpoint"]}, **client},
+            {"provider": "oauth2", "key": UNNAMED, "displayName": "Glewlwyd elsewhere", "scopes": ["read"],
+             "settings": {"authorizationURL": doc["authorization_endpoint"].replace("127.0.0.1", UNNAMED_HOST, 1),
+                          "tokenURL": doc["token_endpoint"], "userInfoURL": doc["userinfo_endpoint"]}, **client},
         ]
         for body in bodies:
             r = stack.api.post(stack.url("/api/v1/integrations"), json=body, timeout=20)
@@ -98,7 +107,7 @@ class Console:
 @pytest.fixture
 def browser(request):
     need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(console_log=True)
+    driver = make_driver(console_log=True, extra_args=(f"--host-resolver-rules=MAP {UNNAMED_HOST} 127.0.0.1",))
     # one series per test; no brackets from parameters (the old series is removed with a glob)
     name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
     shots = Screenshots(f"glewlwyd-browser-{name}")
@@ -163,9 +172,9 @@ def _sign_in(driver, shots, stack: WebStack, user) -> None:
 
 def _arrive_at_glewlwyd(driver, console: Console, glewlwyd: Glewlwyd, what: str) -> None:
     """The click must take the browser to glewlwyd's origin; a blocked form leaves it where it was."""
-    target = glewlwyd.doc["base_url"]
+    targets = {glewlwyd.doc["base_url"], glewlwyd.doc["base_url"].replace("127.0.0.1", UNNAMED_HOST, 1)}
     end = time.monotonic() + STEP_TIMEOUT
-    while _origin(driver.current_url) != target:
+    while _origin(driver.current_url) not in targets:
         console.assert_no_csp_violation(what)
         if time.monotonic() >= end:
             raise AssertionError(f"{what}: the browser stayed on {_path(driver)!r} instead of going to glewlwyd")
@@ -306,3 +315,11 @@ def test_denial_then_try_again_goes_to_glewlwyd(stack, glewlwyd, browser):
     _back_at_connections(driver, shots, console, "connected", "Connect after Try again")
     _card(driver, OIDC)
     console.assert_no_csp_violation("denial and Try again")
+
+
+def test_a_provider_no_policy_can_name_is_reached_through_a_page_of_our_own(stack, glewlwyd, browser):
+    driver, shots, console = browser
+    _sign_in(driver, shots, stack, stack.new_user("chromium-unnamed"))
+    cred_id = _connect(driver, shots, console, glewlwyd, stack, UNNAMED)
+    assert cred_id in {c["id"] for c in stack.credentials(UNNAMED)}, "the API does not list the credential the page shows"
+    console.assert_no_csp_violation("connect through the intermediate page")
