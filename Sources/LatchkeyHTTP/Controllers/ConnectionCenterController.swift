@@ -45,7 +45,7 @@ struct ConnectionCenterController {
                 "key": integration.key,
                 "name": service.name,
                 "initial": String(service.name.prefix(1)).uppercased(),
-                "summary": Self.summary(provider),
+                "summary": Self.summary(service),
                 "permissions": permissions,
                 "hasPermissions": !permissions.isEmpty,
                 "csrf": csrf,
@@ -228,11 +228,14 @@ struct ConnectionCenterController {
         scopes.map { provider.oauth?.scopes[$0] ?? $0 }
     }
 
-    static func summary(_ provider: Provider) -> String {
-        switch provider.authMode {
-        case .oauth2: "Sign in at \(provider.displayName) and choose what to allow."
-        case .apiKey: "Connect with your \(provider.displayName) \(provider.apiKey?.keyLabel ?? "API key")."
-        case .basic: "Connect with your \(provider.displayName) account details."
+    /// What connecting a service involves, naming it as the tile does (an integration's display name, e.g. "Corp SSO",
+    /// rather than "Generic OpenID Connect").
+    static func summary(_ service: ConnectService.Service) -> String {
+        let provider = service.provider
+        return switch provider.authMode {
+        case .oauth2: "Sign in at \(service.name) and choose what to allow."
+        case .apiKey: "Connect with your \(service.name) \(provider.apiKey?.keyLabel ?? "API key")."
+        case .basic: "Connect with your \(service.name) account details."
         case .oauth2ClientCredentials: "Connected by the administrator."
         }
     }
