@@ -14,7 +14,7 @@ extension ConnectService {
     /// When the authorization URL depends on what the person types first (a Shopify shop, a Zendesk subdomain) and
     /// only the leftmost label of its host does, the source is a wildcard over that label (`https://*.myshopify.com`).
     ///
-    /// Nil for services that never leave our origin (API keys, the same-origin sandbox) and for origins that cannot
+    /// Nil for services that never redirect (API keys, basic credentials) and for origins that cannot
     /// be known or written as a CSP source (a whole-host template, an IPv6 literal, a host with an underscore). Such a
     /// connect still works in every browser: ``start(user:key:browserID:form:reconnect:)`` reports the redirect as not
     /// covered by the page's policy and the controller continues through a page of our own (a link and a meta

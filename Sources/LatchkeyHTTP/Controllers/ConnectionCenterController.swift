@@ -192,6 +192,8 @@ struct ConnectionCenterController {
 
     /// On to a provider whose origin the page that sent the form could not list in its policy: a page of our own
     /// that goes there at once (meta refresh) and offers a link, both navigations that `form-action` does not govern.
+    /// The URL is the provider's authorize redirect (state and PKCE challenge, never a secret); the page is
+    /// `no-store` and sends no referrer, like the 303 it stands in for.
     private func continuePage(_ url: URL, context: SignedInContext) -> Response {
         HTMLPage.render(
             "connect-continue",
