@@ -189,8 +189,12 @@ def chromium_problem() -> str | None:
     return None
 
 
-def make_driver(javascript: bool = True, width: int = 1280, height: int = 900):
-    """Headless Chromium through Debian's chromedriver (never a downloaded one)."""
+def make_driver(javascript: bool = True, width: int = 1280, height: int = 900, console_log: bool = False,
+                extra_args: tuple[str, ...] = ()):
+    """Headless Chromium through Debian's chromedriver (never a downloaded one).
+
+    With `console_log`, the pages' console messages (CSP violations among them) can be read with
+    `driver.get_log("browser")`. `extra_args` are more Chromium switches (e.g. --host-resolver-rules)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -199,12 +203,14 @@ def make_driver(javascript: bool = True, width: int = 1280, height: int = 900):
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 f"--window-size={width},{height}", "--no-first-run", "--no-default-browser-check",
                 "--disable-extensions", "--disable-background-networking", "--lang=en-US",
-                "--proxy-server=direct://", "--proxy-bypass-list=*"):
+                "--proxy-server=direct://", "--proxy-bypass-list=*", *extra_args):
         opts.add_argument(arg)
     prefs = {"intl.accept_languages": "en-US,en"}
     if not javascript:
         prefs["profile.managed_default_content_settings.javascript"] = 2
     opts.add_experimental_option("prefs", prefs)
+    if console_log:
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
     driver = webdriver.Chrome(service=service, options=opts)
     driver.set_page_load_timeout(30)

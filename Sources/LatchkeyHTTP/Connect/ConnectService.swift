@@ -29,8 +29,9 @@ struct ConnectService: Sendable {
 
     /// What the person sees next after asking to connect.
     enum Start: Sendable {
-        /// Off to the provider.
-        case redirect(URL)
+        /// Off to the provider. `formAction` is the source the pages offering this connect list in their policy
+        /// (``formActionSource(for:)``); a redirect it does not cover would be blocked by the browser.
+        case redirect(URL, formAction: FormActionSource?)
         /// A form to fill in first (an API key, a Shopify shop, …).
         case form(ConnectForm)
         /// A static credential was stored.
@@ -84,16 +85,15 @@ struct ConnectService: Sendable {
                 guard let form, spec.isFilled(form) else { return .form(spec) }
                 templateValues = spec.templateValues(form)
             }
-            return .redirect(
-                try await authorizationURL(
-                    service: service,
-                    user: user,
-                    endUser: endUser,
-                    browserID: browserID,
-                    templateValues: templateValues,
-                    reconnect: reconnect
-                )
+            let url = try await authorizationURL(
+                service: service,
+                user: user,
+                endUser: endUser,
+                browserID: browserID,
+                templateValues: templateValues,
+                reconnect: reconnect
             )
+            return .redirect(url, formAction: formActionSource(for: service))
         }
     }
 

@@ -31,9 +31,11 @@ struct ConnectionCenterController {
         let enabled = try await connect.integrations.integrations.list(tenantID: user.tenantID).filter(\.enabled)
         var names: [String: String] = [:]
         var services: [[String: Any]] = []
+        var offered: [ConnectService.Service] = []
         for integration in enabled {
             guard let provider = connect.catalog.provider(id: integration.provider), provider.authMode != .oauth2ClientCredentials else { continue }
             let service = ConnectService.Service(integration: integration, provider: provider)
+            offered.append(service)
             names[integration.key] = service.name
             let permissions = Self.permissions(
                 provider: provider,
@@ -43,7 +45,7 @@ struct ConnectionCenterController {
                 "key": integration.key,
                 "name": service.name,
                 "initial": String(service.name.prefix(1)).uppercased(),
-                "summary": Self.summary(provider),
+                "summary": Self.summary(service),
                 "permissions": permissions,
                 "hasPermissions": !permissions.isEmpty,
                 "csrf": csrf,
@@ -90,7 +92,10 @@ struct ConnectionCenterController {
             title: "Your connections",
             context: ["services": services, "connections": connections, "flash": flash as Any],
             chrome: PageChrome(context, sessions: sessions),
-            wide: true
+            wide: true,
+            // Connect and Reconnect answer with a redirect to the provider; a Reconnect is only possible for an
+            // enabled integration, so the offered services cover both.
+            policy: ContentSecurityPolicy(formActions: connect.formActionSources(for: offered))
         )
     }
 
@@ -103,7 +108,7 @@ struct ConnectionCenterController {
         let service = try await connect.service(key: key, tenantID: context.tenantID)
         let spec = ConnectForm(service: service, reconnect: nil)
         guard !spec.fields.isEmpty else { return WebResponse.redirect(to: "/connections") }
-        return formPage(spec, context: context, form: nil, error: nil)
+        return await formPage(spec, context: context, form: nil, error: nil)
     }
 
     @Sendable func start(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -126,17 +131,18 @@ struct ConnectionCenterController {
     private func run(key: String, form: WebForm?, reconnect: String?, context: SignedInContext) async throws -> Response {
         do {
             switch try await connect.start(user: context.user, key: key, browserID: context.browserID, form: form, reconnect: reconnect) {
-            case .redirect(let url):
-                return WebResponse.redirect(to: url.absoluteString)
+            case .redirect(let url, let formAction):
+                if let formAction, formAction.allows(url) { return WebResponse.redirect(to: url.absoluteString) }
+                return continuePage(url, context: context)
             case .form(let spec):
-                return formPage(spec, context: context, form: nil, error: nil)
+                return await formPage(spec, context: context, form: nil, error: nil)
             case .stored(let credential, let updated):
                 return WebResponse.redirect(to: "/connections?\(updated ? "reconnected" : "connected")=\(credential.id)")
             }
         } catch let error as ConnectFormError {
-            return formPage(error.spec, context: context, form: form, error: error.message, status: .badRequest)
+            return await formPage(error.spec, context: context, form: form, error: error.message, status: .badRequest)
         } catch let failure as ConnectFailure {
-            return failurePage(failure, chrome: PageChrome(context, sessions: sessions))
+            return await failurePage(failure, chrome: PageChrome(context, sessions: sessions), tenantID: context.tenantID)
         }
     }
 
@@ -161,39 +167,61 @@ struct ConnectionCenterController {
             let completed = try await connect.complete(query: query, browserID: context.browserID, signedInUser: context.webSession?.user)
             return WebResponse.redirect(to: "/connections?\(completed.updated ? "reconnected" : "connected")=\(completed.credential.id)")
         } catch let failure as ConnectFailure {
-            return failurePage(failure, chrome: chrome)
+            return await failurePage(failure, chrome: chrome, tenantID: context.webSession?.user.tenantID)
         }
     }
 
+    /// The values to type before connecting; for a provider whose address depends on them (a Shopify shop) the form
+    /// is redirected there once filled in.
     private func formPage(
         _ spec: ConnectForm,
         context: SignedInContext,
         form: WebForm?,
         error: String?,
         status: HTTPResponse.Status = .ok
-    ) -> Response {
+    ) async -> Response {
         HTMLPage.render(
             "connect-form",
             title: "Connect \(spec.serviceName)",
             context: spec.context(csrf: sessions.csrfToken(for: context.sessionToken), form: form, error: error),
             status: status,
-            chrome: PageChrome(context, sessions: sessions)
+            chrome: PageChrome(context, sessions: sessions),
+            policy: ContentSecurityPolicy(formActions: await connect.formActionSources(key: spec.key, tenantID: context.tenantID))
         )
     }
 
-    private func failurePage(_ failure: ConnectFailure, chrome: PageChrome?) -> Response {
+    /// On to a provider whose origin the page that sent the form could not list in its policy: a page of our own
+    /// that goes there at once (meta refresh) and offers a link, both navigations that `form-action` does not govern.
+    /// The URL is the provider's authorize redirect (state and PKCE challenge, never a secret); the page is
+    /// `no-store` and sends no referrer, like the 303 it stands in for.
+    private func continuePage(_ url: URL, context: SignedInContext) -> Response {
         HTMLPage.render(
+            "connect-continue",
+            title: "Continue to sign in",
+            context: ["url": url.absoluteString],
+            chrome: PageChrome(context, sessions: sessions),
+            refresh: url
+        )
+    }
+
+    /// Why a connect did not finish; its *Try again* form is redirected to the provider, as *Connect* is.
+    private func failurePage(_ failure: ConnectFailure, chrome: PageChrome?, tenantID: String?) async -> Response {
+        let retryKey = chrome != nil ? failure.retryKey : nil
+        var sources: [FormActionSource] = []
+        if let tenantID { sources = await connect.formActionSources(key: retryKey, tenantID: tenantID) }
+        return HTMLPage.render(
             "connect-failed",
             title: failure.heading,
             context: [
                 "heading": failure.heading,
                 "message": failure.message,
-                "retryKey": (chrome != nil ? failure.retryKey : nil) as Any,
+                "retryKey": retryKey as Any,
                 "reconnect": failure.reconnect as Any,
                 "csrf": chrome?.csrf ?? "",
             ],
             status: failure.status,
-            chrome: chrome
+            chrome: chrome,
+            policy: ContentSecurityPolicy(formActions: sources)
         )
     }
 
@@ -202,11 +230,14 @@ struct ConnectionCenterController {
         scopes.map { provider.oauth?.scopes[$0] ?? $0 }
     }
 
-    static func summary(_ provider: Provider) -> String {
-        switch provider.authMode {
-        case .oauth2: "Sign in at \(provider.displayName) and choose what to allow."
-        case .apiKey: "Connect with your \(provider.displayName) \(provider.apiKey?.keyLabel ?? "API key")."
-        case .basic: "Connect with your \(provider.displayName) account details."
+    /// What connecting a service involves, naming it as the tile does (an integration's display name, e.g. "Corp SSO",
+    /// rather than "Generic OpenID Connect").
+    static func summary(_ service: ConnectService.Service) -> String {
+        let provider = service.provider
+        return switch provider.authMode {
+        case .oauth2: "Sign in at \(service.name) and choose what to allow."
+        case .apiKey: "Connect with your \(service.name) \(provider.apiKey?.keyLabel ?? "API key")."
+        case .basic: "Connect with your \(service.name) account details."
         case .oauth2ClientCredentials: "Connected by the administrator."
         }
     }

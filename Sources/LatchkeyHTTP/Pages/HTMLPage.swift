@@ -33,7 +33,9 @@ enum HTMLPage {
         return library
     }()
 
-    /// Renders `template` inside the layout.
+    /// Renders `template` inside the layout. `policy` names the other origins the page's forms may lead to; every
+    /// page whose forms stay on our origin keeps the standard one. `refresh` makes the browser go on to that URL at
+    /// once (a navigation, which `form-action` does not govern).
     static func render(
         _ template: String,
         title: String,
@@ -41,12 +43,15 @@ enum HTMLPage {
         status: HTTPResponse.Status = .ok,
         headers: HTTPFields = [:],
         chrome: PageChrome? = nil,
-        wide: Bool = false
+        wide: Bool = false,
+        policy: ContentSecurityPolicy = .standard,
+        refresh: URL? = nil
     )
         -> Response
     {
         let content = library.render(Self.withoutNils(context) ?? [:], withTemplate: template) ?? ""
         var layout: [String: Any] = ["title": title, "content": content, "wide": wide]
+        if let refresh { layout["refresh"] = refresh.absoluteString }
         if let chrome {
             layout["chrome"] = ["userName": chrome.userName, "csrf": chrome.csrf, "isAdmin": chrome.isAdmin]
         }
@@ -54,7 +59,7 @@ enum HTMLPage {
         var fields = headers
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
-        fields[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
+        fields[.contentSecurityPolicy] = policy.headerValue
         fields[HTTPField.Name("X-Frame-Options")!] = "DENY"
         fields[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         fields[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
@@ -104,6 +109,7 @@ enum Templates {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Latchkey</title>
+        {{#refresh}}<meta http-equiv="refresh" content="0; url={{refresh}}">{{/refresh}}
         <style>
         :root { color-scheme: light dark; --accent: #3b5bdb; --muted: #6b7280; --border: #d1d5db; }
         * { box-sizing: border-box; }

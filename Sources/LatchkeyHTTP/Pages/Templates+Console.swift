@@ -5,6 +5,7 @@ extension Templates {
         ("connections", connections),
         ("connect-form", connectForm),
         ("connect-failed", connectFailed),
+        ("connect-continue", connectContinue),
         ("admin-integrations", adminIntegrations),
         ("admin-users", adminUsers),
         ("sandbox-consent", sandboxConsent),
@@ -105,6 +106,16 @@ extension Templates {
         <h1 id="heading">{{heading}}</h1>
         <div class="error" role="alert">{{message}}</div>
         {{#retryKey}}<form method="post" action="/connections/{{retryKey}}/connect"><input type="hidden" name="csrf_token" value="{{csrf}}">{{#reconnect}}<input type="hidden" name="reconnect" value="{{reconnect}}">{{/reconnect}}<button type="submit" id="try-again">Try again</button></form>{{/retryKey}}
+        <p><a href="/connections">Back to your connections</a></p>
+        </section>
+        """
+
+    /// On the way to a provider that the page which sent the form could not name in its policy.
+    static let connectContinue = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Continue to sign in</h1>
+        <p>You are being taken to the service to sign in and choose what to allow. If nothing happens, use the button.</p>
+        <a class="button" id="continue" href="{{url}}">Continue</a>
         <p><a href="/connections">Back to your connections</a></p>
         </section>
         """
