@@ -98,9 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LATCHKEY_LOG_LEVEL"] ?? "info") ?? .info
         LoggingSystem.bootstrap { label in LatchkeyLogHandler(label: label, format: format, level: level) }
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        // Refresh lag is usually well under a poll interval: buckets that can tell 100 ms from 1 s.
-        factory.valueHistogramBuckets["latchkey_refresh_lag_seconds"] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900]
+        let factory = LatchkeyMetricsFactory(registry: registry)
+        factory.exportCatalogue()
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "latchkey")
         FileLimit.raise(logger: logger)

@@ -532,3 +532,24 @@ def test_many_idle_connections_do_not_stop_the_server(tmp_path, sqlite_database)
         for sock in sockets:
             sock.close()
         server.stop()
+
+
+def test_a_fresh_server_exports_every_documented_metric_at_zero_with_help(tmp_path, servers, sqlite_database):
+    server = servers(tmp_path, args=sqlite_database.cli_args).start_and_wait()
+    text = requests.get(server.url("/metrics"), timeout=10).text
+    series = {
+        "latchkey_refresh_attempts_total": [f'{{trigger="{t}"}} 0' for t in ("on_demand", "proactive")],
+        "latchkey_refresh_successes_total": [f'{{trigger="{t}"}} 0' for t in ("on_demand", "proactive")],
+        "latchkey_refresh_failures_total": [
+            f'{{reason="{r}"}} 0' for r in ("transient", "needs_reauth", "invalid_client", "bad_response", "circuit_open")
+        ],
+        "latchkey_refresh_lag_seconds": ["_count 0"],
+        "latchkey_refresh_duration_seconds": ["_count 0"],
+        "latchkey_vault_operations_total": ['{operation="reveal",result="success"} 0'],
+        "latchkey_key_rewrap_rows_total": [" 0"],
+    }
+    lines = text.splitlines()
+    for name, samples in series.items():
+        assert any(line.startswith(f"# HELP {name} ") for line in lines), f"/metrics has no HELP line for {name}"
+        for sample in samples:
+            assert name + sample in lines, f"/metrics lacks {name + sample!r} on a fresh server"
