@@ -10,7 +10,9 @@ public enum MetricsCatalogue {
     public struct Entry: Sendable {
         /// The label the code passes to swift-metrics (`.` becomes `_` in the exported name).
         public let label: String
+        /// The instrument the code records it with.
         public let kind: Kind
+        /// The `# HELP` text.
         public let help: String
         /// The series exported from start: one dimension list each (`[[]]` for a metric without dimensions, `[]` for
         /// none).
@@ -33,6 +35,7 @@ public enum MetricsCatalogue {
     static let vaultOperations = ["create", "reveal", "update", "delete"]
     static let webhookResults = ["delivered", "failed", "dead"]
 
+    /// The catalogue.
     public static let entries: [Entry] = [
         Entry(
             "latchkey_refresh_attempts_total",

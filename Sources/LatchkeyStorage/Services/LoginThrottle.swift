@@ -29,6 +29,7 @@ public struct LoginThrottle: Sendable {
         /// The longest wait.
         public var maxDelay: TimeInterval
 
+        /// A rule that allows `freeFailures`, then waits `baseDelay` doubling up to `maxDelay`.
         public init(freeFailures: Int, baseDelay: TimeInterval = 1, maxDelay: TimeInterval) {
             self.freeFailures = freeFailures
             self.baseDelay = baseDelay
@@ -45,9 +46,13 @@ public struct LoginThrottle: Sendable {
 
     /// One sign-in attempt: the account, where it comes from, and whether that browser is known for the account.
     public struct Attempt: Sendable {
+        /// The tenant whose console is signed in to.
         public let tenantID: String
+        /// The account, lowercased.
         public let email: String
+        /// The client address (after trusted proxies), if known.
         public let address: String?
+        /// The browser cookie's id, if the browser sent one.
         public let browserID: String?
         /// The browser signed in to this account successfully before.
         public let knownBrowser: Bool
