@@ -31,7 +31,7 @@ public enum MetricsCatalogue {
 
     static let triggers = ["on_demand", "proactive"]
     /// `latchkey_refresh_failures_total{reason}`: the reasons the refresher records.
-    public static let refreshFailureReasons = ["transient", "needs_reauth", "invalid_client", "bad_response", "circuit_open"]
+    public static let refreshFailureReasons = ["transient", "needs_reauth", "invalid_client", "bad_response", "outbound_policy", "circuit_open"]
     static let vaultOperations = ["create", "reveal", "update", "delete"]
     static let webhookResults = ["delivered", "failed", "dead"]
 
@@ -52,7 +52,7 @@ public enum MetricsCatalogue {
         Entry(
             "latchkey_refresh_failures_total",
             .counter,
-            "Token refreshes that failed, by reason (transient, needs_reauth, invalid_client, bad_response, circuit_open).",
+            "Token refreshes that failed, by reason (transient, needs_reauth, invalid_client, bad_response, outbound_policy, circuit_open).",
             initial: refreshFailureReasons.map { [("reason", $0)] }
         ),
         Entry(
@@ -63,6 +63,8 @@ public enum MetricsCatalogue {
             // Refresh lag is usually well under a poll interval: buckets that can tell 100 ms from 1 s.
             buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900]
         ),
+        Entry("latchkey_circuit_open", .gauge, "1 while refresh calls to an integration's provider are paused (circuit open), else 0.", initial: []),
+        Entry("latchkey_circuit_opened_total", .counter, "Times an integration's circuit opened, by integration.", initial: []),
         Entry("latchkey_refresh_duration_seconds", .timer, "Seconds a token refresh took, provider call included.", initial: [[]]),
         Entry(
             "latchkey_vault_operations_total",
