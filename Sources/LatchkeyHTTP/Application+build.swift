@@ -65,6 +65,7 @@ public func buildApplication(
     let configuration = runtime.configuration
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: onServerRunning,
@@ -76,6 +77,7 @@ public func buildApplication(
 public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDependencies) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     // Outermost first: metrics and the request log see the status the error middleware chose.
+    router.add(middleware: ClientAddressMiddleware(proxies: runtime.configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())

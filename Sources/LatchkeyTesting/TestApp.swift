@@ -12,7 +12,9 @@ public import Prometheus
 public enum TestMetrics {
     public static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let factory = LatchkeyMetricsFactory(registry: registry)
+        factory.exportCatalogue()
+        MetricsSystem.bootstrap(factory)
         return registry
     }()
 

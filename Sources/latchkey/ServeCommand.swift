@@ -17,12 +17,15 @@ struct ServeCommand: AsyncParsableCommand {
             With no configuration: SQLite and a generated master key in ./latchkey-data, listening on 127.0.0.1:8080.
 
             Settings read from the environment only:
-              LATCHKEY_MASTER_KEY         base64 of 32 random bytes; replaces the key file
-              (required when several instances share one PostgreSQL database)
-              LATCHKEY_LOG_LEVEL          trace, debug, info (default), warning, error
-              LATCHKEY_REWRAP_BATCH_SIZE  rows per re-wrap batch (default 200)
-              LATCHKEY_REWRAP_PAUSE_MS    pause between re-wrap batches (default 0)
-              LATCHKEY_KEYRING_POLL_MS    rotation check interval (default 5000)
+              LATCHKEY_MASTER_KEY           base64 of 32 random bytes instead of the
+                                            key file (required when instances share
+                                            one PostgreSQL database)
+              LATCHKEY_LOG_LEVEL            trace, debug, info (default), warning, error
+              LATCHKEY_REWRAP_BATCH_SIZE    rows per re-wrap batch (default 200)
+              LATCHKEY_REWRAP_PAUSE_MS      pause between re-wrap batches (default 0)
+              LATCHKEY_KEYRING_POLL_MS      rotation check interval (default 5000)
+              LATCHKEY_REFRESH_POLL_MS      look for tokens due this often (default 1000)
+              LATCHKEY_REFRESH_CONCURRENCY  refreshes at once per instance (default 16)
             """
     )
 
@@ -52,8 +55,30 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var allowPrivateNetwork = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Close a connection that sends nothing for this many seconds: while its request arrives or between requests (env LATCHKEY_IDLE_TIMEOUT; default 10).",
+            valueName: "seconds"
+        )
+    )
+    var idleTimeout: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Reverse proxies whose X-Forwarded-For / Forwarded headers give the client address: IPs and CIDR ranges, comma-separated (env LATCHKEY_TRUSTED_PROXIES; default none).",
+            valueName: "list"
+        )
+    )
+    var trustedProxies: String?
+
     func run() async throws {
         var configuration = try global.configuration()
+        do {
+            if let idleTimeout { configuration.idleTimeout = try ServerConfiguration.idleTimeout(idleTimeout, setting: "--idle-timeout") }
+            if let trustedProxies { configuration.trustedProxies = try TrustedProxies(parsing: trustedProxies) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
         if let host { configuration.host = host }
         if let port {
             guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
@@ -73,11 +98,11 @@ struct ServeCommand: AsyncParsableCommand {
         let level = Logger.Level(rawValue: ProcessInfo.processInfo.environment["LATCHKEY_LOG_LEVEL"] ?? "info") ?? .info
         LoggingSystem.bootstrap { label in LatchkeyLogHandler(label: label, format: format, level: level) }
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        // Refresh lag is usually well under a poll interval: buckets that can tell 100 ms from 1 s.
-        factory.valueHistogramBuckets["latchkey_refresh_lag_seconds"] = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900]
+        let factory = LatchkeyMetricsFactory(registry: registry)
+        factory.exportCatalogue()
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "latchkey")
+        FileLimit.raise(logger: logger)
 
         let runtime: LatchkeyRuntime
         do {
@@ -113,7 +138,9 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             }
             if let setupToken {
-                Self.say("No administrator yet. Create one (link valid 24 hours, works once): \(base)/setup?token=\(setupToken)")
+                Self.say(
+                    "No administrator yet. Create one (link valid 24 hours, works once; links printed earlier no longer work): \(base)/setup?token=\(setupToken)"
+                )
             }
         }
         try await app.runService()

@@ -7,6 +7,7 @@ import LatchkeyHTTP
 import LatchkeyStorage
 import LatchkeyTesting
 import NIOCore
+import SQLKit
 import Testing
 
 @Suite("First-admin setup page")
@@ -67,6 +68,29 @@ struct SetupPageTests {
             #expect(try await fixture.runtime.tenants.users.adminExists(tenantID: fixture.tenantID))
             let audit = try await client.execute(uri: "/api/v1/audit?action=admin.setup", method: .get, headers: fixture.headers)
             #expect(try (audit.json["items"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aNewSetupLinkInvalidatesTheEarlierOnes(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let tenants = fixture.runtime.tenants
+            let first = try #require(try await tenants.issueSetupToken(tenantID: fixture.tenantID))
+            let second = try #require(try await tenants.issueSetupToken(tenantID: fixture.tenantID))
+            let third = try #require(try await tenants.issueSetupToken(tenantID: fixture.tenantID))
+            #expect(Set([first, second, third]).count == 3)
+            for old in [first, second] {
+                #expect(try await !tenants.setupTokenIsValid(old, tenantID: fixture.tenantID))
+                let page = try await client.execute(uri: "/setup?token=\(old)", method: .get)
+                #expect(page.status == .forbidden)
+            }
+            #expect(try await tenants.setupTokenIsValid(third, tenantID: fixture.tenantID))
+            let page = try await client.execute(uri: "/setup?token=\(third)", method: .get)
+            #expect(page.status == .ok && page.text.contains("Create the first administrator"))
+            let live = try await fixture.runtime.database.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM setup_tokens").first()?.decode(column: "n", as: Int.self)
+            }
+            #expect(live == 1)
         }
     }
 

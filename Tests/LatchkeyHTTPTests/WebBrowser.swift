@@ -14,6 +14,7 @@ actor WebBrowser {
     let client: any TestClientProtocol
     private(set) var cookies: [String: String] = [:]
     private(set) var lastCSRF: String?
+    private var extraHeaders: [String: String] = [:]
 
     init(_ client: any TestClientProtocol) {
         self.client = client
@@ -42,10 +43,16 @@ actor WebBrowser {
 
     func setCookie(_ name: String, _ value: String) { cookies[name] = value }
 
+    /// A header sent with every later request (nil removes it), e.g. `X-Forwarded-For`.
+    func setHeader(_ name: String, _ value: String?) { extraHeaders[name] = value }
+
     private func send(_ uri: String, method: HTTPRequest.Method, body: ByteBuffer?, contentType: String? = nil) async throws -> Page {
         var headers = HTTPFields()
         if !cookies.isEmpty { headers[.cookie] = cookies.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "; ") }
         if let contentType { headers[.contentType] = contentType }
+        for (name, value) in extraHeaders {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
         let response = try await client.execute(uri: uri, method: method, headers: headers, body: body)
         for line in response.headers[values: .setCookie] {
             let pair = line.split(separator: ";")[0].split(separator: "=", maxSplits: 1).map(String.init)

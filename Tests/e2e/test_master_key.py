@@ -89,6 +89,24 @@ def test_lost_key_file_refuses_even_without_credentials(tmp_path, servers, sqlit
     assert not (db.data_dir / "master.key").exists(), "a new master.key was generated"
 
 
+def test_key_file_readable_by_others_is_refused_until_fixed(tmp_path, servers, sqlite_database):
+    db = sqlite_database
+    first = servers(tmp_path, args=db.cli_args).start_and_wait()
+    assert first.stop() == 0
+    key_file = db.data_dir / "master.key"
+    key_file.chmod(0o644)
+    second = servers(tmp_path, args=db.cli_args).start()
+    message = _refusal(second)
+    assert str(key_file) in message, f"message does not name the key file: {message!r}"
+    assert "644" in message, f"message does not give the file's mode: {message!r}"
+    assert f"chmod 600 {key_file}" in message, f"message does not say how to fix it: {message!r}"
+    assert_absent(second.output, key_file.read_text().strip(), "the master key was echoed")
+
+    key_file.chmod(0o600)
+    third = servers(tmp_path, args=db.cli_args).start_and_wait()
+    assert third.stop() == 0
+
+
 def test_different_env_key_on_file_keyed_database_is_refused(tmp_path, servers, sqlite_database):
     db = sqlite_database
     first = servers(tmp_path, args=db.cli_args).start_and_wait()

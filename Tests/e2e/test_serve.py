@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import resource
+import select
+import socket
 import stat
 import threading
 import urllib.parse
@@ -13,16 +17,20 @@ import pytest
 import requests
 
 from conftest import (
+    REPO_ROOT,
+    LatchkeyServer,
     api_session,
     assert_absent,
     assert_secret_equal,
     check_admin_key,
     base_env,
+    binary_path,
     complete_setup,
     error_of,
     keys_status,
     mint_admin_key,
     parse_html,
+    poll_until,
     run_cli,
 )
 
@@ -47,6 +55,11 @@ def test_zero_config_start_in_empty_dir_and_restart(tmp_path, servers):
     assert key_file.is_file(), "latchkey-data/master.key was not created in the working directory"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600, f"master.key mode is {oct(stat.S_IMODE(os.stat(key_file).st_mode))}, want 0o600"
     assert (data_dir / "latchkey.sqlite").is_file(), "latchkey-data/latchkey.sqlite was not created"
+    assert stat.S_IMODE(os.stat(data_dir).st_mode) == 0o700, f"latchkey-data mode is {oct(stat.S_IMODE(os.stat(data_dir).st_mode))}, want 0o700"
+    for name in ("latchkey.sqlite", "latchkey.sqlite-wal", "latchkey.sqlite-shm"):
+        if (data_dir / name).exists():
+            mode = stat.S_IMODE(os.stat(data_dir / name).st_mode)
+            assert mode == 0o600, f"{name} mode is {oct(mode)}, want 0o600"
 
     assert first.setup_url, "no one-time setup link printed while no administrator exists"
     assert first.setup_url.startswith(first.base_url + "/setup?token="), "setup link does not point at this server"
@@ -79,6 +92,14 @@ def test_zero_config_start_in_empty_dir_and_restart(tmp_path, servers):
     assert BACKUP_LINE not in second.stdout_text, "back-up warning printed again although the key file already existed"
     assert key_file.read_bytes() == key_bytes, "master.key changed on restart"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+
+    # Still no administrator: the restart prints a new setup link, and the earlier one stops working.
+    assert second.setup_url and second.setup_url != first.setup_url, "no new setup link after a restart without an administrator"
+    assert "no longer work" in second.stdout_text, "the startup line does not say that earlier setup links stopped working"
+    old_link = requests.get(second.url(first.setup_url[len(first.base_url) :]), timeout=5)
+    assert old_link.status_code == 403, f"the setup link of the previous start → {old_link.status_code}, want 403"
+    new_link = requests.get(second.setup_url, timeout=5)
+    assert new_link.status_code == 200, f"the new setup link → {new_link.status_code}, want 200"
 
     got = api.get(second.url(f"/api/v1/credentials/{cred_id}"), timeout=10)
     assert got.status_code == 200, f"credential lost across restart (GET → {got.status_code})"
@@ -419,3 +440,116 @@ def test_concurrent_imports_for_a_new_integration_all_succeed(tmp_path, servers,
     assert codes == [201] * workers, f"concurrent first imports answered {codes}"
     listed = api_session(key).get(url, params={"integration": "gitlab", "externalUserId": "carol"}, timeout=10).json()
     assert len(listed["items"]) == workers
+
+
+# --------------------------------------------------------------------------
+# settings and limits
+
+
+def test_serve_help_names_every_setting_of_the_readme_table(tmp_path):
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `--") or line.startswith("| | `LATCHKEY_")]
+    assert len(rows) >= 15, f"README's configuration table has only {len(rows)} rows"
+    help_text = run_cli(["serve", "--help"], tmp_path, base_env()).stdout
+    missing = []
+    for row in rows:
+        cells = [cell.strip().strip("`") for cell in row.strip("|").split("|")]
+        flag, variable = cells[0], cells[1]
+        assert variable.startswith("LATCHKEY_"), f"README row without an environment variable: {row}"
+        if flag and flag not in help_text:
+            missing.append(flag)
+        if variable not in help_text:
+            missing.append(variable)
+    assert not missing, f"`latchkey serve --help` does not name {missing}, which README's configuration table lists"
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """True once the server has closed the connection (EOF or reset); never blocks."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return sock.recv(4096) == b""
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+
+
+def test_half_sent_request_is_closed_after_the_idle_timeout(tmp_path, servers, sqlite_database):
+    server = servers(tmp_path, args=[*sqlite_database.cli_args, "--idle-timeout", "1"]).start_and_wait()
+    assert "open-file limit" in server.output, "the server does not log its open-file limit at start"
+    host, port = urllib.parse.urlsplit(server.base_url).hostname, server.port
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: latchkey\r\nX-Slow: ")
+        poll_until(lambda: _closed_by_server(sock), timeout=15, what="the server to close a connection whose request head never ends")
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"POST /api/v1/credentials HTTP/1.1\r\nHost: latchkey\r\nContent-Length: 100\r\n\r\n{\"integ")
+        poll_until(lambda: _closed_by_server(sock), timeout=15, what="the server to close a connection whose body stops")
+    # A kept-alive connection is closed once idle too, after answering.
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: latchkey\r\n\r\n")
+        answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 200"), f"/healthz on a raw socket answered {answer[:40]!r}"
+        poll_until(lambda: _closed_by_server(sock), timeout=15, what="the server to close an idle kept-alive connection")
+
+
+def test_many_idle_connections_do_not_stop_the_server(tmp_path, sqlite_database):
+    # The server gets 256 descriptors (soft and hard), fewer than the idle connections opened below.
+    wrapper = tmp_path / "latchkey-256"
+    wrapper.write_text(f'#!/bin/sh\nulimit -Sn 256 && ulimit -Hn 256 || exit 99\nexec "{binary_path()}" "$@"\n')
+    wrapper.chmod(0o755)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1024:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+    server = LatchkeyServer(tmp_path, args=[*sqlite_database.cli_args, "--idle-timeout", "1"], binary=wrapper)
+    sockets: list[socket.socket] = []
+    try:
+        server.start_and_wait()
+        assert re.search(r"open-file limit.*256", server.output), "the server does not log the limit it runs with"
+        host, port = urllib.parse.urlsplit(server.base_url).hostname, server.port
+        for _ in range(300):
+            try:
+                sock = socket.create_connection((host, port), timeout=5)
+            except OSError:
+                continue  # the listen queue is full: the connection never existed
+            sock.setblocking(False)
+            try:
+                sock.send(b"GET /healthz HTTP/1.1\r\nHost: latchkey\r\n")
+            except OSError:
+                pass
+            sockets.append(sock)
+        assert len(sockets) > 256, f"only {len(sockets)} idle connections could be opened"
+
+        def all_cut() -> bool:
+            return all(_closed_by_server(sock) for sock in sockets)
+
+        def healthy() -> bool:
+            return requests.get(server.url("/healthz"), timeout=3).status_code == 200
+
+        poll_until(all_cut, timeout=60, what="the server to cut 300 idle connections")
+        poll_until(healthy, timeout=30, what="/healthz to answer after the idle connections were cut")
+    finally:
+        for sock in sockets:
+            sock.close()
+        server.stop()
+
+
+def test_a_fresh_server_exports_every_documented_metric_at_zero_with_help(tmp_path, servers, sqlite_database):
+    server = servers(tmp_path, args=sqlite_database.cli_args).start_and_wait()
+    text = requests.get(server.url("/metrics"), timeout=10).text
+    series = {
+        "latchkey_refresh_attempts_total": [f'{{trigger="{t}"}} 0' for t in ("on_demand", "proactive")],
+        "latchkey_refresh_successes_total": [f'{{trigger="{t}"}} 0' for t in ("on_demand", "proactive")],
+        "latchkey_refresh_failures_total": [
+            f'{{reason="{r}"}} 0' for r in ("transient", "needs_reauth", "invalid_client", "bad_response", "circuit_open")
+        ],
+        "latchkey_refresh_lag_seconds": ["_count 0"],
+        "latchkey_refresh_duration_seconds": ["_count 0"],
+        "latchkey_vault_operations_total": ['{operation="reveal",result="success"} 0'],
+        "latchkey_key_rewrap_rows_total": [" 0"],
+    }
+    lines = text.splitlines()
+    for name, samples in series.items():
+        assert any(line.startswith(f"# HELP {name} ") for line in lines), f"/metrics has no HELP line for {name}"
+        for sample in samples:
+            assert name + sample in lines, f"/metrics lacks {name + sample!r} on a fresh server"

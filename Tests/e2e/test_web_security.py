@@ -4,7 +4,8 @@
   token answers 403 and changes nothing;
 * the session cookie's flags (HttpOnly, SameSite=Lax, Secure only for an https public URL),
   a new session id at sign-in, and a dead session after sign-out;
-* sign-in throttling: repeated wrong passwords → 429, the right one is refused meanwhile;
+* sign-in throttling: repeated wrong passwords make the next attempt wait (growing, with
+  Retry-After), the right one is refused meanwhile from a new browser but not from the owner's;
 * open redirects through `next` are ignored;
 * isolation: Bob cannot see or act on Alice's credential (404) nor finish her connect.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 import urllib.parse
 
 import pytest
@@ -234,29 +236,51 @@ def test_repeated_wrong_passwords_are_throttled(tmp_path):
     try:
         stack.start()
         user = stack.new_user("throttled")
+        # The owner signed in from this browser before, so it is known for the account.
+        owner = stack.web()
+        owner.sign_in(user.email, user.password)
+        owner.sign_out()
+        assert _signed_out(owner)
+
         web = stack.web()
-        statuses = []
+        statuses, waits = [], []
         token = None
+        r = None
         for _ in range(30):
             page = web.page("/login")
             if page.status == 200:
                 token = page.csrf()
             r = web.post("/login", data={"email": user.email, "password": "wrong-" + secrets.token_hex(4), "csrf_token": token or ""})
             statuses.append(r.status_code)
+            waits.append(int(r.headers.get("Retry-After", "0")))
+            # Stop once a refusal says to wait long enough for the checks below to run inside the wait; before that,
+            # do what a well-behaved client does and honour Retry-After (1 s, then 2 s).
             if r.status_code == 429:
-                break
-        assert statuses[-1] == 429, f"30 wrong passwords in a row were never throttled (statuses {sorted(set(statuses))})"
-        assert all(s == 401 for s in statuses[:-1]), f"before throttling, wrong passwords answered {sorted(set(statuses[:-1]))}, want 401"
-        assert len(statuses) >= 3, "throttled after fewer than 3 failures"
+                if waits[-1] >= 4:
+                    break
+                time.sleep(waits[-1])
+        assert r is not None and r.status_code == 429, f"30 wrong passwords in a row were never throttled (statuses {statuses})"
+        assert statuses[:3] == [401, 401, 401], f"the first three wrong passwords answered {statuses[:3]}, want 401"
+        assert set(statuses) == {401, 429}, f"wrong passwords answered {sorted(set(statuses))}, want 401 or 429"
+        failed_waits = [w for s, w in zip(statuses, waits) if s == 401 and w > 0]
+        assert failed_waits and failed_waits == sorted(failed_waits) and failed_waits[-1] > failed_waits[0], (
+            f"the waits after failures do not grow: {failed_waits}"
+        )
         assert is_html(r), "the 429 answer is not an HTML page"
+        assert "Try again in" in r.text, "the 429 page does not say when to try again"
 
         page = web.page("/login")
         if page.status == 200:
             token = page.csrf()
         r = web.post("/login", data={"email": user.email, "password": user.password, "csrf_token": token or ""})
-        assert r.status_code == 429, f"the right password while throttled → HTTP {r.status_code}, want 429"
+        assert r.status_code == 429, f"the right password from a new browser while throttled → HTTP {r.status_code}, want 429"
+        assert int(r.headers.get("Retry-After", "0")) > 0, "no Retry-After on the 429 answer"
         assert not web.cookie(SESSION_COOKIE) or _signed_out(web), "the right password signed in while throttled"
         assert _signed_out(web)
+
+        # The owner, at the browser that signed in before, is not locked out by the attacker.
+        owner.sign_in(user.email, user.password)
+        assert not _signed_out(owner)
     finally:
         stack.stop()
         gen.close()

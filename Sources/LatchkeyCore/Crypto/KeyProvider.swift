@@ -46,7 +46,8 @@ public struct EnvironmentKeyProvider: KeyProvider {
     }
 }
 
-/// The master key in a file readable by its owner only (0600), created on first start.
+/// The master key in a file readable by its owner only (0600), created on first start. A key file that other users
+/// can read or write is refused with a message that says how to fix it.
 public struct KeyFileProvider: KeyProvider {
     public let path: String
     public var sourceDescription: String { "the key file \(path)" }
@@ -57,11 +58,25 @@ public struct KeyFileProvider: KeyProvider {
 
     public func loadMasterKey() async throws -> MasterKey? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
+        try checkPrivate()
         guard let data = FileManager.default.contents(atPath: path) else {
             throw KeyError.fileAccess(path, "cannot be read (check its owner and permissions)")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw KeyError.malformedMasterKey(source: sourceDescription) }
         return try MasterKey(base64: text, source: sourceDescription)
+    }
+
+    /// Refuses a key file that other users can read or change: whoever reads it can decrypt every stored credential.
+    func checkPrivate() throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return }
+        let mode = info.st_mode & 0o777
+        guard mode & 0o077 != 0 else { return }
+        throw KeyError.fileAccess(
+            path,
+            "can be read or changed by other users (mode \(String(mode, radix: 8))); make it readable by its owner only with "
+                + "`chmod 600 \(path)` and start again"
+        )
     }
 
     public func createMasterKey() async throws -> MasterKey {

@@ -6,8 +6,9 @@ import LatchkeyCore
 import LatchkeyStorage
 import NIOPosix
 
-/// `GET|POST /login` and `POST /logout`: password sign-in for console users, with a throttle per account and per
-/// client address, and a session cookie (HttpOnly, SameSite=Lax, Secure when the public URL is https).
+/// `GET|POST /login` and `POST /logout`: password sign-in for console users, slowed by `LoginThrottle` (growing waits
+/// per account and address or per account and known browser), and a session cookie (HttpOnly, SameSite=Lax, Secure
+/// when the public URL is https). Every refused attempt, throttled or not, is audited as a failed `user.sign_in`.
 struct LoginController {
     let tenants: TenantService
     let tenant: Tenant
@@ -35,26 +36,36 @@ struct LoginController {
         let email = form.trimmed("email").lowercased()
         let password = form["password"] ?? ""
         let actor = AuditActor(id: "login", ip: context.remoteAddress, userAgent: request.headers[.userAgent])
-        if let wait = try await throttle.retryAfter(email: email, ip: context.remoteAddress) {
-            return tooMany(context: context, next: next, email: email, wait: wait)
-        }
         guard !email.isEmpty, !password.isEmpty, password.utf8.count <= 72 else {
             return page(context: context, next: next, email: email, error: "Enter your email and password.", status: .unauthorized)
+        }
+        let attempt = try await throttle.attempt(tenantID: tenant.id, email: email, address: context.remoteAddress, browserID: context.browserID)
+        if let wait = try await throttle.retryAfter(attempt) {
+            // Refused before the password is checked, so a wait reveals nothing about it; audited like any failure.
+            let target = try await tenants.users.user(email: email, tenantID: tenant.id)?.user.id
+            try await audit.append(
+                AuditRecord(actor: actor, action: "user.sign_in", target: target, result: "failure", details: ["reason": "throttled"]),
+                tenantID: tenant.id
+            )
+            return tooMany(context: context, next: next, email: email, wait: wait)
         }
         let found = try await tenants.users.user(email: email, tenantID: tenant.id)
         // Compare against a fixed hash when the account does not exist, so the answer takes as long either way.
         let hash = found?.passwordHash ?? Self.dummyHash
         let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
         guard let user = found?.user, found?.passwordHash != nil, matches else {
-            let locked = try await throttle.recordFailure(email: email, ip: context.remoteAddress)
+            let wait = try await throttle.recordFailure(attempt)
             try await audit.append(
                 AuditRecord(actor: actor, action: "user.sign_in", target: found?.user.id, result: "failure", details: ["reason": "bad_password"]),
                 tenantID: tenant.id
             )
-            if let locked { return tooMany(context: context, next: next, email: email, wait: locked) }
-            return page(context: context, next: next, email: email, error: "That email and password do not match.", status: .unauthorized)
+            var message = "That email and password do not match."
+            if let wait { message += " Try again in \(Self.describe(seconds: wait))." }
+            var response = page(context: context, next: next, email: email, error: message, status: .unauthorized)
+            if let wait { response.headers[.retryAfter] = String(wait) }
+            return response
         }
-        try await throttle.recordSuccess(email: email)
+        try await throttle.recordSuccess(attempt)
         let token = try await sessions.create(user: user, ip: context.remoteAddress, userAgent: request.headers[.userAgent])
         try await audit.append(
             AuditRecord(
@@ -98,18 +109,20 @@ struct LoginController {
     }
 
     private func tooMany(context: AppRequestContext, next: String, email: String, wait: Int) -> Response {
-        let minutes = max(1, (wait + 59) / 60)
-        var headers = HTTPFields()
-        headers[.retryAfter] = String(wait)
         var response = page(
             context: context,
             next: next,
             email: email,
-            error: "Too many failed sign-ins. Please wait \(minutes) minute\(minutes == 1 ? "" : "s") and try again.",
+            error: "Too many failed sign-ins. Try again in \(Self.describe(seconds: wait)).",
             status: .tooManyRequests
         )
         response.headers[.retryAfter] = String(wait)
         return response
+    }
+
+    /// "1 second", "40 seconds".
+    static func describe(seconds: Int) -> String {
+        seconds == 1 ? "1 second" : "\(seconds) seconds"
     }
 
     /// A bcrypt hash of a random value, compared against when an account does not exist.

@@ -22,6 +22,13 @@ public struct ServerConfiguration: Sendable {
     public var logFormat: LatchkeyLogHandler.Format = .text
     /// Background re-wrap pacing (`LATCHKEY_REWRAP_BATCH_SIZE`, `LATCHKEY_REWRAP_PAUSE_MS`, `LATCHKEY_KEYRING_POLL_MS`).
     public var rewrap = KeyRewrapService.Configuration()
+    /// A connection that sends nothing for this long is closed (`--idle-timeout`, `LATCHKEY_IDLE_TIMEOUT`, seconds;
+    /// default 10): a request head must arrive in full within it, a body must not pause longer, and a kept-alive
+    /// connection may wait this long for its next request.
+    public var idleTimeout: Duration = .seconds(10)
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers give the client address (`--trusted-proxies`,
+    /// `LATCHKEY_TRUSTED_PROXIES`); none by default.
+    public var trustedProxies = TrustedProxies()
     /// The largest request body accepted.
     public var maxBodySize: Int = 1024 * 1024
     /// Serve the built-in sandbox provider under `/sandbox/…` and enable it as an integration (`--demo`, `LATCHKEY_DEMO`).
@@ -78,6 +85,14 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// Parses a number of seconds (decimals allowed) from 0.1 to 3600 for `--idle-timeout` or `LATCHKEY_IDLE_TIMEOUT`.
+    public static func idleTimeout(_ value: String, setting: String) throws -> Duration {
+        guard let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite, (0.1...3600).contains(seconds) else {
+            throw ConfigurationError("\(setting) must be a number of seconds from 0.1 to 3600, got \(value)")
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
     /// Applies `LATCHKEY_*` variables for every setting not given as a flag.
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
         if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
@@ -96,6 +111,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_LOG_FORMAT must be text or json")
             }
             logFormat = format
+        }
+        if let value = environment["LATCHKEY_IDLE_TIMEOUT"], !value.isEmpty {
+            idleTimeout = try Self.idleTimeout(value, setting: "LATCHKEY_IDLE_TIMEOUT")
+        }
+        if let value = environment["LATCHKEY_TRUSTED_PROXIES"], !value.isEmpty {
+            trustedProxies = try TrustedProxies(parsing: value, setting: "LATCHKEY_TRUSTED_PROXIES")
         }
         if let value = environment["LATCHKEY_DEMO"], !value.isEmpty { demo = try Self.flag("LATCHKEY_DEMO", value) || demo }
         if let value = environment["LATCHKEY_ALLOW_PRIVATE_NETWORK"], !value.isEmpty {

@@ -29,10 +29,7 @@ public final class Database: Service, Sendable {
     public static func open(_ configuration: DatabaseConfiguration, logger: Logger) async throws -> Database {
         switch configuration {
         case .sqlite(let path):
-            let directory = (path as NSString).deletingLastPathComponent
-            if !directory.isEmpty {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            }
+            try Self.prepareSQLiteFiles(path: path, logger: logger)
             var opened: [SQLiteConnection] = []
             do {
                 let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)

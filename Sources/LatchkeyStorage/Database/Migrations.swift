@@ -165,6 +165,19 @@ public enum Migrations {
                 "CREATE INDEX circuits_tenant ON circuits (tenant_id)",
             ]
         ),
+        Step(
+            version: 7,
+            name: "sign-in throttle: growing waits per bucket, known browsers",
+            statements: [
+                "DROP TABLE login_throttle",
+                """
+                CREATE TABLE login_throttle (bucket TEXT PRIMARY KEY, failures {bigint} NOT NULL, last_failure {bigint} NOT NULL,
+                  retry_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX login_throttle_last_failure ON login_throttle (last_failure)",
+                "CREATE TABLE login_known_browsers (key TEXT PRIMARY KEY, last_sign_in {bigint} NOT NULL)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

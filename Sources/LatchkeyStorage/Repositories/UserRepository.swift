@@ -60,8 +60,10 @@ public struct UserRepository: Sendable {
 
     // MARK: Setup tokens
 
-    public func insertSetupToken(hash: String, tenantID: String, now: Date, expiresAt: Date) async throws {
-        try await database.write { db in
+    /// Stores a new setup token and deletes the tenant's earlier ones: one live setup link at a time.
+    public func replaceSetupToken(hash: String, tenantID: String, now: Date, expiresAt: Date) async throws {
+        try await database.transaction { db in
+            try await db.raw("DELETE FROM setup_tokens WHERE tenant_id = \(bind: tenantID)").run()
             try await db.raw(
                 """
                 INSERT INTO setup_tokens (token_hash, tenant_id, created_at, expires_at)

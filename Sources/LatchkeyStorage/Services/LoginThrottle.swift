@@ -2,16 +2,75 @@ public import Foundation
 public import LatchkeyCore
 import SQLKit
 
-/// Slows down password guessing: after `maxFailures` failed sign-ins within `window`, an account (and, separately,
-/// a client address) is locked for `lockout`. Kept in the database so that every instance applies the same limit.
+/// Slows password guessing without locking the person who knows the password out.
+///
+/// Failed sign-ins are counted in buckets; after a bucket's free failures each further failure makes the next
+/// attempt wait, 1 s doubling up to a cap. Attempts made while a bucket waits are refused without checking the
+/// password and are not counted. Which buckets apply depends on where the attempt comes from:
+///
+/// - **A known browser** (one that signed in to this account successfully before, recognised by the browser cookie
+///   the sign-in form's CSRF token is bound to): only the bucket of that account and that browser. Whatever an
+///   attacker does from elsewhere, from any address, never delays the person at their own browser.
+/// - **Any other browser**: the bucket of the account and the client address (3 free failures, waits up to
+///   5 minutes), and the bucket of the address alone, with a much higher ceiling (100 free failures, waits up to
+///   1 minute) that slows guessing across many accounts. Nothing locks an account for everyone, and a reverse proxy's
+///   shared address slows only after a hundred failures (name the proxy in `--trusted-proxies` to see real addresses).
+///
+/// A bucket forgets its failures `window` after its last one. A successful sign-in clears the buckets of that account
+/// (not the address's) and remembers the browser for `knownBrowserLifetime`. Accounts, addresses and browser ids are
+/// stored as HMACs only, in the database, so every instance applies the same limits.
 public struct LoginThrottle: Sendable {
+    /// When a bucket starts to wait and how long the waits grow.
+    public struct Rule: Sendable {
+        /// Failures allowed before the first wait.
+        public var freeFailures: Int
+        /// The first wait, doubled with every further failure.
+        public var baseDelay: TimeInterval
+        /// The longest wait.
+        public var maxDelay: TimeInterval
+
+        /// A rule that allows `freeFailures`, then waits `baseDelay` doubling up to `maxDelay`.
+        public init(freeFailures: Int, baseDelay: TimeInterval = 1, maxDelay: TimeInterval) {
+            self.freeFailures = freeFailures
+            self.baseDelay = baseDelay
+            self.maxDelay = maxDelay
+        }
+
+        /// The wait after the `failures`-th failure, nil while failures are still free.
+        public func delay(afterFailures failures: Int) -> TimeInterval? {
+            guard failures >= freeFailures else { return nil }
+            let doublings = min(failures - freeFailures, 40)
+            return min(maxDelay, baseDelay * pow(2, Double(doublings)))
+        }
+    }
+
+    /// One sign-in attempt: the account, where it comes from, and whether that browser is known for the account.
+    public struct Attempt: Sendable {
+        /// The tenant whose console is signed in to.
+        public let tenantID: String
+        /// The account, lowercased.
+        public let email: String
+        /// The client address (after trusted proxies), if known.
+        public let address: String?
+        /// The browser cookie's id, if the browser sent one.
+        public let browserID: String?
+        /// The browser signed in to this account successfully before.
+        public let knownBrowser: Bool
+    }
+
     let database: Database
     let keyring: Keyring
     let clock: any LatchkeyClock
-    public var maxFailures = 5
-    public var ipMaxFailures = 20
+    /// Per account and client address, for browsers not known for the account.
+    public var accountAndAddress = Rule(freeFailures: 3, maxDelay: 5 * 60)
+    /// Per account and browser, for a known browser.
+    public var accountAndKnownBrowser = Rule(freeFailures: 3, maxDelay: 5 * 60)
+    /// Per client address, across accounts; only slows.
+    public var address = Rule(freeFailures: 100, maxDelay: 60)
+    /// A bucket's failures are forgotten this long after its last one.
     public var window: TimeInterval = 15 * 60
-    public var lockout: TimeInterval = 15 * 60
+    /// How long a browser stays known after its last successful sign-in.
+    public var knownBrowserLifetime: TimeInterval = 180 * 24 * 3600
 
     public init(database: Database, keyring: Keyring, clock: any LatchkeyClock) {
         self.database = database
@@ -19,67 +78,111 @@ public struct LoginThrottle: Sendable {
         self.clock = clock
     }
 
-    /// The buckets a sign-in attempt counts against. Account names are stored as HMACs.
-    public func buckets(email: String, ip: String?) -> [(key: String, limit: Int)] {
-        var out = [(key: "acct:" + keyring.mac(email.lowercased(), purpose: "login-throttle"), limit: maxFailures)]
-        if let ip { out.append((key: "ip:" + ip, limit: ipMaxFailures)) }
+    /// Describes an attempt, looking up whether its browser is known for the account.
+    public func attempt(tenantID: String, email: String, address: String?, browserID: String?) async throws -> Attempt {
+        let email = email.lowercased()
+        var known = false
+        if let browserID, !browserID.isEmpty {
+            let key = knownBrowserKey(tenantID: tenantID, email: email, browserID: browserID)
+            let since = clock.now.addingTimeInterval(-knownBrowserLifetime).ms
+            known =
+                try await database.read { db in
+                    try await db.raw("SELECT key FROM login_known_browsers WHERE key = \(bind: key) AND last_sign_in > \(bind: since)").first()
+                } != nil
+        }
+        return Attempt(tenantID: tenantID, email: email, address: address, browserID: browserID, knownBrowser: known)
+    }
+
+    /// The buckets an attempt counts against, with their rules.
+    func buckets(_ attempt: Attempt) -> [(key: String, rule: Rule)] {
+        let account = attempt.tenantID + "\n" + attempt.email
+        if attempt.knownBrowser, let browserID = attempt.browserID {
+            return [("kb:" + keyring.mac(account + "\n" + browserID, purpose: "login-throttle"), accountAndKnownBrowser)]
+        }
+        var out = [(key: "aa:" + keyring.mac(account + "\n" + (attempt.address ?? ""), purpose: "login-throttle"), rule: accountAndAddress)]
+        if let address = attempt.address {
+            out.append(("ip:" + keyring.mac(address, purpose: "login-throttle"), self.address))
+        }
         return out
     }
 
-    /// Seconds until sign-in may be tried again, or nil when it may be tried now.
-    public func retryAfter(email: String, ip: String?) async throws -> Int? {
+    /// Whole seconds until this attempt may be made, or nil when it may be made now.
+    public func retryAfter(_ attempt: Attempt) async throws -> Int? {
         let now = clock.now
-        let keys = buckets(email: email, ip: ip).map(\.key)
+        let keys = buckets(attempt).map(\.key)
         return try await database.read { db -> Int? in
             var wait: Int?
             for key in keys {
-                guard let row = try await db.raw("SELECT locked_until FROM login_throttle WHERE bucket = \(bind: key)").first(),
-                    let until = try row.optionalDate("locked_until"), until > now
-                else { continue }
-                let seconds = Int(until.timeIntervalSince(now).rounded(.up))
-                wait = max(wait ?? 0, seconds)
+                guard let row = try await db.raw("SELECT retry_at FROM login_throttle WHERE bucket = \(bind: key)").first() else { continue }
+                let until = try row.date("retry_at")
+                guard until > now else { continue }
+                wait = max(wait ?? 0, Int(until.timeIntervalSince(now).rounded(.up)))
             }
             return wait
         }
     }
 
-    /// Counts a failed attempt; returns the lockout in seconds when this failure started one.
+    /// Counts a failed attempt; returns the seconds the next attempt has to wait, nil when it need not.
     @discardableResult
-    public func recordFailure(email: String, ip: String?) async throws -> Int? {
+    public func recordFailure(_ attempt: Attempt) async throws -> Int? {
         let now = clock.now
-        var lockedFor: Int?
-        for (key, limit) in buckets(email: email, ip: ip) {
-            let locked = try await database.transaction { db -> Bool in
+        let window = window
+        var longest: TimeInterval?
+        for (key, rule) in buckets(attempt) {
+            let delay = try await database.transaction { db -> TimeInterval? in
                 let row = try await db.raw(
-                    "SELECT failures, window_start FROM login_throttle WHERE bucket = \(bind: key)\(unsafeRaw: database.forUpdate)"
+                    "SELECT failures, last_failure FROM login_throttle WHERE bucket = \(bind: key)\(unsafeRaw: database.forUpdate)"
                 ).first()
                 var failures = 1
-                var start = now
-                if let row, now.timeIntervalSince(try row.date("window_start")) < window {
+                if let row, now.timeIntervalSince(try row.date("last_failure")) < window {
                     failures = try row.int("failures") + 1
-                    start = try row.date("window_start")
                 }
-                let lockedUntil: Date? = failures >= limit ? now.addingTimeInterval(lockout) : nil
+                let delay = rule.delay(afterFailures: failures)
+                let retryAt = now.addingTimeInterval(delay ?? 0)
                 try await db.raw(
                     """
-                    INSERT INTO login_throttle (bucket, failures, window_start, locked_until)
-                    VALUES (\(bind: key), \(bind: failures), \(bind: start.ms), \(bind: lockedUntil?.ms))
-                    ON CONFLICT (bucket) DO UPDATE SET failures = EXCLUDED.failures, window_start = EXCLUDED.window_start,
-                      locked_until = EXCLUDED.locked_until
+                    INSERT INTO login_throttle (bucket, failures, last_failure, retry_at)
+                    VALUES (\(bind: key), \(bind: failures), \(bind: now.ms), \(bind: retryAt.ms))
+                    ON CONFLICT (bucket) DO UPDATE SET failures = EXCLUDED.failures, last_failure = EXCLUDED.last_failure,
+                      retry_at = EXCLUDED.retry_at
                     """
                 ).run()
-                return lockedUntil != nil
+                return delay
             }
-            if locked { lockedFor = Int(lockout) }
+            if let delay { longest = max(longest ?? 0, delay) }
         }
-        return lockedFor
+        // Buckets whose failures are forgotten and that make no one wait are dropped.
+        let stale = now.addingTimeInterval(-window).ms
+        try await database.write { db in
+            try await db.raw("DELETE FROM login_throttle WHERE last_failure < \(bind: stale) AND retry_at < \(bind: now.ms)").run()
+        }
+        return longest.map { Int($0.rounded(.up)) }
     }
 
-    /// Clears the account's count after a successful sign-in.
-    public func recordSuccess(email: String) async throws {
-        let key = buckets(email: email, ip: nil)[0].key
-        try await database.write { db in
-            try await db.raw("DELETE FROM login_throttle WHERE bucket = \(bind: key)").run()
+    /// After a successful sign-in: clears the account's buckets for this address or browser (never the address's own
+    /// bucket, which another account's success must not reset) and remembers the browser as known for the account.
+    public func recordSuccess(_ attempt: Attempt) async throws {
+        let now = clock.now
+        let keys = buckets(attempt).map(\.key).filter { !$0.hasPrefix("ip:") }
+        let known = attempt.browserID.flatMap { $0.isEmpty ? nil : knownBrowserKey(tenantID: attempt.tenantID, email: attempt.email, browserID: $0) }
+        let expired = now.addingTimeInterval(-knownBrowserLifetime).ms
+        try await database.transaction { db in
+            for key in keys {
+                try await db.raw("DELETE FROM login_throttle WHERE bucket = \(bind: key)").run()
+            }
+            if let known {
+                try await db.raw(
+                    """
+                    INSERT INTO login_known_browsers (key, last_sign_in) VALUES (\(bind: known), \(bind: now.ms))
+                    ON CONFLICT (key) DO UPDATE SET last_sign_in = EXCLUDED.last_sign_in
+                    """
+                ).run()
+            }
+            try await db.raw("DELETE FROM login_known_browsers WHERE last_sign_in < \(bind: expired)").run()
         }
+    }
+
+    func knownBrowserKey(tenantID: String, email: String, browserID: String) -> String {
+        keyring.mac(tenantID + "\n" + email.lowercased() + "\n" + browserID, purpose: "login-known-browser")
     }
 }

@@ -133,12 +133,13 @@ public struct TenantService: Sendable {
 
     // MARK: First admin
 
-    /// A one-time setup token while the tenant has no admin (valid 24 h); nil when an admin exists.
+    /// A one-time setup token while the tenant has no admin (valid 24 h); nil when an admin exists. Issuing one
+    /// invalidates every earlier setup token of the tenant, so at most one setup link works at a time.
     public func issueSetupToken(tenantID: String) async throws -> String? {
         guard try await !users.adminExists(tenantID: tenantID) else { return nil }
         let token = SecureRandom.token()
         let now = clock.now
-        try await users.insertSetupToken(hash: setupTokenHash(token), tenantID: tenantID, now: now, expiresAt: now.addingTimeInterval(86_400))
+        try await users.replaceSetupToken(hash: setupTokenHash(token), tenantID: tenantID, now: now, expiresAt: now.addingTimeInterval(86_400))
         return token
     }
 

@@ -1,0 +1,94 @@
+/// Every metric Latchkey exports, in one table: its name as the code records it, the help text `/metrics` shows, and
+/// the dimension values it is exported with from start (at 0), so that dashboards and alerts see a series before its
+/// first event. Metrics whose dimension values come from traffic (routes, key versions) get their help text when
+/// their first series appears.
+public enum MetricsCatalogue {
+    /// What kind of swift-metrics instrument records the metric.
+    public enum Kind: Sendable { case counter, gauge, timer, histogram, meter }
+
+    /// One metric.
+    public struct Entry: Sendable {
+        /// The label the code passes to swift-metrics (`.` becomes `_` in the exported name).
+        public let label: String
+        /// The instrument the code records it with.
+        public let kind: Kind
+        /// The `# HELP` text.
+        public let help: String
+        /// The series exported from start: one dimension list each (`[[]]` for a metric without dimensions, `[]` for
+        /// none).
+        public let initial: [[(String, String)]]
+        /// Histogram buckets when they differ from the default.
+        public let buckets: [Double]?
+
+        init(_ label: String, _ kind: Kind, _ help: String, initial: [[(String, String)]], buckets: [Double]? = nil) {
+            self.label = label
+            self.kind = kind
+            self.help = help
+            self.initial = initial
+            self.buckets = buckets
+        }
+    }
+
+    static let triggers = ["on_demand", "proactive"]
+    /// `latchkey_refresh_failures_total{reason}`: the reasons the refresher records.
+    public static let refreshFailureReasons = ["transient", "needs_reauth", "invalid_client", "bad_response", "outbound_policy", "circuit_open"]
+    static let vaultOperations = ["create", "reveal", "update", "delete"]
+    static let webhookResults = ["delivered", "failed", "dead"]
+
+    /// The catalogue.
+    public static let entries: [Entry] = [
+        Entry(
+            "latchkey_refresh_attempts_total",
+            .counter,
+            "Token refreshes sent to a provider, by trigger (on_demand: a caller asked; proactive: the background refresher).",
+            initial: triggers.map { [("trigger", $0)] }
+        ),
+        Entry(
+            "latchkey_refresh_successes_total",
+            .counter,
+            "Token refreshes that stored a new access token, by trigger.",
+            initial: triggers.map { [("trigger", $0)] }
+        ),
+        Entry(
+            "latchkey_refresh_failures_total",
+            .counter,
+            "Token refreshes that failed, by reason (transient, needs_reauth, invalid_client, bad_response, outbound_policy, circuit_open).",
+            initial: refreshFailureReasons.map { [("reason", $0)] }
+        ),
+        Entry(
+            "latchkey_refresh_lag_seconds",
+            .histogram,
+            "Seconds between a token's planned proactive refresh time and its refresh.",
+            initial: [[]],
+            // Refresh lag is usually well under a poll interval: buckets that can tell 100 ms from 1 s.
+            buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900]
+        ),
+        Entry("latchkey_circuit_open", .gauge, "1 while refresh calls to an integration's provider are paused (circuit open), else 0.", initial: []),
+        Entry("latchkey_circuit_opened_total", .counter, "Times an integration's circuit opened, by integration.", initial: []),
+        Entry("latchkey_refresh_duration_seconds", .timer, "Seconds a token refresh took, provider call included.", initial: [[]]),
+        Entry(
+            "latchkey_vault_operations_total",
+            .counter,
+            "Credential vault operations, by operation (create, reveal, update, delete) and result (success, failure).",
+            initial: vaultOperations.flatMap { operation in ["success", "failure"].map { [("operation", operation), ("result", $0)] } }
+        ),
+        Entry("latchkey_key_rewrap_rows_total", .counter, "Credential rows re-wrapped under the active data key.", initial: [[]]),
+        Entry("latchkey_encrypted_rows", .gauge, "Encrypted credential rows, by data key version.", initial: []),
+        Entry("latchkey_active_data_key_version", .gauge, "The data key version new writes use.", initial: []),
+        Entry(
+            "latchkey_webhook_deliveries_total",
+            .counter,
+            "Webhook delivery attempts, by result (delivered; failed: will be retried; dead: gave up).",
+            initial: webhookResults.map { [("result", $0)] }
+        ),
+        Entry("hb.requests", .counter, "HTTP requests, by route, method and status code.", initial: []),
+        Entry("hb.request.errors", .counter, "HTTP requests that ended in an error, by route, method and status code.", initial: []),
+        Entry("http.server.request.duration", .timer, "Seconds to answer an HTTP request, by route, method and status code.", initial: []),
+        Entry("http.server.active_requests", .meter, "HTTP requests being answered now, by method.", initial: []),
+    ]
+
+    static let byLabel: [String: Entry] = Dictionary(uniqueKeysWithValues: entries.map { ($0.label, $0) })
+
+    /// The catalogue entry of a label, if it has one.
+    public static func entry(for label: String) -> Entry? { byLabel[label] }
+}
