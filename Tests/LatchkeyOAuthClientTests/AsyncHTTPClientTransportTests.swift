@@ -71,7 +71,7 @@ import Testing
 
     @Test func thePolicyIsCheckedBeforeConnecting() async throws {
         let transport = AsyncHTTPClientTransport(policy: OutboundPolicy(allowPrivateNetwork: false))
-        await #expect(throws: OutboundError.blockedAddress(host: "127.0.0.1")) {
+        await #expect(throws: OutboundError.blockedAddress(host: "127.0.0.1", reason: "it is a loopback address (this machine)")) {
             try await transport.send(OutboundRequest(method: "GET", url: URL(string: "https://127.0.0.1:1/")!))
         }
         try await transport.shutdown()
