@@ -95,8 +95,19 @@ public enum CallbackParameters: Sendable, Equatable {
     /// The provider answered with an error (`access_denied` when the person declined).
     case denied(error: String, description: String?, state: String?)
 
-    /// Parses the callback query. An `error` wins over a code; a code needs a state.
-    public static func parse(query: [String: String]) throws(OAuthClientError) -> CallbackParameters {
+    /// The parameters of an authorization response that must appear at most once (RFC 6749 §3.1: "Request and
+    /// response parameters MUST NOT be included more than once"; RFC 9207 for `iss`).
+    public static let singleParameters: Set<String> = ["code", "state", "iss", "error", "error_description", "error_uri"]
+
+    /// Parses the callback query from its raw items, in order, duplicates kept. Any of ``singleParameters`` given
+    /// more than once is refused (a first-wins or last-wins reading would let a second, injected value through). An
+    /// `error` wins over a code; a code needs a state.
+    public static func parse(items: [(name: String, value: String)]) throws(OAuthClientError) -> CallbackParameters {
+        var query: [String: String] = [:]
+        for (name, value) in items where singleParameters.contains(name) {
+            guard query[name] == nil else { throw .malformedCallback(duplicateReason(name)) }
+            query[name] = value
+        }
         if let error = query["error"], !error.isEmpty {
             return .denied(error: error, description: query["error_description"], state: query["state"])
         }
@@ -107,6 +118,9 @@ public enum CallbackParameters: Sendable, Equatable {
         return .code(code: code, state: state, issuer: query["iss"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
+    /// The reason ``parse(items:)`` gives for a parameter that appears more than once.
+    public static func duplicateReason(_ name: String) -> String { "the parameter \(name) appears more than once" }
+
     /// The state, when the callback carries one.
     public var state: String? {
         switch self {
@@ -115,9 +129,14 @@ public enum CallbackParameters: Sendable, Equatable {
         }
     }
 
-    /// RFC 9207: when the issuer is known and the callback names one, they must be equal.
-    public func checkIssuer(expected: String?) throws(OAuthClientError) {
-        guard let expected, case .code(_, _, let issuer?) = self else { return }
+    /// RFC 9207: when the issuer is known, a callback that names one must name it, and a callback from a provider
+    /// that says it always sends `iss` (`required`) must carry it.
+    public func checkIssuer(expected: String?, required: Bool = false) throws(OAuthClientError) {
+        guard let expected, case .code(_, _, let issuer) = self else { return }
+        guard let issuer else {
+            if required { throw .malformedCallback("no iss, though the provider says it sends one") }
+            return
+        }
         guard issuer == expected else { throw .issuerMismatch }
     }
 }
