@@ -84,4 +84,33 @@ struct IntegrationURLPolicyTests {
             #expect(!logs.contains("openid-configuration"))
         }
     }
+
+    /// A public discovery document that names a token endpoint on this machine's network is refused at once.
+    @Test func discoveredEndpointsPassTheSameChecks() async throws {
+        let discovery = DiscoveryDocumentNaming(tokenEndpoint: "https://[::ffff:169.254.169.254]/token")
+        try await TestApp.with(.sqlite, transport: discovery) { client, fixture in
+            let answer = try await Self.post(
+                client,
+                fixture,
+                ["provider": "oidc", "clientId": "c", "settings": ["discoveryURL": "https://id.example/.well-known/openid-configuration"]]
+            )
+            #expect(answer.status == .badRequest)
+            #expect(answer.errorFields == ["settings.discoveryURL"])
+            let message = Self.fieldMessages(answer)["settings.discoveryURL"] ?? ""
+            #expect(message.contains("names a tokenURL that cannot be used"))
+            #expect(message.contains("carrying 169.254.169.254, a link-local address"))
+        }
+    }
+}
+
+/// Serves one discovery document for id.example whose token endpoint is `tokenEndpoint`.
+struct DiscoveryDocumentNaming: HTTPTransport {
+    let tokenEndpoint: String
+
+    func send(_ request: OutboundRequest) async throws -> OutboundResponse {
+        let document = """
+            {"issuer": "https://id.example", "authorization_endpoint": "https://id.example/authorize", "token_endpoint": "\(tokenEndpoint)"}
+            """
+        return OutboundResponse(status: 200, headers: [(name: "Content-Type", value: "application/json")], body: Data(document.utf8))
+    }
 }

@@ -159,6 +159,12 @@ struct IntegrationRules: Sendable {
                 fields: [.init(path: "settings.discoveryURL", message: error.message)]
             )
         }
+        // The endpoints the document names pass the same URL checks as endpoints an admin types in.
+        for key in ["authorizationURL", "tokenURL", "revocationURL", "userInfoURL"] {
+            guard let value = found[key], let reason = urlProblem(value) else { continue }
+            let message = "The discovery document names a \(key) that cannot be used: it \(reason)."
+            throw LatchkeyError.invalidRequest(message, fields: [.init(path: "settings.discoveryURL", message: message)])
+        }
         var out = settings
         for (key, value) in found where key != "discoveryURL" && key != "apiBaseURL" { out[key] = value }
         return out
