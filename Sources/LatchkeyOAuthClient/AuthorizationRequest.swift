@@ -92,8 +92,8 @@ public struct AuthorizationRequest: Sendable {
 public enum CallbackParameters: Sendable, Equatable {
     /// The person approved: the code to exchange, the state to check, and the `iss` when the provider sends one (RFC 9207).
     case code(code: String, state: String, issuer: String?)
-    /// The provider answered with an error (`access_denied` when the person declined).
-    case denied(error: String, description: String?, state: String?)
+    /// The provider answered with an error (`access_denied` when the person declined), with its `iss` when sent.
+    case denied(error: String, description: String?, state: String?, issuer: String?)
 
     /// The parameters of an authorization response that must appear at most once (RFC 6749 §3.1: "Request and
     /// response parameters MUST NOT be included more than once"; RFC 9207 for `iss`).
@@ -108,14 +108,15 @@ public enum CallbackParameters: Sendable, Equatable {
             guard query[name] == nil else { throw .malformedCallback(duplicateReason(name)) }
             query[name] = value
         }
+        let issuer = query["iss"].flatMap { $0.isEmpty ? nil : $0 }
         if let error = query["error"], !error.isEmpty {
-            return .denied(error: error, description: query["error_description"], state: query["state"])
+            return .denied(error: error, description: query["error_description"], state: query["state"], issuer: issuer)
         }
         guard let code = query["code"], !code.isEmpty else {
             throw .malformedCallback(query["state"] == nil ? "neither a code nor an error" : "no code")
         }
         guard let state = query["state"], !state.isEmpty else { throw .malformedCallback("no state") }
-        return .code(code: code, state: state, issuer: query["iss"].flatMap { $0.isEmpty ? nil : $0 })
+        return .code(code: code, state: state, issuer: issuer)
     }
 
     /// The reason ``parse(items:)`` gives for a parameter that appears more than once.
@@ -125,14 +126,22 @@ public enum CallbackParameters: Sendable, Equatable {
     public var state: String? {
         switch self {
         case .code(_, let state, _): state
-        case .denied(_, _, let state): state
+        case .denied(_, _, let state, _): state
         }
     }
 
-    /// RFC 9207: when the issuer is known, a callback that names one must name it, and a callback from a provider
-    /// that says it always sends `iss` (`required`) must carry it.
+    /// The `iss` the callback carries (RFC 9207), on a code or an error response.
+    public var issuer: String? {
+        switch self {
+        case .code(_, _, let issuer): issuer
+        case .denied(_, _, _, let issuer): issuer
+        }
+    }
+
+    /// RFC 9207: when the issuer is known, a callback (a code or an error response) that names one must name it,
+    /// and a callback from a provider that says it always sends `iss` (`required`) must carry it.
     public func checkIssuer(expected: String?, required: Bool = false) throws(OAuthClientError) {
-        guard let expected, case .code(_, _, let issuer) = self else { return }
+        guard let expected else { return }
         guard let issuer else {
             if required { throw .malformedCallback("no iss, though the provider says it sends one") }
             return

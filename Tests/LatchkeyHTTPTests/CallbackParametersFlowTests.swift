@@ -89,4 +89,17 @@ struct CallbackParametersFlowTests {
             }
         }
     }
+
+    /// An error response claiming to come from another issuer is refused as such, not shown as the provider's denial.
+    @Test func anErrorResponseFromAnotherIssuerIsRefused() async throws {
+        try await ConnectFlowTests.withWorld(provider: "oidc", issuer: "https://id.example", settings: Self.oidcSettings(sendsIss: true)) { world in
+            let authorize = try await ConnectFlowTests.start(world, key: "oidc")
+            let state = try #require(queryOf(authorize)["state"])
+            let forged = "/connect/callback?error=access_denied&state=\(state)&iss=https%3A%2F%2Fevil.example"
+            let page = try await world.browser.get(forged)
+            #expect(page.status == .badRequest)
+            #expect(page.text.contains("different sign-in server"))
+            #expect(!page.text.contains("You did not allow access"))
+        }
+    }
 }

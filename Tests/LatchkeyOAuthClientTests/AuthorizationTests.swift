@@ -244,6 +244,18 @@ import Testing
         #expect(throws: OAuthClientError.malformedCallback("the parameter \(name) appears more than once")) { try Self.parse(same) }
     }
 
+    /// RFC 9207 applies to error responses too.
+    @Test func errorResponsesAreCheckedForIssToo() throws {
+        let foreign = try Self.parse([("error", "access_denied"), ("state", "s"), ("iss", "https://evil.example")])
+        #expect(foreign.issuer == "https://evil.example")
+        #expect(throws: OAuthClientError.issuerMismatch) { try foreign.checkIssuer(expected: "https://idp.example") }
+        let bare = try Self.parse([("error", "access_denied"), ("state", "s")])
+        #expect(throws: OAuthClientError.malformedCallback("no iss, though the provider says it sends one")) {
+            try bare.checkIssuer(expected: "https://idp.example", required: true)
+        }
+        try bare.checkIssuer(expected: "https://idp.example")
+    }
+
     @Test func otherParametersMayRepeat() throws {
         let parsed = try Self.parse([("code", "c"), ("state", "s"), ("session_state", "a"), ("session_state", "b")])
         #expect(parsed == .code(code: "c", state: "s", issuer: nil))
@@ -251,7 +263,7 @@ import Testing
 
     @Test func deniedByThePerson() throws {
         let parsed = try Self.parse([("error", "access_denied"), ("error_description", "no"), ("state", "s")])
-        #expect(parsed == .denied(error: "access_denied", description: "no", state: "s"))
+        #expect(parsed == .denied(error: "access_denied", description: "no", state: "s", issuer: nil))
         #expect(parsed.state == "s")
     }
 

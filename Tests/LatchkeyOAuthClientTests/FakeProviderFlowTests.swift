@@ -323,7 +323,10 @@ import Testing
         }
         let denied = try await fake.authorize(url: request(clientID: fake.clientID, challenge: "c"), approve: false)
         let query = (URLComponents(url: denied, resolvingAgainstBaseURL: false)?.queryItems ?? []).map { (name: $0.name, value: $0.value ?? "") }
-        #expect(try CallbackParameters.parse(items: query) == .denied(error: "access_denied", description: "The user denied access", state: "s"))
+        #expect(
+            try CallbackParameters.parse(items: query)
+                == .denied(error: "access_denied", description: "The user denied access", state: "s", issuer: nil)
+        )
     }
 
     @Test func issuerIsSentOnTheRedirectWhenConfigured() async throws {

@@ -85,28 +85,30 @@ extension ConnectService {
     ) async throws -> Completed {
         let name = service.name
         let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
+        // RFC 9207: checked on every authorization response, error responses included.
+        do {
+            try parameters.checkIssuer(expected: endpoints.issuer, required: endpoints.requiresIssuerParameter)
+        } catch {
+            let missing = parameters.issuer == nil
+            logger.warning(
+                "callback refused: iss",
+                metadata: ["integration": "\(service.integration.key)", "reason": "\(missing ? "missing" : "mismatch")"]
+            )
+            let why =
+                missing
+                ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
+                : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
+            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.", status: .badRequest)
+        }
         let code: String
         switch parameters {
-        case .denied(let error, _, _):
+        case .denied(let error, _, _, _):
             let message =
                 error == "access_denied"
                 ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
                 : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
             throw ConnectFailure(heading: "\(name) was not connected", message: message, status: .badRequest)
-        case .code(let value, _, let issuer):
-            do {
-                try parameters.checkIssuer(expected: endpoints.issuer, required: endpoints.requiresIssuerParameter)
-            } catch {
-                logger.warning(
-                    "callback refused: iss",
-                    metadata: ["integration": "\(service.integration.key)", "reason": "\(issuer == nil ? "missing" : "mismatch")"]
-                )
-                let why =
-                    issuer == nil
-                    ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
-                    : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
-                throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.", status: .badRequest)
-            }
+        case .code(let value, _, _):
             code = value
         }
         let verifier = try sealedVerifier.map { String(decoding: try keyring.open($0, context: session.verifierContext), as: UTF8.self) }
