@@ -49,7 +49,8 @@ public func buildApplication(
     var dependencies = dependencies
     var services: [any Service] = dependencies.ownsDatabase ? [runtime.database] : []
     if dependencies.transport == nil {
-        let transport = AsyncHTTPClientTransport(policy: OutboundPolicy(allowPrivateNetwork: runtime.configuration.allowPrivateNetwork))
+        let policy = OutboundPolicy(allowPrivateNetwork: runtime.configuration.allowPrivateNetwork)
+        let transport = AsyncHTTPClientTransport(policy: policy, logger: runtime.logger)
         dependencies.transport = transport
         services.append(transport)
     }

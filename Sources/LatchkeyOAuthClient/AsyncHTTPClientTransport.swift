@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+public import Logging
 import NIOCore
 import NIOHTTP1
 public import ServiceLifecycle
@@ -13,11 +14,14 @@ import Synchronization
 /// graceful shutdown, then shuts the client down), or call ``shutdown()``.
 public final class AsyncHTTPClientTransport: HTTPTransport, Service {
     public let policy: OutboundPolicy
+    private let logger: Logger
     private let client: HTTPClient
     private let isShutDown = Mutex(false)
 
-    public init(policy: OutboundPolicy) {
+    /// `logger` gets a warning for every call the policy refuses (host and reason, never the path or query).
+    public init(policy: OutboundPolicy, logger: Logger = Logger(label: "latchkey.outbound")) {
         self.policy = policy
+        self.logger = logger
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         let timeout = TimeAmount.nanoseconds(Self.nanoseconds(policy.timeout))
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: timeout, read: timeout)
@@ -25,7 +29,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport, Service {
     }
 
     public func send(_ request: OutboundRequest) async throws -> OutboundResponse {
-        try await policy.check(request.url)
+        try await policy.enforce(request.url, logger: logger)
         let host = request.url.host ?? "unknown host"
         let timeout = policy.timeout
         do {

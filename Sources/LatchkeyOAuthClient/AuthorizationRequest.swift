@@ -92,32 +92,60 @@ public struct AuthorizationRequest: Sendable {
 public enum CallbackParameters: Sendable, Equatable {
     /// The person approved: the code to exchange, the state to check, and the `iss` when the provider sends one (RFC 9207).
     case code(code: String, state: String, issuer: String?)
-    /// The provider answered with an error (`access_denied` when the person declined).
-    case denied(error: String, description: String?, state: String?)
+    /// The provider answered with an error (`access_denied` when the person declined), with its `iss` when sent.
+    case denied(error: String, description: String?, state: String?, issuer: String?)
 
-    /// Parses the callback query. An `error` wins over a code; a code needs a state.
-    public static func parse(query: [String: String]) throws(OAuthClientError) -> CallbackParameters {
+    /// The parameters of an authorization response that must appear at most once (RFC 6749 §3.1: "Request and
+    /// response parameters MUST NOT be included more than once"; RFC 9207 for `iss`).
+    public static let singleParameters: Set<String> = ["code", "state", "iss", "error", "error_description", "error_uri"]
+
+    /// Parses the callback query from its raw items, in order, duplicates kept. Any of ``singleParameters`` given
+    /// more than once is refused (a first-wins or last-wins reading would let a second, injected value through). An
+    /// `error` wins over a code; a code needs a state.
+    public static func parse(items: [(name: String, value: String)]) throws(OAuthClientError) -> CallbackParameters {
+        var query: [String: String] = [:]
+        for (name, value) in items where singleParameters.contains(name) {
+            guard query[name] == nil else { throw .malformedCallback(duplicateReason(name)) }
+            query[name] = value
+        }
+        let issuer = query["iss"].flatMap { $0.isEmpty ? nil : $0 }
         if let error = query["error"], !error.isEmpty {
-            return .denied(error: error, description: query["error_description"], state: query["state"])
+            return .denied(error: error, description: query["error_description"], state: query["state"], issuer: issuer)
         }
         guard let code = query["code"], !code.isEmpty else {
             throw .malformedCallback(query["state"] == nil ? "neither a code nor an error" : "no code")
         }
         guard let state = query["state"], !state.isEmpty else { throw .malformedCallback("no state") }
-        return .code(code: code, state: state, issuer: query["iss"].flatMap { $0.isEmpty ? nil : $0 })
+        return .code(code: code, state: state, issuer: issuer)
     }
+
+    /// The reason ``parse(items:)`` gives for a parameter that appears more than once.
+    public static func duplicateReason(_ name: String) -> String { "the parameter \(name) appears more than once" }
 
     /// The state, when the callback carries one.
     public var state: String? {
         switch self {
         case .code(_, let state, _): state
-        case .denied(_, _, let state): state
+        case .denied(_, _, let state, _): state
         }
     }
 
-    /// RFC 9207: when the issuer is known and the callback names one, they must be equal.
-    public func checkIssuer(expected: String?) throws(OAuthClientError) {
-        guard let expected, case .code(_, _, let issuer?) = self else { return }
+    /// The `iss` the callback carries (RFC 9207), on a code or an error response.
+    public var issuer: String? {
+        switch self {
+        case .code(_, _, let issuer): issuer
+        case .denied(_, _, _, let issuer): issuer
+        }
+    }
+
+    /// RFC 9207: when the issuer is known, a callback (a code or an error response) that names one must name it,
+    /// and a callback from a provider that says it always sends `iss` (`required`) must carry it.
+    public func checkIssuer(expected: String?, required: Bool = false) throws(OAuthClientError) {
+        guard let expected else { return }
+        guard let issuer else {
+            if required { throw .malformedCallback("no iss, though the provider says it sends one") }
+            return
+        }
         guard issuer == expected else { throw .issuerMismatch }
     }
 }

@@ -10,7 +10,9 @@ public enum EndpointResolver {
     /// value when one is missing; values checked against the parameter's pattern, and never able to add a host,
     /// path, query or fragment). Generic `oauth2`: from `settings` (authorizationURL, tokenURL, revocationURL?,
     /// userInfoURL?, apiBaseURL?). Generic `oidc`: from the `settings` written after discovery (issuer,
-    /// authorizationURL, tokenURL, revocationURL?, userInfoURL?, apiBaseURL?).
+    /// authorizationURL, tokenURL, revocationURL?, userInfoURL?, apiBaseURL?, and `issParameterSupported` when the
+    /// document says the provider sends `iss` on authorization responses, RFC 9207). A catalog entry's
+    /// `authorizationResponseIssuer` gives the issuer and requires `iss` likewise.
     ///
     /// ``OAuthEndpoints/apiBaseURL`` is nil while a value it needs comes from a token answer not yet received
     /// (Salesforce's `instance_url`): resolve again with ``tokenResponseValues(provider:tokens:)``.
@@ -40,7 +42,8 @@ public enum EndpointResolver {
             tokenURL: tokenURL,
             revocationURL: revocationURL,
             userInfoURL: userInfoURL,
-            issuer: nil,
+            issuer: oauth.authorizationResponseIssuer?.url,
+            requiresIssuerParameter: oauth.authorizationResponseIssuer != nil,
             apiBaseURL: apiBaseURL
         )
     }
@@ -75,6 +78,7 @@ public enum EndpointResolver {
             revocationURL: try optional("revocationURL"),
             userInfoURL: try optional("userInfoURL"),
             issuer: issuer,
+            requiresIssuerParameter: settings[OIDCDiscovery.issuerParameterSetting] == "true",
             apiBaseURL: try optional("apiBaseURL")
         )
     }

@@ -62,10 +62,27 @@ public enum OutboundError: Error, Sendable, Equatable {
     case timedOut(host: String)
     /// The answer was larger than the limit.
     case responseTooLarge(host: String, limit: Int)
-    /// The URL points at a loopback, private or link-local address and private networks are not allowed.
-    case blockedAddress(host: String)
+    /// The outbound policy refused the host before any connection: it is, or resolves to, an address on this
+    /// machine's network (``AddressClassifier``) and private networks are not allowed. `reason` says which, in plain
+    /// words ("it is a private address").
+    case blockedAddress(host: String, reason: String)
     /// The URL is not one Latchkey will call (not http(s), userinfo present, http to a public host, …).
     case unsupportedURL(reason: String)
+}
+
+extension OutboundError {
+    /// Whether Latchkey's own outbound policy refused the call (a setting to change, not a provider failure).
+    public var isPolicyRefusal: Bool {
+        if case .blockedAddress = self { return true }
+        return false
+    }
+
+    /// For a policy refusal: what Latchkey did not do, why, and how to allow it. Nil for every other case.
+    public var policyMessage: String? {
+        guard case .blockedAddress(let host, let reason) = self else { return nil }
+        return "Latchkey did not call \(host): \(reason). Start the server with --allow-private-network to allow calls to this "
+            + "machine's network."
+    }
 }
 
 /// Sends outbound requests. The production implementation uses AsyncHTTPClient; tests use a fake.

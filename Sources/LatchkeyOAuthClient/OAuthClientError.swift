@@ -53,7 +53,9 @@ public struct OAuthClientError: Error, Sendable, Equatable, CustomStringConverti
         case transient(retryAfter: Int?)
         /// The grant is gone: the person has to connect again.
         case reauthRequired(reason: String)
-        /// The OAuth client configuration is wrong: an admin has to fix it.
+        /// The configuration is wrong: an admin has to fix it. Either the provider refused the OAuth client, or
+        /// Latchkey's own outbound policy refused to call the endpoint (``OAuthClientError/isPolicyRefusal``); neither
+        /// is a provider failure, and retrying does not help.
         case clientMisconfigured
         /// The provider answered something unusable; retrying will not help.
         case badResponse
@@ -107,7 +109,8 @@ public struct OAuthClientError: Error, Sendable, Equatable, CustomStringConverti
         case .transport(let error):
             switch error {
             case .unreachable, .timedOut: return .transient(retryAfter: nil)
-            case .responseTooLarge, .blockedAddress, .unsupportedURL: return .badResponse
+            case .responseTooLarge: return .badResponse
+            case .blockedAddress, .unsupportedURL: return .clientMisconfigured
             }
         case .unexpectedStatus(let status):
             if status == 429 || (500...599).contains(status) { return .transient(retryAfter: retryAfter) }
@@ -127,6 +130,21 @@ public struct OAuthClientError: Error, Sendable, Equatable, CustomStringConverti
             return .clientMisconfigured
         case .noAccessToken, .malformedResponse, .malformedCallback, .idTokenMismatch, .issuerMismatch:
             return .badResponse
+        }
+    }
+
+    /// Whether Latchkey itself refused to make the call (the outbound policy, or a URL it does not call): nothing
+    /// reached the provider, so this is neither a provider failure nor worth a retry. The reason a log line should
+    /// carry is ``policyReason``.
+    public var isPolicyRefusal: Bool { policyReason != nil }
+
+    /// For a refusal by Latchkey itself, a short reason for logs and audit details (`blocked_address`,
+    /// `unsupported_url`); nil otherwise.
+    public var policyReason: String? {
+        switch kind {
+        case .transport(.blockedAddress): "blocked_address"
+        case .transport(.unsupportedURL): "unsupported_url"
+        default: nil
         }
     }
 
@@ -160,6 +178,11 @@ public struct OAuthClientError: Error, Sendable, Equatable, CustomStringConverti
         case .reauthRequired:
             return "\(providerName) no longer accepts this connection. Please connect your \(providerName) account again."
         case .clientMisconfigured:
+            if case .transport(let error) = kind, let message = error.policyMessage { return message }
+            if case .transport(.unsupportedURL(let reason)) = kind {
+                return "Latchkey did not call \(providerName): the configured URL is not one it calls (\(reason)). An administrator has to fix "
+                    + "the integration's settings."
+            }
             if case .missingSetting(let name) = kind {
                 return "The \(providerName) integration is missing the setting \"\(Self.safeName(name))\". An administrator has to fix it."
             }
@@ -200,7 +223,7 @@ public struct OAuthClientError: Error, Sendable, Equatable, CustomStringConverti
         case .unreachable(let host): "\(host) unreachable"
         case .timedOut(let host): "\(host) timed out"
         case .responseTooLarge(let host, let limit): "answer from \(host) larger than \(limit) bytes"
-        case .blockedAddress(let host): "\(host) is a private address"
+        case .blockedAddress(let host, let reason): "outbound policy refused \(host): \(reason)"
         case .unsupportedURL(let reason): "unsupported URL: \(reason)"
         }
     }

@@ -10,6 +10,10 @@ public struct OAuthEndpoints: Sendable, Equatable, Codable {
     public var userInfoURL: URL?
     /// The expected `iss` on callbacks and in id_tokens, when known (OIDC).
     public var issuer: String?
+    /// RFC 9207: the provider says it puts `iss` on every authorization response
+    /// (`authorization_response_iss_parameter_supported` in its metadata, or the catalog entry), so a callback
+    /// without one is refused. Only meaningful with ``issuer``.
+    public var requiresIssuerParameter: Bool
     /// Base for relative identity and probe paths (the catalog's proxyBaseURL or the integration's apiBaseURL).
     public var apiBaseURL: URL?
 
@@ -19,6 +23,7 @@ public struct OAuthEndpoints: Sendable, Equatable, Codable {
         revocationURL: URL? = nil,
         userInfoURL: URL? = nil,
         issuer: String? = nil,
+        requiresIssuerParameter: Bool = false,
         apiBaseURL: URL? = nil
     ) {
         self.authorizationURL = authorizationURL
@@ -26,6 +31,7 @@ public struct OAuthEndpoints: Sendable, Equatable, Codable {
         self.revocationURL = revocationURL
         self.userInfoURL = userInfoURL
         self.issuer = issuer
+        self.requiresIssuerParameter = requiresIssuerParameter && issuer != nil
         self.apiBaseURL = apiBaseURL
     }
 

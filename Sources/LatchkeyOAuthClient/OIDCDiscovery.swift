@@ -7,13 +7,26 @@ public struct OIDCDiscovery: Sendable, Equatable {
     public var tokenURL: URL
     public var revocationURL: URL?
     public var userInfoURL: URL?
+    /// `authorization_response_iss_parameter_supported` (RFC 9207): every authorization response carries `iss`.
+    public var sendsIssuerParameter: Bool
 
-    public init(issuer: String, authorizationURL: URL, tokenURL: URL, revocationURL: URL? = nil, userInfoURL: URL? = nil) {
+    /// The integration setting that keeps ``sendsIssuerParameter`` (`"true"` when set).
+    public static let issuerParameterSetting = "issParameterSupported"
+
+    public init(
+        issuer: String,
+        authorizationURL: URL,
+        tokenURL: URL,
+        revocationURL: URL? = nil,
+        userInfoURL: URL? = nil,
+        sendsIssuerParameter: Bool = false
+    ) {
         self.issuer = issuer
         self.authorizationURL = authorizationURL
         self.tokenURL = tokenURL
         self.revocationURL = revocationURL
         self.userInfoURL = userInfoURL
+        self.sendsIssuerParameter = sendsIssuerParameter
     }
 
     /// The integration settings ``EndpointResolver`` reads for the generic `oidc` provider.
@@ -21,6 +34,7 @@ public struct OIDCDiscovery: Sendable, Equatable {
         var settings = ["issuer": issuer, "authorizationURL": authorizationURL.absoluteString, "tokenURL": tokenURL.absoluteString]
         if let revocationURL { settings["revocationURL"] = revocationURL.absoluteString }
         if let userInfoURL { settings["userInfoURL"] = userInfoURL.absoluteString }
+        if sendsIssuerParameter { settings[Self.issuerParameterSetting] = "true" }
         return settings
     }
 
@@ -52,7 +66,8 @@ public struct OIDCDiscovery: Sendable, Equatable {
             authorizationURL: authorizationURL,
             tokenURL: tokenURL,
             revocationURL: try url("revocation_endpoint"),
-            userInfoURL: try url("userinfo_endpoint")
+            userInfoURL: try url("userinfo_endpoint"),
+            sendsIssuerParameter: document["authorization_response_iss_parameter_supported"] == .bool(true)
         )
     }
 

@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -8,23 +9,32 @@ import Darwin
 
 /// Which URLs Latchkey calls on the way out, and with which limits (DESIGN.md §5.7).
 public struct OutboundPolicy: Sendable {
-    /// Whether loopback, private, link-local and CGNAT hosts (and plain http to them) may be called: demo and tests.
+    /// Whether loopback, private, link-local and other non-public hosts (and plain http to them) may be called: demo and tests.
     public var allowPrivateNetwork: Bool
     /// Answers larger than this are cut off with ``OutboundError/responseTooLarge(host:limit:)``.
     public var maxResponseBytes: Int = 1 << 20
     /// The whole request, from connecting to the last byte of the answer, must fit in this time.
     public var timeout: Duration = .seconds(10)
+    /// How names are turned into addresses: the system resolver, or a fixed table in tests.
+    public var resolver: NameResolver
 
-    public init(allowPrivateNetwork: Bool, maxResponseBytes: Int = 1 << 20, timeout: Duration = .seconds(10)) {
+    public init(
+        allowPrivateNetwork: Bool,
+        maxResponseBytes: Int = 1 << 20,
+        timeout: Duration = .seconds(10),
+        resolver: NameResolver = .system
+    ) {
         self.allowPrivateNetwork = allowPrivateNetwork
         self.maxResponseBytes = maxResponseBytes
         self.timeout = timeout
+        self.resolver = resolver
     }
 
-    /// Only http(s), no user info in the URL; plain http only to loopback or private hosts and only with
-    /// ``allowPrivateNetwork``. Hosts that are, or resolve to, loopback, private (RFC 1918, fc00::/7), link-local,
-    /// unspecified, multicast or CGNAT addresses are refused unless ``allowPrivateNetwork``. Names are resolved on a
-    /// dispatch queue, never on an event loop or the cooperative pool.
+    /// Only http(s), no user info, no control characters or whitespace in the URL; plain http only to non-public
+    /// hosts and only with ``allowPrivateNetwork``. Hosts that are, or resolve to, an address ``AddressClassifier``
+    /// refuses (loopback, private, link-local, CGNAT, multicast, NAT64/6to4 forms of those, …) are refused with
+    /// ``OutboundError/blockedAddress(host:reason:)`` unless ``allowPrivateNetwork``. Names are resolved on a dispatch
+    /// queue, never on an event loop or the cooperative pool.
     ///
     /// The connection resolves the name again, so a name whose answer changes between the two lookups could slip
     /// through; endpoints set by an admin are trusted as configured (DESIGN.md §5.7), so this is accepted.
@@ -33,60 +43,86 @@ public struct OutboundPolicy: Sendable {
             throw .unsupportedURL(reason: "only http and https URLs are called")
         }
         guard url.user == nil, url.password == nil else { throw .unsupportedURL(reason: "user info in the URL") }
-        guard var host = url.host, !host.isEmpty else { throw .unsupportedURL(reason: "no host") }
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        let isPrivate: Bool
-        if name == "localhost" || name.hasSuffix(".localhost") {
-            isPrivate = true
-        } else {
-            let addresses = try await Self.resolve(host)
-            isPrivate = addresses.contains { Self.isPrivate($0) }
+        guard let host = url.host, !host.isEmpty else { throw .unsupportedURL(reason: "no host") }
+        if let problem = Self.textProblem(url.absoluteString) ?? Self.hostProblem(url.host(percentEncoded: true) ?? host) {
+            throw .unsupportedURL(reason: problem)
         }
-        if isPrivate, !allowPrivateNetwork { throw .blockedAddress(host: host) }
-        if scheme == "http", !isPrivate { throw .unsupportedURL(reason: "plain http is only used for private hosts") }
+        let refusal: String?
+        switch AddressClassifier.host(host) {
+        case .address(let address):
+            refusal = AddressClassifier.refusal(address)
+        case .thisMachine:
+            refusal = "it names this machine"
+        case .name(let name):
+            guard let addresses = await resolver.lookUp(name), !addresses.isEmpty else { throw .unreachable(host: host) }
+            refusal = addresses.lazy.compactMap { AddressClassifier.refusal(name: name, resolvedTo: $0) }.first
+        }
+        if let refusal, !allowPrivateNetwork { throw .blockedAddress(host: host, reason: refusal) }
+        if scheme == "http", refusal == nil { throw .unsupportedURL(reason: "plain http is only used for private hosts") }
     }
 
-    /// Whether an address (4 or 16 bytes, network order) must not be called without ``allowPrivateNetwork``.
-    static func isPrivate(_ bytes: [UInt8]) -> Bool {
-        if bytes.count == 4 {
-            let (a, b) = (bytes[0], bytes[1])
-            return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b))
-                || (a == 192 && b == 168) || (a == 100 && (64...127).contains(b)) || a >= 224
-        }
-        guard bytes.count == 16 else { return true }
-        if bytes[0..<15].allSatisfy({ $0 == 0 }) { return true }  // :: and ::1
-        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xff && bytes[11] == 0xff {  // ::ffff:a.b.c.d
-            return isPrivate(Array(bytes[12..<16]))
-        }
-        if bytes[0..<12].allSatisfy({ $0 == 0 }) { return isPrivate(Array(bytes[12..<16])) }  // ::a.b.c.d (deprecated)
-        if bytes[0] == 0x64 && bytes[1] == 0xff && bytes[2] == 0x9b && bytes[3...11].allSatisfy({ $0 == 0 }) {  // NAT64 64:ff9b::/96
-            return isPrivate(Array(bytes[12..<16]))
-        }
-        return (bytes[0] & 0xfe) == 0xfc || (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80) || bytes[0] == 0xff
-    }
-
-    /// Every address `host` resolves to; a literal address is taken as it is.
-    static func resolve(_ host: String) async throws(OutboundError) -> [[UInt8]] {
-        if let literal = literalAddress(host) { return [literal] }
-        let result: [[UInt8]]? = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: lookUp(host))
+    /// ``check(_:)``, and when the policy refuses the URL a warning naming the host and the reason (the URL's path and
+    /// query are left out: they can carry secrets).
+    public func enforce(_ url: URL, logger: Logger) async throws(OutboundError) {
+        do {
+            try await check(url)
+        } catch {
+            switch error {
+            case .blockedAddress(let host, let reason):
+                logger.warning(
+                    "outbound call refused by the policy",
+                    metadata: ["host": "\(host)", "reason": "\(reason)", "allow_with": "--allow-private-network"]
+                )
+            case .unsupportedURL(let reason):
+                logger.warning("outbound call refused by the policy", metadata: ["host": "\(url.host ?? "none")", "reason": "\(reason)"])
+            case .unreachable, .timedOut, .responseTooLarge: break
             }
+            throw error
         }
-        guard let result, !result.isEmpty else { throw .unreachable(host: host) }
-        return result
     }
 
-    static func literalAddress(_ host: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, host, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, host, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+    /// Why a URL's text cannot be used as it is: a control character or whitespace anywhere in it. Nil when clean.
+    public static func textProblem(_ text: String) -> String? {
+        let bad = text.unicodeScalars.first { [.control, .format].contains($0.properties.generalCategory) || $0.properties.isWhitespace }
+        guard bad != nil else { return nil }
+        return "contains a control character or whitespace"
+    }
+
+    /// Why a URL host cannot be called: percent-encoding or a zone id, or a colon in something that is not an IPv6
+    /// address. Nil when it is a plain name or a literal address.
+    public static func hostProblem(_ host: String) -> String? {
+        if host.contains("%") { return "the host is percent-encoded or names an interface" }
+        if host.contains(":"), AddressClassifier.literal(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) == nil {
+            return "the host is not a valid address"
+        }
         return nil
     }
+}
 
-    private static func lookUp(_ host: String) -> [[UInt8]]? {
+/// Turns a name into the addresses it resolves to.
+public struct NameResolver: Sendable {
+    /// Every address of a name, or nil when it does not resolve.
+    public let lookUp: @Sendable (String) async -> [IPAddress]?
+
+    public init(lookUp: @escaping @Sendable (String) async -> [IPAddress]?) {
+        self.lookUp = lookUp
+    }
+
+    /// The system resolver (`getaddrinfo`), called on a dispatch queue.
+    public static let system = NameResolver { host in
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: systemLookUp(host)?.compactMap { IPAddress(bytes: $0) })
+            }
+        }
+    }
+
+    /// A fixed table, for tests: a name not in it does not resolve. Nothing is asked of DNS.
+    public static func fixed(_ table: [String: [IPAddress]]) -> NameResolver {
+        NameResolver { host in table[host.lowercased()] }
+    }
+
+    private static func systemLookUp(_ host: String) -> [[UInt8]]? {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)

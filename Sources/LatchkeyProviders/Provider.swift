@@ -145,6 +145,9 @@ public struct OAuthSettings: Sendable, Codable, Equatable {
     public var refreshTokenIdleExpirySeconds: Int?
     /// Refresh this many seconds before the access token expires.
     public var refreshBufferSeconds: Int?
+    /// RFC 9207: the provider's issuer identifier (`url`) and the page documenting that it puts `iss` on every
+    /// authorization response (`docs`). When set, a callback without `iss`, or with another one, is refused.
+    public var authorizationResponseIssuer: DocumentedEndpoint?
 }
 
 /// How a provider's revocation endpoint is called.

@@ -88,6 +88,13 @@ struct ProviderValidator {
                 try httpsURL(endpoint.docs, "\(field).docs")
             }
         }
+        if let issuer = oauth.authorizationResponseIssuer {
+            if oauth.configurableEndpoints == true {
+                throw fail("oauth.authorizationResponseIssuer", "must not be set when the endpoints are configurable (discovery says so)")
+            }
+            try httpsURL(issuer.url, "oauth.authorizationResponseIssuer")
+            try httpsURL(issuer.docs, "oauth.authorizationResponseIssuer.docs")
+        }
         if oauth.revocationStyle != nil, oauth.revocationURL == nil {
             throw fail("oauth.revocationStyle", "needs a revocationURL")
         }

@@ -34,12 +34,15 @@ public struct TestFixture: Sendable {
 }
 
 public enum TestApp {
-    /// Builds the real application on a fresh database of `kind` and runs `body` with a client.
+    /// Builds the real application on a fresh database of `kind` and runs `body` with a client. With `outboundPolicy`,
+    /// the transport (the fake network by default) sits behind that policy, as the real one does, and its refusals
+    /// are logged to the fixture's logs.
     public static func with<T: Sendable>(
         _ kind: TestDatabases.Kind,
         framework: TestingSetup = .router,
         clock: any LatchkeyClock = TestClock(),
         transport: (any HTTPTransport)? = nil,
+        outboundPolicy: OutboundPolicy? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, TestFixture) async throws -> T
     ) async throws -> T {
@@ -48,6 +51,8 @@ public enum TestApp {
         return try await TestDatabases.withRuntime(kind, clock: clock, logger: logs.logger(), configure: configure) { runtime in
             let (_, adminKey) = try await runtime.tenants.createAdminKey(tenantID: runtime.defaultTenant.id, name: "test", actor: .cli)
             let fixture = TestFixture(runtime: runtime, adminKey: adminKey, logs: logs, routes: recorder)
+            let network: any HTTPTransport = transport ?? FakeNetwork()
+            let outbound = outboundPolicy.map { PolicyCheckedTransport(policy: $0, logger: logs.logger(), wrapping: network) }
             let app = buildApplication(
                 runtime: runtime,
                 dependencies: .init(
@@ -55,7 +60,7 @@ public enum TestApp {
                     runBackgroundServices: false,
                     ownsDatabase: false,
                     routeRecorder: recorder,
-                    transport: transport ?? FakeNetwork()
+                    transport: outbound ?? network
                 )
             )
             return try await app.test(framework) { client in try await body(client, fixture) }

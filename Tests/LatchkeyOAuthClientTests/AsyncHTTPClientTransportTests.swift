@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LatchkeyCore
 import LatchkeyOAuthClient
 import Testing
 
@@ -70,10 +71,13 @@ import Testing
     }
 
     @Test func thePolicyIsCheckedBeforeConnecting() async throws {
-        let transport = AsyncHTTPClientTransport(policy: OutboundPolicy(allowPrivateNetwork: false))
-        await #expect(throws: OutboundError.blockedAddress(host: "127.0.0.1")) {
-            try await transport.send(OutboundRequest(method: "GET", url: URL(string: "https://127.0.0.1:1/")!))
+        let logs = LogCapture()
+        let transport = AsyncHTTPClientTransport(policy: OutboundPolicy(allowPrivateNetwork: false), logger: logs.logger())
+        await #expect(throws: OutboundError.blockedAddress(host: "127.0.0.1", reason: "it is a loopback address (this machine)")) {
+            try await transport.send(OutboundRequest(method: "GET", url: URL(string: "https://127.0.0.1:1/?token=T0CANARY")!))
         }
+        #expect(logs.text.contains("outbound call refused by the policy") && logs.text.contains("it is a loopback address (this machine)"))
+        #expect(!logs.text.contains("T0CANARY"))
         try await transport.shutdown()
         try await transport.shutdown()
     }

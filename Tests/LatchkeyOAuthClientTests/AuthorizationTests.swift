@@ -203,23 +203,114 @@ import Testing
 }
 
 @Suite struct CallbackTests {
+    static func parse(_ items: [(String, String)]) throws(OAuthClientError) -> CallbackParameters {
+        try CallbackParameters.parse(items: items.map { (name: $0.0, value: $0.1) })
+    }
+
     @Test func codeAndStateWithIssuer() throws {
-        let parsed = try CallbackParameters.parse(query: ["code": "c", "state": "s", "iss": "https://idp.example"])
+        let parsed = try Self.parse([("code", "c"), ("state", "s"), ("iss", "https://idp.example")])
         #expect(parsed == .code(code: "c", state: "s", issuer: "https://idp.example"))
         try parsed.checkIssuer(expected: "https://idp.example")
+        try parsed.checkIssuer(expected: "https://idp.example", required: true)
         #expect(throws: OAuthClientError.issuerMismatch) { try parsed.checkIssuer(expected: "https://other.example") }
         try CallbackParameters.code(code: "c", state: "s", issuer: nil).checkIssuer(expected: "https://idp.example")
     }
 
+    /// RFC 9207 §2.4: when the provider says it sends `iss`, a response without it is refused.
+    @Test func aMissingIssIsRefusedWhenTheProviderSendsOne() throws {
+        let parsed = try Self.parse([("code", "c"), ("state", "s")])
+        #expect(throws: OAuthClientError.malformedCallback("no iss, though the provider says it sends one")) {
+            try parsed.checkIssuer(expected: "https://idp.example", required: true)
+        }
+        let empty = try Self.parse([("code", "c"), ("state", "s"), ("iss", "")])
+        #expect(throws: OAuthClientError.self) { try empty.checkIssuer(expected: "https://idp.example", required: true) }
+        // A provider that does not send iss, and no iss: accepted.
+        try parsed.checkIssuer(expected: "https://idp.example", required: false)
+        try parsed.checkIssuer(expected: nil, required: false)
+    }
+
+    /// RFC 6749 §3.1: a repeated parameter is refused, never read first-wins (a duplicated `iss` with the right
+    /// value first used to pass).
+    @Test(arguments: ["code", "state", "iss", "error", "error_description"])
+    func repeatedParametersAreRefused(name: String) throws {
+        var items = [("code", "c"), ("state", "s"), ("iss", "https://idp.example")]
+        if name.hasPrefix("error") { items = [("error", "access_denied"), ("error_description", "no"), ("state", "s")] }
+        let value = items.first { $0.0 == name }?.1 ?? ""
+        items.append((name, name == "iss" ? "https://evil.example" : value + "-2"))
+        #expect(throws: OAuthClientError.malformedCallback("the parameter \(name) appears more than once")) { try Self.parse(items) }
+        // Even the same value twice.
+        var same = items.dropLast().map { $0 }
+        same.insert((name, value), at: 0)
+        #expect(throws: OAuthClientError.malformedCallback("the parameter \(name) appears more than once")) { try Self.parse(same) }
+    }
+
+    /// RFC 9207 applies to error responses too.
+    @Test func errorResponsesAreCheckedForIssToo() throws {
+        let foreign = try Self.parse([("error", "access_denied"), ("state", "s"), ("iss", "https://evil.example")])
+        #expect(foreign.issuer == "https://evil.example")
+        #expect(throws: OAuthClientError.issuerMismatch) { try foreign.checkIssuer(expected: "https://idp.example") }
+        let bare = try Self.parse([("error", "access_denied"), ("state", "s")])
+        #expect(throws: OAuthClientError.malformedCallback("no iss, though the provider says it sends one")) {
+            try bare.checkIssuer(expected: "https://idp.example", required: true)
+        }
+        try bare.checkIssuer(expected: "https://idp.example")
+    }
+
+    @Test func otherParametersMayRepeat() throws {
+        let parsed = try Self.parse([("code", "c"), ("state", "s"), ("session_state", "a"), ("session_state", "b")])
+        #expect(parsed == .code(code: "c", state: "s", issuer: nil))
+    }
+
     @Test func deniedByThePerson() throws {
-        let parsed = try CallbackParameters.parse(query: ["error": "access_denied", "error_description": "no", "state": "s"])
-        #expect(parsed == .denied(error: "access_denied", description: "no", state: "s"))
+        let parsed = try Self.parse([("error", "access_denied"), ("error_description", "no"), ("state", "s")])
+        #expect(parsed == .denied(error: "access_denied", description: "no", state: "s", issuer: nil))
         #expect(parsed.state == "s")
     }
 
     @Test func incompleteCallbacksAreRefused() {
-        #expect(throws: OAuthClientError.malformedCallback("neither a code nor an error")) { try CallbackParameters.parse(query: [:]) }
-        #expect(throws: OAuthClientError.malformedCallback("no state")) { try CallbackParameters.parse(query: ["code": "c"]) }
-        #expect(throws: OAuthClientError.malformedCallback("no code")) { try CallbackParameters.parse(query: ["state": "s"]) }
+        #expect(throws: OAuthClientError.malformedCallback("neither a code nor an error")) { try Self.parse([]) }
+        #expect(throws: OAuthClientError.malformedCallback("no state")) { try Self.parse([("code", "c")]) }
+        #expect(throws: OAuthClientError.malformedCallback("no code")) { try Self.parse([("state", "s")]) }
+    }
+}
+
+/// Answers every request with one discovery document.
+struct DiscoveryDocument: HTTPTransport {
+    let json: String
+
+    func send(_ request: OutboundRequest) async throws -> OutboundResponse {
+        OutboundResponse(status: 200, headers: [(name: "Content-Type", value: "application/json")], body: Data(json.utf8))
+    }
+}
+
+@Suite struct IssuerMetadataTests {
+    static func discover(_ extra: String) async throws -> OIDCDiscovery {
+        let json = """
+            {"issuer": "https://idp.example", "authorization_endpoint": "https://idp.example/a", "token_endpoint": "https://idp.example/t"\(extra)}
+            """
+        let client = OAuthClient(transport: DiscoveryDocument(json: json), clock: Fixtures.clock)
+        return try await client.discover(discoveryURL: URL(string: "https://idp.example/.well-known/openid-configuration")!)
+    }
+
+    /// `authorization_response_iss_parameter_supported: true` in discovery makes `iss` required on callbacks.
+    @Test func discoveryKeepsWhetherTheProviderSendsIss() async throws {
+        let oidc = try Fixtures.provider("oidc")
+        let sends = try await Self.discover(#", "authorization_response_iss_parameter_supported": true"#)
+        #expect(sends.settings["issParameterSupported"] == "true")
+        let required = try EndpointResolver.resolve(provider: oidc, settings: sends.settings, templateValues: [:])
+        #expect(required.issuer == "https://idp.example" && required.requiresIssuerParameter)
+        for extra in [
+            "", #", "authorization_response_iss_parameter_supported": false"#, #", "authorization_response_iss_parameter_supported": "true""#,
+        ] {
+            let silent = try await Self.discover(extra)
+            #expect(silent.settings["issParameterSupported"] == nil, "\(extra)")
+            #expect(try !EndpointResolver.resolve(provider: oidc, settings: silent.settings, templateValues: [:]).requiresIssuerParameter)
+        }
+        let noIssuer = OAuthEndpoints(
+            authorizationURL: URL(string: "https://a.example")!,
+            tokenURL: URL(string: "https://a.example")!,
+            requiresIssuerParameter: true
+        )
+        #expect(!noIssuer.requiresIssuerParameter)
     }
 }

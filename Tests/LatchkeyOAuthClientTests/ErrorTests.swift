@@ -27,7 +27,8 @@ import Testing
         (.noAccessToken, .badResponse),
         (.malformedResponse("x"), .badResponse),
         (.transport(.responseTooLarge(host: "h", limit: 1)), .badResponse),
-        (.transport(.blockedAddress(host: "h")), .badResponse),
+        (.transport(.blockedAddress(host: "h", reason: "it is a private address")), .clientMisconfigured),
+        (.transport(.unsupportedURL(reason: "plain http is only used for private hosts")), .clientMisconfigured),
         (.idTokenMismatch("nonce"), .badResponse),
         (.unexpectedStatus(302), .badResponse),
     ])

@@ -46,9 +46,8 @@ import Testing
             nonce: nonce
         )
         let redirect = try await fake.authorize(url: request.url, accountID: accountID)
-        var query: [String: String] = [:]
-        for item in URLComponents(url: redirect, resolvingAgainstBaseURL: false)?.queryItems ?? [] { query[item.name] = item.value }
-        guard case .code(let code, let state, _) = try CallbackParameters.parse(query: query) else {
+        let query = (URLComponents(url: redirect, resolvingAgainstBaseURL: false)?.queryItems ?? []).map { (name: $0.name, value: $0.value ?? "") }
+        guard case .code(let code, let state, _) = try CallbackParameters.parse(items: query) else {
             Issue.record("no code")
             throw OAuthClientError.malformedCallback("no code")
         }
@@ -323,9 +322,11 @@ import Testing
             try await fake.authorize(url: request(clientID: fake.clientID, challenge: nil))
         }
         let denied = try await fake.authorize(url: request(clientID: fake.clientID, challenge: "c"), approve: false)
-        var query: [String: String] = [:]
-        for item in URLComponents(url: denied, resolvingAgainstBaseURL: false)?.queryItems ?? [] { query[item.name] = item.value }
-        #expect(try CallbackParameters.parse(query: query) == .denied(error: "access_denied", description: "The user denied access", state: "s"))
+        let query = (URLComponents(url: denied, resolvingAgainstBaseURL: false)?.queryItems ?? []).map { (name: $0.name, value: $0.value ?? "") }
+        #expect(
+            try CallbackParameters.parse(items: query)
+                == .denied(error: "access_denied", description: "The user denied access", state: "s", issuer: nil)
+        )
     }
 
     @Test func issuerIsSentOnTheRedirectWhenConfigured() async throws {

@@ -314,3 +314,27 @@ struct CatalogValidationTests {
         #expect(error.description == "acme.json: oauth.tokenURL.docs: is required")
     }
 }
+
+/// RFC 9207 in the catalog: a fixed provider may name its issuer and the page saying it sends `iss`.
+@Suite struct AuthorizationResponseIssuerTests {
+    static func files(_ issuer: String?, provider id: String = "gitlab") throws -> [String: Data] {
+        let catalog = try ProviderCatalog.bundled()
+        var provider = try #require(catalog.provider(id: id))
+        provider.oauth?.authorizationResponseIssuer = try issuer.map {
+            try JSONDecoder().decode(DocumentedEndpoint.self, from: Data(#"{"url": "\#($0)", "docs": "https://docs.example/rfc9207"}"#.utf8))
+        }
+        return ["\(id).json": try JSONEncoder().encode(provider)]
+    }
+
+    @Test func anHTTPSIssuerWithDocsIsRead() throws {
+        let catalog = try ProviderCatalog(files: try Self.files("https://gitlab.com"))
+        #expect(catalog.provider(id: "gitlab")?.oauth?.authorizationResponseIssuer?.url == "https://gitlab.com")
+    }
+
+    @Test func aPlainHTTPIssuerOrOneOnAGenericProviderIsRefused() throws {
+        let plain = try Self.files("http://gitlab.com")
+        let generic = try Self.files("https://id.example", provider: "oidc")
+        #expect(throws: CatalogError.self) { try ProviderCatalog(files: plain) }
+        #expect(throws: CatalogError.self) { try ProviderCatalog(files: generic) }
+    }
+}

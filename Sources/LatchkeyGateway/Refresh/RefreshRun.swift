@@ -267,12 +267,8 @@ struct RefreshRun {
 
     /// The machine's view of a provider error.
     static func failure(of error: OAuthClientError) -> RefreshStateMachine.ProviderFailure {
-        if case .transport(let outbound) = error.kind {
-            switch outbound {
-            case .blockedAddress, .unsupportedURL: return .policyRefused
-            default: break
-            }
-        }
+        // Refused by the outbound policy before anything was sent: a configuration problem, not the provider's.
+        if error.isPolicyRefusal { return .policyRefused }
         switch error.classification {
         case .transient(let retryAfter): return .transient(retryAfter: retryAfter)
         case .reauthRequired(let reason): return .reauthRequired(reason: reason)

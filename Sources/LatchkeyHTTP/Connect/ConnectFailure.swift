@@ -13,4 +13,14 @@ struct ConnectFailure: Error, Sendable {
     static func badState(_ message: String) -> ConnectFailure {
         ConnectFailure(heading: "This connection link cannot be used", message: message, status: .badRequest)
     }
+
+    /// The provider's answer broke the protocol (a parameter given twice): refused, nothing stored.
+    static func malformedAnswer(_ reason: String) -> ConnectFailure {
+        ConnectFailure(
+            heading: "The provider's answer was malformed",
+            message: "The answer that brought you back here was malformed (\(reason)), so it was refused and nothing was connected. "
+                + "Please start again from your connections.",
+            status: .badRequest
+        )
+    }
 }

@@ -18,18 +18,20 @@ extension ConnectService {
         var updated: Bool
     }
 
-    func complete(query: [String: String], browserID: String?, signedInUser: User?) async throws -> Completed {
+    /// Finishes a connect from the provider's callback. `query` is the raw query, in order and with duplicates:
+    /// a parameter the provider must send once (RFC 6749 §3.1) that appears twice is refused, never read first-wins.
+    func complete(query: [(name: String, value: String)], browserID: String?, signedInUser: User?) async throws -> Completed {
         let parameters: CallbackParameters
         do {
-            parameters = try CallbackParameters.parse(query: query)
+            parameters = try CallbackParameters.parse(items: query)
         } catch {
+            if case .malformedCallback(let reason) = error.kind, reason.hasSuffix("appears more than once") {
+                try await abandonMalformed(query: query, browserID: browserID, reason: reason)
+                throw ConnectFailure.malformedAnswer(reason)
+            }
             throw ConnectFailure.badState("The provider sent us back without the details we need. Please start again from your connections.")
         }
-        let state: String? =
-            switch parameters {
-            case .code(_, let state, _): state
-            case .denied(_, _, let state): state
-            }
+        let state = parameters.state
         guard let state, state.count <= 512, let found = try await sessions.find(stateHash: stateHash(state)) else {
             throw ConnectFailure.badState("This sign-in link is not valid or was already used. Please start again from your connections.")
         }
@@ -83,22 +85,30 @@ extension ConnectService {
     ) async throws -> Completed {
         let name = service.name
         let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
+        // RFC 9207: checked on every authorization response, error responses included.
+        do {
+            try parameters.checkIssuer(expected: endpoints.issuer, required: endpoints.requiresIssuerParameter)
+        } catch {
+            let missing = parameters.issuer == nil
+            logger.warning(
+                "callback refused: iss",
+                metadata: ["integration": "\(service.integration.key)", "reason": "\(missing ? "missing" : "mismatch")"]
+            )
+            let why =
+                missing
+                ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
+                : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
+            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.", status: .badRequest)
+        }
         let code: String
         switch parameters {
-        case .denied(let error, _, _):
+        case .denied(let error, _, _, _):
             let message =
                 error == "access_denied"
                 ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
                 : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
             throw ConnectFailure(heading: "\(name) was not connected", message: message, status: .badRequest)
-        case .code(let value, _, let issuer):
-            if let issuer, let expected = endpoints.issuer, issuer != expected {
-                throw ConnectFailure(
-                    heading: "\(name) was not connected",
-                    message: "The answer came from a different sign-in server than the one we sent you to, so it was refused. Nothing was connected.",
-                    status: .badRequest
-                )
-            }
+        case .code(let value, _, _):
             code = value
         }
         let verifier = try sealedVerifier.map { String(decoding: try keyring.open($0, context: session.verifierContext), as: UTF8.self) }
@@ -191,5 +201,22 @@ extension ConnectService {
         }
         guard let identity else { return nil }
         return mine.first { $0.providerAccountID == identity.id }
+    }
+
+    /// A callback with a repeated parameter cannot be trusted, but its state (when it carries exactly one) still
+    /// names a sign-in in progress: that sign-in is ended, as any finished callback ends it (the state is single-use
+    /// either way, and only the browser that started it can end it), so that the valid answer an attacker may have
+    /// raced cannot be used after the forged one.
+    private func abandonMalformed(query: [(name: String, value: String)], browserID: String?, reason: String) async throws {
+        logger.warning("callback refused: malformed", metadata: ["reason": "\(reason)"])
+        let states = query.filter { $0.name == "state" }.map(\.value)
+        guard states.count == 1, let state = states.first, !state.isEmpty, state.count <= 512,
+            let found = try await sessions.find(stateHash: stateHash(state)), found.session.status == .pending,
+            let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == found.session.browserHash
+        else { return }
+        let now = clock.now
+        if try await sessions.claim(id: found.session.id, now: now) {
+            try await sessions.finish(id: found.session.id, status: .failed, error: "malformed callback", credentialID: nil, now: now)
+        }
     }
 }

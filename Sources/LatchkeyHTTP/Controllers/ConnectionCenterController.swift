@@ -155,10 +155,7 @@ struct ConnectionCenterController {
     }
 
     @Sendable func callback(_ request: Request, context: AppRequestContext) async throws -> Response {
-        var query: [String: String] = [:]
-        for (name, value) in request.uri.queryParameters where query[String(name)] == nil {
-            query[String(name)] = String(value)
-        }
+        let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
         let chrome: PageChrome? =
             if let token = context.sessionToken, let session = context.webSession {
                 PageChrome(userName: session.user.displayName, csrf: sessions.csrfToken(for: token), isAdmin: session.user.isAdmin)

@@ -1,5 +1,6 @@
 import Foundation
 import LatchkeyCore
+import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage
 
@@ -124,14 +125,21 @@ struct IntegrationRules: Sendable {
         return out
     }
 
-    /// Why a configured URL cannot be used, or nil. Plain http is accepted only where private networks are allowed
-    /// (a provider on this machine, the tests).
+    /// Why a configured URL cannot be used, or nil. Plain http, and hosts the ``AddressClassifier`` places on this
+    /// machine's network (in any literal form, or a name of this machine), are accepted only where private networks
+    /// are allowed (a provider on this machine, the tests); control characters and whitespace never are.
     func urlProblem(_ text: String) -> String? {
+        if OutboundPolicy.textProblem(text) != nil { return "must not contain control characters (such as a line break) or spaces" }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             return "must be an absolute https URL"
         }
         if url.user != nil || url.password != nil { return "must not contain a user name or password" }
         if url.fragment != nil { return "must not contain a fragment (#…)" }
+        if let problem = OutboundPolicy.hostProblem(url.host(percentEncoded: true) ?? host) { return "cannot be used: \(problem)" }
+        if !allowPrivateNetwork, let reason = AddressClassifier.refusal(host: host) {
+            return "must not point at this machine or its network: \(host) is refused because \(reason). Start the server with "
+                + "--allow-private-network to allow it"
+        }
         switch scheme {
         case "https": return nil
         case "http" where allowPrivateNetwork: return nil
@@ -150,6 +158,12 @@ struct IntegrationRules: Sendable {
                 "The discovery document at settings.discoveryURL could not be used: \(error.message)",
                 fields: [.init(path: "settings.discoveryURL", message: error.message)]
             )
+        }
+        // The endpoints the document names pass the same URL checks as endpoints an admin types in.
+        for key in ["authorizationURL", "tokenURL", "revocationURL", "userInfoURL"] {
+            guard let value = found[key], let reason = urlProblem(value) else { continue }
+            let message = "The discovery document names a \(key) that cannot be used: it \(reason)."
+            throw LatchkeyError.invalidRequest(message, fields: [.init(path: "settings.discoveryURL", message: message)])
         }
         var out = settings
         for (key, value) in found where key != "discoveryURL" && key != "apiBaseURL" { out[key] = value }

@@ -147,12 +147,14 @@ public struct WebhookDeliveryService: Service {
         )
         var statusCode: Int?
         var problem: String?
+        var refusedByPolicy = false
         do {
             let response = try await transport.send(request)
             statusCode = response.status
             if !(200..<300).contains(response.status) { problem = "The endpoint answered with HTTP \(response.status)." }
         } catch let error as OutboundError {
             problem = Self.describe(error)
+            refusedByPolicy = error.isPolicyRefusal
         } catch is CancellationError {
             // Shutting down: the lease runs out and another pass sends it.
             throw CancellationError()
@@ -175,7 +177,9 @@ public struct WebhookDeliveryService: Service {
             return
         }
         let attempts = delivery.attempts + 1
-        let dead = at >= delivery.retryUntil
+        // A policy refusal is a setting to change, not a failing receiver: retrying cannot help, so it is
+        // dead-lettered at once (replay sends it again once the endpoint or the setting is fixed).
+        let dead = refusedByPolicy || at >= delivery.retryUntil
         let next =
             dead
             ? nil
@@ -194,7 +198,11 @@ public struct WebhookDeliveryService: Service {
             "delivery_id": "\(delivery.id)", "event_type": "\(delivery.type)", "attempt": "\(attempts)", "host": "\(host)", "error": "\(problem)",
         ]
         if let next { metadata["next_attempt_at"] = "\(next)" }
-        logger.warning(dead ? "webhook delivery dead-lettered" : "webhook delivery failed; will retry", metadata: metadata)
+        let message: Logger.Message =
+            refusedByPolicy
+            ? "webhook delivery refused by the outbound policy; dead-lettered"
+            : dead ? "webhook delivery dead-lettered" : "webhook delivery failed; will retry"
+        logger.warning(message, metadata: metadata)
     }
 
     /// Plain words for a failed send, naming the host only.
@@ -203,8 +211,7 @@ public struct WebhookDeliveryService: Service {
         case .unreachable(let host): "Could not reach \(host)."
         case .timedOut(let host): "\(host) did not answer in time."
         case .responseTooLarge(let host, _): "The answer from \(host) was too large."
-        case .blockedAddress(let host):
-            "\(host) is a loopback, private or link-local address; webhooks go there only with --allow-private-network."
+        case .blockedAddress: error.policyMessage ?? "The outbound policy refused the endpoint."
         case .unsupportedURL(let reason): "The endpoint URL is not one Latchkey calls (\(reason))."
         }
     }

@@ -70,33 +70,32 @@ struct WebhooksController {
     }
 
     /// An endpoint URL Latchkey will send to: absolute https (http only with `--allow-private-network`), a host, no user
-    /// info or fragment, at most 2,048 characters. Literal loopback, private and link-local addresses (and
-    /// `localhost`) are refused unless private networks are allowed; names are checked again on every send.
-    static func validatedURL(_ raw: String, allowPrivateNetwork: Bool) async throws -> String {
-        let text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// info or fragment, no control character or whitespace anywhere, at most 2,048 characters. Hosts that
+    /// ``AddressClassifier`` refuses — literal loopback, private, link-local and other non-public addresses in any form
+    /// the resolver reads, and names of this machine — are refused unless private networks are allowed; names are
+    /// checked again, resolved, on every send.
+    static func validatedURL(_ text: String, allowPrivateNetwork: Bool) async throws -> String {
         func refuse(_ message: String) -> LatchkeyError { .invalidField("url", message) }
         guard !text.isEmpty else { throw refuse("is required") }
         guard text.count <= 2048 else { throw refuse("must be at most 2048 characters") }
-        guard let components = URLComponents(string: text), let url = components.url, let scheme = components.scheme?.lowercased() else {
+        if OutboundPolicy.textProblem(text) != nil {
+            throw refuse("must not contain control characters (such as a line break) or spaces; encode them or remove them")
+        }
+        guard let components = URLComponents(string: text), components.url != nil, let scheme = components.scheme?.lowercased() else {
             throw refuse("must be an absolute https URL")
         }
         guard scheme == "https" || (scheme == "http" && allowPrivateNetwork) else {
             throw refuse(allowPrivateNetwork ? "must be an http or https URL" : "must be an https URL")
         }
-        guard var host = components.host, !host.isEmpty else { throw refuse("must name a host") }
+        guard let host = components.host, !host.isEmpty else { throw refuse("must name a host") }
         guard components.user == nil, components.password == nil else { throw refuse("must not contain a user name or password") }
         guard components.fragment == nil else { throw refuse("must not have a #fragment") }
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        let isLiteral = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
-        if name == "localhost" || name.hasSuffix(".localhost") || isLiteral {
-            do {
-                try await OutboundPolicy(allowPrivateNetwork: allowPrivateNetwork).check(url)
-            } catch .blockedAddress {
-                throw refuse("must not point at a loopback, private or link-local address")
-            } catch {
-                throw refuse("is not a URL Latchkey can send to")
-            }
+        if let problem = OutboundPolicy.hostProblem(components.percentEncodedHost ?? host) { throw refuse("cannot be used: \(problem)") }
+        if !allowPrivateNetwork, let reason = AddressClassifier.refusal(host: host) {
+            throw refuse(
+                "must not point at this machine or its network: \(host) is refused because \(reason). Webhooks go there only when "
+                    + "the server runs with --allow-private-network"
+            )
         }
         return text
     }
