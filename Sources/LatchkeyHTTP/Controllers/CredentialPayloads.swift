@@ -158,6 +158,46 @@ struct CredentialResponse: Encodable {
     }
 }
 
+/// One item of `GET /api/v1/credentials`: a credential, or a row that cannot be read (`status: "unreadable"`, with
+/// the damaged column and what to do; nothing stored in it).
+enum CredentialListItem: Encodable {
+    case credential(CredentialResponse)
+    case unreadable(UnreadableCredentialResponse)
+
+    init(_ entry: CredentialPage.Entry) {
+        switch entry {
+        case .credential(let credential): self = .credential(CredentialResponse(credential))
+        case .unreadable(let row): self = .unreadable(UnreadableCredentialResponse(row))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .credential(let response): try response.encode(to: encoder)
+        case .unreadable(let response): try response.encode(to: encoder)
+        }
+    }
+}
+
+struct UnreadableCredentialResponse: Encodable {
+    struct Problem: Encodable {
+        var column: String
+        var message: String
+    }
+    var id: String
+    var integration: String?
+    var connectionId: String?
+    var status = "unreadable"
+    var error: Problem
+
+    init(_ row: UnreadableCredential) {
+        id = row.id
+        integration = row.integrationKey
+        connectionId = row.connectionID
+        error = Problem(column: row.error.column, message: row.error.plainMessage)
+    }
+}
+
 /// `POST /api/v1/credentials/{id}/reveal`.
 struct RevealResponse: Encodable {
     var credential: CredentialResponse

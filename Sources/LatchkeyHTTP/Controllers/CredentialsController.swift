@@ -45,8 +45,8 @@ struct CredentialsController {
             limit: try request.limit(),
             cursor: request.query("cursor")
         )
-        let page = try await vault.list(tenantID: context.tenantID, filter: filter)
-        return try JSON.response(ListEnvelope(items: page.items.map(CredentialResponse.init), nextCursor: page.nextCursor))
+        let page = try await vault.list(tenantID: context.tenantID, filter: filter, actor: context.actor(for: request))
+        return try JSON.response(ListEnvelope(items: page.entries.map(CredentialListItem.init), nextCursor: page.nextCursor))
     }
 
     @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {

@@ -61,7 +61,25 @@ struct TokenController {
             }
             credential = found
         }
-        let (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: context.tenantID)
+        let fresh: Credential
+        let secret: CredentialSecret
+        do {
+            (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: context.tenantID)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
+            // The vault flagged and audited the unreadable credential; record who asked for it.
+            try await vault.audit(
+                AuditRecord(
+                    actor: actor,
+                    action: "credential.token",
+                    target: credential.id,
+                    service: credential.integrationKey,
+                    result: "failure",
+                    details: ["reason": "decryption_failed"]
+                ),
+                tenantID: context.tenantID
+            )
+            throw error
+        }
         guard let accessToken = secret.accessToken else {
             throw LatchkeyError.invalidRequest("This credential is not an OAuth token; use reveal for API keys and passwords.")
         }

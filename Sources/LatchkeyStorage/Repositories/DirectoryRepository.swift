@@ -140,10 +140,10 @@ public struct DirectoryRepository: Sendable {
             provider: try row.string("provider"),
             enabled: try row.bool("enabled"),
             clientID: try row.optionalString("client_id"),
-            scopes: try row.stringArray("scopes"),
+            scopes: try row.stringArray("scopes", table: "integrations"),
             createdAt: try row.date("created_at"),
             displayName: try row.optionalString("display_name"),
-            settings: try row.stringMap("settings"),
+            settings: try row.stringMap("settings", table: "integrations"),
             hasClientSecret: try row.optionalData("client_secret") != nil,
             version: try row.int("version"),
             updatedAt: try row.date("updated_at")

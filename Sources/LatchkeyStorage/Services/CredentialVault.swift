@@ -204,8 +204,14 @@ public struct CredentialVault: Sendable {
         try await stored(id: id, tenantID: tenantID, actor: actor).credential
     }
 
-    public func list(tenantID: String, filter: CredentialFilter) async throws -> (items: [Credential], nextCursor: String?) {
-        try await credentials.list(tenantID: tenantID, filter: filter)
+    /// A page of credentials. A row that cannot be read is listed as unreadable in its place; the first listing that
+    /// finds it flags it (`needs_reauth`, reason `stored_data_unreadable`) and audits it, later listings only log it.
+    public func list(tenantID: String, filter: CredentialFilter, actor: AuditActor = .system) async throws -> CredentialPage {
+        let page = try await credentials.list(tenantID: tenantID, filter: filter)
+        for row in page.unreadable {
+            try await flagDamaged(row, tenantID: tenantID, actor: actor)
+        }
+        return page
     }
 
     /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing.
@@ -213,10 +219,9 @@ public struct CredentialVault: Sendable {
         let stored = try await stored(id: id, tenantID: tenantID, actor: actor)
         let secret: CredentialSecret
         do {
-            secret = try await open(stored)
-        } catch {
+            secret = try await open(stored, actor: actor)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
             Self.count("reveal", "failure")
-            logger.error("credential decryption failed", metadata: ["credential_id": "\(id)", "reason": "\(Self.reason(error))"])
             try await audit.append(
                 AuditRecord(
                     actor: actor,
@@ -228,7 +233,7 @@ public struct CredentialVault: Sendable {
                 ),
                 tenantID: tenantID
             )
-            throw LatchkeyError.decryptionFailed
+            throw error
         }
         let now = clock.now
         try await auditWriter.append(
@@ -289,11 +294,22 @@ public struct CredentialVault: Sendable {
         for _ in 0..<5 {
             let current = try await stored(id: id, tenantID: tenantID, actor: actor)
             var credential = current.credential
-            var secret = try await open(current)
+            var secret: CredentialSecret
+            do {
+                try requireNotFlaggedUnreadable(credential)
+                secret = try await open(current, actor: actor)
+            } catch let error as LatchkeyError where changes.secret != nil && (error.code == .decryptionFailed || error.code == .needsReauth) {
+                // A reconnect replaces an unreadable secret: start from nothing (the open above flagged and audited it).
+                guard credential.status == .needsReauth || error.code == .needsReauth else { continue }
+                secret = CredentialSecret()
+            }
             if let label = changes.label { credential.label = label }
             if let scopes = changes.scopes { credential.scopes = scopes }
             if let expiresAt = changes.expiresAt { credential.expiresAt = expiresAt }
-            if let status = changes.status { credential.status = status }
+            if let status = changes.status {
+                credential.status = status
+                if status == .active { credential.statusReason = nil }
+            }
             if let account = changes.providerAccount { credential.providerAccount = account }
             if let accountID = changes.providerAccountID { credential.providerAccountID = accountID }
             if let config = changes.connectionConfig { credential.connectionConfig = config }
