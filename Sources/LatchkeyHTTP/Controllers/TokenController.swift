@@ -51,8 +51,13 @@ struct TokenController {
                 throw LatchkeyError.notFound("credential")
             }
         } else {
-            guard let found = try await vault.resolve(tenantID: context.tenantID, integrationKey: integration, externalUserID: body.externalUserId)
-            else {
+            let resolved: Credential?
+            do {
+                resolved = try await vault.resolve(tenantID: context.tenantID, integrationKey: integration, externalUserID: body.externalUserId)
+            } catch let error as StorageError {
+                throw try await vault.damaged(error, tenantID: context.tenantID, actor: actor)
+            }
+            guard let found = resolved else {
                 throw LatchkeyError(
                     .notConnected,
                     "Nothing is connected for \(integration)\(body.externalUserId.map { " and user \($0)" } ?? ""). Connect the account first.",

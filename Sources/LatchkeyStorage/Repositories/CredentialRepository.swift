@@ -80,13 +80,6 @@ public struct CredentialRepository: Sendable {
             .map(Self.stored(from:))
     }
 
-    /// True when a credential with this id exists in any tenant (to audit cross-tenant probes).
-    public func existsInAnotherTenant(id: String, tenantID: String) async throws -> Bool {
-        try await database.read { db in
-            try await db.raw("SELECT id FROM credentials WHERE id = \(bind: id) AND tenant_id <> \(bind: tenantID)").first() != nil
-        }
-    }
-
     /// A page of credentials, oldest first, and the cursor of the next page. A row that cannot be read (a damaged
     /// column) is listed as unreadable in its place instead of failing the whole page.
     public func list(tenantID: String, filter: CredentialFilter) async throws -> CredentialPage {

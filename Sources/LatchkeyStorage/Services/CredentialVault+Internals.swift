@@ -25,18 +25,34 @@ extension CredentialVault {
         throw LatchkeyError.notFound("credential")
     }
 
+    /// The Connection `id` of `tenantID`. Any other id answers not-found and records `connection.access_denied`
+    /// (the same event whether the id exists in another tenant or nowhere).
+    public func connection(id: String, tenantID: String, actor: AuditActor) async throws -> Connection {
+        if let connection = try await directory.connection(id: id, tenantID: tenantID) { return connection }
+        try await audit.append(
+            AuditRecord(actor: actor, action: "connection.access_denied", target: id, result: "denied", details: ["reason": "not_found_in_tenant"]),
+            tenantID: tenantID
+        )
+        throw LatchkeyError.notFound("connection")
+    }
+
     /// The row, or nil; a row that cannot be read is flagged, audited (once) and answered with `decryption_failed`.
     func findReadable(id: String, tenantID: String, actor: AuditActor) async throws -> StoredCredential? {
         do {
             return try await credentials.find(id: id, tenantID: tenantID)
         } catch let error as StorageError {
-            try await flagDamaged(
-                UnreadableCredential(id: id, integrationKey: nil, connectionID: nil, statusReason: nil, error: error),
-                tenantID: tenantID,
-                actor: actor
-            )
-            throw LatchkeyError.damagedCredential(id: id, column: error.column)
+            throw try await damaged(error, tenantID: tenantID, actor: actor)
         }
+    }
+
+    /// Flags and audits (once) the credential row `error` names, and returns the error to answer with.
+    public func damaged(_ error: StorageError, tenantID: String, actor: AuditActor) async throws -> LatchkeyError {
+        try await flagDamaged(
+            UnreadableCredential(id: error.rowID, integrationKey: nil, connectionID: nil, statusReason: nil, error: error),
+            tenantID: tenantID,
+            actor: actor
+        )
+        return LatchkeyError.damagedCredential(id: error.rowID, column: error.column)
     }
 
     /// Decrypts a stored payload; an unknown key version triggers one keyring reload (a rotation elsewhere). This is

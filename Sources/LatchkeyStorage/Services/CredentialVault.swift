@@ -85,9 +85,7 @@ public struct CredentialVault: Sendable {
         guard let app = try await directory.consoleApp(tenantID: tenantID) else { throw LatchkeyError.notFound("tenant") }
         var connectionOverride: Connection?
         if let connectionID = new.connectionID {
-            guard let connection = try await directory.connection(id: connectionID, tenantID: tenantID) else {
-                throw LatchkeyError.notFound("connection")
-            }
+            let connection = try await connection(id: connectionID, tenantID: tenantID, actor: actor)
             guard connection.integrationKey == new.integration else {
                 throw LatchkeyError.invalidField("connectionId", "belongs to integration \(connection.integrationKey), not \(new.integration)")
             }
