@@ -133,6 +133,8 @@ struct CredentialResponse: Encodable {
     var lastUsedAt: Date?
     var createdAt: Date
     var updatedAt: Date
+    /// Something the caller should act on (an import that created its integration, disabled).
+    var notice: String?
 
     init(_ c: Credential) {
         id = c.id

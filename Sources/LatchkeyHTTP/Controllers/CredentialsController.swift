@@ -21,9 +21,21 @@ struct CredentialsController {
 
     @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
         let body = try await JSON.decode(CreateCredentialRequest.self, from: request, limit: maxBodySize)
-        let credential = try await vault.create(try body.validated(), tenantID: context.tenantID, actor: context.actor(for: request))
+        let (credential, createdIntegration) = try await vault.createReporting(
+            try body.validated(),
+            tenantID: context.tenantID,
+            actor: context.actor(for: request)
+        )
+        var response = CredentialResponse(credential)
+        if createdIntegration {
+            let key = credential.integrationKey
+            response.notice =
+                "The integration \(key) was not set up, so it was created disabled: the credential works for the API, but nobody is offered "
+                + "to connect \(key) until you give it an OAuth client and enable it (PATCH /api/v1/integrations/\(key) with clientId, "
+                + "clientSecret and \"enabled\": true)."
+        }
         return try JSON.response(
-            CredentialResponse(credential),
+            response,
             status: .created,
             headers: [.location: "/api/v1/credentials/\(credential.id)"]
         )

@@ -81,6 +81,16 @@ public struct CredentialVault: Sendable {
     /// Stores a credential under the console app's Connection for the integration (or the given Connection),
     /// owned by the named end user or shared. Integration, Connection and end user are created on first use.
     public func create(_ new: NewCredential, tenantID: String, actor: AuditActor) async throws -> Credential {
+        try await createReporting(new, tenantID: tenantID, actor: actor).credential
+    }
+
+    /// Like `create`, and says whether the integration was created by this import (then disabled: it has no OAuth
+    /// client, so it is not offered to anyone until an admin sets one and enables it).
+    public func createReporting(
+        _ new: NewCredential,
+        tenantID: String,
+        actor: AuditActor
+    ) async throws -> (credential: Credential, createdIntegration: Bool) {
         let now = clock.now
         guard let app = try await directory.consoleApp(tenantID: tenantID) else { throw LatchkeyError.notFound("tenant") }
         var connectionOverride: Connection?
@@ -107,6 +117,9 @@ public struct CredentialVault: Sendable {
                 )
                 Self.count("create", "success")
                 logger.info("credential stored", metadata: ["credential_id": "\(id)", "integration": "\(new.integration)"])
+                if credential.createdIntegration {
+                    logger.notice("integration created disabled by an import", metadata: ["integration": "\(new.integration)"])
+                }
                 return credential
             } catch  where mayBeDefault && Database.isUniqueViolation(error) {
                 // A concurrent import became the owner's default first.
@@ -124,14 +137,16 @@ public struct CredentialVault: Sendable {
         mayBeDefault: Bool,
         actor: AuditActor,
         now: Date
-    ) async throws -> Credential {
-        let credential = try await database.transaction { db -> Credential in
+    ) async throws -> (credential: Credential, createdIntegration: Bool) {
+        try await database.transaction { db -> (credential: Credential, createdIntegration: Bool) in
             let connection: Connection
+            var createdIntegration = false
             if let connectionOverride {
                 connection = connectionOverride
             } else {
-                let integration = try await directory.findOrCreateIntegration(tenantID: tenantID, key: new.integration, now: now, on: db)
-                connection = try await directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)
+                let found = try await directory.findOrCreateIntegration(tenantID: tenantID, key: new.integration, now: now, on: db)
+                createdIntegration = found.created
+                connection = try await directory.findOrCreateConnection(app: app, integration: found.integration, now: now, on: db)
             }
             var endUser: EndUser?
             if let external = new.externalUserID {
@@ -192,9 +207,8 @@ public struct CredentialVault: Sendable {
                 tenantID: tenantID,
                 on: db
             )
-            return credential
+            return (credential, createdIntegration)
         }
-        return credential
     }
 
     /// Metadata of one credential. An id of another tenant answers not-found, and the probe is audited.
