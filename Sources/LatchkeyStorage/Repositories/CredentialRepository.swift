@@ -187,18 +187,60 @@ public struct CredentialRepository: Sendable {
         try await db.raw("DELETE FROM credentials WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) RETURNING id").first() != nil
     }
 
-    /// Rows after `cursor` (by id) whose key version is below `version`, for re-wrap.
-    public func batchBelowKeyVersion(_ version: Int, after cursor: String, limit: Int) async throws -> [StoredCredential] {
-        try await database.read { db in
-            try await db.raw(
-                "\(unsafeRaw: Self.selectColumns) WHERE c.key_version < \(bind: version) AND c.id > \(bind: cursor) ORDER BY c.id LIMIT \(unsafeRaw: String(limit))"
-            ).all().map(Self.stored(from:))
+    /// Rows flagged because Latchkey cannot read them: an undecryptable payload or a damaged column. Re-wrap leaves
+    /// them where they are (nothing can move them) and reports them.
+    static let unreadableClause = "(c.status_reason IS NULL OR c.status_reason NOT IN ('decryption_failed', 'stored_data_unreadable'))"
+
+    /// One row of a re-wrap batch: readable, or damaged (listed so the cursor moves past it).
+    public enum BatchRow: Sendable {
+        case stored(StoredCredential)
+        case damaged(UnreadableCredential)
+
+        public var id: String {
+            switch self {
+            case .stored(let stored): stored.credential.id
+            case .damaged(let row): row.id
+            }
         }
     }
 
+    /// Rows after `cursor` (by id) whose key version is below `version`, for re-wrap; rows already flagged unreadable
+    /// are left out.
+    public func batchBelowKeyVersion(_ version: Int, after cursor: String, limit: Int) async throws -> [BatchRow] {
+        try await database.read { db in
+            try await db.raw(
+                """
+                \(unsafeRaw: Self.selectColumns) WHERE c.key_version < \(bind: version) AND c.id > \(bind: cursor) AND \(unsafeRaw: Self.unreadableClause)
+                ORDER BY c.id LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all().map { row in
+                switch Self.entry(from: row) {
+                case .credential:
+                    // entry(from:) read it whole; read it again with its payload.
+                    return .stored(try Self.stored(from: row))
+                case .unreadable(let damaged): return .damaged(damaged)
+                }
+            }
+        }
+    }
+
+    /// Rows below key `version` that re-wrap can still move (flagged unreadable rows are not counted).
     public func countBelowKeyVersion(_ version: Int) async throws -> Int {
         try await database.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM credentials WHERE key_version < \(bind: version)").first()?.int("n") ?? 0
+            try await db.raw(
+                "SELECT COUNT(*) AS n FROM credentials c WHERE c.key_version < \(bind: version) AND \(unsafeRaw: Self.unreadableClause)"
+            ).first()?.int("n") ?? 0
+        }
+    }
+
+    /// Ids of the rows flagged unreadable (at most `limit`, by id) and how many there are.
+    public func unreadableRows(limit: Int = 100) async throws -> (count: Int, ids: [String]) {
+        try await database.read { db in
+            let flagged = "c.status_reason IN ('decryption_failed', 'stored_data_unreadable')"
+            let count = try await db.raw("SELECT COUNT(*) AS n FROM credentials c WHERE \(unsafeRaw: flagged)").first()?.int("n") ?? 0
+            let ids = try await db.raw("SELECT c.id FROM credentials c WHERE \(unsafeRaw: flagged) ORDER BY c.id LIMIT \(unsafeRaw: String(limit))")
+                .all().map { try $0.string("id") }
+            return (count, ids)
         }
     }
 
