@@ -69,7 +69,8 @@ struct CredentialsAPITests {
             // Newest first: the read of the deleted id is recorded like any probe of an id the tenant does not have.
             #expect(
                 actions.prefix(6) == [
-                    "credential.access_denied", "credential.delete", "credential.reveal", "credential.update", "credential.reveal", "credential.create",
+                    "credential.access_denied", "credential.delete", "credential.reveal", "credential.update", "credential.reveal",
+                    "credential.create",
                 ]
             )
         }

@@ -109,7 +109,11 @@ public struct LatchkeyError: Error, Sendable, Equatable, CustomStringConvertible
     }
     /// A credential already known to be unreadable (flagged by an earlier failure): the person must connect again.
     public static func unreadableCredential(service: String) -> Self {
-        .init(.needsReauth, "Latchkey cannot read the stored \(service) credential. Please reconnect.", action: .init(type: "reconnect", url: "/connections"))
+        .init(
+            .needsReauth,
+            "Latchkey cannot read the stored \(service) credential. Please reconnect.",
+            action: .init(type: "reconnect", url: "/connections")
+        )
     }
     public static func notConnected(provider: String) -> Self {
         .init(.notConnected, "Please connect your \(provider) account first.", action: .init(type: "connect"))

@@ -1,6 +1,6 @@
 import Foundation
-import Logging
 public import LatchkeyCore
+import Logging
 import Metrics
 import SQLKit
 

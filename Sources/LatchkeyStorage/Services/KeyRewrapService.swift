@@ -90,7 +90,10 @@ public struct KeyRewrapService: Service {
 
     private func tenantID(of credentialID: String) async throws -> String {
         try await database.read { db in
-            try await db.raw("SELECT tenant_id FROM credentials WHERE id = \(bind: credentialID)").first()?.decode(column: "tenant_id", as: String.self)
+            try await db.raw("SELECT tenant_id FROM credentials WHERE id = \(bind: credentialID)").first()?.decode(
+                column: "tenant_id",
+                as: String.self
+            )
         } ?? ""
     }
 
