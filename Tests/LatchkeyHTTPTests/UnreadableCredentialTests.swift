@@ -81,6 +81,19 @@ struct UnreadableCredentialTests {
             #expect(again.text.contains("Latchkey cannot read the stored github credential. Please reconnect."))
             #expect(try await Self.token(client, fixture, user: "bob").status == .ok)
             #expect(try await Self.auditEvents(client, fixture, action: "credential.decryption_failed").count == 1)
+
+            // A new secret replaces the unreadable one and makes the credential usable again.
+            let replaced = try await client.execute(
+                uri: "/api/v1/credentials/\(alice)",
+                method: .patch,
+                headers: fixture.headers,
+                body: body(["accessToken": "gho_alice_new"])
+            )
+            #expect(replaced.status == .ok)
+            #expect(try replaced.json["status"] as? String == "active" && replaced.json["statusReason"] == nil)
+            let healed = try await Self.token(client, fixture, user: "alice")
+            #expect(healed.status == .ok)
+            #expect(try healed.json["accessToken"] as? String == "gho_alice_new")
         }
     }
 

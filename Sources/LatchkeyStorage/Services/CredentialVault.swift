@@ -311,9 +311,12 @@ public struct CredentialVault: Sendable {
                 try requireNotFlaggedUnreadable(credential)
                 secret = try await open(current, actor: actor)
             } catch let error as LatchkeyError where changes.secret != nil && (error.code == .decryptionFailed || error.code == .needsReauth) {
-                // A reconnect replaces an unreadable secret: start from nothing (the open above flagged and audited it).
+                // A new secret replaces an unreadable one: start from nothing (the open above flagged and audited it),
+                // and the credential is usable again.
                 guard credential.status == .needsReauth || error.code == .needsReauth else { continue }
                 secret = CredentialSecret()
+                credential.status = .active
+                credential.statusReason = nil
             }
             if let label = changes.label { credential.label = label }
             if let scopes = changes.scopes { credential.scopes = scopes }
