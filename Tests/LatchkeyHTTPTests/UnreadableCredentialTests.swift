@@ -160,6 +160,10 @@ struct UnreadableCredentialTests {
             try await fixture.runtime.database.write { db in
                 try await db.raw("UPDATE credentials SET payload = 12345 WHERE id = \(bind: bob)").run()
             }
+            // Read directly first: the payload does not open, like an altered ciphertext.
+            let direct = try await Self.token(client, fixture, user: "bob")
+            #expect(direct.status == .internalServerError && direct.errorCode == "decryption_failed")
+            #expect(try await Self.auditEvents(client, fixture, action: "credential.decryption_failed").count == 1)
             let list = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: fixture.headers)
             #expect(list.status == .ok)
             let items = try #require(try list.json["items"] as? [[String: Any]])

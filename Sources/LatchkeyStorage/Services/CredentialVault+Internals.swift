@@ -62,7 +62,8 @@ extension CredentialVault {
     public func open(_ stored: StoredCredential, actor: AuditActor = .system) async throws -> CredentialSecret {
         do {
             return try await decrypt(stored)
-        } catch {
+        } catch let error where error is KeyError || error is CiphertextError || error is DecodingError {
+            // Only a payload that does not open is flagged; a database error while reloading the keyring is not.
             try await flagUndecryptable(stored, error: error, actor: actor)
             throw LatchkeyError.decryptionFailed
         }
