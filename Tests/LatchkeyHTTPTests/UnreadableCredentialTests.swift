@@ -150,6 +150,14 @@ struct UnreadableCredentialTests {
             #expect(try row?.decode(column: "status", as: String.self) == "needs_reauth")
             #expect(try row?.decode(column: "status_reason", as: String.self) == "stored_data_unreadable")
             #expect(try await Self.auditEvents(client, fixture, action: "credential.unreadable").count == 1)
+
+            // It can be deleted, and the list is whole again.
+            let deleted = try await client.execute(uri: "/api/v1/credentials/\(bob)", method: .delete, headers: fixture.headers)
+            #expect(deleted.status == .noContent)
+            let after = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: fixture.headers)
+            #expect((try after.json["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [alice])
+            let deletions = try await Self.auditEvents(client, fixture, action: "credential.delete")
+            #expect(deletions.first?["target"] as? String == bob)
         }
     }
 

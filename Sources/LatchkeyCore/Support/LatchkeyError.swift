@@ -104,7 +104,7 @@ public struct LatchkeyError: Error, Sendable, Equatable, CustomStringConvertible
     public static func damagedCredential(id: String, column: String) -> Self {
         .init(
             .decryptionFailed,
-            "The stored credential \(id) is damaged: its \(column) cannot be read. Nothing was returned or changed; it was marked to be reconnected and recorded in the audit log. Reconnect the account, or restore the row from a backup."
+            "The stored credential \(id) is damaged: its \(column) cannot be read. Nothing was returned or changed; it was marked to be reconnected and recorded in the audit log. Delete it (DELETE /api/v1/credentials/\(id)) and connect the account again, or restore the row from a backup."
         )
     }
     /// A credential already known to be unreadable (flagged by an earlier failure): the person must connect again.

@@ -196,7 +196,11 @@ struct UnreadableCredentialResponse: Encodable {
         id = row.id
         integration = row.integrationKey
         connectionId = row.connectionID
-        error = Problem(column: row.error.column, message: row.error.plainMessage)
+        error = Problem(
+            column: row.error.column,
+            message: "The stored \(row.error.column) of this credential cannot be read (the database row was altered or damaged). "
+                + "Nothing was changed. Delete it (DELETE /api/v1/credentials/\(row.id)) and connect the account again, or restore the row from a backup."
+        )
     }
 }
 

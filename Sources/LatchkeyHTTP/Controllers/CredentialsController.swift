@@ -111,7 +111,14 @@ struct CredentialsController {
     @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
         let id = try PathID.parse(context, what: "credential")
         let actor = context.actor(for: request)
-        let credential = try await vault.get(id: id, tenantID: context.tenantID, actor: actor)
+        let credential: Credential
+        do {
+            credential = try await vault.get(id: id, tenantID: context.tenantID, actor: actor)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
+            // A damaged row: nothing can be revoked with it, but it can be removed.
+            try await vault.deleteUnreadable(id: id, tenantID: context.tenantID, actor: actor)
+            return Response(status: .noContent)
+        }
         try await revokeAndDelete(credential, actor)
         return Response(status: .noContent)
     }

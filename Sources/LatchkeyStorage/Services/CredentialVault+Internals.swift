@@ -188,6 +188,48 @@ extension CredentialVault {
         }
     }
 
+    /// Deletes a credential row that cannot be read (nothing is revoked at the provider: its tokens cannot be read).
+    /// Audited, with the webhook and health events.
+    public func deleteUnreadable(id: String, tenantID: String, actor: AuditActor) async throws {
+        let deleted = try await database.transaction { db -> Bool in
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT c.connection_id, i.key AS integration_key FROM credentials c JOIN connections n ON n.id = c.connection_id
+                    JOIN integrations i ON i.id = n.integration_id WHERE c.id = \(bind: id) AND c.tenant_id = \(bind: tenantID)
+                    """
+                ).first()
+            else { return false }
+            let connectionID = try row.string("connection_id")
+            let integrationKey = try row.string("integration_key")
+            let removed = try await withHealthWatch(connectionID: connectionID, tenantID: tenantID, on: db) {
+                try await credentials.delete(id: id, tenantID: tenantID, on: db)
+            }
+            guard removed else { return false }
+            if let webhooks {
+                let data: [String: WebhookValue] = [
+                    "credentialId": .string(id), "integration": .string(integrationKey), "connectionId": .string(connectionID),
+                    "providerRevocation": .string("not_attempted"),
+                ]
+                try await webhooks.enqueue(.credentialDeleted, tenantID: tenantID, data: data, on: db)
+            }
+            try await audit.append(
+                AuditRecord(
+                    actor: actor,
+                    action: "credential.delete",
+                    target: id,
+                    service: integrationKey,
+                    details: ["provider_revocation": "not_attempted", "reason": "unreadable"]
+                ),
+                tenantID: tenantID,
+                on: db
+            )
+            return true
+        }
+        guard deleted else { throw LatchkeyError.notFound("credential") }
+        Self.count("delete", "success")
+    }
+
     /// Appends an audit event about a credential in its own transaction (for callers that record their side of an
     /// access the vault refused).
     public func audit(_ record: AuditRecord, tenantID: String) async throws {
