@@ -117,6 +117,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
         directory: runtime.tenants.directory,
+        vault: runtime.vault,
         integrations: runtime.integrations,
         health: gateway.health,
         database: runtime.database,

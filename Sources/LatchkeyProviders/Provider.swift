@@ -119,6 +119,9 @@ public struct OAuthSettings: Sendable, Codable, Equatable {
     public var defaultScopes: [String]
     /// Each known scope and what it allows, in plain words.
     public var scopes: [String: String]
+    /// True when `scopes` lists only a selection and the provider accepts many more (Google, Microsoft Graph…):
+    /// integrations may then name scopes the catalog does not list. Otherwise unknown scopes are refused.
+    public var openScopes: Bool?
     /// Extra query parameters for the authorization request.
     public var authorizationParams: [String: String]?
     /// Extra form parameters for token requests.

@@ -32,11 +32,21 @@ enum CLI {
         Logger(label: "latchkey") { label in LatchkeyLogHandler(label: label, format: format, level: level) }
     }
 
-    /// Opens the runtime for a one-shot command, runs `body`, and closes the database.
-    static func withRuntime<T: Sendable>(_ options: GlobalOptions, _ body: (LatchkeyRuntime) async throws -> T) async throws -> T {
+    /// Opens the runtime for a one-shot command, runs `body`, and closes the database. Only `serve` creates a new
+    /// vault: when there is none where the options point, this refuses and says where it looked. `migrate` may
+    /// install the schema in an empty PostgreSQL database (`allowEmptyPostgres`), never a new SQLite data directory.
+    static func withRuntime<T: Sendable>(
+        _ options: GlobalOptions,
+        allowEmptyPostgres: Bool = false,
+        _ body: (LatchkeyRuntime) async throws -> T
+    ) async throws -> T {
         let runtime: LatchkeyRuntime
         do {
-            runtime = try await LatchkeyRuntime.bootstrap(configuration: try options.configuration(), logger: logger())
+            let configuration = try options.configuration()
+            try await requireVault(configuration, allowEmptyPostgres: allowEmptyPostgres)
+            runtime = try await LatchkeyRuntime.bootstrap(configuration: configuration, logger: logger())
+        } catch let error as CLIError {
+            throw error
         } catch {
             throw CLIError(message(for: error))
         }
@@ -48,6 +58,31 @@ enum CLI {
             await runtime.database.close()
             if error is LatchkeyError || error is KeyError { throw CLIError(message(for: error)) }
             throw error
+        }
+    }
+
+    /// Refuses to go on when no vault exists where `configuration` points.
+    static func requireVault(_ configuration: ServerConfiguration, allowEmptyPostgres: Bool) async throws {
+        let database = try configuration.database
+        let howToPoint =
+            "Point at the server's data with --data-dir DIR or LATCHKEY_DATA_DIR (SQLite), or --database-url or LATCHKEY_DATABASE_URL (PostgreSQL)."
+        switch database {
+        case .sqlite(let path):
+            guard !FileManager.default.fileExists(atPath: path) else { return }
+            let directory = URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path
+            throw CLIError(
+                "There is no Latchkey vault in \(directory) (no latchkey.sqlite there); nothing was created. Only `latchkey serve` creates a new vault. \(howToPoint)"
+            )
+        case .postgres:
+            if allowEmptyPostgres { return }
+            let opened = try await Database.open(database, logger: logger(level: .critical))
+            let installed = await Migrations.isInstalled(on: opened)
+            await opened.close()
+            guard installed else {
+                throw CLIError(
+                    "The database (\(database)) holds no Latchkey vault; nothing was created. Start `latchkey serve` (or run `latchkey migrate`) against it first. \(howToPoint)"
+                )
+            }
         }
     }
 

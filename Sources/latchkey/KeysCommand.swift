@@ -90,7 +90,13 @@ struct KeysCommand: AsyncParsableCommand {
                             CLI.printError("re-wrapped \(progress.done) of \(progress.total)")
                         }
                     }
-                    print("Every row now uses data key version \(version).")
+                    let status = try await runtime.keyManager.status()
+                    if status.unreadableCount == 0 {
+                        print("Every row now uses data key version \(version).")
+                    } else {
+                        print("Every readable row now uses data key version \(version).")
+                    }
+                    try KeysCommand.failOnUnreadable(status)
                 }
             }
         }
@@ -112,6 +118,12 @@ struct KeysCommand: AsyncParsableCommand {
             var versions: [Int]
             var rowsByVersion: [String: Int]
             var rewrap: Rewrap?
+            /// Rows that cannot be read (ids only, at most 100); re-wrap cannot move them.
+            var unreadable: Unreadable
+            struct Unreadable: Encodable {
+                var count: Int
+                var ids: [String]
+            }
         }
 
         func run() async throws {
@@ -124,11 +136,13 @@ struct KeysCommand: AsyncParsableCommand {
                         rowsByVersion: Dictionary(uniqueKeysWithValues: status.rowsByVersion.map { (String($0.key), $0.value) }),
                         rewrap: status.rewrap.map {
                             .init(targetVersion: $0.targetVersion, done: $0.done, total: $0.total, finished: $0.finishedAt != nil)
-                        }
+                        },
+                        unreadable: .init(count: status.unreadableCount, ids: status.unreadableIDs)
                     )
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys]
                     print(String(decoding: try encoder.encode(output), as: UTF8.self))
+                    try KeysCommand.failOnUnreadable(status)
                     return
                 }
                 print("Active data key version: \(status.activeVersion)")
@@ -141,6 +155,7 @@ struct KeysCommand: AsyncParsableCommand {
                     let state = rewrap.finishedAt != nil ? "finished" : "in progress"
                     print("Re-wrap to v\(rewrap.targetVersion): \(state), \(rewrap.done) of \(rewrap.total) rows")
                 }
+                try KeysCommand.failOnUnreadable(status)
             }
         }
     }
@@ -172,5 +187,19 @@ struct KeysCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension KeysCommand {
+    /// Fails (non-zero exit) when rows cannot be read, naming them by id (never their content).
+    static func failOnUnreadable(_ status: KeyManager.Status) throws {
+        guard status.unreadableCount > 0 else { return }
+        let shown = status.unreadableIDs.joined(separator: ", ")
+        let more = status.unreadableCount > status.unreadableIDs.count ? " and \(status.unreadableCount - status.unreadableIDs.count) more" : ""
+        throw CLIError(
+            "\(status.unreadableCount) credential row(s) cannot be read (altered ciphertext, a missing key, or a damaged row): \(shown)\(more). "
+                + "They were marked needs_reauth and recorded in the audit log; re-wrap leaves them as they are. Reconnect those accounts, "
+                + "or restore the rows from a backup."
+        )
     }
 }

@@ -157,7 +157,7 @@ struct MigrateCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        try await CLI.withRuntime(global) { runtime in
+        try await CLI.withRuntime(global, allowEmptyPostgres: true) { runtime in
             print("The database (\(runtime.database.configuration)) is at schema version \(Migrations.latestVersion).")
         }
     }

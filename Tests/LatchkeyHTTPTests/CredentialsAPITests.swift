@@ -66,7 +66,13 @@ struct CredentialsAPITests {
 
             let audit = try await client.execute(uri: "/api/v1/audit?limit=50", method: .get, headers: fixture.headers)
             let actions = try #require(try audit.json["items"] as? [[String: Any]]).compactMap { $0["action"] as? String }
-            #expect(actions.prefix(5) == ["credential.delete", "credential.reveal", "credential.update", "credential.reveal", "credential.create"])
+            // Newest first: the read of the deleted id is recorded like any probe of an id the tenant does not have.
+            #expect(
+                actions.prefix(6) == [
+                    "credential.access_denied", "credential.delete", "credential.reveal", "credential.update", "credential.reveal",
+                    "credential.create",
+                ]
+            )
         }
     }
 

@@ -97,7 +97,22 @@ public struct LatchkeyError: Error, Sendable, Equatable, CustomStringConvertible
     public static var decryptionFailed: Self {
         .init(
             .decryptionFailed,
-            "A stored secret could not be decrypted: it was altered or its key is not available. Nothing was returned; the event was recorded in the audit log."
+            "A stored secret could not be decrypted: it was altered or its key is not available. Nothing was returned; the credential was marked to be reconnected and the event was recorded in the audit log."
+        )
+    }
+    /// A credential row whose stored data (not its secret) cannot be read; `column` names the damaged part.
+    public static func damagedCredential(id: String, column: String) -> Self {
+        .init(
+            .decryptionFailed,
+            "The stored credential \(id) is damaged: its \(column) cannot be read. Nothing was returned or changed; it was marked to be reconnected and recorded in the audit log. Delete it (DELETE /api/v1/credentials/\(id)) and connect the account again, or restore the row from a backup."
+        )
+    }
+    /// A credential already known to be unreadable (flagged by an earlier failure): the person must connect again.
+    public static func unreadableCredential(service: String) -> Self {
+        .init(
+            .needsReauth,
+            "Latchkey cannot read the stored \(service) credential. Please reconnect.",
+            action: .init(type: "reconnect", url: "/connections")
         )
     }
     public static func notConnected(provider: String) -> Self {

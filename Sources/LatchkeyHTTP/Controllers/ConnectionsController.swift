@@ -8,6 +8,7 @@ import LatchkeyStorage
 /// `/api/v1/connections`: the app × integration links, each with its health (DESIGN §2).
 struct ConnectionsController {
     let directory: DirectoryRepository
+    let vault: CredentialVault
     let integrations: IntegrationStore
     let health: HealthMonitor
     let database: Database
@@ -47,7 +48,7 @@ struct ConnectionsController {
 
     @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
         let id = try PathID.parse(context, what: "connection")
-        guard let connection = try await directory.connection(id: id, tenantID: context.tenantID) else { throw LatchkeyError.notFound("connection") }
+        let connection = try await vault.connection(id: id, tenantID: context.tenantID, actor: context.actor(for: request))
         return try JSON.response(try await response(connection))
     }
 

@@ -133,6 +133,8 @@ struct CredentialResponse: Encodable {
     var lastUsedAt: Date?
     var createdAt: Date
     var updatedAt: Date
+    /// Something the caller should act on (an import that created its integration, disabled).
+    var notice: String?
 
     init(_ c: Credential) {
         id = c.id
@@ -155,6 +157,50 @@ struct CredentialResponse: Encodable {
         lastUsedAt = c.lastUsedAt
         createdAt = c.createdAt
         updatedAt = c.updatedAt
+    }
+}
+
+/// One item of `GET /api/v1/credentials`: a credential, or a row that cannot be read (`status: "unreadable"`, with
+/// the damaged column and what to do; nothing stored in it).
+enum CredentialListItem: Encodable {
+    case credential(CredentialResponse)
+    case unreadable(UnreadableCredentialResponse)
+
+    init(_ entry: CredentialPage.Entry) {
+        switch entry {
+        case .credential(let credential): self = .credential(CredentialResponse(credential))
+        case .unreadable(let row): self = .unreadable(UnreadableCredentialResponse(row))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .credential(let response): try response.encode(to: encoder)
+        case .unreadable(let response): try response.encode(to: encoder)
+        }
+    }
+}
+
+struct UnreadableCredentialResponse: Encodable {
+    struct Problem: Encodable {
+        var column: String
+        var message: String
+    }
+    var id: String
+    var integration: String?
+    var connectionId: String?
+    var status = "unreadable"
+    var error: Problem
+
+    init(_ row: UnreadableCredential) {
+        id = row.id
+        integration = row.integrationKey
+        connectionId = row.connectionID
+        error = Problem(
+            column: row.error.column,
+            message: "The stored \(row.error.column) of this credential cannot be read (the database row was altered or damaged). "
+                + "Nothing was changed. Delete it (DELETE /api/v1/credentials/\(row.id)) and connect the account again, or restore the row from a backup."
+        )
     }
 }
 

@@ -21,9 +21,21 @@ struct CredentialsController {
 
     @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
         let body = try await JSON.decode(CreateCredentialRequest.self, from: request, limit: maxBodySize)
-        let credential = try await vault.create(try body.validated(), tenantID: context.tenantID, actor: context.actor(for: request))
+        let (credential, createdIntegration) = try await vault.createReporting(
+            try body.validated(),
+            tenantID: context.tenantID,
+            actor: context.actor(for: request)
+        )
+        var response = CredentialResponse(credential)
+        if createdIntegration {
+            let key = credential.integrationKey
+            response.notice =
+                "The integration \(key) was not set up, so it was created disabled: the credential works for the API, but nobody is offered "
+                + "to connect \(key) until you give it an OAuth client and enable it (PATCH /api/v1/integrations/\(key) with clientId, "
+                + "clientSecret and \"enabled\": true)."
+        }
         return try JSON.response(
-            CredentialResponse(credential),
+            response,
             status: .created,
             headers: [.location: "/api/v1/credentials/\(credential.id)"]
         )
@@ -45,8 +57,8 @@ struct CredentialsController {
             limit: try request.limit(),
             cursor: request.query("cursor")
         )
-        let page = try await vault.list(tenantID: context.tenantID, filter: filter)
-        return try JSON.response(ListEnvelope(items: page.items.map(CredentialResponse.init), nextCursor: page.nextCursor))
+        let page = try await vault.list(tenantID: context.tenantID, filter: filter, actor: context.actor(for: request))
+        return try JSON.response(ListEnvelope(items: page.entries.map(CredentialListItem.init), nextCursor: page.nextCursor))
     }
 
     @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
@@ -99,7 +111,14 @@ struct CredentialsController {
     @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
         let id = try PathID.parse(context, what: "credential")
         let actor = context.actor(for: request)
-        let credential = try await vault.get(id: id, tenantID: context.tenantID, actor: actor)
+        let credential: Credential
+        do {
+            credential = try await vault.get(id: id, tenantID: context.tenantID, actor: actor)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
+            // A damaged row: nothing can be revoked with it, but it can be removed.
+            try await vault.deleteUnreadable(id: id, tenantID: context.tenantID, actor: actor)
+            return Response(status: .noContent)
+        }
         try await revokeAndDelete(credential, actor)
         return Response(status: .noContent)
     }

@@ -51,8 +51,13 @@ struct TokenController {
                 throw LatchkeyError.notFound("credential")
             }
         } else {
-            guard let found = try await vault.resolve(tenantID: context.tenantID, integrationKey: integration, externalUserID: body.externalUserId)
-            else {
+            let resolved: Credential?
+            do {
+                resolved = try await vault.resolve(tenantID: context.tenantID, integrationKey: integration, externalUserID: body.externalUserId)
+            } catch let error as StorageError {
+                throw try await vault.damaged(error, tenantID: context.tenantID, actor: actor)
+            }
+            guard let found = resolved else {
                 throw LatchkeyError(
                     .notConnected,
                     "Nothing is connected for \(integration)\(body.externalUserId.map { " and user \($0)" } ?? ""). Connect the account first.",
@@ -61,7 +66,25 @@ struct TokenController {
             }
             credential = found
         }
-        let (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: context.tenantID)
+        let fresh: Credential
+        let secret: CredentialSecret
+        do {
+            (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: context.tenantID)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
+            // The vault flagged and audited the unreadable credential; record who asked for it.
+            try await vault.audit(
+                AuditRecord(
+                    actor: actor,
+                    action: "credential.token",
+                    target: credential.id,
+                    service: credential.integrationKey,
+                    result: "failure",
+                    details: ["reason": "decryption_failed"]
+                ),
+                tenantID: context.tenantID
+            )
+            throw error
+        }
         guard let accessToken = secret.accessToken else {
             throw LatchkeyError.invalidRequest("This credential is not an OAuth token; use reveal for API keys and passwords.")
         }

@@ -95,6 +95,21 @@ struct IntegrationRules: Sendable {
             problem("scopes[\(index)]", "must be a non-empty scope name without spaces")
         }
         if let displayName, displayName.isEmpty || displayName.count > 100 { problem("displayName", "must be 1 to 100 characters") }
+        checkScopesAreKnown(provider: provider, scopes: scopes, problem)
+    }
+
+    /// Refuses scopes the catalog entry does not list, unless the provider is generic (its endpoints are set per
+    /// integration) or its entry says the list is open, or it lists no scopes at all.
+    private func checkScopesAreKnown(provider: Provider, scopes: [String], _ problem: (String, String) -> Void) {
+        guard let oauth = provider.oauth, oauth.configurableEndpoints != true, oauth.openScopes != true, !oauth.scopes.isEmpty else { return }
+        let known = oauth.scopes.keys.sorted()
+        let examples = known.prefix(6).joined(separator: ", ") + (known.count > 6 ? ", …" : "")
+        for (index, scope) in scopes.enumerated() where !scope.isEmpty && oauth.scopes[scope] == nil {
+            problem(
+                "scopes[\(index)]",
+                "\"\(scope.prefix(64))\" is not a \(provider.displayName) scope Latchkey knows (known: \(examples); GET /api/v1/providers lists them all)"
+            )
+        }
     }
 
     private func checkSettings(provider: Provider, settings: [String: String], _ problem: (String, String) -> Void) -> [String: String] {

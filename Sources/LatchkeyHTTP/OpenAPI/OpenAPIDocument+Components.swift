@@ -239,9 +239,32 @@ extension OpenAPIDocument {
                                                  "lastRefreshedAt": {"type": ["string", "null"], "format": "date-time"},
                                                  "lastUsedAt": {"type": ["string", "null"], "format": "date-time"},
                                                  "createdAt": {"type": "string", "format": "date-time"},
-                                                 "updatedAt": {"type": "string", "format": "date-time"}
+                                                 "updatedAt": {"type": "string", "format": "date-time"},
+                                                 "notice": {
+                                                           "type": "string",
+                                                           "description": "Something to act on, e.g. an import that created its integration disabled."
+                                                         }
                                                }
                                  },
+                     "UnreadableCredential": {
+                                             "type": "object",
+                                             "description": "A credential row Latchkey cannot read (a damaged column). It is marked needs_reauth and audited once; nothing stored in the damaged column is shown.",
+                                             "required": ["id", "status", "error"],
+                                             "properties": {
+                                                           "id": {"type": "string"},
+                                                           "integration": {"type": "string"},
+                                                           "connectionId": {"type": "string"},
+                                                           "status": {"type": "string", "enum": ["unreadable"]},
+                                                           "error": {
+                                                                     "type": "object",
+                                                                     "required": ["column", "message"],
+                                                                     "properties": {
+                                                                                   "column": {"type": "string", "description": "The damaged column."},
+                                                                                   "message": {"type": "string", "description": "What happened and what to do, in plain words."}
+                                                                                 }
+                                                                   }
+                                                         }
+                                           },
                      "CredentialSecret": {
                                          "type": "object",
                                          "description": "The secret part of a credential. Only the fields that are set are present.",
@@ -259,7 +282,15 @@ extension OpenAPIDocument {
                                        "type": "object",
                                        "required": ["items", "nextCursor"],
                                        "properties": {
-                                                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Credential"}},
+                                                     "items": {
+                                                               "type": "array",
+                                                               "items": {
+                                                                         "oneOf": [
+                                                                                   {"$ref": "#/components/schemas/Credential"},
+                                                                                   {"$ref": "#/components/schemas/UnreadableCredential"}
+                                                                                 ]
+                                                                       }
+                                                             },
                                                      "nextCursor": {
                                                                    "type": ["string", "null"],
                                                                    "description": "Pass as `cursor` for the next page; null on the last page."

@@ -117,7 +117,8 @@ public struct LatchkeyRuntime: Sendable {
             keyManager: keyManager,
             configuration: configuration.rewrap,
             clock: clock,
-            logger: logger
+            logger: logger,
+            vault: vault
         )
     }
 }

@@ -212,6 +212,14 @@ public enum Migrations {
         }
     }
 
+    /// Whether the database already holds a Latchkey schema (at least one migration applied). Creates nothing.
+    public static func isInstalled(on database: Database) async -> Bool {
+        let count = try? await database.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()?.decode(column: "n", as: Int.self)
+        }
+        return (count ?? 0) > 0
+    }
+
     /// The newest schema version this binary knows.
     public static var latestVersion: Int { steps.last?.version ?? 0 }
 

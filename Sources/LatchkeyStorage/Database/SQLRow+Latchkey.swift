@@ -3,17 +3,33 @@ import LatchkeyCore
 import SQLKit
 
 extension SQLRow {
-    func string(_ column: String) throws -> String { try decode(column: column, as: String.self) }
-    func optionalString(_ column: String) throws -> String? { try decode(column: column, as: String?.self) }
-    func int(_ column: String) throws -> Int { try decode(column: column, as: Int.self) }
-    func optionalInt(_ column: String) throws -> Int? { try decode(column: column, as: Int?.self) }
-    func bool(_ column: String) throws -> Bool { try decode(column: column, as: Int.self) != 0 }
+    func string(_ column: String) throws -> String { try read(column) { try decode(column: column, as: String.self) } }
+    func optionalString(_ column: String) throws -> String? { try read(column) { try decode(column: column, as: String?.self) } }
+    func int(_ column: String) throws -> Int { try read(column) { try decode(column: column, as: Int.self) } }
+    func optionalInt(_ column: String) throws -> Int? { try read(column) { try decode(column: column, as: Int?.self) } }
+    func bool(_ column: String) throws -> Bool { try int(column) != 0 }
     func date(_ column: String) throws -> Date { Date(unixMilliseconds: Int64(try int(column))) }
     func optionalDate(_ column: String) throws -> Date? { try optionalInt(column).map { Date(unixMilliseconds: Int64($0)) } }
-    func data(_ column: String) throws -> Data { try decode(column: column, as: Data.self) }
-    func optionalData(_ column: String) throws -> Data? { try decode(column: column, as: Data?.self) }
-    func stringArray(_ column: String) throws -> [String] { JSONColumn.decodeArray(try string(column)) }
-    func stringMap(_ column: String) throws -> [String: String] { JSONColumn.decodeMap(try string(column)) }
+    func data(_ column: String) throws -> Data { try read(column) { try decode(column: column, as: Data.self) } }
+    func optionalData(_ column: String) throws -> Data? { try read(column) { try decode(column: column, as: Data?.self) } }
+    /// A JSON array column; a value that does not parse throws a `StorageError` naming `table`, the column and the row.
+    func stringArray(_ column: String, table: String) throws -> [String] {
+        try StorageError.naming(table: table) { try self.read(column) { try JSONColumn.decodeArray(try decode(column: column, as: String.self)) } }
+    }
+    /// A JSON object column; a value that does not parse throws a `StorageError` naming `table`, the column and the row.
+    func stringMap(_ column: String, table: String) throws -> [String: String] {
+        try StorageError.naming(table: table) { try self.read(column) { try JSONColumn.decodeMap(try decode(column: column, as: String.self)) } }
+    }
+
+    /// Runs `read`, turning a failure into a `StorageError` for `column` of this row (no stored value in it); the
+    /// table is filled in by `StorageError.naming(table:)` around the whole row.
+    private func read<T>(_ column: String, _ value: () throws -> T) throws -> T {
+        do {
+            return try value()
+        } catch {
+            throw StorageError(table: "", column: column, rowID: (try? decode(column: "id", as: String.self)) ?? "unknown")
+        }
+    }
 }
 
 /// Small JSON values kept in TEXT columns (same on both dialects).
@@ -26,11 +42,11 @@ enum JSONColumn {
         encoder.outputFormatting = .sortedKeys
         return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
-    static func decodeArray(_ text: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(text.utf8))) ?? []
+    static func decodeArray(_ text: String) throws -> [String] {
+        try JSONDecoder().decode([String].self, from: Data(text.utf8))
     }
-    static func decodeMap(_ text: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    static func decodeMap(_ text: String) throws -> [String: String] {
+        try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
     }
 }
 

@@ -116,7 +116,7 @@ public struct AuditRepository: Sendable {
             result: try row.string("result"),
             ip: try row.optionalString("ip"),
             userAgent: try row.optionalString("user_agent"),
-            details: try row.stringMap("details"),
+            details: try row.stringMap("details", table: "audit_events"),
             prevHash: try row.string("prev_hash"),
             hash: try row.string("hash")
         )

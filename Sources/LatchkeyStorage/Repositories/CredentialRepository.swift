@@ -80,15 +80,9 @@ public struct CredentialRepository: Sendable {
             .map(Self.stored(from:))
     }
 
-    /// True when a credential with this id exists in any tenant (to audit cross-tenant probes).
-    public func existsInAnotherTenant(id: String, tenantID: String) async throws -> Bool {
-        try await database.read { db in
-            try await db.raw("SELECT id FROM credentials WHERE id = \(bind: id) AND tenant_id <> \(bind: tenantID)").first() != nil
-        }
-    }
-
-    /// A page of credentials, oldest first, and the cursor of the next page.
-    public func list(tenantID: String, filter: CredentialFilter) async throws -> (items: [Credential], nextCursor: String?) {
+    /// A page of credentials, oldest first, and the cursor of the next page. A row that cannot be read (a damaged
+    /// column) is listed as unreadable in its place instead of failing the whole page.
+    public func list(tenantID: String, filter: CredentialFilter) async throws -> CredentialPage {
         try await database.read { db in
             var query = SQLQueryString("\(unsafeRaw: Self.selectColumns) WHERE c.tenant_id = \(bind: tenantID)")
             if let key = filter.integrationKey {
@@ -118,14 +112,36 @@ public struct CredentialRepository: Sendable {
                 query.appendInterpolation(unsafeRaw: "))")
             }
             query.appendInterpolation(unsafeRaw: " ORDER BY c.created_at, c.id LIMIT \(filter.limit + 1)")
-            let rows = try await db.raw(query).all()
-            var items = try rows.map { try Self.stored(from: $0).credential }
+            var rows = try await db.raw(query).all()
             var next: String?
-            if items.count > filter.limit {
-                items.removeLast()
-                next = items.last.map { ListCursor.encode(createdAt: $0.createdAt, id: $0.id) }
+            if rows.count > filter.limit {
+                rows.removeLast()
+                if let last = rows.last {
+                    next = ListCursor.encode(createdAt: try last.date("created_at"), id: try last.string("id"))
+                }
             }
-            return (items, next)
+            return CredentialPage(entries: rows.map(Self.entry(from:)), nextCursor: next)
+        }
+    }
+
+    /// One listed row: the credential, or what is known of a row that cannot be read.
+    static func entry(from row: any SQLRow) -> CredentialPage.Entry {
+        do {
+            let stored = try stored(from: row)
+            guard !stored.payload.isEmpty else { throw StorageError(table: "credentials", column: "payload", rowID: stored.credential.id) }
+            return .credential(stored.credential)
+        } catch {
+            let storageError = error as? StorageError ?? StorageError(table: "credentials", column: "unknown", rowID: "unknown")
+            // (every read of a row column throws StorageError; the fallback only keeps the type total)
+            return .unreadable(
+                UnreadableCredential(
+                    id: (try? row.string("id")) ?? storageError.rowID,
+                    integrationKey: try? row.string("integration_key"),
+                    connectionID: try? row.string("connection_id"),
+                    statusReason: try? row.optionalString("status_reason"),
+                    error: storageError
+                )
+            )
         }
     }
 
@@ -171,23 +187,77 @@ public struct CredentialRepository: Sendable {
         try await db.raw("DELETE FROM credentials WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) RETURNING id").first() != nil
     }
 
-    /// Rows after `cursor` (by id) whose key version is below `version`, for re-wrap.
-    public func batchBelowKeyVersion(_ version: Int, after cursor: String, limit: Int) async throws -> [StoredCredential] {
+    /// Rows flagged because Latchkey cannot read them: an undecryptable payload or a damaged column. Re-wrap leaves
+    /// them where they are (nothing can move them) and reports them.
+    static let unreadableClause = "(c.status_reason IS NULL OR c.status_reason NOT IN ('decryption_failed', 'stored_data_unreadable'))"
+
+    /// One row of a re-wrap batch: readable, or damaged (listed so the cursor moves past it).
+    public enum BatchRow: Sendable {
+        case stored(StoredCredential)
+        case damaged(UnreadableCredential)
+
+        public var id: String {
+            switch self {
+            case .stored(let stored): stored.credential.id
+            case .damaged(let row): row.id
+            }
+        }
+    }
+
+    /// Rows after `cursor` (by id) whose key version is below `version`, for re-wrap; rows already flagged unreadable
+    /// are left out.
+    public func batchBelowKeyVersion(_ version: Int, after cursor: String, limit: Int) async throws -> [BatchRow] {
         try await database.read { db in
             try await db.raw(
-                "\(unsafeRaw: Self.selectColumns) WHERE c.key_version < \(bind: version) AND c.id > \(bind: cursor) ORDER BY c.id LIMIT \(unsafeRaw: String(limit))"
-            ).all().map(Self.stored(from:))
+                """
+                \(unsafeRaw: Self.selectColumns) WHERE c.key_version < \(bind: version) AND c.id > \(bind: cursor) AND \(unsafeRaw: Self.unreadableClause)
+                ORDER BY c.id LIMIT \(unsafeRaw: String(limit))
+                """
+            ).all().map { row in
+                switch Self.entry(from: row) {
+                case .credential:
+                    // entry(from:) read it whole; read it again with its payload.
+                    return .stored(try Self.stored(from: row))
+                case .unreadable(let damaged): return .damaged(damaged)
+                }
+            }
         }
     }
 
+    /// Rows below key `version` that re-wrap can still move (flagged unreadable rows are not counted).
     public func countBelowKeyVersion(_ version: Int) async throws -> Int {
         try await database.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM credentials WHERE key_version < \(bind: version)").first()?.int("n") ?? 0
+            try await db.raw(
+                "SELECT COUNT(*) AS n FROM credentials c WHERE c.key_version < \(bind: version) AND \(unsafeRaw: Self.unreadableClause)"
+            ).first()?.int("n") ?? 0
         }
     }
 
+    /// Ids of the rows flagged unreadable (at most `limit`, by id) and how many there are.
+    public func unreadableRows(limit: Int = 100) async throws -> (count: Int, ids: [String]) {
+        try await database.read { db in
+            let flagged = "c.status_reason IN ('decryption_failed', 'stored_data_unreadable')"
+            let count = try await db.raw("SELECT COUNT(*) AS n FROM credentials c WHERE \(unsafeRaw: flagged)").first()?.int("n") ?? 0
+            let ids = try await db.raw("SELECT c.id FROM credentials c WHERE \(unsafeRaw: flagged) ORDER BY c.id LIMIT \(unsafeRaw: String(limit))")
+                .all().map { try $0.string("id") }
+            return (count, ids)
+        }
+    }
+
+    /// The row as a credential. A damaged column throws a `StorageError` naming it; a payload of the wrong type reads
+    /// as empty, so opening it fails like any altered ciphertext (flagged and audited by the vault).
     static func stored(from row: any SQLRow) throws -> StoredCredential {
-        let credential = Credential(
+        let credential = try StorageError.naming(table: "credentials") { try metadata(from: row) }
+        return StoredCredential(
+            credential: credential,
+            payload: (try? row.data("payload")) ?? Data(),
+            leaseOwner: try? row.optionalString("lease_owner"),
+            leaseUntil: try? row.optionalDate("lease_until")
+        )
+    }
+
+    private static func metadata(from row: any SQLRow) throws -> Credential {
+        var credential = Credential(
             id: try row.string("id"),
             tenantID: try row.string("tenant_id"),
             connectionID: try row.string("connection_id"),
@@ -199,10 +269,10 @@ public struct CredentialRepository: Sendable {
             statusReason: try row.optionalString("status_reason"),
             label: try row.optionalString("label"),
             isDefault: try row.bool("is_default"),
-            scopes: try row.stringArray("scopes"),
+            scopes: try row.stringArray("scopes", table: "credentials"),
             expiresAt: try row.optionalDate("expires_at"),
             providerAccount: try row.optionalString("provider_account"),
-            connectionConfig: try row.stringMap("connection_config"),
+            connectionConfig: try row.stringMap("connection_config", table: "credentials"),
             issuedBy: try row.optionalString("issued_by"),
             keyVersion: try row.int("key_version"),
             version: try row.int("version"),
@@ -214,13 +284,7 @@ public struct CredentialRepository: Sendable {
             providerAccountID: try row.optionalString("provider_account_id"),
             refreshDueAt: try row.optionalDate("refresh_due_at")
         )
-        var out = credential
-        out.refreshFailures = try row.optionalInt("refresh_failures") ?? 0
-        return StoredCredential(
-            credential: out,
-            payload: try row.data("payload"),
-            leaseOwner: try row.optionalString("lease_owner"),
-            leaseUntil: try row.optionalDate("lease_until")
-        )
+        credential.refreshFailures = try row.optionalInt("refresh_failures") ?? 0
+        return credential
     }
 }

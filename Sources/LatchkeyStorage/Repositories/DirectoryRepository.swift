@@ -101,17 +101,23 @@ public struct DirectoryRepository: Sendable {
 
     // MARK: Integrations and connections
 
-    /// The integration `key` of the tenant, created (enabled, provider = key) on first use.
-    public func findOrCreateIntegration(tenantID: String, key: String, now: Date, on db: any SQLDatabase) async throws -> Integration {
+    /// The integration `key` of the tenant, created on first use: disabled (it has no OAuth client yet, so nobody
+    /// is offered a Connect button that cannot work), provider = key. `created` says whether this call created it.
+    public func findOrCreateIntegration(
+        tenantID: String,
+        key: String,
+        now: Date,
+        on db: any SQLDatabase
+    ) async throws -> (integration: Integration, created: Bool) {
         if let row = try await db.raw("SELECT * FROM integrations WHERE tenant_id = \(bind: tenantID) AND key = \(bind: key)").first() {
-            return try Self.integration(from: row)
+            return (try Self.integration(from: row), false)
         }
         let integration = Integration(
             id: NewID.make(),
             tenantID: tenantID,
             key: key,
             provider: key,
-            enabled: true,
+            enabled: false,
             clientID: nil,
             scopes: [],
             createdAt: now
@@ -120,16 +126,16 @@ public struct DirectoryRepository: Sendable {
             """
             INSERT INTO integrations (id, tenant_id, key, provider, enabled, client_id, client_secret, scopes, settings, key_version, version,
               created_at, updated_at)
-            VALUES (\(bind: integration.id), \(bind: tenantID), \(bind: key), \(bind: key), 1, NULL, NULL, '[]', '{}', NULL, 1,
+            VALUES (\(bind: integration.id), \(bind: tenantID), \(bind: key), \(bind: key), 0, NULL, NULL, '[]', '{}', NULL, 1,
               \(bind: now.ms), \(bind: now.ms))
             ON CONFLICT (tenant_id, key) DO NOTHING RETURNING id
             """
         ).first()
-        if inserted != nil { return integration }
+        if inserted != nil { return (integration, true) }
         guard let row = try await db.raw("SELECT * FROM integrations WHERE tenant_id = \(bind: tenantID) AND key = \(bind: key)").first() else {
             throw LatchkeyError.conflict("The integration changed while it was being created; try again.")
         }
-        return try Self.integration(from: row)
+        return (try Self.integration(from: row), false)
     }
 
     static func integration(from row: any SQLRow) throws -> Integration {
@@ -140,10 +146,10 @@ public struct DirectoryRepository: Sendable {
             provider: try row.string("provider"),
             enabled: try row.bool("enabled"),
             clientID: try row.optionalString("client_id"),
-            scopes: try row.stringArray("scopes"),
+            scopes: try row.stringArray("scopes", table: "integrations"),
             createdAt: try row.date("created_at"),
             displayName: try row.optionalString("display_name"),
-            settings: try row.stringMap("settings"),
+            settings: try row.stringMap("settings", table: "integrations"),
             hasClientSecret: try row.optionalData("client_secret") != nil,
             version: try row.int("version"),
             updatedAt: try row.date("updated_at")

@@ -7,9 +7,13 @@ import SQLKit
 /// a fenced write of the result, and the queries the background refresher claims work with.
 extension CredentialVault {
     /// The credential with its secret and lease, without an audit event (the caller audits what it does with it).
-    public func load(id: String, tenantID: String) async throws -> (stored: StoredCredential, secret: CredentialSecret)? {
-        guard let stored = try await credentials.find(id: id, tenantID: tenantID) else { return nil }
-        return (stored, try await open(stored))
+    /// A credential that cannot be read is flagged and audited (`decryption_failed`); once flagged, it answers
+    /// `needs_reauth` with "Latchkey cannot read the stored … credential. Please reconnect."
+    public func load(id: String, tenantID: String, actor: AuditActor = .system) async throws -> (stored: StoredCredential, secret: CredentialSecret)?
+    {
+        guard let stored = try await findReadable(id: id, tenantID: tenantID, actor: actor) else { return nil }
+        try requireNotFlaggedUnreadable(stored.credential)
+        return (stored, try await open(stored, actor: actor))
     }
 
     /// Claims the right to refresh `id` until `until`; false while another instance holds an unexpired lease.

@@ -81,13 +81,21 @@ public struct CredentialVault: Sendable {
     /// Stores a credential under the console app's Connection for the integration (or the given Connection),
     /// owned by the named end user or shared. Integration, Connection and end user are created on first use.
     public func create(_ new: NewCredential, tenantID: String, actor: AuditActor) async throws -> Credential {
+        try await createReporting(new, tenantID: tenantID, actor: actor).credential
+    }
+
+    /// Like `create`, and says whether the integration was created by this import (then disabled: it has no OAuth
+    /// client, so it is not offered to anyone until an admin sets one and enables it).
+    public func createReporting(
+        _ new: NewCredential,
+        tenantID: String,
+        actor: AuditActor
+    ) async throws -> (credential: Credential, createdIntegration: Bool) {
         let now = clock.now
         guard let app = try await directory.consoleApp(tenantID: tenantID) else { throw LatchkeyError.notFound("tenant") }
         var connectionOverride: Connection?
         if let connectionID = new.connectionID {
-            guard let connection = try await directory.connection(id: connectionID, tenantID: tenantID) else {
-                throw LatchkeyError.notFound("connection")
-            }
+            let connection = try await connection(id: connectionID, tenantID: tenantID, actor: actor)
             guard connection.integrationKey == new.integration else {
                 throw LatchkeyError.invalidField("connectionId", "belongs to integration \(connection.integrationKey), not \(new.integration)")
             }
@@ -109,6 +117,9 @@ public struct CredentialVault: Sendable {
                 )
                 Self.count("create", "success")
                 logger.info("credential stored", metadata: ["credential_id": "\(id)", "integration": "\(new.integration)"])
+                if credential.createdIntegration {
+                    logger.notice("integration created disabled by an import", metadata: ["integration": "\(new.integration)"])
+                }
                 return credential
             } catch  where mayBeDefault && Database.isUniqueViolation(error) {
                 // A concurrent import became the owner's default first.
@@ -126,14 +137,16 @@ public struct CredentialVault: Sendable {
         mayBeDefault: Bool,
         actor: AuditActor,
         now: Date
-    ) async throws -> Credential {
-        let credential = try await database.transaction { db -> Credential in
+    ) async throws -> (credential: Credential, createdIntegration: Bool) {
+        try await database.transaction { db -> (credential: Credential, createdIntegration: Bool) in
             let connection: Connection
+            var createdIntegration = false
             if let connectionOverride {
                 connection = connectionOverride
             } else {
-                let integration = try await directory.findOrCreateIntegration(tenantID: tenantID, key: new.integration, now: now, on: db)
-                connection = try await directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)
+                let found = try await directory.findOrCreateIntegration(tenantID: tenantID, key: new.integration, now: now, on: db)
+                createdIntegration = found.created
+                connection = try await directory.findOrCreateConnection(app: app, integration: found.integration, now: now, on: db)
             }
             var endUser: EndUser?
             if let external = new.externalUserID {
@@ -194,9 +207,8 @@ public struct CredentialVault: Sendable {
                 tenantID: tenantID,
                 on: db
             )
-            return credential
+            return (credential, createdIntegration)
         }
-        return credential
     }
 
     /// Metadata of one credential. An id of another tenant answers not-found, and the probe is audited.
@@ -204,8 +216,14 @@ public struct CredentialVault: Sendable {
         try await stored(id: id, tenantID: tenantID, actor: actor).credential
     }
 
-    public func list(tenantID: String, filter: CredentialFilter) async throws -> (items: [Credential], nextCursor: String?) {
-        try await credentials.list(tenantID: tenantID, filter: filter)
+    /// A page of credentials. A row that cannot be read is listed as unreadable in its place; the first listing that
+    /// finds it flags it (`needs_reauth`, reason `stored_data_unreadable`) and audits it, later listings only log it.
+    public func list(tenantID: String, filter: CredentialFilter, actor: AuditActor = .system) async throws -> CredentialPage {
+        let page = try await credentials.list(tenantID: tenantID, filter: filter)
+        for row in page.unreadable {
+            try await flagDamaged(row, tenantID: tenantID, actor: actor)
+        }
+        return page
     }
 
     /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing.
@@ -213,10 +231,9 @@ public struct CredentialVault: Sendable {
         let stored = try await stored(id: id, tenantID: tenantID, actor: actor)
         let secret: CredentialSecret
         do {
-            secret = try await open(stored)
-        } catch {
+            secret = try await open(stored, actor: actor)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
             Self.count("reveal", "failure")
-            logger.error("credential decryption failed", metadata: ["credential_id": "\(id)", "reason": "\(Self.reason(error))"])
             try await audit.append(
                 AuditRecord(
                     actor: actor,
@@ -228,7 +245,7 @@ public struct CredentialVault: Sendable {
                 ),
                 tenantID: tenantID
             )
-            throw LatchkeyError.decryptionFailed
+            throw error
         }
         let now = clock.now
         try await auditWriter.append(
@@ -289,11 +306,25 @@ public struct CredentialVault: Sendable {
         for _ in 0..<5 {
             let current = try await stored(id: id, tenantID: tenantID, actor: actor)
             var credential = current.credential
-            var secret = try await open(current)
+            var secret: CredentialSecret
+            do {
+                try requireNotFlaggedUnreadable(credential)
+                secret = try await open(current, actor: actor)
+            } catch let error as LatchkeyError where changes.secret != nil && (error.code == .decryptionFailed || error.code == .needsReauth) {
+                // A new secret replaces an unreadable one: start from nothing (the open above flagged and audited it),
+                // and the credential is usable again.
+                guard credential.status == .needsReauth || error.code == .needsReauth else { continue }
+                secret = CredentialSecret()
+                credential.status = .active
+                credential.statusReason = nil
+            }
             if let label = changes.label { credential.label = label }
             if let scopes = changes.scopes { credential.scopes = scopes }
             if let expiresAt = changes.expiresAt { credential.expiresAt = expiresAt }
-            if let status = changes.status { credential.status = status }
+            if let status = changes.status {
+                credential.status = status
+                if status == .active { credential.statusReason = nil }
+            }
             if let account = changes.providerAccount { credential.providerAccount = account }
             if let accountID = changes.providerAccountID { credential.providerAccountID = accountID }
             if let config = changes.connectionConfig { credential.connectionConfig = config }

@@ -149,15 +149,22 @@ public struct KeyManager: Sendable {
         public var versions: [Int]
         public var rowsByVersion: [Int: Int]
         public var rewrap: RewrapProgress?
+        /// Rows Latchkey cannot read (flagged by re-wrap or any read): how many, and the first ids. Re-wrap cannot
+        /// move them; each needs a reconnect or a restore.
+        public var unreadableCount: Int = 0
+        public var unreadableIDs: [String] = []
     }
 
     public func status() async throws -> Status {
         let (keys, active) = try await currentKeys()
+        let unreadable = try await CredentialRepository(database: database).unreadableRows()
         return Status(
             activeVersion: active,
             versions: keys.filter { $0.purpose == .data }.map(\.version).sorted(),
             rowsByVersion: try await repository.countsByVersion(),
-            rewrap: try await repository.rewrapProgress()
+            rewrap: try await repository.rewrapProgress(),
+            unreadableCount: unreadable.count,
+            unreadableIDs: unreadable.ids
         )
     }
 }

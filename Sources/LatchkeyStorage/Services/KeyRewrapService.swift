@@ -28,16 +28,37 @@ public struct KeyRewrapService: Service {
     let keyring: Keyring
     let keyManager: KeyManager
     let credentials: CredentialRepository
+    /// Flags and audits the rows it cannot read (the vault's one place for that).
+    let vault: CredentialVault
     let configuration: Configuration
     let clock: any LatchkeyClock
     let logger: Logger
 
-    public init(database: Database, keyring: Keyring, keyManager: KeyManager, configuration: Configuration, clock: any LatchkeyClock, logger: Logger)
-    {
+    /// `vault` flags and audits rows that cannot be read (with its webhook events when it has an outbox); without
+    /// one, a vault over the same database is used.
+    public init(
+        database: Database,
+        keyring: Keyring,
+        keyManager: KeyManager,
+        configuration: Configuration,
+        clock: any LatchkeyClock,
+        logger: Logger,
+        vault: CredentialVault? = nil
+    ) {
         self.database = database
         self.keyring = keyring
         self.keyManager = keyManager
         self.credentials = CredentialRepository(database: database)
+        self.vault =
+            vault
+            ?? CredentialVault(
+                database: database,
+                keyring: keyring,
+                keyManager: keyManager,
+                audit: AuditLog(database: database, clock: clock),
+                clock: clock,
+                logger: logger
+            )
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
@@ -65,6 +86,15 @@ public struct KeyRewrapService: Service {
                 do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
             }
         }
+    }
+
+    private func tenantID(of credentialID: String) async throws -> String {
+        try await database.read { db in
+            try await db.raw("SELECT tenant_id FROM credentials WHERE id = \(bind: credentialID)").first()?.decode(
+                column: "tenant_id",
+                as: String.self
+            )
+        } ?? ""
     }
 
     /// Gauges of the key versions in use: encrypted rows per data-key version, and the active version.
@@ -99,6 +129,8 @@ public struct KeyRewrapService: Service {
         if batch.isEmpty {
             let remaining = try await credentials.countBelowKeyVersion(target)
             progress.cursor = ""
+            // Rows written under an old version meanwhile, or skipped by a fenced write, are still to do.
+            progress.total = progress.done + remaining
             if remaining == 0 {
                 progress.finishedAt = now
                 progress.updatedAt = now
@@ -113,13 +145,31 @@ public struct KeyRewrapService: Service {
             return try await runBatch()
         }
         var sealed: [(StoredCredential, Data)] = []
-        for stored in batch {
-            do {
-                let plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
-                sealed.append((stored, try keyring.seal(plaintext, context: stored.credential.payloadContext, version: target)))
-            } catch {
-                logger.error("key re-wrap skipped an unreadable row", metadata: ["credential_id": "\(stored.credential.id)"])
+        var unreadable = 0
+        for row in batch {
+            switch row {
+            case .damaged(let damaged):
+                unreadable += 1
+                try await vault.flagDamaged(damaged, tenantID: try await tenantID(of: damaged.id), actor: .system)
+            case .stored(let stored):
+                do {
+                    let plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+                    sealed.append((stored, try keyring.seal(plaintext, context: stored.credential.payloadContext, version: target)))
+                } catch {
+                    // The vault tries once more (a rotation elsewhere), then flags and audits the row.
+                    do {
+                        _ = try await vault.open(stored, actor: .system)
+                        continue  // readable after a keyring reload: the next pass moves it
+                    } catch let error as LatchkeyError where error.code == .decryptionFailed {
+                        unreadable += 1
+                    }
+                }
             }
+        }
+        if unreadable > 0 {
+            // Flagged rows are left out of later batches and counts; they stay where they are.
+            progress.total = max(progress.done, progress.total - unreadable)
+            logger.error("key re-wrap found rows it cannot read; they were flagged and left as they are", metadata: ["rows": "\(unreadable)"])
         }
         let moved = try await database.transaction { db -> Int in
             var moved = 0
@@ -135,7 +185,7 @@ public struct KeyRewrapService: Service {
                     moved += 1
                 }
             }
-            progress.cursor = batch.last!.credential.id
+            progress.cursor = batch.last!.id
             progress.done += moved
             progress.updatedAt = clock.now
             try await keyManager.repository.saveRewrapProgress(progress, on: db)
