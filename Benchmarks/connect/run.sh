@@ -118,19 +118,10 @@ for binary in latchkey FakeTokenServer ConnectBench; do
 done
 
 # ---------------------------------------------------------------------------------------------------------------
-# A fresh data directory with one console user per worker and an admin key, made before the server starts.
+# A fresh data directory; the server creates the vault in it (the CLI refuses to make an empty one), then one console
+# user per worker and an admin key are added with the CLI.
 DATA="$SCRATCH/data"
 mkdir -p "$DATA"
-PASSWORD="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
-EMAILS=""
-log "creating $WORKERS_MAX console users and an admin key"
-for ((i = 1; i <= WORKERS_MAX; i++)); do
-    email="bench-user-$i@example.com"
-    printf '%s\n' "$PASSWORD" | "$BIN/latchkey" users create --email "$email" --password-stdin --data-dir "$DATA" >/dev/null 2>"$SCRATCH/users.err" ||
-        { cat "$SCRATCH/users.err" >&2; die "latchkey users create failed"; }
-    EMAILS="${EMAILS:+$EMAILS,}$email"
-done
-ADMIN_KEY="$("$BIN/latchkey" keys create-admin --name benchmark --data-dir "$DATA" 2>/dev/null | grep -m1 '^lk_')" || die "no admin key"
 
 # ---------------------------------------------------------------------------------------------------------------
 # The fake provider, then Latchkey as `latchkey serve` runs (warning-level logs, as in the HTTP benchmark).
@@ -147,6 +138,17 @@ LATCHKEY_LOG_LEVEL=warning "$BIN/latchkey" serve --host 127.0.0.1 --port "$PORT"
 LATCHKEY_PID=$!
 PIDS+=("$LATCHKEY_PID")
 await_ok "$LATCHKEY_URL/readyz" "$LATCHKEY_PID" || { cat "$SCRATCH/latchkey.err" >&2; die "Latchkey /readyz never answered 200"; }
+
+PASSWORD="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+EMAILS=""
+log "creating $WORKERS_MAX console users and an admin key"
+for ((i = 1; i <= WORKERS_MAX; i++)); do
+    email="bench-user-$i@example.com"
+    printf '%s\n' "$PASSWORD" | "$BIN/latchkey" users create --email "$email" --password-stdin --data-dir "$DATA" >/dev/null 2>"$SCRATCH/users.err" ||
+        { cat "$SCRATCH/users.err" >&2; die "latchkey users create failed"; }
+    EMAILS="${EMAILS:+$EMAILS,}$email"
+done
+ADMIN_KEY="$("$BIN/latchkey" keys create-admin --name benchmark --data-dir "$DATA" 2>/dev/null | grep -m1 '^lk_')" || die "no admin key"
 
 # The fake provider as a generic OAuth 2.0 integration (PKCE S256, client_secret_basic), through the admin API.
 log "registering the fake provider as integration '$INTEGRATION'"

@@ -182,10 +182,6 @@ run_case() {
         due_args=(--postgres "$url")
     fi
 
-    local admin_key
-    admin_key="$(env "${store_env[@]}" "$LATCHKEY" keys create-admin --name benchmark 2>"$dir/admin.err" | grep -m1 '^lk_')" ||
-        { cat "$dir/admin.err" >&2; die "no admin key"; }
-
     # The fake provider, fresh for the case so that its call log is the case's alone.
     "$BIN/FakeTokenServer" 0 >"$dir/fake.out" 2>"$dir/fake.err" &
     local fake_pid=$!
@@ -203,6 +199,10 @@ run_case() {
     local import_pid=$!
     PIDS+=("$import_pid")
     await_ok "$url/readyz" "$import_pid" || { cat "$dir/import.err" >&2; die "the import server's /readyz never answered 200"; }
+    # The admin key once the vault exists: only `latchkey serve` creates one, the CLI refuses to make an empty vault.
+    local admin_key
+    admin_key="$(env "${store_env[@]}" "$LATCHKEY" keys create-admin --name benchmark 2>"$dir/admin.err" | grep -m1 '^lk_')" ||
+        { cat "$dir/admin.err" >&2; die "no admin key"; }
 
     local status
     status=$(curl -s -o "$dir/integration.json" -w '%{http_code}' -X POST "$url/api/v1/integrations" \
