@@ -90,6 +90,8 @@ struct RefreshRecoveryTests {
             #expect(!lost.won)
             await #expect { try await instances[2].freshToken(id: credential.id, tenantID: world.tenantID) } throws: { Self.isPaused($0) }
             try await instances[0].circuit.record(.answered, for: integration)
+            // The others see the end of the pause within a second (what they read is reused that long).
+            world.clock.advance(by: 1)
             _ = try await instances[2].freshToken(id: credential.id, tenantID: world.tenantID)
             #expect(try await monitor.health(of: connection).reasons.contains("circuit_open") == false)
         }

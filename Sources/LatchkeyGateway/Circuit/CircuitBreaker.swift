@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import LatchkeyCore
 public import LatchkeyStorage
 import Metrics
@@ -11,16 +11,31 @@ public struct CircuitBreaker: Sendable {
     public let store: CircuitRepository
     public let policy: CircuitPolicy
     let clock: any LatchkeyClock
+    /// How long a circuit read from the database is reused on the hot path (``recentState(of:)``).
+    public let cacheFor: TimeInterval
+    let cache = CircuitCache()
 
-    public init(store: CircuitRepository, policy: CircuitPolicy = .init(), clock: any LatchkeyClock) {
+    public init(store: CircuitRepository, policy: CircuitPolicy = .init(), clock: any LatchkeyClock, cacheFor: TimeInterval = 1) {
         self.store = store
         self.policy = policy
         self.clock = clock
+        self.cacheFor = cacheFor
     }
 
     /// The integration's circuit as stored now.
     public func state(of integration: Integration) async throws -> CircuitState {
-        try await store.state(integrationID: integration.id)
+        let state = try await store.state(integrationID: integration.id)
+        await cache.put(integration.id, state, at: clock.now)
+        return state
+    }
+
+    /// The integration's circuit as this instance saw it within the last ``cacheFor`` seconds, else as stored now:
+    /// calls on the happy path do not read the database each time, and a change made by another instance is seen
+    /// within that time. Deciding with a stale value is safe: claiming the trial is a compare-and-set on the stored
+    /// version, and this instance's own outcomes update what it remembers at once.
+    public func recentState(of integration: Integration) async throws -> CircuitState {
+        if let cached = await cache.get(integration.id, now: clock.now, maxAge: cacheFor) { return cached }
+        return try await state(of: integration)
     }
 
     /// Whether calls to the integration's provider are paused right now.
@@ -37,6 +52,7 @@ public struct CircuitBreaker: Sendable {
         if try await store.replace(integrationID: integration.id, tenantID: integration.tenantID, expected: seen, with: next, now: now) {
             var stored = next
             stored.version = seen.version + 1
+            await cache.put(integration.id, stored, at: now)
             return (true, stored)
         }
         return (false, try await state(of: integration))
@@ -69,10 +85,25 @@ public struct CircuitBreaker: Sendable {
                 CircuitMetrics.observe(before: current, after: next, integration: integration.key, now: now)
                 var stored = next
                 stored.version = current.version + 1
+                await cache.put(integration.id, stored, at: now)
                 return stored
             }
         }
         throw LatchkeyError(.unavailable, "The circuit of \(integration.key) kept changing; try again.")
+    }
+}
+
+/// The circuits this instance read or wrote recently, by integration id.
+actor CircuitCache {
+    private var entries: [String: (state: CircuitState, at: Date)] = [:]
+
+    func get(_ integrationID: String, now: Date, maxAge: TimeInterval) -> CircuitState? {
+        guard let entry = entries[integrationID], now.timeIntervalSince(entry.at) < maxAge, entry.at <= now else { return nil }
+        return entry.state
+    }
+
+    func put(_ integrationID: String, _ state: CircuitState, at: Date) {
+        entries[integrationID] = (state, at)
     }
 }
 

@@ -74,7 +74,7 @@ struct RefreshRun {
                 contextError = error
                 return machine.contextFailed()
             }
-            let circuit = try await coordinator.circuit.state(of: context!.integration)
+            let circuit = try await coordinator.circuit.recentState(of: context!.integration)
             return circuitChecked(machine.contextResolved(circuit: circuit, now: clock.now))
         case .claimTrial(let seen):
             let (won, current) = try await coordinator.circuit.claimTrial(context!.integration, owner: coordinator.owner, seen: seen)
