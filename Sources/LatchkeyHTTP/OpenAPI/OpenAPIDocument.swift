@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
         "{" + String(header.dropFirst().dropLast()) + #", "paths": "# + merged(merged(paths, integrationPaths), webhookPaths) + #", "components": "#
         + components.replacingOccurrences(
             of: #""schemas": {"#,
-            with: #""schemas": "# + String(merged(integrationSchemas, webhookSchemas).dropLast()) + ","
+            with: #""schemas": "# + String(merged(merged(credentialSchemas, integrationSchemas), webhookSchemas).dropLast()) + ","
         )
         + "}"
 
