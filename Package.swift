@@ -18,7 +18,7 @@ let package = Package(
         .library(name: "LatchkeyTesting", targets: ["LatchkeyTesting"]),
         .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
-        .library(name: "LatchkeyGateway", targets: ["LatchkeyGateway"]),
+        .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -82,7 +82,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
-            name: "LatchkeyGateway",
+            name: "LatchkeyLifecycle",
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
@@ -95,12 +95,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyGateway",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyLifecycle",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyHTTP",
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
+                "LatchkeyLifecycle",
                 "LatchkeyGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
@@ -165,9 +175,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "LatchkeyGatewayTests",
+            name: "LatchkeyLifecycleTests",
             dependencies: [
-                "LatchkeyGateway", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
+                "LatchkeyLifecycle", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -184,7 +194,7 @@ let package = Package(
         .testTarget(
             name: "LatchkeyHTTPTests",
             dependencies: [
-                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyGateway",
+                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyLifecycle",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -2,6 +2,7 @@ import Foundation
 public import Hummingbird
 import LatchkeyCore
 import LatchkeyGateway
+import LatchkeyLifecycle
 public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
@@ -113,7 +114,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let recorder = dependencies.routeRecorder
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
-    TokenController(vault: runtime.vault, coordinator: gateway.coordinator, maxBodySize: configuration.maxBodySize)
+    TokenController(resolver: CredentialResolver(vault: runtime.vault, coordinator: gateway.coordinator), maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
         directory: runtime.tenants.directory,

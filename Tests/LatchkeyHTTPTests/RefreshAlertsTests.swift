@@ -3,8 +3,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyCore
-import LatchkeyGateway
 import LatchkeyHTTP
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage

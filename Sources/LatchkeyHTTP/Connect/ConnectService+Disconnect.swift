@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 import LatchkeyCore
-import LatchkeyGateway
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
 import LatchkeyCore
-import LatchkeyGateway
+import LatchkeyLifecycle
 import LatchkeyProviders
 import LatchkeyStorage
 import NIOPosix

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import LatchkeyCore
-import LatchkeyGateway
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyStorage
 

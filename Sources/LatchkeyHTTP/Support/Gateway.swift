@@ -1,6 +1,6 @@
 import Foundation
 import LatchkeyCore
-import LatchkeyGateway
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging

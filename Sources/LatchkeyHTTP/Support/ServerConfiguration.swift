@@ -1,6 +1,6 @@
 import Foundation
 public import LatchkeyCore
-public import LatchkeyGateway
+public import LatchkeyLifecycle
 public import LatchkeyStorage
 import Logging
 

@@ -333,15 +333,21 @@ extension CredentialVault {
         )
     }
 
-    /// Credential resolution for the console app (DESIGN §2, rule 6): the named end user's default credential of
-    /// the integration, else the integration's shared credential. Nil when nothing is connected.
-    public func resolve(tenantID: String, integrationKey: String, externalUserID: String?) async throws -> Credential? {
+    /// Whose credential a lookup wants: an end user's, or the integration's shared credential.
+    public enum Owner: Sendable, Equatable {
+        case endUser(externalID: String)
+        case shared
+    }
+
+    /// The console app's credential of an integration for `owner`: the default one first, then the oldest. Nil when
+    /// there is none. With `.endUser`, falls back to the shared credential in the same read (DESIGN §2, rule 6).
+    public func consoleCredential(tenantID: String, integrationKey: String, owner: Owner) async throws -> Credential? {
         try await database.read { db in
             let base = """
                 \(CredentialRepository.selectColumns) JOIN apps a ON a.id = n.app_id
                 WHERE c.tenant_id = 
                 """
-            if let externalUserID {
+            if case .endUser(let externalUserID) = owner {
                 if let row = try await db.raw(
                     """
                     \(unsafeRaw: base)\(bind: tenantID) AND a.kind = 'console' AND i.key = \(bind: integrationKey) AND e.external_id = \(bind: externalUserID)

@@ -1,7 +1,7 @@
 import Foundation
 import LatchkeyCore
-import LatchkeyGateway
 import LatchkeyHTTP
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage

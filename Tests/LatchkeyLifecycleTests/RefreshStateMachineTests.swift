@@ -1,6 +1,6 @@
 import Foundation
 import LatchkeyCore
-import LatchkeyGateway
+import LatchkeyLifecycle
 import Testing
 
 /// Every decision of a refresh, without a database or a network: each test feeds events and checks the actions.

@@ -1,7 +1,7 @@
 import Foundation
 import LatchkeyCore
-import LatchkeyGateway
 import LatchkeyHTTP
+import LatchkeyLifecycle
 import LatchkeyStorage
 import LatchkeyTesting
 import Testing

@@ -1,7 +1,7 @@
 import Foundation
 import LatchkeyCore
-import LatchkeyGateway
 import LatchkeyHTTP
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyStorage
 import LatchkeyTesting

@@ -1,0 +1,108 @@
+public import LatchkeyCore
+public import LatchkeyLifecycle
+public import LatchkeyStorage
+
+/// Finds the credential a caller means (DESIGN §2) and hands back a usable access token, refreshed first when it
+/// has expired or is about to (exactly once across all instances). Every token handed out is audited.
+public struct CredentialResolver: Sendable {
+    let vault: CredentialVault
+    let coordinator: RefreshCoordinator
+
+    public init(vault: CredentialVault, coordinator: RefreshCoordinator) {
+        self.vault = vault
+        self.coordinator = coordinator
+    }
+
+    /// What a caller asks for: an integration, and optionally the end user it acts for or one credential by id.
+    public struct Query: Sendable {
+        public var tenantID: String
+        public var integrationKey: String
+        public var externalUserID: String?
+        public var credentialID: String?
+        public var actor: AuditActor
+
+        public init(tenantID: String, integrationKey: String, externalUserID: String?, credentialID: String?, actor: AuditActor) {
+            self.tenantID = tenantID
+            self.integrationKey = integrationKey
+            self.externalUserID = externalUserID
+            self.credentialID = credentialID
+            self.actor = actor
+        }
+    }
+
+    /// An access token ready to use, with the credential it came from.
+    public struct Token: Sendable {
+        public var credential: Credential
+        public var accessToken: String
+        /// `Bearer` unless the provider named another type.
+        public var tokenType: String
+    }
+
+    /// The access token for `query`; `not_connected` when nothing matches.
+    public func token(for query: Query) async throws -> Token {
+        let credential = try await find(query)
+        let fresh: Credential
+        let secret: CredentialSecret
+        do {
+            (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: query.tenantID)
+        } catch let error as LatchkeyError where error.code == .decryptionFailed {
+            // The vault flagged and audited the unreadable credential; record who asked for it.
+            try await vault.audit(
+                AuditRecord(
+                    actor: query.actor,
+                    action: "credential.token",
+                    target: credential.id,
+                    service: credential.integrationKey,
+                    result: "failure",
+                    details: ["reason": "decryption_failed"]
+                ),
+                tenantID: query.tenantID
+            )
+            throw error
+        }
+        guard let accessToken = secret.accessToken else {
+            throw LatchkeyError.invalidRequest("This credential is not an OAuth token; use reveal for API keys and passwords.")
+        }
+        try await vault.recordTokenAccess(fresh, secret: secret, actor: query.actor)
+        let tokenType = secret.tokenType.map { $0.lowercased() == "bearer" ? "Bearer" : $0 } ?? "Bearer"
+        return Token(credential: fresh, accessToken: accessToken, tokenType: tokenType)
+    }
+
+    /// The credential `query` names: the one asked for by id (which must belong to the integration and, when an end
+    /// user is named, to that user or be shared), else the console app's rule (DESIGN §2, rule 6): the named end
+    /// user's default credential of the integration, else the integration's shared credential.
+    public func find(_ query: Query) async throws -> Credential {
+        if let id = query.credentialID {
+            let credential = try await vault.get(id: id, tenantID: query.tenantID, actor: query.actor)
+            guard credential.integrationKey == query.integrationKey else {
+                throw LatchkeyError.invalidField(
+                    "credentialId",
+                    "belongs to integration \(credential.integrationKey), not \(query.integrationKey)"
+                )
+            }
+            if let external = query.externalUserID, credential.externalUserID != nil, credential.externalUserID != external {
+                throw LatchkeyError.notFound("credential")
+            }
+            return credential
+        }
+        let found: Credential?
+        do {
+            found = try await vault.consoleCredential(
+                tenantID: query.tenantID,
+                integrationKey: query.integrationKey,
+                owner: query.externalUserID.map { .endUser(externalID: $0) } ?? .shared
+            )
+        } catch let error as StorageError {
+            throw try await vault.damaged(error, tenantID: query.tenantID, actor: query.actor)
+        }
+        guard let credential = found else {
+            let user = query.externalUserID.map { " and user \($0)" } ?? ""
+            throw LatchkeyError(
+                .notConnected,
+                "Nothing is connected for \(query.integrationKey)\(user). Connect the account first.",
+                action: .init(type: "connect", url: "/connections")
+            )
+        }
+        return credential
+    }
+}
