@@ -14,8 +14,10 @@ let package = Package(
         .executable(name: "latchkey", targets: ["latchkey"]),
         .library(name: "LatchkeyCore", targets: ["LatchkeyCore"]),
         .library(name: "LatchkeyStorage", targets: ["LatchkeyStorage"]),
+        .library(name: "LatchkeyBootstrap", targets: ["LatchkeyBootstrap"]),
         .library(name: "LatchkeyHTTP", targets: ["LatchkeyHTTP"]),
         .library(name: "LatchkeyTesting", targets: ["LatchkeyTesting"]),
+        .library(name: "LatchkeyHTTPTesting", targets: ["LatchkeyHTTPTesting"]),
         .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
@@ -36,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Already in the graph through Hummingbird and AsyncHTTPClient; named because the code imports NIOCore and NIOPosix.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         // Already in the graph through Hummingbird; named so that header names can be spelled out.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
@@ -50,7 +54,9 @@ let package = Package(
         ),
         .target(
             name: "LatchkeyProviders",
-            dependencies: ["LatchkeyCore"],
+            dependencies: [
+                "LatchkeyCore"
+            ],
             resources: [.copy("Catalog")],
             swiftSettings: swiftSettings
         ),
@@ -62,6 +68,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -77,6 +86,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -104,6 +115,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyBootstrap",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyLifecycle",
+                "LatchkeyGateway",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyHTTP",
             dependencies: [
                 "LatchkeyCore",
@@ -112,11 +138,14 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
+                "LatchkeyBootstrap",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -130,12 +159,15 @@ let package = Package(
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
+                "LatchkeyBootstrap",
                 "LatchkeyHTTP",
                 "LatchkeyProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -144,9 +176,25 @@ let package = Package(
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
-                "LatchkeyHTTP",
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
+                "LatchkeyBootstrap",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LatchkeyHTTPTesting",
+            dependencies: [
+                "LatchkeyTesting",
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyOAuthClient",
+                "LatchkeyBootstrap",
+                "LatchkeyHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,18 +205,27 @@ let package = Package(
         ),
         .testTarget(
             name: "LatchkeyCoreTests",
-            dependencies: ["LatchkeyCore", "LatchkeyTesting"],
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LatchkeyProvidersTests",
-            dependencies: ["LatchkeyProviders"],
+            dependencies: [
+                "LatchkeyProviders"
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LatchkeyOAuthClientTests",
             dependencies: [
-                "LatchkeyOAuthClient", "LatchkeyProviders", "LatchkeyTesting", "LatchkeyCore",
+                "LatchkeyOAuthClient",
+                "LatchkeyProviders",
+                "LatchkeyTesting",
+                "LatchkeyCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -177,7 +234,13 @@ let package = Package(
         .testTarget(
             name: "LatchkeyLifecycleTests",
             dependencies: [
-                "LatchkeyLifecycle", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
+                "LatchkeyLifecycle",
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyBootstrap",
+                "LatchkeyTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -186,20 +249,37 @@ let package = Package(
         .testTarget(
             name: "LatchkeyStorageTests",
             dependencies: [
-                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting",
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyBootstrap",
+                "LatchkeyTesting",
                 .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LatchkeyHTTPTests",
             dependencies: [
-                "LatchkeyCore", "LatchkeyStorage", "LatchkeyHTTP", "LatchkeyTesting", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyLifecycle",
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyHTTP",
+                "LatchkeyBootstrap",
+                "LatchkeyTesting",
+                "LatchkeyHTTPTesting",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyLifecycle",
+                "LatchkeyGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),

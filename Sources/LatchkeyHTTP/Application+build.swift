@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyLifecycle
@@ -23,8 +24,8 @@ public struct ApplicationDependencies: Sendable {
     /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil. Tests
     /// pass a fake network.
     public var transport: (any HTTPTransport)?
-    /// The refresh machinery; made from the runtime and transport when nil.
-    var gateway: Gateway?
+    /// The outbound services; made from the runtime and transport when nil.
+    var outbound: OutboundServices?
 
     public init(
         registry: PrometheusCollectorRegistry? = nil,
@@ -55,14 +56,14 @@ public func buildApplication(
         dependencies.transport = transport
         services.append(transport)
     }
-    let gateway = runtime.gateway(transport: dependencies.transport ?? UnavailableTransport())
-    dependencies.gateway = gateway
+    let outbound = runtime.outboundServices(transport: dependencies.transport ?? UnavailableTransport())
+    dependencies.outbound = outbound
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
-        services.append(gateway.refreshService)
-        services.append(gateway.probeService)
-        services.append(runtime.webhookDeliveryService(transport: dependencies.transport ?? UnavailableTransport()))
+        services.append(outbound.refreshService)
+        services.append(outbound.probeService)
+        services.append(outbound.webhookDelivery)
     }
     let configuration = runtime.configuration
     return Application(
@@ -99,8 +100,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: router)
     let configuration = runtime.configuration
     let transport = dependencies.transport ?? UnavailableTransport()
-    let gateway = dependencies.gateway ?? runtime.gateway(transport: transport)
-    let oauth = gateway.oauth
+    let outbound = dependencies.outbound ?? runtime.outboundServices(transport: transport)
+    let oauth = outbound.oauth
     let rules = IntegrationRules(catalog: runtime.catalog, allowPrivateNetwork: configuration.allowPrivateNetwork) { url in
         do {
             return try await oauth.discover(discoveryURL: url).settings
@@ -114,13 +115,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let recorder = dependencies.routeRecorder
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
-    TokenController(resolver: CredentialResolver(vault: runtime.vault, coordinator: gateway.coordinator), maxBodySize: configuration.maxBodySize)
+    TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
         directory: runtime.tenants.directory,
         vault: runtime.vault,
         integrations: runtime.integrations,
-        health: gateway.health,
+        health: outbound.health,
         database: runtime.database,
         clock: runtime.clock,
         maxBodySize: configuration.maxBodySize
@@ -174,10 +175,10 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         tenants: runtime.tenants,
         sessions: runtime.webSessions,
         callbackURL: configuration.callbackURL,
-        health: gateway.health
+        health: outbound.health
     ).addRoutes(to: signedIn)
-    if let sandbox = runtime.sandbox {
-        sandbox.addRoutes(to: web)
+    if let registration = runtime.sandbox {
+        SandboxProvider(registration: registration, sessions: runtime.webSessions, clock: runtime.clock).addRoutes(to: web)
     }
     return router
 }

@@ -1,6 +1,6 @@
 import Foundation
+public import LatchkeyBootstrap
 public import LatchkeyCore
-public import LatchkeyHTTP
 import LatchkeyStorage
 public import Logging
 

@@ -1,3 +1,4 @@
+import LatchkeyBootstrap
 import Logging
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
 import LatchkeyStorage

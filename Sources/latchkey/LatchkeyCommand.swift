@@ -1,4 +1,5 @@
 import ArgumentParser
+import LatchkeyBootstrap
 
 @main
 struct LatchkeyCommand: AsyncParsableCommand {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LatchkeyBootstrap
 import LatchkeyHTTP
 
 struct OpenAPICommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
 import LatchkeyStorage

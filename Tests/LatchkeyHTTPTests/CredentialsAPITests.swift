@@ -2,8 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
+import LatchkeyHTTPTesting
 import LatchkeyStorage
 import LatchkeyTesting
 import NIOCore

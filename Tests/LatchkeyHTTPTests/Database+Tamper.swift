@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyBootstrap
 import LatchkeyStorage
 import SQLKit
 

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LatchkeyBootstrap
+import LatchkeyHTTPTesting
 import LatchkeyTesting
 import NIOCore
 

@@ -2,7 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyHTTP
+import LatchkeyHTTPTesting
 import LatchkeyStorage
 import LatchkeyTesting
 import Testing

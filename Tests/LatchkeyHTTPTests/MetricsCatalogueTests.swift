@@ -1,7 +1,9 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyHTTP
+import LatchkeyHTTPTesting
 import LatchkeyTesting
 import Metrics
 import Prometheus

@@ -3,8 +3,10 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
+import LatchkeyHTTPTesting
 import LatchkeyStorage
 import LatchkeyTesting
 import NIOCore

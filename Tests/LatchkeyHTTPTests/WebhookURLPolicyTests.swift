@@ -2,8 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
+import LatchkeyHTTPTesting
+import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyStorage
 import LatchkeyTesting

@@ -1,6 +1,6 @@
 import Foundation
+import LatchkeyBootstrap
 import LatchkeyCore
-import LatchkeyHTTP
 import LatchkeyStorage
 import LatchkeyTesting
 import SQLKit

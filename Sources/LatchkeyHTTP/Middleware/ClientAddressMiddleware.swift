@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import LatchkeyBootstrap
 
 extension HTTPField.Name {
     static let xForwardedFor = Self("X-Forwarded-For")!

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyStorage
 import NIOCore
@@ -11,31 +12,17 @@ import NIOCore
 /// lets a newcomer click through connect → use → disconnect without registering a real OAuth app. State lives in
 /// memory: it is a demo, not a provider.
 struct SandboxProvider: Sendable {
-    static let clientID = "latchkey-sandbox"
-    static let integrationKey = "sandbox"
-    static let scopes: [String: String] = [
-        "profile": "See your sandbox name and e-mail address",
-        "items.read": "Read your sandbox to-do items",
-        "items.write": "Add to-do items in your sandbox",
-    ]
+    static let clientID = SandboxRegistration.clientID
+    static let scopes = SandboxRegistration.scopes
 
-    let publicURL: String
-    let callbackURL: String
-    let clientSecret: String
+    /// Where the sandbox lives and the secret its client authenticates with.
+    let registration: SandboxRegistration
     let sessions: WebSessionStore
     let clock: any LatchkeyClock
     let state = SandboxState()
 
-    /// The integration settings that point the generic `oauth2` provider at this sandbox.
-    var integrationSettings: [String: String] {
-        [
-            "authorizationURL": publicURL + "/sandbox/authorize",
-            "tokenURL": publicURL + "/sandbox/token",
-            "revocationURL": publicURL + "/sandbox/revoke",
-            "userInfoURL": publicURL + "/sandbox/userinfo",
-            "apiBaseURL": publicURL + "/sandbox/api",
-        ]
-    }
+    var callbackURL: String { registration.callbackURL }
+    var clientSecret: String { registration.clientSecret }
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.get("sandbox/authorize", use: consent)
@@ -260,39 +247,5 @@ actor SandboxState {
     func grant(access: String, now: Date) -> Grant? {
         guard let grant = accessTokens[access], grant.expiresAt > now else { return nil }
         return grant
-    }
-}
-
-extension SandboxProvider {
-    /// Creates (or points at this server again) the `sandbox` integration and its Connection for the console app.
-    func enable(integrations: IntegrationStore, directory: DirectoryRepository, database: Database, tenant: Tenant) async throws {
-        let scopes = ["profile", "items.read"]
-        let integration: Integration
-        if try await integrations.integrations.find(key: Self.integrationKey, tenantID: tenant.id) != nil {
-            integration = try await integrations.update(
-                key: Self.integrationKey,
-                tenantID: tenant.id,
-                changes: .init(clientID: .some(Self.clientID), clientSecret: .some(clientSecret), enabled: true, settings: integrationSettings),
-                actor: .system
-            )
-        } else {
-            integration = try await integrations.create(
-                .init(
-                    key: Self.integrationKey,
-                    provider: "sandbox",
-                    clientID: Self.clientID,
-                    clientSecret: clientSecret,
-                    scopes: scopes,
-                    settings: integrationSettings
-                ),
-                tenantID: tenant.id,
-                actor: .system
-            )
-        }
-        guard let app = try await directory.consoleApp(tenantID: tenant.id) else { return }
-        let now = clock.now
-        _ = try await database.write { db in
-            try await directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)
-        }
     }
 }

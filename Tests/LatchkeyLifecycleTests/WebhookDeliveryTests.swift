@@ -1,10 +1,10 @@
 import Foundation
+import LatchkeyBootstrap
 import LatchkeyCore
-import LatchkeyHTTP
+import LatchkeyLifecycle
 import LatchkeyStorage
 import LatchkeyTesting
 import Logging
-import SQLKit
 import Testing
 
 @Suite("Webhook signatures")

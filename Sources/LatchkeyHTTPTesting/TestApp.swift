@@ -1,9 +1,11 @@
 import Foundation
 public import HummingbirdTesting
+public import LatchkeyBootstrap
 public import LatchkeyCore
 public import LatchkeyHTTP
 public import LatchkeyOAuthClient
 import LatchkeyStorage
+public import LatchkeyTesting
 import Logging
 import Metrics
 public import Prometheus

@@ -1,3 +1,4 @@
+public import LatchkeyLifecycle
 public import LatchkeyOAuthClient
 public import LatchkeyStorage
 

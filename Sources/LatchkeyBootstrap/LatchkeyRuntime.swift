@@ -20,7 +20,7 @@ public struct LatchkeyRuntime: Sendable {
     public let loginThrottle: LoginThrottle
     public let connectSessions: ConnectSessionRepository
     /// The built-in demo provider, with `--demo`.
-    let sandbox: SandboxProvider?
+    public let sandbox: SandboxRegistration?
     public let defaultTenant: Tenant
     public let clock: any LatchkeyClock
     public let logger: Logger
@@ -57,13 +57,12 @@ public struct LatchkeyRuntime: Sendable {
             var integrations = IntegrationStore(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             integrations.webhooks = webhooks
             let webSessions = WebSessionStore(database: database, keyring: opened.keyring, clock: clock)
-            var sandbox: SandboxProvider?
+            var sandbox: SandboxRegistration?
             if configuration.demo {
-                let provider = SandboxProvider(
+                let provider = SandboxRegistration(
                     publicURL: configuration.effectivePublicURL,
                     callbackURL: configuration.callbackURL,
                     clientSecret: SecureRandom.token(),
-                    sessions: webSessions,
                     clock: clock
                 )
                 try await provider.enable(integrations: integrations, directory: tenants.directory, database: database, tenant: defaultTenant)

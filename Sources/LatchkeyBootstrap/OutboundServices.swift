@@ -1,22 +1,27 @@
 import Foundation
 import LatchkeyCore
-import LatchkeyLifecycle
-import LatchkeyOAuthClient
+public import LatchkeyGateway
+public import LatchkeyLifecycle
+public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
 
-/// The outbound side of one application: the OAuth client over its transport, the refresh coordinator (one per
-/// process, so its single flight covers every caller) and the background refresher.
-struct Gateway: Sendable {
-    let oauth: OAuthClient
-    let coordinator: RefreshCoordinator
-    let refreshService: RefreshService
-    let health: HealthMonitor
-    let probeService: ProbeService
+/// The outbound side of one process: the OAuth client over its transport, the refresh coordinator (one per
+/// process, so its single flight covers every caller), credential resolution, health, and the background services
+/// that refresh, probe and deliver webhooks.
+public struct OutboundServices: Sendable {
+    public let oauth: OAuthClient
+    public let coordinator: RefreshCoordinator
+    public let resolver: CredentialResolver
+    public let refreshService: RefreshService
+    public let health: HealthMonitor
+    public let probeService: ProbeService
+    public let webhookDelivery: WebhookDeliveryService
 }
 
 extension LatchkeyRuntime {
-    func gateway(transport: any HTTPTransport) -> Gateway {
+    /// The outbound services over `transport` (AsyncHTTPClient in the server, a fake network in tests).
+    public func outboundServices(transport: any HTTPTransport) -> OutboundServices {
         let oauth = OAuthClient(transport: transport, clock: clock)
         let resolver = ProviderResolver(catalog: catalog, integrations: integrations)
         let logger = self.logger
@@ -42,6 +47,14 @@ extension LatchkeyRuntime {
         let probeService = ProbeService(monitor: health, directory: tenants.directory, clock: clock, logger: logger) {
             try await tenants.directory.tenants().map(\.id)
         }
-        return Gateway(oauth: oauth, coordinator: coordinator, refreshService: service, health: health, probeService: probeService)
+        return OutboundServices(
+            oauth: oauth,
+            coordinator: coordinator,
+            resolver: CredentialResolver(vault: vault, coordinator: coordinator),
+            refreshService: service,
+            health: health,
+            probeService: probeService,
+            webhookDelivery: webhookDeliveryService(transport: transport)
+        )
     }
 }
