@@ -16,8 +16,10 @@ public struct LatchkeyRuntime: Sendable {
     /// The provider catalog, validated at start.
     public let catalog: ProviderCatalog
     public let integrations: IntegrationStore
-    public let webSessions: WebSessionStore
-    public let loginThrottle: LoginThrottle
+    /// Where console sign-in sessions are kept.
+    public let webSessionStore: any WebSessionStore
+    /// Where failed sign-ins are counted.
+    public let loginAttempts: any LoginAttemptStore
     public let connectSessions: ConnectSessionRepository
     /// The built-in demo provider, with `--demo`.
     public let sandbox: SandboxRegistration?
@@ -56,7 +58,6 @@ public struct LatchkeyRuntime: Sendable {
             let webhooks = WebhookOutbox(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             var integrations = IntegrationStore(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             integrations.webhooks = webhooks
-            let webSessions = WebSessionStore(database: database, keyring: opened.keyring, clock: clock)
             var sandbox: SandboxRegistration?
             if configuration.demo {
                 let provider = SandboxRegistration(
@@ -87,8 +88,8 @@ public struct LatchkeyRuntime: Sendable {
                 tenants: tenants,
                 catalog: catalog,
                 integrations: integrations,
-                webSessions: webSessions,
-                loginThrottle: LoginThrottle(database: database, keyring: opened.keyring, clock: clock),
+                webSessionStore: SQLWebSessionStore(database: database),
+                loginAttempts: SQLLoginAttemptStore(database: database),
                 connectSessions: ConnectSessionRepository(database: database),
                 sandbox: sandbox,
                 defaultTenant: defaultTenant,

@@ -137,13 +137,14 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: api, recorder: recorder)
 
     // The web console: cookies, sign-in, the Connection Center and the provider callback.
-    let webSession = WebSessionMiddleware(sessions: runtime.webSessions, secureCookies: configuration.secureCookies)
+    let webSessions = WebSessions(store: runtime.webSessionStore, keyring: runtime.keyring, clock: runtime.clock)
+    let webSession = WebSessionMiddleware(sessions: webSessions, secureCookies: configuration.secureCookies)
     let web = router.group().add(middleware: webSession)
     LoginController(
         tenants: runtime.tenants,
         tenant: runtime.defaultTenant,
-        sessions: runtime.webSessions,
-        throttle: runtime.loginThrottle,
+        sessions: webSessions,
+        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock),
         audit: runtime.audit,
         secureCookies: configuration.secureCookies
     ).addRoutes(to: web)
@@ -153,7 +154,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         vault: runtime.vault,
         sessions: runtime.connectSessions,
-        webSessions: runtime.webSessions,
+        webSessions: webSessions,
         keyring: runtime.keyring,
         oauth: oauth,
         callbackURL: configuration.callbackURL,
@@ -163,7 +164,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize) { credential, actor in
         try await connect.revokeAndDelete(credential, actor: actor)
     }.addRoutes(to: api, recorder: recorder)
-    let center = ConnectionCenterController(connect: connect, sessions: runtime.webSessions)
+    let center = ConnectionCenterController(connect: connect, sessions: webSessions)
     center.addCallback(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.
     let signedIn = router.group().add(middleware: webSession).add(middleware: RequireSignInMiddleware()).group(context: SignedInContext.self)
@@ -173,12 +174,12 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         rules: rules,
         catalog: runtime.catalog,
         tenants: runtime.tenants,
-        sessions: runtime.webSessions,
+        sessions: webSessions,
         callbackURL: configuration.callbackURL,
         health: outbound.health
     ).addRoutes(to: signedIn)
     if let registration = runtime.sandbox {
-        SandboxProvider(registration: registration, sessions: runtime.webSessions, clock: runtime.clock).addRoutes(to: web)
+        SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)
     }
     return router
 }

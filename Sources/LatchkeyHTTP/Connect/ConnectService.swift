@@ -16,7 +16,7 @@ struct ConnectService: Sendable {
     let integrations: IntegrationStore
     let vault: CredentialVault
     let sessions: ConnectSessionRepository
-    let webSessions: WebSessionStore
+    let webSessions: WebSessions
     let keyring: Keyring
     let oauth: OAuthClient
     let callbackURL: String

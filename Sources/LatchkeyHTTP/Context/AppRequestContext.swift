@@ -1,6 +1,6 @@
 public import Hummingbird
 public import LatchkeyCore
-public import LatchkeyStorage
+import LatchkeyStorage
 import Logging
 
 /// The context every request starts with. Authentication middleware fills in who is calling; the typed child
@@ -12,7 +12,7 @@ public struct AppRequestContext: RequestContext {
     /// The client's address, for audit events.
     public var remoteAddress: String?
     /// The signed-in console session, on web routes.
-    public var webSession: WebSessionStore.Session?
+    public var webSession: WebSessions.Session?
     /// The session cookie's value (the CSRF token is derived from it).
     public var sessionToken: String?
     /// The browser's id cookie, which binds anonymous forms and connect flows to one browser.

@@ -14,7 +14,7 @@ struct AdminPagesController {
     let rules: IntegrationRules
     let catalog: ProviderCatalog
     let tenants: TenantService
-    let sessions: WebSessionStore
+    let sessions: WebSessions
     let callbackURL: String
     let health: HealthMonitor
 

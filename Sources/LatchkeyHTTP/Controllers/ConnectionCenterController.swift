@@ -8,7 +8,7 @@ import LatchkeyStorage
 /// The Connection Center (`/connections`) and the one provider callback (`/connect/callback`).
 struct ConnectionCenterController {
     let connect: ConnectService
-    let sessions: WebSessionStore
+    let sessions: WebSessions
 
     /// Routes that need a signed-in user.
     func addRoutes(to group: RouterGroup<SignedInContext>) {

@@ -12,7 +12,7 @@ import NIOPosix
 struct LoginController {
     let tenants: TenantService
     let tenant: Tenant
-    let sessions: WebSessionStore
+    let sessions: WebSessions
     let throttle: LoginThrottle
     let audit: AuditLog
     let secureCookies: Bool

@@ -17,7 +17,7 @@ struct SandboxProvider: Sendable {
 
     /// Where the sandbox lives and the secret its client authenticates with.
     let registration: SandboxRegistration
-    let sessions: WebSessionStore
+    let sessions: WebSessions
     let clock: any LatchkeyClock
     let state = SandboxState()
 

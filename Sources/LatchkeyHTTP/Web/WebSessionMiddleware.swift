@@ -36,7 +36,7 @@ extension UInt8 {
 /// Reads the console's cookies: the browser id (issued when missing) and the signed-in session, if any.
 struct WebSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let sessions: WebSessionStore
+    let sessions: WebSessions
     let secureCookies: Bool
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response

@@ -1,11 +1,10 @@
 public import Foundation
 public import LatchkeyCore
-import SQLKit
 
-/// Signed-in browser sessions of console users, kept in the database so that every instance knows them. The
-/// cookie holds a 256-bit random id; the table holds only its HMAC.
-public struct WebSessionStore: Sendable {
-    let database: Database
+/// Signed-in browser sessions of console users, kept in a `WebSessionStore` (the database) so that every instance
+/// knows them. The cookie holds a 256-bit random id; the store holds only its HMAC.
+public struct WebSessions: Sendable {
+    let store: any WebSessionStore
     let keyring: Keyring
     let clock: any LatchkeyClock
     /// A session ends this long after sign-in, however active it is.
@@ -13,8 +12,8 @@ public struct WebSessionStore: Sendable {
     /// A session ends after this long without a request.
     public var idleLifetime: Duration = .seconds(2 * 3600)
 
-    public init(database: Database, keyring: Keyring, clock: any LatchkeyClock) {
-        self.database = database
+    public init(store: any WebSessionStore, keyring: Keyring, clock: any LatchkeyClock) {
+        self.store = store
         self.keyring = keyring
         self.clock = clock
     }
@@ -31,15 +30,18 @@ public struct WebSessionStore: Sendable {
         let token = SecureRandom.token()
         let now = clock.now
         let expires = now.addingTimeInterval(absoluteLifetime.seconds)
-        try await database.write { db in
-            try await db.raw(
-                """
-                INSERT INTO web_sessions (id_hash, tenant_id, user_id, created_at, expires_at, last_seen_at, ip, user_agent)
-                VALUES (\(bind: hash(token)), \(bind: user.tenantID), \(bind: user.id), \(bind: now.ms), \(bind: expires.ms), \(bind: now.ms),
-                  \(bind: ip), \(bind: userAgent.map { String($0.prefix(300)) }))
-                """
-            ).run()
-        }
+        try await store.insert(
+            WebSessionRecord(
+                idHash: hash(token),
+                tenantID: user.tenantID,
+                userID: user.id,
+                createdAt: now,
+                expiresAt: expires,
+                lastSeenAt: now,
+                ip: ip,
+                userAgent: userAgent.map { String($0.prefix(300)) }
+            )
+        )
         return token
     }
 
@@ -48,41 +50,22 @@ public struct WebSessionStore: Sendable {
         guard token.count >= 20, token.count <= 100 else { return nil }
         let now = clock.now
         let key = hash(token)
-        let found = try await database.read { db -> (Session, Date)? in
-            guard
-                let row = try await db.raw(
-                    """
-                    SELECT s.created_at AS s_created, s.expires_at AS s_expires, s.last_seen_at AS s_seen, u.*
-                    FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = \(bind: key)
-                    """
-                ).first()
-            else { return nil }
-            let session = Session(
-                user: try UserRepository.user(from: row),
-                createdAt: try row.date("s_created"),
-                expiresAt: try row.date("s_expires")
-            )
-            return (session, try row.date("s_seen"))
-        }
-        guard let (session, lastSeen) = found else { return nil }
+        guard let (record, user) = try await store.find(idHash: key) else { return nil }
+        let session = Session(user: user, createdAt: record.createdAt, expiresAt: record.expiresAt)
+        let lastSeen = record.lastSeenAt
         guard session.expiresAt > now, now.timeIntervalSince(lastSeen) < idleLifetime.seconds else {
             try await delete(token)
             return nil
         }
         if now.timeIntervalSince(lastSeen) > 60 {
-            try await database.write { db in
-                try await db.raw("UPDATE web_sessions SET last_seen_at = \(bind: now.ms) WHERE id_hash = \(bind: key)").run()
-            }
+            try await store.touch(idHash: key, at: now)
         }
         return session
     }
 
     /// Ends a session (sign-out).
     public func delete(_ token: String) async throws {
-        let key = hash(token)
-        try await database.write { db in
-            try await db.raw("DELETE FROM web_sessions WHERE id_hash = \(bind: key)").run()
-        }
+        try await store.delete(idHash: hash(token))
     }
 
     /// A value derived from the session for forms: it proves a post came from a page this session rendered.

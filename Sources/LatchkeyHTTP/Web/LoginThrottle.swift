@@ -1,6 +1,5 @@
 public import Foundation
 public import LatchkeyCore
-import SQLKit
 
 /// Slows password guessing without locking the person who knows the password out.
 ///
@@ -18,7 +17,7 @@ import SQLKit
 ///
 /// A bucket forgets its failures `window` after its last one. A successful sign-in clears the buckets of that account
 /// (not the address's) and remembers the browser for `knownBrowserLifetime`. Accounts, addresses and browser ids are
-/// stored as HMACs only, in the database, so every instance applies the same limits.
+/// stored as HMACs only, in a `LoginAttemptStore` (the database), so every instance applies the same limits.
 public struct LoginThrottle: Sendable {
     /// When a bucket starts to wait and how long the waits grow.
     public struct Rule: Sendable {
@@ -58,7 +57,7 @@ public struct LoginThrottle: Sendable {
         public let knownBrowser: Bool
     }
 
-    let database: Database
+    let store: any LoginAttemptStore
     let keyring: Keyring
     let clock: any LatchkeyClock
     /// Per account and client address, for browsers not known for the account.
@@ -72,8 +71,8 @@ public struct LoginThrottle: Sendable {
     /// How long a browser stays known after its last successful sign-in.
     public var knownBrowserLifetime: TimeInterval = 180 * 24 * 3600
 
-    public init(database: Database, keyring: Keyring, clock: any LatchkeyClock) {
-        self.database = database
+    public init(store: any LoginAttemptStore, keyring: Keyring, clock: any LatchkeyClock) {
+        self.store = store
         self.keyring = keyring
         self.clock = clock
     }
@@ -84,11 +83,7 @@ public struct LoginThrottle: Sendable {
         var known = false
         if let browserID, !browserID.isEmpty {
             let key = knownBrowserKey(tenantID: tenantID, email: email, browserID: browserID)
-            let since = clock.now.addingTimeInterval(-knownBrowserLifetime).ms
-            known =
-                try await database.read { db in
-                    try await db.raw("SELECT key FROM login_known_browsers WHERE key = \(bind: key) AND last_sign_in > \(bind: since)").first()
-                } != nil
+            known = try await store.isKnownBrowser(key, since: clock.now.addingTimeInterval(-knownBrowserLifetime))
         }
         return Attempt(tenantID: tenantID, email: email, address: address, browserID: browserID, knownBrowser: known)
     }
@@ -109,17 +104,12 @@ public struct LoginThrottle: Sendable {
     /// Whole seconds until this attempt may be made, or nil when it may be made now.
     public func retryAfter(_ attempt: Attempt) async throws -> Int? {
         let now = clock.now
-        let keys = buckets(attempt).map(\.key)
-        return try await database.read { db -> Int? in
-            var wait: Int?
-            for key in keys {
-                guard let row = try await db.raw("SELECT retry_at FROM login_throttle WHERE bucket = \(bind: key)").first() else { continue }
-                let until = try row.date("retry_at")
-                guard until > now else { continue }
-                wait = max(wait ?? 0, Int(until.timeIntervalSince(now).rounded(.up)))
-            }
-            return wait
+        var wait: Int?
+        for (key, _) in buckets(attempt) {
+            guard let until = try await store.retryAt(bucket: key), until > now else { continue }
+            wait = max(wait ?? 0, Int(until.timeIntervalSince(now).rounded(.up)))
         }
+        return wait
     }
 
     /// Counts a failed attempt; returns the seconds the next attempt has to wait, nil when it need not.
@@ -129,33 +119,11 @@ public struct LoginThrottle: Sendable {
         let window = window
         var longest: TimeInterval?
         for (key, rule) in buckets(attempt) {
-            let delay = try await database.transaction { db -> TimeInterval? in
-                let row = try await db.raw(
-                    "SELECT failures, last_failure FROM login_throttle WHERE bucket = \(bind: key)\(unsafeRaw: database.forUpdate)"
-                ).first()
-                var failures = 1
-                if let row, now.timeIntervalSince(try row.date("last_failure")) < window {
-                    failures = try row.int("failures") + 1
-                }
-                let delay = rule.delay(afterFailures: failures)
-                let retryAt = now.addingTimeInterval(delay ?? 0)
-                try await db.raw(
-                    """
-                    INSERT INTO login_throttle (bucket, failures, last_failure, retry_at)
-                    VALUES (\(bind: key), \(bind: failures), \(bind: now.ms), \(bind: retryAt.ms))
-                    ON CONFLICT (bucket) DO UPDATE SET failures = EXCLUDED.failures, last_failure = EXCLUDED.last_failure,
-                      retry_at = EXCLUDED.retry_at
-                    """
-                ).run()
-                return delay
-            }
+            let delay = try await store.recordFailure(bucket: key, at: now, window: window) { rule.delay(afterFailures: $0) }
             if let delay { longest = max(longest ?? 0, delay) }
         }
         // Buckets whose failures are forgotten and that make no one wait are dropped.
-        let stale = now.addingTimeInterval(-window).ms
-        try await database.write { db in
-            try await db.raw("DELETE FROM login_throttle WHERE last_failure < \(bind: stale) AND retry_at < \(bind: now.ms)").run()
-        }
+        try await store.purge(lastFailureBefore: now.addingTimeInterval(-window), now: now)
         return longest.map { Int($0.rounded(.up)) }
     }
 
@@ -165,21 +133,12 @@ public struct LoginThrottle: Sendable {
         let now = clock.now
         let keys = buckets(attempt).map(\.key).filter { !$0.hasPrefix("ip:") }
         let known = attempt.browserID.flatMap { $0.isEmpty ? nil : knownBrowserKey(tenantID: attempt.tenantID, email: attempt.email, browserID: $0) }
-        let expired = now.addingTimeInterval(-knownBrowserLifetime).ms
-        try await database.transaction { db in
-            for key in keys {
-                try await db.raw("DELETE FROM login_throttle WHERE bucket = \(bind: key)").run()
-            }
-            if let known {
-                try await db.raw(
-                    """
-                    INSERT INTO login_known_browsers (key, last_sign_in) VALUES (\(bind: known), \(bind: now.ms))
-                    ON CONFLICT (key) DO UPDATE SET last_sign_in = EXCLUDED.last_sign_in
-                    """
-                ).run()
-            }
-            try await db.raw("DELETE FROM login_known_browsers WHERE last_sign_in < \(bind: expired)").run()
-        }
+        try await store.recordSuccess(
+            clearing: keys,
+            knownBrowser: known,
+            at: now,
+            forgetBrowsersBefore: now.addingTimeInterval(-knownBrowserLifetime)
+        )
     }
 
     func knownBrowserKey(tenantID: String, email: String, browserID: String) -> String {

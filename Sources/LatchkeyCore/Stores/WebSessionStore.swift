@@ -1,0 +1,44 @@
+public import Foundation
+
+/// One signed-in browser session as stored: the HMAC of its cookie value (never the value), whose it is, and its
+/// times.
+public struct WebSessionRecord: Sendable, Equatable {
+    public var idHash: String
+    public var tenantID: String
+    public var userID: String
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var lastSeenAt: Date
+    public var ip: String?
+    public var userAgent: String?
+
+    public init(
+        idHash: String,
+        tenantID: String,
+        userID: String,
+        createdAt: Date,
+        expiresAt: Date,
+        lastSeenAt: Date,
+        ip: String?,
+        userAgent: String?
+    ) {
+        self.idHash = idHash
+        self.tenantID = tenantID
+        self.userID = userID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.lastSeenAt = lastSeenAt
+        self.ip = ip
+        self.userAgent = userAgent
+    }
+}
+
+/// Where console sign-in sessions are kept, so that every instance knows them. The rules (lifetimes, cookies, CSRF)
+/// belong to the web layer; this stores and finds rows.
+public protocol WebSessionStore: Sendable {
+    func insert(_ record: WebSessionRecord) async throws
+    /// The session with this id hash and its user, if it exists (expired or not).
+    func find(idHash: String) async throws -> (record: WebSessionRecord, user: User)?
+    func touch(idHash: String, at: Date) async throws
+    func delete(idHash: String) async throws
+}

@@ -1,0 +1,62 @@
+public import Foundation
+public import LatchkeyCore
+import SQLKit
+
+/// Console sign-in sessions in the `web_sessions` table.
+public struct SQLWebSessionStore: WebSessionStore {
+    let database: Database
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    public func insert(_ record: WebSessionRecord) async throws {
+        try await database.write { db in
+            try await db.raw(
+                """
+                INSERT INTO web_sessions (id_hash, tenant_id, user_id, created_at, expires_at, last_seen_at, ip, user_agent)
+                VALUES (\(bind: record.idHash), \(bind: record.tenantID), \(bind: record.userID), \(bind: record.createdAt.ms),
+                  \(bind: record.expiresAt.ms), \(bind: record.lastSeenAt.ms), \(bind: record.ip), \(bind: record.userAgent))
+                """
+            ).run()
+        }
+    }
+
+    public func find(idHash: String) async throws -> (record: WebSessionRecord, user: User)? {
+        try await database.read { db in
+            guard
+                let row = try await db.raw(
+                    """
+                    SELECT s.created_at AS s_created, s.expires_at AS s_expires, s.last_seen_at AS s_seen, s.ip AS s_ip,
+                      s.user_agent AS s_agent, u.*
+                    FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = \(bind: idHash)
+                    """
+                ).first()
+            else { return nil }
+            let user = try UserRepository.user(from: row)
+            let record = WebSessionRecord(
+                idHash: idHash,
+                tenantID: user.tenantID,
+                userID: user.id,
+                createdAt: try row.date("s_created"),
+                expiresAt: try row.date("s_expires"),
+                lastSeenAt: try row.date("s_seen"),
+                ip: try row.optionalString("s_ip"),
+                userAgent: try row.optionalString("s_agent")
+            )
+            return (record, user)
+        }
+    }
+
+    public func touch(idHash: String, at date: Date) async throws {
+        try await database.write { db in
+            try await db.raw("UPDATE web_sessions SET last_seen_at = \(bind: date.ms) WHERE id_hash = \(bind: idHash)").run()
+        }
+    }
+
+    public func delete(idHash: String) async throws {
+        try await database.write { db in
+            try await db.raw("DELETE FROM web_sessions WHERE id_hash = \(bind: idHash)").run()
+        }
+    }
+}
