@@ -24,6 +24,9 @@ public struct ApplicationDependencies: Sendable {
     /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil. Tests
     /// pass a fake network.
     public var transport: (any HTTPTransport)?
+    /// Adds routes to the console's groups (signed in; administrators), after the built-in ones. Whatever it adds
+    /// gets the groups' checks: sign-in, CSRF on every form post, administrator only.
+    public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
     /// The outbound services; made from the runtime and transport when nil.
     var outbound: OutboundServices?
 
@@ -168,6 +171,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     center.addCallback(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.
     let signedIn = router.group().add(middleware: webSession).add(middleware: RequireSignInMiddleware()).group(context: SignedInContext.self)
+        .add(middleware: CSRFMiddleware { _, context in webSessions.csrfToken(for: context.sessionToken) })
+    let admin = signedIn.group(context: AdminPageContext.self)
     center.addRoutes(to: signedIn)
     AdminPagesController(
         store: runtime.integrations,
@@ -177,7 +182,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         sessions: webSessions,
         callbackURL: configuration.callbackURL,
         health: outbound.health
-    ).addRoutes(to: signedIn)
+    ).addRoutes(to: admin)
+    dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)
     }

@@ -1,4 +1,5 @@
 import Foundation
+public import Hummingbird
 public import HummingbirdTesting
 public import LatchkeyBootstrap
 public import LatchkeyCore
@@ -46,6 +47,7 @@ public enum TestApp {
         transport: (any HTTPTransport)? = nil,
         outboundPolicy: OutboundPolicy? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
+        consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)? = nil,
         _ body: @Sendable (any TestClientProtocol, TestFixture) async throws -> T
     ) async throws -> T {
         let logs = LogCapture()
@@ -55,16 +57,15 @@ public enum TestApp {
             let fixture = TestFixture(runtime: runtime, adminKey: adminKey, logs: logs, routes: recorder)
             let network: any HTTPTransport = transport ?? FakeNetwork()
             let outbound = outboundPolicy.map { PolicyCheckedTransport(policy: $0, logger: logs.logger(), wrapping: network) }
-            let app = buildApplication(
-                runtime: runtime,
-                dependencies: .init(
-                    registry: TestMetrics.registry,
-                    runBackgroundServices: false,
-                    ownsDatabase: false,
-                    routeRecorder: recorder,
-                    transport: outbound ?? network
-                )
+            var dependencies = ApplicationDependencies(
+                registry: TestMetrics.registry,
+                runBackgroundServices: false,
+                ownsDatabase: false,
+                routeRecorder: recorder,
+                transport: outbound ?? network
             )
+            dependencies.consoleRoutes = consoleRoutes
+            let app = buildApplication(runtime: runtime, dependencies: dependencies)
             return try await app.test(framework) { client in try await body(client, fixture) }
         }
     }

@@ -43,9 +43,15 @@ public struct AdminContext: ChildRequestContext {
     public var tenantID: String { adminKey.tenantID }
 }
 
+/// A request from a signed-in console user: what the console's pages need to render their chrome.
+public protocol ConsoleContext: RequestContext {
+    var user: User { get }
+    var sessionToken: String { get }
+}
+
 /// A request from a signed-in console user (cookie session). Routes that need one are grouped under it, so a
 /// handler cannot skip the check.
-public struct SignedInContext: ChildRequestContext {
+public struct SignedInContext: ChildRequestContext, ConsoleContext {
     public var coreContext: CoreRequestContextStorage
     public let user: User
     public let sessionToken: String

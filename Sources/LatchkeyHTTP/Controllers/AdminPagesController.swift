@@ -8,7 +8,8 @@ import LatchkeyProviders
 import LatchkeyStorage
 import NIOPosix
 
-/// `/admin/integrations` and `/admin/users`: the tenant administrator's pages. Members get 403.
+/// `/admin/integrations` and `/admin/users`: the tenant administrator's pages, on a group of `AdminPageContext`
+/// (members get 403) under the CSRF middleware.
 struct AdminPagesController {
     let store: IntegrationStore
     let rules: IntegrationRules
@@ -18,7 +19,7 @@ struct AdminPagesController {
     let callbackURL: String
     let health: HealthMonitor
 
-    func addRoutes(to group: RouterGroup<SignedInContext>) {
+    func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin/connections", use: connections)
         group.get("admin/integrations", use: integrations)
         group.post("admin/integrations", use: addIntegration)
@@ -27,16 +28,11 @@ struct AdminPagesController {
         group.post("admin/users", use: addUser)
     }
 
-    private func requireAdmin(_ context: SignedInContext) throws {
-        guard context.user.isAdmin else { throw LatchkeyError.forbidden("Only administrators can open this page.") }
-    }
-
-    private func actor(_ request: Request, _ context: SignedInContext) -> AuditActor {
+    private func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
         AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
     }
 
-    @Sendable func integrations(_ request: Request, context: SignedInContext) async throws -> Response {
-        try requireAdmin(context)
+    @Sendable func integrations(_ request: Request, context: AdminPageContext) async throws -> Response {
         let flash =
             request.uri.queryParameters.get("added").map { "Integration \(String($0.prefix(64))) added." }
             ?? request.uri.queryParameters.get("changed").map { "Integration \(String($0.prefix(64))) updated." }
@@ -44,7 +40,7 @@ struct AdminPagesController {
     }
 
     private func integrationsPage(
-        _ context: SignedInContext,
+        _ context: AdminPageContext,
         flash: String?,
         error: String?,
         status: HTTPResponse.Status = .ok
@@ -76,10 +72,8 @@ struct AdminPagesController {
         )
     }
 
-    @Sendable func addIntegration(_ request: Request, context: SignedInContext) async throws -> Response {
+    @Sendable func addIntegration(_ request: Request, context: AdminPageContext) async throws -> Response {
         let form = try await WebForm.read(request)
-        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
-        try requireAdmin(context)
         let provider = form.trimmed("provider")
         let key = form.trimmed("key")
         let secret = form["clientSecret"] ?? ""
@@ -99,10 +93,7 @@ struct AdminPagesController {
         }
     }
 
-    @Sendable func toggle(_ request: Request, context: SignedInContext) async throws -> Response {
-        let form = try await WebForm.read(request)
-        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
-        try requireAdmin(context)
+    @Sendable func toggle(_ request: Request, context: AdminPageContext) async throws -> Response {
         let key = context.parameters.get("key") ?? ""
         guard IntegrationRules.isIntegrationKey(key) || Validation.isKey(key),
             let integration = try await store.integrations.find(key: key, tenantID: context.tenantID)
@@ -116,8 +107,7 @@ struct AdminPagesController {
         return WebResponse.redirect(to: "/admin/integrations?changed=\(key)")
     }
 
-    @Sendable func connections(_ request: Request, context: SignedInContext) async throws -> Response {
-        try requireAdmin(context)
+    @Sendable func connections(_ request: Request, context: AdminPageContext) async throws -> Response {
         var rows: [[String: Any]] = []
         for connection in try await tenants.directory.connections(tenantID: context.tenantID) {
             let state = try await health.health(of: connection)
@@ -166,13 +156,12 @@ struct AdminPagesController {
         }
     }
 
-    @Sendable func users(_ request: Request, context: SignedInContext) async throws -> Response {
-        try requireAdmin(context)
+    @Sendable func users(_ request: Request, context: AdminPageContext) async throws -> Response {
         let flash = request.uri.queryParameters.get("added").map { "User \(String($0.prefix(254))) added." }
         return try await usersPage(context, flash: flash, error: nil)
     }
 
-    private func usersPage(_ context: SignedInContext, flash: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func usersPage(_ context: AdminPageContext, flash: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
         let list = try await tenants.users.list(tenantID: context.tenantID).map { ["email": $0.email, "name": $0.displayName, "admin": $0.isAdmin] }
         return HTMLPage.render(
             "admin-users",
@@ -184,10 +173,8 @@ struct AdminPagesController {
         )
     }
 
-    @Sendable func addUser(_ request: Request, context: SignedInContext) async throws -> Response {
+    @Sendable func addUser(_ request: Request, context: AdminPageContext) async throws -> Response {
         let form = try await WebForm.read(request)
-        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
-        try requireAdmin(context)
         let email = form.trimmed("email").lowercased()
         let name = form.trimmed("name")
         let password = form["password"] ?? ""

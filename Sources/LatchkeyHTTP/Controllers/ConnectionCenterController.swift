@@ -113,15 +113,12 @@ struct ConnectionCenterController {
 
     @Sendable func start(_ request: Request, context: SignedInContext) async throws -> Response {
         let form = try await WebForm.read(request)
-        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
         let key = context.parameters.get("id") ?? ""
         let reconnect = form["reconnect"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
         return try await run(key: key, form: form, reconnect: reconnect, context: context)
     }
 
     @Sendable func reconnect(_ request: Request, context: SignedInContext) async throws -> Response {
-        let form = try await WebForm.read(request)
-        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
         let id = (context.parameters.get("id") ?? "").lowercased()
         let endUser = try await connect.endUser(for: context.user)
         let credential = try await connect.ownCredential(id, endUser: endUser, user: context.user)
@@ -147,8 +144,6 @@ struct ConnectionCenterController {
     }
 
     @Sendable func disconnect(_ request: Request, context: SignedInContext) async throws -> Response {
-        let form = try await WebForm.read(request)
-        try form.requireCSRF(sessions.csrfToken(for: context.sessionToken))
         let id = (context.parameters.get("id") ?? "").lowercased()
         let key = try await connect.disconnect(credentialID: id, user: context.user)
         return WebResponse.redirect(to: "/connections?disconnected=\(key)")

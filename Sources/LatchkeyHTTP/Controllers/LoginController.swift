@@ -17,7 +17,8 @@ struct LoginController {
     let audit: AuditLog
     let secureCookies: Bool
 
-    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        let router = group.group().add(middleware: CSRFMiddleware { request, context in expectedCSRF(request, context) })
         router.get("login", use: show)
         router.post("login", use: submit)
         router.post("logout", use: logout)
@@ -31,7 +32,6 @@ struct LoginController {
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await WebForm.read(request)
-        try form.requireCSRF(loginCSRF(context))
         let next = WebResponse.safeNext(form["next"])
         let email = form.trimmed("email").lowercased()
         let password = form["password"] ?? ""
@@ -81,17 +81,18 @@ struct LoginController {
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let form = try await WebForm.read(request)
-        guard let token = context.sessionToken else {
-            // Nothing to end; the form can only have come from an old page.
-            try form.requireCSRF(loginCSRF(context))
-            return WebResponse.redirect(to: "/login")
-        }
-        try form.requireCSRF(sessions.csrfToken(for: token))
+        // Nothing to end without a session; the form can only have come from an old page.
+        guard let token = context.sessionToken else { return WebResponse.redirect(to: "/login") }
         try await sessions.delete(token)
         var response = WebResponse.redirect(to: "/login")
         response.setCookie(WebCookies.clearedSession(secure: secureCookies))
         return response
+    }
+
+    /// The token a form posted here must carry: the session's for sign-out, else the sign-in form's.
+    private func expectedCSRF(_ request: Request, _ context: AppRequestContext) -> String? {
+        if request.uri.path.hasSuffix("/logout"), let token = context.sessionToken { return sessions.csrfToken(for: token) }
+        return loginCSRF(context)
     }
 
     /// The sign-in form's token is bound to the browser cookie, since there is no session yet.

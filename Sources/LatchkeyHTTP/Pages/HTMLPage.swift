@@ -12,7 +12,7 @@ struct PageChrome {
     var csrf: String
     var isAdmin: Bool
 
-    init(_ context: SignedInContext, sessions: WebSessions) {
+    init(_ context: some ConsoleContext, sessions: WebSessions) {
         self.userName = context.user.displayName
         self.csrf = sessions.csrfToken(for: context.sessionToken)
         self.isAdmin = context.user.isAdmin

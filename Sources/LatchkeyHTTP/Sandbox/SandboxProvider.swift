@@ -26,7 +26,7 @@ struct SandboxProvider: Sendable {
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.get("sandbox/authorize", use: consent)
-        router.post("sandbox/authorize", use: decide)
+        router.group().add(middleware: CSRFMiddleware { _, context in csrf(context) }).post("sandbox/authorize", use: decide)
         router.post("sandbox/token", use: token)
         router.post("sandbox/revoke", use: revoke)
         router.get("sandbox/userinfo", use: userInfo)
@@ -84,7 +84,6 @@ struct SandboxProvider: Sendable {
 
     @Sendable func decide(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await WebForm.read(request)
-        try form.requireCSRF(csrf(context))
         let query = try AuthorizationQuery(form.fields, callbackURL: callbackURL)
         var components = URLComponents(string: query.redirectURI)!
         if form["decision"] == "allow" {

@@ -120,6 +120,21 @@ struct WebForm {
         } catch {
             throw LatchkeyError(.payloadTooLarge, "The form is larger than \(limit / 1024) KiB.")
         }
+        return parse(buffer)
+    }
+
+    /// Reads the form and keeps the body in `request`, so that a handler after a middleware can read it again.
+    static func collect(_ request: inout Request, limit: Int = 64 * 1024) async throws -> WebForm {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch {
+            throw LatchkeyError(.payloadTooLarge, "The form is larger than \(limit / 1024) KiB.")
+        }
+        return parse(buffer)
+    }
+
+    private static func parse(_ buffer: ByteBuffer) -> WebForm {
         var components = URLComponents()
         components.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
         var fields: [String: String] = [:]
@@ -129,9 +144,9 @@ struct WebForm {
         return WebForm(fields: fields)
     }
 
-    /// Refuses the post unless it carries the token the page was rendered with.
-    func requireCSRF(_ expected: String) throws {
-        guard let sent = fields["csrf_token"], !sent.isEmpty, Self.constantTimeEqual(sent, expected) else {
+    /// Refuses the post unless it carries the token the page was rendered with (in `field`), compared in constant time.
+    func requireCSRF(_ expected: String, field: String = "csrf_token") throws {
+        guard let sent = fields[field], !sent.isEmpty, !expected.isEmpty, Self.constantTimeEqual(sent, expected) else {
             throw LatchkeyError.forbidden("This form has expired or was sent from another site. Go back, reload the page and try again.")
         }
     }

@@ -1,0 +1,23 @@
+public import Hummingbird
+public import LatchkeyCore
+
+/// A request from a signed-in console user who is an administrator of their tenant. The administrator's pages are
+/// grouped under it, so a handler cannot forget the check: members get 403 before any handler runs.
+public struct AdminPageContext: ChildRequestContext, ConsoleContext {
+    public var coreContext: CoreRequestContextStorage
+    public let user: User
+    public let sessionToken: String
+    public let browserID: String
+    public let remoteAddress: String?
+
+    public init(context: SignedInContext) throws {
+        guard context.user.isAdmin else { throw LatchkeyError.forbidden("Only administrators can open this page.") }
+        self.coreContext = context.coreContext
+        self.user = context.user
+        self.sessionToken = context.sessionToken
+        self.browserID = context.browserID
+        self.remoteAddress = context.remoteAddress
+    }
+
+    public var tenantID: String { user.tenantID }
+}
