@@ -14,6 +14,13 @@ extension LatchkeyRuntime {
         transport: any HTTPTransport,
         configuration: WebhookDeliveryService.Configuration = .init()
     ) -> WebhookDeliveryService {
-        WebhookDeliveryService(outbox: webhooks, transport: transport, configuration: configuration, clock: clock, logger: logger)
+        WebhookDeliveryService(
+            outbox: webhooks,
+            transport: transport,
+            configuration: configuration,
+            clock: clock,
+            random: random,
+            logger: logger
+        )
     }
 }

@@ -25,6 +25,8 @@ public struct LatchkeyRuntime: Sendable {
     public let sandbox: SandboxRegistration?
     public let defaultTenant: Tenant
     public let clock: any LatchkeyClock
+    /// Spreads refresh times and retries; pinned in tests.
+    public let random: any RandomSource
     public let logger: Logger
     /// True when this start generated a new master key file.
     public let createdMasterKey: Bool
@@ -34,6 +36,7 @@ public struct LatchkeyRuntime: Sendable {
     public static func bootstrap(
         configuration: ServerConfiguration,
         clock: any LatchkeyClock = SystemClock(),
+        random: any RandomSource = SystemRandom(),
         logger: Logger
     ) async throws
         -> LatchkeyRuntime
@@ -75,6 +78,7 @@ public struct LatchkeyRuntime: Sendable {
                 keyManager: keyManager,
                 audit: audit,
                 clock: clock,
+                random: random,
                 logger: logger
             )
             vault.webhooks = webhooks
@@ -94,6 +98,7 @@ public struct LatchkeyRuntime: Sendable {
                 sandbox: sandbox,
                 defaultTenant: defaultTenant,
                 clock: clock,
+                random: random,
                 logger: logger,
                 createdMasterKey: opened.createdMasterKey
             )

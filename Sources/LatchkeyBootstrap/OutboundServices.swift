@@ -32,6 +32,7 @@ extension LatchkeyRuntime {
             resolver: resolver,
             oauth: oauth,
             clock: clock,
+            random: random,
             configuration: configuration.refresh,
             logger: logger
         )

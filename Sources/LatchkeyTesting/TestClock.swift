@@ -71,3 +71,10 @@ public final class TestClock: LatchkeyClock {
         for sleeper in due { sleeper.continuation.resume() }
     }
 }
+
+/// A random source that always answers the same value, so spreads and jitters can be asserted exactly.
+public struct FixedRandom: RandomSource {
+    public let value: Double
+    public init(_ value: Double) { self.value = value }
+    public func unit() -> Double { value }
+}

@@ -58,13 +58,14 @@ public enum TestDatabases {
     public static func withRuntime<T: Sendable>(
         _ kind: Kind,
         clock: any LatchkeyClock = TestClock(),
+        random: any RandomSource = SystemRandom(),
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (LatchkeyRuntime) async throws -> T
     ) async throws -> T {
         var configuration = try configuration(kind)
         configure(&configuration)
-        let runtime = try await LatchkeyRuntime.bootstrap(configuration: configuration, clock: clock, logger: logger)
+        let runtime = try await LatchkeyRuntime.bootstrap(configuration: configuration, clock: clock, random: random, logger: logger)
         do {
             let result = try await body(runtime)
             await cleanUp(runtime)

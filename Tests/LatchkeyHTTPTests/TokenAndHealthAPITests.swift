@@ -180,7 +180,7 @@ struct TokenAndHealthAPITests {
             try await fixture.runtime.integrations.setStatus(
                 key: "gitlab",
                 tenantID: fixture.tenantID,
-                status: "misconfigured",
+                status: .misconfigured,
                 reason: "invalid_client"
             )
             current = try await connection()

@@ -20,7 +20,7 @@ struct LifecycleEventsTests {
             let credential = try await world.connect(expiresAt: world.clock.now.addingTimeInterval(-10))
             await world.fake.revokeAllGrants()
             await #expect(throws: LatchkeyError.self) { try await world.coordinator().freshToken(id: credential.id, tenantID: world.tenantID) }
-            try await world.runtime.vault.delete(id: credential.id, tenantID: world.tenantID, actor: .cli, providerRevocation: "revoked")
+            try await world.runtime.vault.delete(id: credential.id, tenantID: world.tenantID, actor: .cli, providerRevocation: .revoked)
             let deliveries = try await world.runtime.webhooks.repository.deliveries(tenantID: world.tenantID, status: nil, limit: 50, cursor: nil)
                 .items
             // Several events share one instant of the test clock, so compare them as a set of counts.

@@ -222,7 +222,7 @@ struct RefreshCoordinatorTests {
             await world.fake.nextTokenResponse(.error("invalid_client"))
             await #expect(throws: LatchkeyError.self) { try await world.coordinator().freshToken(id: credential.id, tenantID: world.tenantID) }
             let integration = try await world.runtime.integrations.integrations.find(key: "gitlab", tenantID: world.tenantID)
-            #expect(integration?.status == "misconfigured")
+            #expect(integration?.status == .misconfigured)
             #expect(try await world.credential(credential.id).status == .active)
             // Fixing the client clears the mark.
             _ = try await world.runtime.integrations.update(
@@ -231,7 +231,7 @@ struct RefreshCoordinatorTests {
                 changes: .init(clientSecret: .some("new")),
                 actor: .cli
             )
-            #expect(try await world.runtime.integrations.integrations.find(key: "gitlab", tenantID: world.tenantID)?.status == "ok")
+            #expect(try await world.runtime.integrations.integrations.find(key: "gitlab", tenantID: world.tenantID)?.status == .ok)
         }
     }
 }

@@ -47,6 +47,24 @@ struct WebhookOutboxTests {
         runtime.webhookDeliveryService(transport: transport, configuration: .init(batchSize: batchSize, jitter: 0))
     }
 
+    /// The retry jitter comes from the injected random source: with the default 20 % jitter and a pinned 0.5, a first
+    /// failure is retried after exactly 27 s (30 s less 10 %), and with 0 after the full 30 s.
+    @Test(arguments: [(0.5, 27.0), (0.0, 30.0)])
+    func theRetryJitterComesFromTheInjectedRandomSource(random: Double, expectedDelay: TimeInterval) async throws {
+        let clock = TestClock()
+        try await TestDatabases.withRuntime(.sqlite, clock: clock, random: FixedRandom(random)) { runtime async throws in
+            let tenant = runtime.defaultTenant.id
+            _ = try await runtime.webhooks.setEndpoint(url: Self.url, rotateSecret: false, tenantID: tenant, actor: .cli)
+            try await runtime.webhooks.enqueue(type: "credential.revoked", tenantID: tenant, data: ["credentialId": "c1"])
+            let service = runtime.webhookDeliveryService(transport: FakeWebhookReceiver(answers: [.status(500)], otherwise: .status(204)))
+            #expect(try await service.runOnce() == 1)
+            let delivery = try #require(
+                try await runtime.webhooks.repository.deliveries(tenantID: tenant, status: nil, limit: 10, cursor: nil).items.first
+            )
+            #expect(delivery.nextAttemptAt == clock.now.addingTimeInterval(expectedDelay))
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func nothingIsQueuedWithoutAnEndpoint(kind: TestDatabases.Kind) async throws {
         try await TestDatabases.withRuntime(kind) { runtime async throws in

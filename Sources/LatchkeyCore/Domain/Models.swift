@@ -91,7 +91,7 @@ public struct Integration: Sendable, Equatable, Codable {
     public var version: Int
     public var updatedAt: Date
     /// `ok`, or `misconfigured` when the provider refused the OAuth client.
-    public var status: String = "ok"
+    public var status: IntegrationStatus = .ok
     public var statusReason: String?
 
     public init(
@@ -168,4 +168,26 @@ public struct AdminKey: Sendable, Equatable, Codable {
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
     }
+}
+
+/// Whether an integration's OAuth client works, as far as Latchkey knows.
+public enum IntegrationStatus: String, Sendable, Codable, CaseIterable {
+    case ok
+    /// The provider refused the OAuth client (`invalid_client`); cleared when the client changes.
+    case misconfigured
+}
+
+/// What happened at the provider when a credential was deleted: recorded on the audit event and the
+/// `credential.deleted` webhook event.
+public enum ProviderRevocation: String, Sendable, Codable, CaseIterable {
+    /// The provider confirmed the grant or token is revoked.
+    case revoked
+    /// The provider has no revocation endpoint, or the credential is not an OAuth token.
+    case notSupported = "not_supported"
+    /// The provider was asked and did not confirm (an error, a timeout, a refusal by the outbound policy).
+    case failed
+    /// Nothing was sent to the provider (for example, a credential whose data cannot be read).
+    case notAttempted = "not_attempted"
+    /// The credential expired and was purged by retention; there was nothing left to revoke.
+    case expired
 }

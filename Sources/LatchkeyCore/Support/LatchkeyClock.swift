@@ -25,3 +25,16 @@ extension Date {
         self.init(timeIntervalSince1970: TimeInterval(unixMilliseconds) / 1000)
     }
 }
+
+/// The source of the random spreads and jitters (refresh times, retry delays), injected beside the clock so that
+/// tests can pin them.
+public protocol RandomSource: Sendable {
+    /// A value in `0...1`.
+    func unit() -> Double
+}
+
+/// The system's random number generator.
+public struct SystemRandom: RandomSource {
+    public init() {}
+    public func unit() -> Double { Double.random(in: 0...1) }
+}

@@ -51,16 +51,16 @@ extension ConnectService {
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,
     /// not fatal) and deletes it at once. The audit event records the outcome.
     func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
-        let outcome = credential.type == .oauth2 ? await revoke(credential, actor: actor) : "not_supported"
+        let outcome = credential.type == .oauth2 ? await revoke(credential, actor: actor) : .notSupported
         try await vault.delete(id: credential.id, tenantID: credential.tenantID, actor: actor, providerRevocation: outcome)
     }
 
-    /// "revoked", "not_supported" or "failed". The provider context is the one refresh uses (endpoints filled from the
+    /// Asks the provider to revoke the credential's tokens. The provider context is the one refresh uses (endpoints filled from the
     /// credential, the client that issued it).
-    func revoke(_ credential: Credential, actor: AuditActor) async -> String {
+    func revoke(_ credential: Credential, actor: AuditActor) async -> ProviderRevocation {
         // Without an OAuth client or a revocation endpoint there is nothing to call, and the secret is not opened.
         let resolver = ProviderResolver(catalog: catalog, integrations: integrations)
-        guard let context = try? await resolver.context(for: credential), context.endpoints.revocationURL != nil else { return "not_supported" }
+        guard let context = try? await resolver.context(for: credential), context.endpoints.revocationURL != nil else { return .notSupported }
         do {
             let (_, secret) = try await vault.reveal(id: credential.id, tenantID: credential.tenantID, actor: actor)
             var result = RevocationResult.notSupported
@@ -82,10 +82,10 @@ extension ConnectService {
                     tokenTypeHint: "access_token"
                 )
             }
-            return result == .revoked ? "revoked" : "not_supported"
+            return result == .revoked ? .revoked : .notSupported
         } catch {
             logger.warning("revocation failed", metadata: ["credential_id": "\(credential.id)", "reason": "\(error)"])
-            return "failed"
+            return .failed
         }
     }
 }

@@ -136,7 +136,7 @@ struct AdminPagesController {
 
     /// A banner for every integration whose OAuth client the provider refused: nothing refreshes until it is fixed.
     private func misconfiguredAlerts(tenantID: String) async throws -> [String] {
-        try await store.integrations.list(tenantID: tenantID).filter { $0.status == IntegrationStore.misconfigured }.map { integration in
+        try await store.integrations.list(tenantID: tenantID).filter { $0.status == .misconfigured }.map { integration in
             let name = integration.displayName ?? catalog.provider(id: integration.provider)?.displayName ?? integration.key
             return "\(name) refused this server's OAuth client, so its tokens cannot be refreshed. "
                 + "Check the client id and secret of the integration \(integration.key) (it clears once they change)."

@@ -34,7 +34,7 @@ struct ConnectionsController {
         var health: String
         var reasons: [String]
         var counts: ConnectionHealth.Counts
-        var integrationStatus: String
+        var integrationStatus: IntegrationStatus
         var probe: Probe?
     }
 
@@ -90,7 +90,7 @@ struct ConnectionsController {
             health: state.state.rawValue,
             reasons: state.reasons,
             counts: state.counts,
-            integrationStatus: integration?.status ?? "ok",
+            integrationStatus: integration?.status ?? .ok,
             probe: probe
         )
     }

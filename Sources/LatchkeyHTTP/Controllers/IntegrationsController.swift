@@ -143,7 +143,7 @@ struct IntegrationResponse: Encodable {
     var settings: [String: String]
     var redirectUri: String?
     /// `ok`, or `misconfigured` when the provider refused the OAuth client (fix `clientId`/`clientSecret`).
-    var status: String
+    var status: IntegrationStatus
     var statusReason: String?
     var createdAt: Date
     var updatedAt: Date

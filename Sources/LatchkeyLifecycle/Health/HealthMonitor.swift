@@ -63,7 +63,7 @@ public struct HealthMonitor: Sendable {
         let rate = await probes.failureRate(integrationID: connection.integrationID)
         var health = ConnectionHealth.evaluate(counts, circuitOpen: circuit.isOpen(now: clock.now), probeFailureRate: rate)
         let integration = try await resolver.integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
-        if integration?.status == IntegrationStore.misconfigured {
+        if integration?.status == .misconfigured {
             health.state = .unhealthy
             health.reasons.append("integration_misconfigured")
         }

@@ -17,6 +17,8 @@ public actor RefreshCoordinator {
     let resolver: ProviderResolver
     let oauth: OAuthClient
     let clock: any LatchkeyClock
+    /// Spreads the retries of failed refreshes.
+    let random: any RandomSource
     public let owner: String
     public let circuit: CircuitBreaker
     public let configuration: Configuration
@@ -28,6 +30,7 @@ public actor RefreshCoordinator {
         resolver: ProviderResolver,
         oauth: OAuthClient,
         clock: any LatchkeyClock,
+        random: any RandomSource = SystemRandom(),
         owner: String = "instance-" + UUID().uuidString.lowercased(),
         circuit: CircuitBreaker? = nil,
         configuration: Configuration = .init(),
@@ -37,6 +40,7 @@ public actor RefreshCoordinator {
         self.resolver = resolver
         self.oauth = oauth
         self.clock = clock
+        self.random = random
         self.owner = owner
         self.circuit =
             circuit ?? CircuitBreaker(store: CircuitRepository(database: vault.database), policy: configuration.circuit, clock: clock)

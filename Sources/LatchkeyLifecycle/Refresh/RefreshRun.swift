@@ -144,7 +144,7 @@ struct RefreshRun {
                 "refresh attempt failed",
                 metadata: ["credential_id": "\(id)", "integration": "\(context.integration.key)", "attempt": "\(attempt + 1)", "error": "\(error)"]
             )
-            return machine.providerFailed(failure, now: clock.now, jitter: Double.random(in: 0...1))
+            return machine.providerFailed(failure, now: clock.now, jitter: coordinator.random.unit())
         }
     }
 

@@ -54,6 +54,8 @@ public struct WebhookDeliveryService: Service {
     let transport: any HTTPTransport
     let configuration: Configuration
     let clock: any LatchkeyClock
+    /// Spreads retries of failing deliveries.
+    let random: any RandomSource
     let logger: Logger
     /// This instance's name on the leases it takes.
     public let owner: String
@@ -63,6 +65,7 @@ public struct WebhookDeliveryService: Service {
         transport: any HTTPTransport,
         configuration: Configuration = .init(),
         clock: any LatchkeyClock,
+        random: any RandomSource = SystemRandom(),
         logger: Logger,
         owner: String = "webhooks-" + NewID.make()
     ) {
@@ -70,6 +73,7 @@ public struct WebhookDeliveryService: Service {
         self.transport = transport
         self.configuration = configuration
         self.clock = clock
+        self.random = random
         self.logger = logger
         self.owner = owner
     }
@@ -183,7 +187,7 @@ public struct WebhookDeliveryService: Service {
         let next =
             dead
             ? nil
-            : min(at.addingTimeInterval(configuration.retryDelay(afterAttempts: attempts, random: Double.random(in: 0..<1))), delivery.retryUntil)
+            : min(at.addingTimeInterval(configuration.retryDelay(afterAttempts: attempts, random: random.unit())), delivery.retryUntil)
         _ = try await outbox.repository.recordAttempt(
             id: delivery.id,
             owner: owner,

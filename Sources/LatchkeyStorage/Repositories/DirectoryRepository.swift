@@ -154,7 +154,11 @@ public struct DirectoryRepository: Sendable {
             version: try row.int("version"),
             updatedAt: try row.date("updated_at")
         )
-        integration.status = try row.optionalString("status") ?? "ok"
+        let status = try row.optionalString("status")
+        guard let parsed = IntegrationStatus(rawValue: status ?? IntegrationStatus.ok.rawValue) else {
+            throw StorageError(table: "integrations", column: "status", rowID: integration.id)
+        }
+        integration.status = parsed
         integration.statusReason = try row.optionalString("status_reason")
         return integration
     }

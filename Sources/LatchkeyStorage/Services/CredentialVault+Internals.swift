@@ -209,7 +209,7 @@ extension CredentialVault {
             if let webhooks {
                 let data: [String: WebhookValue] = [
                     "credentialId": .string(id), "integration": .string(integrationKey), "connectionId": .string(connectionID),
-                    "providerRevocation": .string("not_attempted"),
+                    "providerRevocation": .string(ProviderRevocation.notAttempted.rawValue),
                 ]
                 try await webhooks.enqueue(.credentialDeleted, tenantID: tenantID, data: data, on: db)
             }

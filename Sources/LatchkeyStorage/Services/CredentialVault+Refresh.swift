@@ -100,7 +100,7 @@ extension CredentialVault {
                 expiresAt: tokens.expiresAt,
                 hasRefreshToken: secret.refreshToken != nil,
                 lastRefreshed: now,
-                spread: Double.random(in: 0...1)
+                spread: random.unit()
             )
             let payload = try seal(secret, for: &credential)
             let written = try await database.transaction { db -> Bool in
@@ -300,7 +300,7 @@ extension CredentialVault {
         var deleted: [Credential] = []
         for credential in candidates {
             do {
-                try await delete(id: credential.id, tenantID: credential.tenantID, actor: .system, providerRevocation: "expired")
+                try await delete(id: credential.id, tenantID: credential.tenantID, actor: .system, providerRevocation: .expired)
                 deleted.append(credential)
             } catch let error as LatchkeyError where error.code == .notFound {
                 continue

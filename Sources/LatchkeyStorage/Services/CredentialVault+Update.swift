@@ -79,7 +79,7 @@ extension CredentialVault {
                         expiresAt: credential.expiresAt,
                         hasRefreshToken: secret.refreshToken != nil,
                         lastRefreshed: credential.lastRefreshedAt ?? credential.connectedAt,
-                        spread: Double.random(in: 0...1)
+                        spread: random.unit()
                     ) : nil
             }
             let payload = try seal(secret, for: &credential)

@@ -17,12 +17,22 @@ public struct CredentialVault: Sendable {
     /// Group-commits the audit events of reveals (one per call).
     let auditWriter: AuditWriter
     let clock: any LatchkeyClock
+    /// Spreads refresh times so that credentials issued together are not refreshed together.
+    let random: any RandomSource
     let logger: Logger
 
     /// Where credential and health events are queued for the tenant's webhook; none when nil.
     public var webhooks: WebhookOutbox?
 
-    public init(database: Database, keyring: Keyring, keyManager: KeyManager, audit: AuditLog, clock: any LatchkeyClock, logger: Logger) {
+    public init(
+        database: Database,
+        keyring: Keyring,
+        keyManager: KeyManager,
+        audit: AuditLog,
+        clock: any LatchkeyClock,
+        random: any RandomSource = SystemRandom(),
+        logger: Logger
+    ) {
         self.database = database
         self.credentials = CredentialRepository(database: database)
         self.directory = DirectoryRepository(database: database)
@@ -31,6 +41,7 @@ public struct CredentialVault: Sendable {
         self.audit = audit
         self.auditWriter = AuditWriter(database: database, clock: clock)
         self.clock = clock
+        self.random = random
         self.logger = logger
     }
 
@@ -187,7 +198,7 @@ public struct CredentialVault: Sendable {
                     expiresAt: new.expiresAt,
                     hasRefreshToken: new.secret.refreshToken != nil,
                     lastRefreshed: now,
-                    spread: Double.random(in: 0...1)
+                    spread: random.unit()
                 )
             )
             let payload = try seal(new.secret, for: &credential)
@@ -266,24 +277,24 @@ public struct CredentialVault: Sendable {
     }
 
     /// Deletes the credential (after the caller revoked it at the provider, best effort). Audited.
-    public func delete(id: String, tenantID: String, actor: AuditActor, providerRevocation: String = "not_supported") async throws {
+    public func delete(id: String, tenantID: String, actor: AuditActor, providerRevocation: ProviderRevocation = .notSupported) async throws {
         let current = try await stored(id: id, tenantID: tenantID, actor: actor)
         let deleted = try await database.transaction { db -> Bool in
             let removed = try await withHealthWatch(connectionID: current.credential.connectionID, tenantID: tenantID, on: db) {
                 try await credentials.delete(id: id, tenantID: tenantID, on: db)
             }
             guard removed else { return false }
-            if providerRevocation == "revoked" {
+            if providerRevocation == .revoked {
                 try await emit(.credentialRevoked, current.credential, on: db)
             }
-            try await emit(.credentialDeleted, current.credential, extra: ["providerRevocation": providerRevocation], on: db)
+            try await emit(.credentialDeleted, current.credential, extra: ["providerRevocation": providerRevocation.rawValue], on: db)
             try await audit.append(
                 AuditRecord(
                     actor: actor,
                     action: "credential.delete",
                     target: id,
                     service: current.credential.integrationKey,
-                    details: ["provider_revocation": providerRevocation]
+                    details: ["provider_revocation": providerRevocation.rawValue]
                 ),
                 tenantID: tenantID,
                 on: db

@@ -194,12 +194,12 @@ public struct IntegrationStore: Sendable {
     /// Marks an integration `ok` or `misconfigured` (its OAuth client was refused), with a reason. Returns the
     /// integration when its status changed.
     @discardableResult
-    public func setStatus(key: String, tenantID: String, status: String, reason: String?) async throws -> Integration? {
+    public func setStatus(key: String, tenantID: String, status: IntegrationStatus, reason: String?) async throws -> Integration? {
         let changed = try await database.transaction { db -> Bool in
             let updated =
                 try await db.raw(
                     """
-                    UPDATE integrations SET status = \(bind: status), status_reason = \(bind: reason)
+                    UPDATE integrations SET status = \(bind: status.rawValue), status_reason = \(bind: reason)
                     WHERE tenant_id = \(bind: tenantID) AND key = \(bind: key) AND status <> \(bind: status) RETURNING id
                     """
                 ).first() != nil
@@ -210,13 +210,13 @@ public struct IntegrationStore: Sendable {
                         action: "integration.status",
                         target: key,
                         service: key,
-                        details: ["status": status, "reason": reason ?? ""]
+                        details: ["status": status.rawValue, "reason": reason ?? ""]
                     ),
                     tenantID: tenantID,
                     on: db
                 )
-                if status == Self.misconfigured, let webhooks {
-                    var data: [String: WebhookValue] = ["integration": .string(key), "status": .string(status)]
+                if status == .misconfigured, let webhooks {
+                    var data: [String: WebhookValue] = ["integration": .string(key), "status": .string(status.rawValue)]
                     if let reason { data["reason"] = .string(reason) }
                     try await webhooks.enqueue(.integrationMisconfigured, tenantID: tenantID, data: data, on: db)
                 }
@@ -228,14 +228,11 @@ public struct IntegrationStore: Sendable {
         return try await integrations.find(key: key, tenantID: tenantID)
     }
 
-    /// The status of an integration whose OAuth client the provider refused.
-    public static let misconfigured = "misconfigured"
-
     /// Marks an integration whose OAuth client the provider refused (`invalid_client`): audited, an
     /// `integration.misconfigured` webhook event, a banner on the admin pages; cleared when its client changes.
     /// Nothing happens when it is already marked.
     public func markMisconfigured(_ integration: Integration, reason: String) async throws {
-        _ = try await setStatus(key: integration.key, tenantID: integration.tenantID, status: Self.misconfigured, reason: reason)
+        _ = try await setStatus(key: integration.key, tenantID: integration.tenantID, status: .misconfigured, reason: reason)
     }
 
     /// The decrypted OAuth client secret, for token requests only.
