@@ -42,12 +42,17 @@ extension ConnectService {
                 "This sign-in was started in another browser. For your safety it can only be finished where it began. Please start again here."
             )
         }
-        guard session.status == .pending else {
-            throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
-        }
-        guard session.stateExpiresAt > now else {
-            try await sessions.finish(id: session.id, status: .failed, error: "expired", credentialID: nil, now: now)
+        // The state is single use and good for a limited time: the machine decides, the store fences the write.
+        var machine = session.exchange
+        let claim: ExchangeTransition
+        switch machine.claim(now: now) {
+        case .record(let transition):
+            claim = transition
+        case .expire(let transition):
+            _ = try await sessions.apply(transition, id: session.id, credentialID: nil)
             throw ConnectFailure.badState("This sign-in took too long and expired. Please start again from your connections.")
+        case .refuse:
+            throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
         }
         guard let user = signedInUser, user.tenantID == session.tenantID, try await endUser(for: user).id == session.endUserID else {
             throw ConnectFailure.badState("Please sign in as the person who started this connection, then start again.")
@@ -58,21 +63,33 @@ extension ConnectService {
             throw ConnectFailure.badState("This service is no longer available to connect.")
         }
         let service = Service(integration: integration, provider: provider)
-        guard try await sessions.claim(id: session.id, now: now) else {
+        guard try await sessions.apply(claim, id: session.id, credentialID: nil) else {
             throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
         }
         do {
             let completed = try await exchange(parameters, session: session, sealedVerifier: found.sealedVerifier, service: service, user: user)
-            try await sessions.finish(id: session.id, status: .completed, error: nil, credentialID: completed.credential.id, now: clock.now)
+            try await record(machine.complete(now: clock.now), session: session, credentialID: completed.credential.id)
             return completed
         } catch var failure as ConnectFailure {
-            try await sessions.finish(id: session.id, status: .failed, error: failure.heading, credentialID: nil, now: clock.now)
+            try await record(machine.fail(reason: failure.heading, now: clock.now), session: session, credentialID: nil)
             failure.retryKey = failure.retryKey ?? integration.key
             failure.reconnect = session.reconnectCredentialID
             throw failure
         } catch {
-            try await sessions.finish(id: session.id, status: .failed, error: "internal", credentialID: nil, now: clock.now)
+            try await record(machine.fail(reason: "internal", now: clock.now), session: session, credentialID: nil)
             throw error
+        }
+    }
+
+    /// Writes the end of an exchange this call claimed. Only this call can move the session on from `exchanging`, so
+    /// a write that finds it moved is logged, not fatal: the outcome the person sees is already decided.
+    private func record(_ decision: ExchangeStateMachine.Decision, session: ConnectSession, credentialID: String?) async throws {
+        guard case .record(let transition) = decision else {
+            logger.error("connect session transition refused", metadata: ["connect_session": "\(session.id)", "decision": "\(decision)"])
+            return
+        }
+        if try await !sessions.apply(transition, id: session.id, credentialID: credentialID) {
+            logger.warning("connect session had already moved on", metadata: ["connect_session": "\(session.id)", "to": "\(transition.to)"])
         }
     }
 
@@ -214,9 +231,11 @@ extension ConnectService {
             let found = try await sessions.find(stateHash: stateHash(state)), found.session.status == .pending,
             let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == found.session.browserHash
         else { return }
+        var machine = found.session.exchange
         let now = clock.now
-        if try await sessions.claim(id: found.session.id, now: now) {
-            try await sessions.finish(id: found.session.id, status: .failed, error: "malformed callback", credentialID: nil, now: now)
+        guard case .record(let claim) = machine.claim(now: now), try await sessions.apply(claim, id: found.session.id, credentialID: nil) else {
+            return
         }
+        try await record(machine.fail(reason: "malformed callback", now: now), session: found.session, credentialID: nil)
     }
 }

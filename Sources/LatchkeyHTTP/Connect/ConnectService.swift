@@ -15,7 +15,7 @@ struct ConnectService: Sendable {
     let catalog: ProviderCatalog
     let integrations: IntegrationStore
     let vault: CredentialVault
-    let sessions: ConnectSessionRepository
+    let sessions: any ConnectSessionStore
     let webSessions: WebSessionStore
     let keyring: Keyring
     let oauth: OAuthClient
