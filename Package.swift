@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
+        .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -104,6 +105,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyConnect",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyHTTP",
             dependencies: [
                 "LatchkeyCore",
@@ -112,6 +125,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
+                "LatchkeyConnect",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -179,6 +193,14 @@ let package = Package(
             dependencies: [
                 "LatchkeyLifecycle", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyConnectTests",
+            dependencies: [
+                "LatchkeyConnect", "LatchkeyCore", "LatchkeyStorage", "LatchkeyProviders", "LatchkeyOAuthClient", "LatchkeyHTTP", "LatchkeyTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyLifecycle
@@ -146,13 +147,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         audit: runtime.audit,
         secureCookies: configuration.secureCookies
     ).addRoutes(to: web)
+    let webSessions = runtime.webSessions
     let connect = ConnectService(
-        database: runtime.database,
         catalog: runtime.catalog,
         integrations: runtime.integrations,
         vault: runtime.vault,
         sessions: runtime.connectSessions,
-        webSessions: runtime.webSessions,
+        browser: ConnectBrowserBinding { webSessions.browserBinding($0, purpose: "connect-browser") },
         keyring: runtime.keyring,
         oauth: oauth,
         callbackURL: configuration.callbackURL,

@@ -1,26 +1,24 @@
 import Foundation
-import HTTPTypes
-import LatchkeyCore
+public import LatchkeyCore
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage
 import Logging
-import SQLKit
 
 /// The provider callback: the state claimed once, the code exchanged, the identity read, the credential stored.
 extension ConnectService {
     // MARK: Callback
 
     /// The outcome of a successful callback.
-    struct Completed: Sendable {
-        var credential: Credential
-        var serviceName: String
-        var updated: Bool
+    public struct Completed: Sendable {
+        public var credential: Credential
+        public var serviceName: String
+        public var updated: Bool
     }
 
     /// Finishes a connect from the provider's callback. `query` is the raw query, in order and with duplicates:
     /// a parameter the provider must send once (RFC 6749 §3.1) that appears twice is refused, never read first-wins.
-    func complete(query: [(name: String, value: String)], browserID: String?, signedInUser: User?) async throws -> Completed {
+    public func complete(query: [(name: String, value: String)], browserID: String?, signedInUser: User?) async throws -> Completed {
         let parameters: CallbackParameters
         do {
             parameters = try CallbackParameters.parse(items: query)
@@ -37,7 +35,7 @@ extension ConnectService {
         }
         let session = found.session
         let now = clock.now
-        guard let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == session.browserHash else {
+        guard let browserID, browser.binding(of: browserID) == session.browserHash else {
             throw ConnectFailure.badState(
                 "This sign-in was started in another browser. For your safety it can only be finished where it began. Please start again here."
             )
@@ -115,7 +113,7 @@ extension ConnectService {
                 missing
                 ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
                 : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
-            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.", status: .badRequest)
+            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.")
         }
         let code: String
         switch parameters {
@@ -124,7 +122,7 @@ extension ConnectService {
                 error == "access_denied"
                 ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
                 : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
-            throw ConnectFailure(heading: "\(name) was not connected", message: message, status: .badRequest)
+            throw ConnectFailure(heading: "\(name) was not connected", message: message)
         case .code(let value, _, _):
             code = value
         }
@@ -143,7 +141,7 @@ extension ConnectService {
             )
         } catch {
             logger.warning("code exchange failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
-            throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), status: .badGateway)
+            throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), kind: .providerFailed)
         }
         // Values only the token answer carries (Salesforce's instance_url) complete the API base for the identity call.
         let fromResponse = EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)
@@ -229,7 +227,7 @@ extension ConnectService {
         let states = query.filter { $0.name == "state" }.map(\.value)
         guard states.count == 1, let state = states.first, !state.isEmpty, state.count <= 512,
             let found = try await sessions.find(stateHash: stateHash(state)), found.session.status == .pending,
-            let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == found.session.browserHash
+            let browserID, browser.binding(of: browserID) == found.session.browserHash
         else { return }
         var machine = found.session.exchange
         let now = clock.now
