@@ -10,10 +10,13 @@ public struct ConnectFailure: Error, Sendable {
         case providerFailed
     }
 
+    /// The page's heading and its plain-words explanation with the next step; never a token, code or URL.
     public var heading: String
     public var message: String
     public var kind: Kind
+    /// The integration key a *Try again* form connects.
     public var retryKey: String?
+    /// The credential a *Try again* reconnects, when the attempt was a reconnect.
     public var reconnect: String?
 
     public init(heading: String, message: String, kind: Kind = .refused, retryKey: String? = nil, reconnect: String? = nil) {

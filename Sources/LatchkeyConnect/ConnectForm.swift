@@ -19,6 +19,7 @@ public struct ConnectForm: Sendable {
     public var fields: [Field]
     public var reconnect: String?
 
+    /// The form for `service`, from its catalog entry.
     public init(service: ConnectService.Service, reconnect: String?) {
         let provider = service.provider
         key = service.integration.key
@@ -56,6 +57,7 @@ public struct ConnectForm: Sendable {
         fields.allSatisfy { !form.trimmed($0.name).isEmpty }
     }
 
+    /// The per-account values (`template_*` fields) by parameter name.
     public func templateValues(_ form: ConnectFormValues) -> [String: String] {
         var out: [String: String] = [:]
         for field in fields where field.name.hasPrefix("template_") {
@@ -64,6 +66,7 @@ public struct ConnectForm: Sendable {
         return out
     }
 
+    /// The secret the form carries (API key, or user name and password).
     public func secret(_ form: ConnectFormValues) -> CredentialSecret {
         CredentialSecret(
             apiKey: fields.contains { $0.name == "api_key" } ? form.trimmed("api_key") : nil,

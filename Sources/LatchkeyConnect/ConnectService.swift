@@ -9,6 +9,7 @@ public import Logging
 /// URI), callback (state claimed once, `iss` checked, code exchanged, identity read, credential stored encrypted and
 /// audited), API-key and basic forms, and disconnect (revoked at the provider, best effort, then deleted).
 public struct ConnectService: Sendable {
+    /// The provider catalog and the tenant's integrations the connect pages list.
     public let catalog: ProviderCatalog
     public let integrations: IntegrationStore
     let vault: CredentialVault
@@ -20,6 +21,7 @@ public struct ConnectService: Sendable {
     let clock: any LatchkeyClock
     public let logger: Logger
 
+    /// `callbackURL` is the exact redirect URI registered at providers (`{publicURL}/connect/callback`).
     public init(
         catalog: ProviderCatalog,
         integrations: IntegrationStore,
@@ -72,6 +74,7 @@ public struct ConnectService: Sendable {
         }
     }
 
+    /// The enabled integration `key` of the tenant with its catalog entry; not found otherwise.
     public func service(key: String, tenantID: String) async throws -> Service {
         guard Self.isKey(key),
             let integration = try await integrations.integrations.find(key: key, tenantID: tenantID), integration.enabled,
@@ -96,6 +99,9 @@ public struct ConnectService: Sendable {
 
     // MARK: Start
 
+    /// Starts connecting `key` for `user` in browser `browserID`: a redirect to the provider, a form to fill in
+    /// first, or (API keys, basic credentials) the stored credential. `reconnect` names the user's credential to
+    /// replace.
     public func start(user: User, key: String, browserID: String, form: ConnectFormValues?, reconnect: String?) async throws -> Start {
         let service = try await service(key: key, tenantID: user.tenantID)
         let endUser = try await endUser(for: user)
