@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LatchkeyProviders", targets: ["LatchkeyProviders"]),
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
+        .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -115,6 +116,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyConnect",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyBootstrap",
             dependencies: [
                 "LatchkeyCore",
@@ -123,6 +136,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
+                "LatchkeyConnect",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -139,6 +153,7 @@ let package = Package(
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
                 "LatchkeyBootstrap",
+                "LatchkeyConnect",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -242,6 +257,20 @@ let package = Package(
                 "LatchkeyBootstrap",
                 "LatchkeyTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyConnectTests",
+            dependencies: [
+                "LatchkeyConnect",
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyBootstrap",
+                "LatchkeyTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

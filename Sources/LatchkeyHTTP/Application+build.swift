@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import LatchkeyBootstrap
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyLifecycle
@@ -152,12 +153,11 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         secureCookies: configuration.secureCookies
     ).addRoutes(to: web)
     let connect = ConnectService(
-        database: runtime.database,
         catalog: runtime.catalog,
         integrations: runtime.integrations,
         vault: runtime.vault,
         sessions: runtime.connectSessions,
-        webSessions: webSessions,
+        browser: ConnectBrowserBinding { webSessions.browserBinding($0, purpose: "connect-browser") },
         keyring: runtime.keyring,
         oauth: oauth,
         callbackURL: configuration.callbackURL,

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyProviders
 import LatchkeyStorage
@@ -127,9 +128,12 @@ struct ConnectionCenterController {
 
     private func run(key: String, form: WebForm?, reconnect: String?, context: SignedInContext) async throws -> Response {
         do {
-            switch try await connect.start(user: context.user, key: key, browserID: context.browserID, form: form, reconnect: reconnect) {
-            case .redirect(let url, let formAction):
-                if let formAction, formAction.allows(url) { return WebResponse.redirect(to: url.absoluteString) }
+            let values = form.map { ConnectFormValues($0.fields) }
+            switch try await connect.start(user: context.user, key: key, browserID: context.browserID, form: values, reconnect: reconnect) {
+            case .redirect(let url, let service):
+                if let formAction = connect.formActionSource(for: service), formAction.allows(url) {
+                    return WebResponse.redirect(to: url.absoluteString)
+                }
                 return continuePage(url, context: context)
             case .form(let spec):
                 return await formPage(spec, context: context, form: nil, error: nil)
@@ -211,7 +215,7 @@ struct ConnectionCenterController {
                 "reconnect": failure.reconnect as Any,
                 "csrf": chrome?.csrf ?? "",
             ],
-            status: failure.status,
+            status: failure.responseStatus,
             chrome: chrome,
             policy: ContentSecurityPolicy(formActions: sources)
         )
@@ -240,6 +244,16 @@ struct ConnectionCenterController {
         case .expired: ("Expired — please reconnect \(serviceName)", true)
         case .needsReauth: ("Please reconnect \(serviceName)", true)
         case .revoked: ("Revoked", true)
+        }
+    }
+}
+
+extension ConnectFailure {
+    /// A provider that did not give tokens is a bad gateway; everything else is a request that cannot be used.
+    var responseStatus: HTTPResponse.Status {
+        switch kind {
+        case .refused: .badRequest
+        case .providerFailed: .badGateway
         }
     }
 }

@@ -2,76 +2,9 @@ public import Foundation
 public import LatchkeyCore
 import SQLKit
 
-/// One connect attempt: the OAuth `state` (stored as an HMAC), the browser it is bound to, the PKCE verifier
-/// (encrypted), and what became of it.
-public struct ConnectSession: Sendable, Equatable {
-    public enum Status: String, Sendable {
-        case pending, exchanging, completed, failed
-    }
-    public var id: String
-    public var tenantID: String
-    public var appID: String
-    public var integrationID: String
-    public var endUserID: String
-    public var browserHash: String
-    public var nonce: String?
-    public var redirectURI: String
-    public var scopes: [String]
-    public var templateValues: [String: String]
-    public var reconnectCredentialID: String?
-    public var status: Status
-    public var error: String?
-    public var credentialID: String?
-    public var createdAt: Date
-    public var stateExpiresAt: Date
-    public var expiresAt: Date
-
-    public init(
-        id: String,
-        tenantID: String,
-        appID: String,
-        integrationID: String,
-        endUserID: String,
-        browserHash: String,
-        nonce: String?,
-        redirectURI: String,
-        scopes: [String],
-        templateValues: [String: String],
-        reconnectCredentialID: String?,
-        status: Status,
-        error: String?,
-        credentialID: String?,
-        createdAt: Date,
-        stateExpiresAt: Date,
-        expiresAt: Date
-    ) {
-        self.id = id
-        self.tenantID = tenantID
-        self.appID = appID
-        self.integrationID = integrationID
-        self.endUserID = endUserID
-        self.browserHash = browserHash
-        self.nonce = nonce
-        self.redirectURI = redirectURI
-        self.scopes = scopes
-        self.templateValues = templateValues
-        self.reconnectCredentialID = reconnectCredentialID
-        self.status = status
-        self.error = error
-        self.credentialID = credentialID
-        self.createdAt = createdAt
-        self.stateExpiresAt = stateExpiresAt
-        self.expiresAt = expiresAt
-    }
-
-    /// The context the PKCE verifier is encrypted under.
-    public var verifierContext: EncryptionContext {
-        EncryptionContext(tenantID: tenantID, ownerID: endUserID, recordID: id, field: "pkce_verifier")
-    }
-}
-
-/// Connect sessions. The state is looked up by its HMAC and claimed exactly once.
-public struct ConnectSessionRepository: Sendable {
+/// Connect sessions over SQL (SQLite and PostgreSQL). The state is looked up by its HMAC; every change of status is a
+/// transition of ``ExchangeStateMachine``, written fenced on the status it leaves.
+public struct ConnectSessionRepository: ConnectSessionStore {
     let database: Database
 
     public init(database: Database) {
@@ -103,28 +36,29 @@ public struct ConnectSessionRepository: Sendable {
         }
     }
 
-    /// Moves a pending session to `exchanging`; false when someone else claimed it first (a replayed callback).
-    public func claim(id: String, now: Date) async throws -> Bool {
-        try await database.write { db in
-            try await db.raw(
+    public func apply(_ transition: ExchangeTransition, id: String, credentialID: String?) async throws -> Bool {
+        // The fence: the state the machine moved from, and for a claim an attempt that has not run out.
+        let fence: SQLQueryString =
+            transition.isClaim
+            ? "id = \(bind: id) AND status = \(bind: transition.from.rawValue) AND state_expires_at > \(bind: transition.at.ms)"
+            : "id = \(bind: id) AND status = \(bind: transition.from.rawValue)"
+        let update: SQLQueryString
+        if transition.to.isFinal {
+            update = """
+                UPDATE connect_sessions SET status = \(bind: transition.to.rawValue), error = \(bind: transition.reason),
+                  credential_id = \(bind: credentialID), completed_at = \(bind: transition.at.ms), verifier = NULL WHERE \(fence) RETURNING id
                 """
-                UPDATE connect_sessions SET status = 'exchanging' WHERE id = \(bind: id) AND status = 'pending'
-                  AND state_expires_at > \(bind: now.ms) RETURNING id
+        } else if transition.to == .pending {
+            // A new attempt sets its deadline; a reopened session has none until one starts.
+            let deadline = transition.attemptDeadline ?? transition.at
+            update = """
+                UPDATE connect_sessions SET status = \(bind: transition.to.rawValue), state_expires_at = \(bind: deadline.ms)
+                  WHERE \(fence) RETURNING id
                 """
-            ).first() != nil
+        } else {
+            update = "UPDATE connect_sessions SET status = \(bind: transition.to.rawValue) WHERE \(fence) RETURNING id"
         }
-    }
-
-    /// Records the outcome; the verifier is erased either way.
-    public func finish(id: String, status: ConnectSession.Status, error: String?, credentialID: String?, now: Date) async throws {
-        try await database.write { db in
-            try await db.raw(
-                """
-                UPDATE connect_sessions SET status = \(bind: status.rawValue), error = \(bind: error), credential_id = \(bind: credentialID),
-                  completed_at = \(bind: now.ms), verifier = NULL WHERE id = \(bind: id)
-                """
-            ).run()
-        }
+        return try await database.write { db in try await db.raw(update).first() != nil }
     }
 
     /// Deletes sessions past their expiry; returns how many.

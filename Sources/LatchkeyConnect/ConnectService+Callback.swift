@@ -1,26 +1,24 @@
 import Foundation
-import HTTPTypes
-import LatchkeyCore
+public import LatchkeyCore
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage
 import Logging
-import SQLKit
 
 /// The provider callback: the state claimed once, the code exchanged, the identity read, the credential stored.
 extension ConnectService {
     // MARK: Callback
 
     /// The outcome of a successful callback.
-    struct Completed: Sendable {
-        var credential: Credential
-        var serviceName: String
-        var updated: Bool
+    public struct Completed: Sendable {
+        public var credential: Credential
+        public var serviceName: String
+        public var updated: Bool
     }
 
     /// Finishes a connect from the provider's callback. `query` is the raw query, in order and with duplicates:
     /// a parameter the provider must send once (RFC 6749 §3.1) that appears twice is refused, never read first-wins.
-    func complete(query: [(name: String, value: String)], browserID: String?, signedInUser: User?) async throws -> Completed {
+    public func complete(query: [(name: String, value: String)], browserID: String?, signedInUser: User?) async throws -> Completed {
         let parameters: CallbackParameters
         do {
             parameters = try CallbackParameters.parse(items: query)
@@ -37,17 +35,22 @@ extension ConnectService {
         }
         let session = found.session
         let now = clock.now
-        guard let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == session.browserHash else {
+        guard browser.matches(browserID, stored: session.browserHash) else {
             throw ConnectFailure.badState(
                 "This sign-in was started in another browser. For your safety it can only be finished where it began. Please start again here."
             )
         }
-        guard session.status == .pending else {
-            throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
-        }
-        guard session.stateExpiresAt > now else {
-            try await sessions.finish(id: session.id, status: .failed, error: "expired", credentialID: nil, now: now)
+        // The state is single use and good for a limited time: the machine decides, the store fences the write.
+        var machine = session.exchange
+        let claim: ExchangeTransition
+        switch machine.claim(now: now) {
+        case .record(let transition):
+            claim = transition
+        case .expire(let transition):
+            _ = try await sessions.apply(transition, id: session.id, credentialID: nil)
             throw ConnectFailure.badState("This sign-in took too long and expired. Please start again from your connections.")
+        case .refuse:
+            throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
         }
         guard let user = signedInUser, user.tenantID == session.tenantID, try await endUser(for: user).id == session.endUserID else {
             throw ConnectFailure.badState("Please sign in as the person who started this connection, then start again.")
@@ -58,21 +61,33 @@ extension ConnectService {
             throw ConnectFailure.badState("This service is no longer available to connect.")
         }
         let service = Service(integration: integration, provider: provider)
-        guard try await sessions.claim(id: session.id, now: now) else {
+        guard try await sessions.apply(claim, id: session.id, credentialID: nil) else {
             throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
         }
         do {
             let completed = try await exchange(parameters, session: session, sealedVerifier: found.sealedVerifier, service: service, user: user)
-            try await sessions.finish(id: session.id, status: .completed, error: nil, credentialID: completed.credential.id, now: clock.now)
+            try await record(machine.complete(now: clock.now), session: session, credentialID: completed.credential.id)
             return completed
         } catch var failure as ConnectFailure {
-            try await sessions.finish(id: session.id, status: .failed, error: failure.heading, credentialID: nil, now: clock.now)
+            try await record(machine.fail(reason: failure.heading, now: clock.now), session: session, credentialID: nil)
             failure.retryKey = failure.retryKey ?? integration.key
             failure.reconnect = session.reconnectCredentialID
             throw failure
         } catch {
-            try await sessions.finish(id: session.id, status: .failed, error: "internal", credentialID: nil, now: clock.now)
+            try await record(machine.fail(reason: "internal", now: clock.now), session: session, credentialID: nil)
             throw error
+        }
+    }
+
+    /// Writes the end of an exchange this call claimed. Only this call can move the session on from `exchanging`, so
+    /// a write that finds it moved is logged, not fatal: the outcome the person sees is already decided.
+    private func record(_ decision: ExchangeStateMachine.Decision, session: ConnectSession, credentialID: String?) async throws {
+        guard case .record(let transition) = decision else {
+            logger.error("connect session transition refused", metadata: ["connect_session": "\(session.id)", "decision": "\(decision)"])
+            return
+        }
+        if try await !sessions.apply(transition, id: session.id, credentialID: credentialID) {
+            logger.warning("connect session had already moved on", metadata: ["connect_session": "\(session.id)", "to": "\(transition.to)"])
         }
     }
 
@@ -98,7 +113,7 @@ extension ConnectService {
                 missing
                 ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
                 : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
-            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.", status: .badRequest)
+            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.")
         }
         let code: String
         switch parameters {
@@ -107,7 +122,7 @@ extension ConnectService {
                 error == "access_denied"
                 ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
                 : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
-            throw ConnectFailure(heading: "\(name) was not connected", message: message, status: .badRequest)
+            throw ConnectFailure(heading: "\(name) was not connected", message: message)
         case .code(let value, _, _):
             code = value
         }
@@ -126,7 +141,7 @@ extension ConnectService {
             )
         } catch {
             logger.warning("code exchange failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
-            throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), status: .badGateway)
+            throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), kind: .providerFailed)
         }
         // Values only the token answer carries (Salesforce's instance_url) complete the API base for the identity call.
         let fromResponse = EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)
@@ -212,11 +227,13 @@ extension ConnectService {
         let states = query.filter { $0.name == "state" }.map(\.value)
         guard states.count == 1, let state = states.first, !state.isEmpty, state.count <= 512,
             let found = try await sessions.find(stateHash: stateHash(state)), found.session.status == .pending,
-            let browserID, webSessions.browserBinding(browserID, purpose: "connect-browser") == found.session.browserHash
+            browser.matches(browserID, stored: found.session.browserHash)
         else { return }
+        var machine = found.session.exchange
         let now = clock.now
-        if try await sessions.claim(id: found.session.id, now: now) {
-            try await sessions.finish(id: found.session.id, status: .failed, error: "malformed callback", credentialID: nil, now: now)
+        guard case .record(let claim) = machine.claim(now: now), try await sessions.apply(claim, id: found.session.id, credentialID: nil) else {
+            return
         }
+        try await record(machine.fail(reason: "malformed callback", now: now), session: found.session, credentialID: nil)
     }
 }

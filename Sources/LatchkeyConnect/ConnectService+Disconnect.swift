@@ -1,19 +1,17 @@
 import Foundation
-import HTTPTypes
-import LatchkeyCore
+public import LatchkeyCore
 import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyProviders
-import LatchkeyStorage
+public import LatchkeyStorage
 import Logging
-import SQLKit
 
 /// A person's own credentials, and disconnecting them (revoked at the provider, best effort, then deleted).
 extension ConnectService {
     // MARK: Listing and disconnect
 
     /// The signed-in user's own credentials, newest first.
-    func credentials(of user: User, integrationKey: String?) async throws -> [Credential] {
+    public func credentials(of user: User, integrationKey: String?) async throws -> [Credential] {
         var out: [Credential] = []
         var cursor: String?
         repeat {
@@ -28,7 +26,7 @@ extension ConnectService {
     }
 
     /// The credential `id` if it belongs to this user; not found otherwise (and the probe is audited by the vault).
-    func ownCredential(_ id: String, endUser: EndUser, user: User) async throws -> Credential {
+    public func ownCredential(_ id: String, endUser: EndUser, user: User) async throws -> Credential {
         guard UUID(uuidString: id) != nil else { throw LatchkeyError.notFound("connection") }
         let credential: Credential
         do {
@@ -41,7 +39,7 @@ extension ConnectService {
     }
 
     /// Revokes at the provider (best effort, recorded) and deletes the credential at once; returns the integration key.
-    func disconnect(credentialID: String, user: User) async throws -> String {
+    public func disconnect(credentialID: String, user: User) async throws -> String {
         let endUser = try await endUser(for: user)
         let credential = try await ownCredential(credentialID, endUser: endUser, user: user)
         try await revokeAndDelete(credential, actor: AuditActor(id: "user:\(user.id)"))
@@ -50,7 +48,7 @@ extension ConnectService {
 
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,
     /// not fatal) and deletes it at once. The audit event records the outcome.
-    func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
+    public func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
         let outcome = credential.type == .oauth2 ? await revoke(credential, actor: actor) : .notSupported
         try await vault.delete(id: credential.id, tenantID: credential.tenantID, actor: actor, providerRevocation: outcome)
     }

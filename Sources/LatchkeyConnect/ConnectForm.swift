@@ -1,25 +1,26 @@
 import Foundation
-import LatchkeyCore
+public import LatchkeyCore
 import LatchkeyProviders
 
 /// What a person types before connecting: an API key or a user name and secret, and per-account values such as a
 /// Shopify shop or a Zendesk subdomain. Built from the catalog entry.
-struct ConnectForm: Sendable {
-    struct Field: Sendable {
-        var name: String
-        var label: String
-        var hint: String?
-        var isSecret: Bool
-        var pattern: String?
+public struct ConnectForm: Sendable {
+    public struct Field: Sendable {
+        public var name: String
+        public var label: String
+        public var hint: String?
+        public var isSecret: Bool
+        public var pattern: String?
     }
 
-    var key: String
-    var serviceName: String
-    var intro: String
-    var fields: [Field]
-    var reconnect: String?
+    public var key: String
+    public var serviceName: String
+    public var intro: String
+    public var fields: [Field]
+    public var reconnect: String?
 
-    init(service: ConnectService.Service, reconnect: String?) {
+    /// The form for `service`, from its catalog entry.
+    public init(service: ConnectService.Service, reconnect: String?) {
         let provider = service.provider
         key = service.integration.key
         serviceName = service.name
@@ -52,11 +53,12 @@ struct ConnectForm: Sendable {
     }
 
     /// Every field is present and not blank.
-    func isFilled(_ form: WebForm) -> Bool {
+    public func isFilled(_ form: ConnectFormValues) -> Bool {
         fields.allSatisfy { !form.trimmed($0.name).isEmpty }
     }
 
-    func templateValues(_ form: WebForm) -> [String: String] {
+    /// The per-account values (`template_*` fields) by parameter name.
+    public func templateValues(_ form: ConnectFormValues) -> [String: String] {
         var out: [String: String] = [:]
         for field in fields where field.name.hasPrefix("template_") {
             out[String(field.name.dropFirst("template_".count))] = form.trimmed(field.name)
@@ -64,38 +66,18 @@ struct ConnectForm: Sendable {
         return out
     }
 
-    func secret(_ form: WebForm) -> CredentialSecret {
+    /// The secret the form carries (API key, or user name and password).
+    public func secret(_ form: ConnectFormValues) -> CredentialSecret {
         CredentialSecret(
             apiKey: fields.contains { $0.name == "api_key" } ? form.trimmed("api_key") : nil,
             username: fields.contains { $0.name == "username" } ? form.trimmed("username") : nil,
             password: fields.contains { $0.name == "password" } ? form["password"] : nil
         )
     }
-
-    /// The template context; secrets are never echoed back into the form.
-    func context(csrf: String, form: WebForm?, error: String?) -> [String: Any] {
-        [
-            "key": key,
-            "name": serviceName,
-            "intro": intro,
-            "csrf": csrf,
-            "reconnect": reconnect as Any,
-            "error": error as Any,
-            "fields": fields.map { field -> [String: Any] in
-                [
-                    "name": field.name,
-                    "label": field.label,
-                    "hint": field.hint as Any,
-                    "type": field.isSecret ? "password" : "text",
-                    "value": field.isSecret ? "" : (form?.trimmed(field.name) ?? ""),
-                ]
-            },
-        ]
-    }
 }
 
 /// The form was filled in but its values did not work; the form is shown again with the reason.
-struct ConnectFormError: Error, Sendable {
-    var spec: ConnectForm
-    var message: String
+public struct ConnectFormError: Error, Sendable {
+    public var spec: ConnectForm
+    public var message: String
 }

@@ -1,37 +1,61 @@
-import Foundation
-import HTTPTypes
-import LatchkeyCore
-import LatchkeyOAuthClient
-import LatchkeyProviders
-import LatchkeyStorage
-import Logging
-import SQLKit
+public import Foundation
+public import LatchkeyCore
+public import LatchkeyOAuthClient
+public import LatchkeyProviders
+public import LatchkeyStorage
+public import Logging
 
 /// The Connect flow of DESIGN §4 for console users: start (state bound to the browser, PKCE S256, exact redirect
 /// URI), callback (state claimed once, `iss` checked, code exchanged, identity read, credential stored encrypted and
 /// audited), API-key and basic forms, and disconnect (revoked at the provider, best effort, then deleted).
-struct ConnectService: Sendable {
-    let database: Database
-    let catalog: ProviderCatalog
-    let integrations: IntegrationStore
+public struct ConnectService: Sendable {
+    /// The provider catalog and the tenant's integrations the connect pages list.
+    public let catalog: ProviderCatalog
+    public let integrations: IntegrationStore
     let vault: CredentialVault
-    let sessions: ConnectSessionRepository
-    let webSessions: WebSessions
+    let sessions: any ConnectSessionStore
+    let browser: ConnectBrowserBinding
     let keyring: Keyring
     let oauth: OAuthClient
     let callbackURL: String
     let clock: any LatchkeyClock
-    let logger: Logger
+    public let logger: Logger
+
+    /// `callbackURL` is the exact redirect URI registered at providers (`{publicURL}/connect/callback`).
+    public init(
+        catalog: ProviderCatalog,
+        integrations: IntegrationStore,
+        vault: CredentialVault,
+        sessions: any ConnectSessionStore,
+        browser: ConnectBrowserBinding,
+        keyring: Keyring,
+        oauth: OAuthClient,
+        callbackURL: String,
+        clock: any LatchkeyClock,
+        logger: Logger
+    ) {
+        self.catalog = catalog
+        self.integrations = integrations
+        self.vault = vault
+        self.sessions = sessions
+        self.browser = browser
+        self.keyring = keyring
+        self.oauth = oauth
+        self.callbackURL = callbackURL
+        self.clock = clock
+        self.logger = logger
+    }
 
     /// The OAuth `state` is good for this long; the connect session itself for 30 minutes.
     static let stateLifetime: TimeInterval = 10 * 60
     static let sessionLifetime: TimeInterval = 30 * 60
 
     /// What the person sees next after asking to connect.
-    enum Start: Sendable {
-        /// Off to the provider. `formAction` is the source the pages offering this connect list in their policy
-        /// (``formActionSource(for:)``); a redirect it does not cover would be blocked by the browser.
-        case redirect(URL, formAction: FormActionSource?)
+    public enum Start: Sendable {
+        /// Off to the provider of `service`. The pages offering this connect expect it to go to
+        /// ``redirectOrigin(for:)``; a page whose policy does not cover the URL must not send the browser there
+        /// from a form.
+        case redirect(URL, service: Service)
         /// A form to fill in first (an API key, a Shopify shop, …).
         case form(ConnectForm)
         /// A static credential was stored.
@@ -39,14 +63,20 @@ struct ConnectService: Sendable {
     }
 
     /// An enabled integration with its catalog entry.
-    struct Service: Sendable {
-        var integration: Integration
-        var provider: Provider
-        var name: String { integration.displayName ?? provider.displayName }
+    public struct Service: Sendable {
+        public var integration: Integration
+        public var provider: Provider
+        public var name: String { integration.displayName ?? provider.displayName }
+
+        public init(integration: Integration, provider: Provider) {
+            self.integration = integration
+            self.provider = provider
+        }
     }
 
-    func service(key: String, tenantID: String) async throws -> Service {
-        guard IntegrationRules.isIntegrationKey(key) || Validation.isKey(key),
+    /// The enabled integration `key` of the tenant with its catalog entry; not found otherwise.
+    public func service(key: String, tenantID: String) async throws -> Service {
+        guard Self.isKey(key),
             let integration = try await integrations.integrations.find(key: key, tenantID: tenantID), integration.enabled,
             let provider = catalog.provider(id: integration.provider)
         else {
@@ -56,17 +86,23 @@ struct ConnectService: Sendable {
     }
 
     /// The console end user behind a signed-in user.
-    func endUser(for user: User) async throws -> EndUser {
+    public func endUser(for user: User) async throws -> EndUser {
         guard let app = try await vault.directory.consoleApp(tenantID: user.tenantID) else { throw LatchkeyError.notFound("tenant") }
-        let now = clock.now
-        return try await database.write { db in
-            try await vault.directory.findOrCreateEndUser(tenantID: user.tenantID, appID: app.id, externalID: user.id, now: now, on: db)
-        }
+        return try await vault.directory.findOrCreateEndUser(tenantID: user.tenantID, appID: app.id, externalID: user.id, now: clock.now)
+    }
+
+    /// An integration key as one may have been stored: 1 to 64 ASCII letters, digits, dashes, underscores or dots.
+    static func isKey(_ value: String) -> Bool {
+        !value.isEmpty && value.count <= 64
+            && value.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
     }
 
     // MARK: Start
 
-    func start(user: User, key: String, browserID: String, form: WebForm?, reconnect: String?) async throws -> Start {
+    /// Starts connecting `key` for `user` in browser `browserID`: a redirect to the provider, a form to fill in
+    /// first, or (API keys, basic credentials) the stored credential. `reconnect` names the user's credential to
+    /// replace.
+    public func start(user: User, key: String, browserID: String, form: ConnectFormValues?, reconnect: String?) async throws -> Start {
         let service = try await service(key: key, tenantID: user.tenantID)
         let endUser = try await endUser(for: user)
         if let reconnect { _ = try await ownCredential(reconnect, endUser: endUser, user: user) }
@@ -93,7 +129,7 @@ struct ConnectService: Sendable {
                 templateValues: templateValues,
                 reconnect: reconnect
             )
-            return .redirect(url, formAction: formActionSource(for: service))
+            return .redirect(url, service: service)
         }
     }
 
@@ -118,8 +154,7 @@ struct ConnectService: Sendable {
         } catch {
             throw ConnectFailure(
                 heading: "\(service.name) could not be connected",
-                message: Self.describe(error, name: service.name),
-                status: .badRequest
+                message: Self.describe(error, name: service.name)
             )
         }
         let scopes = service.integration.scopes.isEmpty ? oauthSettings.defaultScopes : service.integration.scopes
@@ -133,7 +168,7 @@ struct ConnectService: Sendable {
             appID: endUser.appID,
             integrationID: service.integration.id,
             endUserID: endUser.id,
-            browserHash: webSessions.browserBinding(browserID, purpose: "connect-browser"),
+            browserHash: browser.binding(of: browserID),
             nonce: nonce,
             redirectURI: callbackURL,
             scopes: scopes,
@@ -172,7 +207,7 @@ struct ConnectService: Sendable {
         service: Service,
         user: User,
         endUser: EndUser,
-        form: WebForm,
+        form: ConnectFormValues,
         spec: ConnectForm,
         reconnect: String?
     ) async throws -> Start {
@@ -224,8 +259,7 @@ struct ConnectService: Sendable {
         } catch {
             throw ConnectFailure(
                 heading: "\(service.name) could not be connected",
-                message: Self.describe(error, name: service.name),
-                status: .badRequest
+                message: Self.describe(error, name: service.name)
             )
         }
     }
@@ -239,7 +273,7 @@ struct ConnectService: Sendable {
     }
 
     /// Plain words for a failure, naming the service; never a token, code or URL.
-    static func describe(_ error: any Error, name: String) -> String {
+    public static func describe(_ error: any Error, name: String) -> String {
         switch error {
         case let error as OAuthClientError: error.message(providerName: name)
         case let error as LatchkeyError: error.message
