@@ -1,4 +1,5 @@
 import Foundation
+public import LatchkeyConnect
 import LatchkeyCore
 public import LatchkeyGateway
 public import LatchkeyLifecycle
@@ -17,6 +18,8 @@ public struct OutboundServices: Sendable {
     public let health: HealthMonitor
     public let probeService: ProbeService
     public let webhookDelivery: WebhookDeliveryService
+    /// The connect flow (start, callback, forms, disconnect) of the web console.
+    public let connect: ConnectService
 }
 
 extension LatchkeyRuntime {
@@ -55,7 +58,20 @@ extension LatchkeyRuntime {
             refreshService: service,
             health: health,
             probeService: probeService,
-            webhookDelivery: webhookDeliveryService(transport: transport)
+            webhookDelivery: webhookDeliveryService(transport: transport),
+            connect: ConnectService(
+                catalog: catalog,
+                integrations: integrations,
+                vault: vault,
+                sessions: connectSessions,
+                // The same derivation as the web sessions' browser binding, under its own purpose.
+                browser: ConnectBrowserBinding { [keyring] in keyring.mac($0, purpose: "connect-browser") },
+                keyring: keyring,
+                oauth: oauth,
+                callbackURL: configuration.callbackURL,
+                clock: clock,
+                logger: logger
+            )
         )
     }
 }

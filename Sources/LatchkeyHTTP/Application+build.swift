@@ -152,18 +152,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         audit: runtime.audit,
         secureCookies: configuration.secureCookies
     ).addRoutes(to: web)
-    let connect = ConnectService(
-        catalog: runtime.catalog,
-        integrations: runtime.integrations,
-        vault: runtime.vault,
-        sessions: runtime.connectSessions,
-        browser: ConnectBrowserBinding { webSessions.browserBinding($0, purpose: "connect-browser") },
-        keyring: runtime.keyring,
-        oauth: oauth,
-        callbackURL: configuration.callbackURL,
-        clock: runtime.clock,
-        logger: runtime.logger
-    )
+    let connect = outbound.connect
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize) { credential, actor in
         try await connect.revokeAndDelete(credential, actor: actor)
     }.addRoutes(to: api, recorder: recorder)
