@@ -178,6 +178,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     if let sandbox = runtime.sandbox {
         sandbox.addRoutes(to: web)
     }
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
 
