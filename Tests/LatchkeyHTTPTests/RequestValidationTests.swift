@@ -18,6 +18,8 @@ struct RequestValidationTests {
         ("/api/v1/credentials?connectionId=not-a-uuid", "connectionId", "is not a valid connection id"),
         ("/api/v1/webhooks/deliveries?status=", "status", "must be one of pending, delivered, failed, dead"),
         ("/api/v1/audit?cursor=%2B5", "cursor", "is not a cursor returned by this list"),
+        ("/api/v1/webhooks/deliveries?limit=", "limit", "must be a whole number from 1 to 200"),
+        ("/api/v1/credentials?limit=0", "limit", "must be a whole number from 1 to 200"),
         ("/api/v1/audit?cursor=1000000000000000000", "cursor", "is not a cursor returned by this list"),
     ])
     func aQueryParameterOutsideItsValuesIsRefused(uri: String, field: String, message: String) async throws {

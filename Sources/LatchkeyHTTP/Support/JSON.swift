@@ -135,9 +135,9 @@ struct ListEnvelope<Item: Encodable>: Encodable {
 }
 
 extension Request {
-    /// `?limit=` between 1 and `maximum` (default 50).
+    /// `?limit=` between 1 and `maximum` (default 50 when it is not in the query; an empty value is refused).
     func limit(default defaultValue: Int = 50, maximum: Int = 200) throws -> Int {
-        guard let text = query("limit") else { return defaultValue }
+        guard let text = uri.queryParameters["limit"] else { return defaultValue }
         guard let value = Int(String(text)), (1...maximum).contains(value) else {
             throw LatchkeyError.invalidField("limit", "must be a whole number from 1 to \(maximum)")
         }
