@@ -176,6 +176,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)
     }
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
 

@@ -9,6 +9,11 @@ struct OpenAPICommand: ParsableCommand {
     )
 
     func run() throws {
-        print(OpenAPIDocument.json)
+        do {
+            print(try OpenAPIDocument.text(), terminator: "")
+        } catch {
+            CLI.printError("latchkey: the OpenAPI document shipped with this binary is not valid: \(error.description)")
+            throw ExitCode(1)
+        }
     }
 }

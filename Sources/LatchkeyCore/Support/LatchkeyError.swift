@@ -15,6 +15,7 @@ public struct LatchkeyError: Error, Sendable, Equatable, CustomStringConvertible
         case unauthorized
         case forbidden
         case notFound = "not_found"
+        case methodNotAllowed = "method_not_allowed"
         case conflict
         case decryptionFailed = "decryption_failed"
         case internalError = "internal_error"
@@ -69,6 +70,7 @@ public struct LatchkeyError: Error, Sendable, Equatable, CustomStringConvertible
         case .payloadTooLarge: 413
         case .unauthorized: 401
         case .notFound: 404
+        case .methodNotAllowed: 405
         case .decryptionFailed, .internalError: 500
         }
     }

@@ -17,7 +17,8 @@ struct AuditController {
         let limit = try request.limit()
         var before: Int?
         if let cursor = request.query("cursor") {
-            guard let value = Int(cursor), value > 0 else { throw LatchkeyError.invalidField("cursor", "is not a cursor returned by this list") }
+            guard cursor.utf8.count <= 18, cursor.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }), let value = Int(cursor)
+            else { throw LatchkeyError.invalidField("cursor", "is not a cursor returned by this list") }
             before = value
         }
         let events = try await audit.repository.page(
@@ -34,8 +35,8 @@ struct AuditController {
     }
 
     @Sendable func export(_ request: Request, context: AdminContext) async throws -> Response {
-        let format = request.query("format") ?? "jsonl"
-        guard let exportFormat = AuditExport.Format(rawValue: format) else { throw LatchkeyError.invalidField("format", "must be jsonl or csv") }
+        let exportFormat = try request.query("format", oneOf: AuditExport.Format.allCases) ?? .jsonl
+        let format = exportFormat.rawValue
         let tenantID = context.tenantID
         let audit = self.audit
         let body = ResponseBody { writer in

@@ -212,7 +212,18 @@ struct RevealResponse: Encodable {
 
 /// ISO 8601 date-times, with or without fractional seconds.
 enum ISO8601 {
+    /// What the OpenAPI document's `InputDateTime` allows: RFC 3339 with an upper-case `T` and `Z`, no leap second, and an
+    /// offset of at most 18 hours.
+    static let shape =
+        #"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-](0[0-9]|1[0-7]):[0-5][0-9]|[+-]18:00)"#
+
     static func parse(_ text: String) -> Date? {
+        guard let regex = try? Regex(shape), (try? regex.wholeMatch(in: text)) != nil else { return nil }
+        // A day the month does not have (November 31) is refused rather than rolled over into the next month.
+        let digits = text.utf8.prefix(10).split(separator: UInt8(ascii: "-")).map { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
+        let (year, month, day) = (digits[0], digits[1], digits[2])
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        guard day <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] else { return nil }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }

@@ -42,18 +42,11 @@ struct CredentialsController {
     }
 
     @Sendable func list(_ request: Request, context: AdminContext) async throws -> Response {
-        var status: CredentialStatus?
-        if let text = request.query("status") {
-            guard let parsed = CredentialStatus(rawValue: text) else {
-                throw LatchkeyError.invalidField("status", "must be one of active, expired, revoked, needs_reauth")
-            }
-            status = parsed
-        }
         let filter = CredentialFilter(
             integrationKey: request.query("integration"),
             externalUserID: request.query("externalUserId"),
-            connectionID: request.query("connectionId")?.lowercased(),
-            status: status,
+            connectionID: try request.queryUUID("connectionId", what: "connection"),
+            status: try request.query("status", oneOf: CredentialStatus.allCases),
             limit: try request.limit(),
             cursor: request.query("cursor")
         )

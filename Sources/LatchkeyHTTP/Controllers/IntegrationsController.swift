@@ -23,11 +23,8 @@ struct IntegrationsController {
 
     @Sendable func providers(_ request: Request, context: AdminContext) async throws -> Response {
         var items = catalog.all
-        if let mode = request.query("authMode") {
-            guard let parsed = Provider.AuthMode(rawValue: mode) else {
-                throw LatchkeyError.invalidField("authMode", "must be one of \(Provider.AuthMode.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            items = items.filter { $0.authMode == parsed }
+        if let mode = try request.query("authMode", oneOf: Provider.AuthMode.allCases) {
+            items = items.filter { $0.authMode == mode }
         }
         return try JSON.response(ListEnvelope(items: items.map(ProviderResponse.init), nextCursor: nil))
     }
@@ -111,6 +108,7 @@ struct PatchIntegrationRequest: Decodable, AllowedKeys {
     var changes = IntegrationStore.Changes()
 
     static let allowedKeys: Set<String> = ["displayName", "clientId", "clientSecret", "scopes", "enabled", "settings"]
+    static let nullableKeys: Set<String> = ["displayName", "clientId", "clientSecret"]
 
     enum CodingKeys: String, CodingKey { case displayName, clientId, clientSecret, scopes, enabled, settings }
 

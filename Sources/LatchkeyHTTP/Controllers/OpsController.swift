@@ -34,7 +34,7 @@ struct OpsController<Context: RequestContext> {
             Response(
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json))
+                body: .init(byteBuffer: ByteBuffer(bytes: try OpenAPIDocument.data()))
             )
         }
     }

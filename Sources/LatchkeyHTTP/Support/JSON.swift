@@ -52,6 +52,13 @@ enum JSON {
                 fields: unknown.map { .init(path: $0, message: "is not a known field") }
             )
         }
+        let nulls = dictionary.filter { $0.value is NSNull && !T.nullableKeys.contains($0.key) }.map(\.key).sorted()
+        if !nulls.isEmpty {
+            throw LatchkeyError.invalidRequest(
+                "The body has null for fields that take no null: \(nulls.joined(separator: ", ")). Leave a field out instead of sending null.",
+                fields: nulls.map { .init(path: $0, message: "must not be null (leave it out instead)") }
+            )
+        }
         do {
             return try decoder.decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -102,9 +109,15 @@ enum JSON {
     }
 }
 
-/// A request body that lists the keys it accepts.
+/// A request body that lists the keys it accepts, and the few that take `null`.
 protocol AllowedKeys {
     static var allowedKeys: Set<String> { get }
+    /// Keys whose `null` means something (e.g. "clear it"); `null` for any other key is refused.
+    static var nullableKeys: Set<String> { get }
+}
+
+extension AllowedKeys {
+    static var nullableKeys: Set<String> { [] }
 }
 
 /// The list envelope of every collection.
@@ -122,9 +135,9 @@ struct ListEnvelope<Item: Encodable>: Encodable {
 }
 
 extension Request {
-    /// `?limit=` between 1 and `maximum` (default 50).
+    /// `?limit=` between 1 and `maximum` (default 50 when it is not in the query; an empty value is refused).
     func limit(default defaultValue: Int = 50, maximum: Int = 200) throws -> Int {
-        guard let text = query("limit") else { return defaultValue }
+        guard let text = uri.queryParameters["limit"] else { return defaultValue }
         guard let value = Int(String(text)), (1...maximum).contains(value) else {
             throw LatchkeyError.invalidField("limit", "must be a whole number from 1 to \(maximum)")
         }
@@ -134,6 +147,22 @@ extension Request {
     func query(_ name: String) -> String? {
         guard let value = uri.queryParameters[name[...]], !value.isEmpty else { return nil }
         return String(value)
+    }
+
+    /// `?name=` when it is in the query at all, one of `allowed`; an empty value is refused like any other.
+    func query<Value: RawRepresentable<String>>(_ name: String, oneOf allowed: [Value]) throws -> Value? {
+        guard let text = uri.queryParameters[name[...]] else { return nil }
+        guard let value = Value(rawValue: String(text)) else {
+            throw LatchkeyError.invalidField(name, "must be one of \(allowed.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// `?name=` when it is in the query at all, a UUID (answered lowercase); anything else is refused.
+    func queryUUID(_ name: String, what: String) throws -> String? {
+        guard let text = uri.queryParameters[name[...]] else { return nil }
+        guard let uuid = UUID(uuidString: String(text)) else { throw LatchkeyError.invalidField(name, "is not a valid \(what) id") }
+        return uuid.uuidString.lowercased()
     }
 }
 

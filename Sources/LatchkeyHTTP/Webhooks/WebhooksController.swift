@@ -47,13 +47,7 @@ struct WebhooksController {
     }
 
     @Sendable func deliveries(_ request: Request, context: AdminContext) async throws -> Response {
-        var status: WebhookDeliveryStatus?
-        if let text = request.query("status") {
-            guard let parsed = WebhookDeliveryStatus(rawValue: text) else {
-                throw LatchkeyError.invalidField("status", "must be one of \(WebhookDeliveryStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            status = parsed
-        }
+        let status = try request.query("status", oneOf: WebhookDeliveryStatus.allCases)
         let page = try await outbox.repository.deliveries(
             tenantID: context.tenantID,
             status: status,
