@@ -50,11 +50,6 @@ public struct LatchkeyRuntime: Sendable {
         } catch let error as CatalogError {
             throw ConfigurationError("The provider catalog is not valid: \(error.description)")
         }
-        do {
-            _ = try OpenAPIDocument.data()
-        } catch {
-            throw ConfigurationError("The OpenAPI document is not valid: \(error.description)")
-        }
         let database = try await Database.open(try configuration.database, logger: logger)
         do {
             try await Migrations.run(on: database, logger: logger)

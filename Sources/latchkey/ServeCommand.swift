@@ -107,6 +107,12 @@ struct ServeCommand: AsyncParsableCommand {
 
         let runtime: LatchkeyRuntime
         do {
+            // A broken API document is named before anything is opened, like a bad catalog entry.
+            do {
+                _ = try OpenAPIDocument.data()
+            } catch {
+                throw ConfigurationError("The OpenAPI document is not valid: \(error.description)")
+            }
             runtime = try await LatchkeyRuntime.bootstrap(configuration: configuration, logger: logger)
         } catch {
             CLI.printError("latchkey: cannot start: \(CLI.message(for: error))")
