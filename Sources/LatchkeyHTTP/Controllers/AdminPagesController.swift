@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyLifecycle
 import LatchkeyProviders

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyProviders
 import LatchkeyStorage

@@ -68,12 +68,7 @@ enum JSON {
 
     /// A field name as it may be echoed back: names that look like identifiers are shown, anything that could be
     /// a pasted secret (long, or digit-heavy) is not.
-    static func safeFieldName(_ name: String) -> String {
-        let isIdentifier =
-            name.count <= 32 && name.first?.isLetter == true
-            && name.allSatisfy { ($0.isLetter || $0.isNumber || $0 == "_") && $0.isASCII }
-        return isIdentifier && name.filter(\.isNumber).count <= 3 ? name : "(unrecognised field)"
-    }
+    static func safeFieldName(_ name: String) -> String { FieldName.safe(name) }
 
     static func fieldError(_ error: DecodingError) -> LatchkeyError {
         func path(_ codingPath: [any CodingKey]) -> String {

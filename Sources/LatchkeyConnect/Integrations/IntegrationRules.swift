@@ -1,21 +1,27 @@
-import Foundation
-import LatchkeyCore
+public import Foundation
+public import LatchkeyCore
 import LatchkeyOAuthClient
-import LatchkeyProviders
-import LatchkeyStorage
+public import LatchkeyProviders
+public import LatchkeyStorage
 
 /// Checks integration settings against the provider catalog, shared by the API and the admin page, and reports
 /// every problem field by field. For the generic `oidc` provider it reads the discovery document and stores the
 /// endpoints it names.
-struct IntegrationRules: Sendable {
+public struct IntegrationRules: Sendable {
     let catalog: ProviderCatalog
     let allowPrivateNetwork: Bool
     /// Reads an OpenID Connect discovery document and returns the settings it yields (endpoints and issuer).
     let discover: @Sendable (URL) async throws -> [String: String]
 
-    static let maxScopes = 100
+    public init(catalog: ProviderCatalog, allowPrivateNetwork: Bool, discover: @escaping @Sendable (URL) async throws -> [String: String]) {
+        self.catalog = catalog
+        self.allowPrivateNetwork = allowPrivateNetwork
+        self.discover = discover
+    }
 
-    func provider(_ id: String) throws -> Provider {
+    public static let maxScopes = 100
+
+    public func provider(_ id: String) throws -> Provider {
         guard let provider = catalog.provider(id: id) else {
             throw LatchkeyError.invalidField("provider", "is not a provider Latchkey knows; GET /api/v1/providers lists them")
         }
@@ -23,7 +29,7 @@ struct IntegrationRules: Sendable {
     }
 
     /// A complete, checked new integration.
-    func validated(_ new: IntegrationStore.NewIntegration) async throws -> IntegrationStore.NewIntegration {
+    public func validated(_ new: IntegrationStore.NewIntegration) async throws -> IntegrationStore.NewIntegration {
         var problems: [LatchkeyError.FieldError] = []
         func problem(_ path: String, _ message: String) { problems.append(.init(path: path, message: message)) }
         guard let provider = catalog.provider(id: new.provider) else {
@@ -49,7 +55,7 @@ struct IntegrationRules: Sendable {
     }
 
     /// Checked changes to an existing integration.
-    func validated(_ changes: IntegrationStore.Changes, for integration: Integration) async throws -> IntegrationStore.Changes {
+    public func validated(_ changes: IntegrationStore.Changes, for integration: Integration) async throws -> IntegrationStore.Changes {
         var problems: [LatchkeyError.FieldError] = []
         func problem(_ path: String, _ message: String) { problems.append(.init(path: path, message: message)) }
         let provider = try self.provider(integration.provider)
@@ -119,7 +125,7 @@ struct IntegrationRules: Sendable {
             guard let spec = known[name] else {
                 let names = known.keys.sorted()
                 problem(
-                    "settings.\(JSON.safeFieldName(name))",
+                    "settings.\(FieldName.safe(name))",
                     names.isEmpty
                         ? "is not a setting of \(provider.displayName), which takes none"
                         : "is not a setting of \(provider.displayName) (known: \(names.joined(separator: ", ")))"
@@ -143,7 +149,7 @@ struct IntegrationRules: Sendable {
     /// Why a configured URL cannot be used, or nil. Plain http, and hosts the ``AddressClassifier`` places on this
     /// machine's network (in any literal form, or a name of this machine), are accepted only where private networks
     /// are allowed (a provider on this machine, the tests); control characters and whitespace never are.
-    func urlProblem(_ text: String) -> String? {
+    public func urlProblem(_ text: String) -> String? {
         if OutboundPolicy.textProblem(text) != nil { return "must not contain control characters (such as a line break) or spaces" }
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             return "must be an absolute https URL"
@@ -185,7 +191,7 @@ struct IntegrationRules: Sendable {
         return out
     }
 
-    static func isIntegrationKey(_ value: String) -> Bool {
+    public static func isIntegrationKey(_ value: String) -> Bool {
         !value.isEmpty && value.count <= 64
             && value.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
     }
