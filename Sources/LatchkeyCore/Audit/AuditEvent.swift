@@ -54,6 +54,14 @@ public struct AuditEvent: Sendable, Equatable, Codable {
     }
 }
 
+/// How an audited action ended.
+public enum AuditResult: String, Sendable, Codable, CaseIterable {
+    case success
+    case failure
+    /// Refused before anything was done (for example, an id probed from another tenant).
+    case denied
+}
+
 /// An event before it joins the chain.
 public struct AuditRecord: Sendable, Equatable {
     public var actor: String
@@ -61,7 +69,7 @@ public struct AuditRecord: Sendable, Equatable {
     public var target: String?
     public var service: String?
     public var tool: String?
-    public var result: String
+    public var result: AuditResult
     public var ip: String?
     public var userAgent: String?
     public var details: [String: String]
@@ -72,7 +80,7 @@ public struct AuditRecord: Sendable, Equatable {
         target: String? = nil,
         service: String? = nil,
         tool: String? = nil,
-        result: String = "success",
+        result: AuditResult = .success,
         ip: String? = nil,
         userAgent: String? = nil,
         details: [String: String] = [:]
@@ -106,7 +114,7 @@ public enum AuditChain {
             target: record.target,
             service: record.service,
             tool: record.tool,
-            result: record.result,
+            result: record.result.rawValue,
             ip: record.ip,
             userAgent: record.userAgent,
             details: record.details,

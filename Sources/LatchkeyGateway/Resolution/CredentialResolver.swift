@@ -53,7 +53,7 @@ public struct CredentialResolver: Sendable {
                     action: "credential.token",
                     target: credential.id,
                     service: credential.integrationKey,
-                    result: "failure",
+                    result: .failure,
                     details: ["reason": "decryption_failed"]
                 ),
                 tenantID: query.tenantID

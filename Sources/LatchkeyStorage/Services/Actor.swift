@@ -24,7 +24,7 @@ extension AuditRecord {
         action: String,
         target: String?,
         service: String? = nil,
-        result: String = "success",
+        result: AuditResult = .success,
         details: [String: String] = [:]
     ) {
         self.init(

@@ -19,7 +19,7 @@ extension CredentialVault {
     func stored(id: String, tenantID: String, actor: AuditActor) async throws -> StoredCredential {
         if let stored = try await findReadable(id: id, tenantID: tenantID, actor: actor) { return stored }
         try await audit.append(
-            AuditRecord(actor: actor, action: "credential.access_denied", target: id, result: "denied", details: ["reason": "not_found_in_tenant"]),
+            AuditRecord(actor: actor, action: "credential.access_denied", target: id, result: .denied, details: ["reason": "not_found_in_tenant"]),
             tenantID: tenantID
         )
         throw LatchkeyError.notFound("credential")
@@ -30,7 +30,7 @@ extension CredentialVault {
     public func connection(id: String, tenantID: String, actor: AuditActor) async throws -> Connection {
         if let connection = try await directory.connection(id: id, tenantID: tenantID) { return connection }
         try await audit.append(
-            AuditRecord(actor: actor, action: "connection.access_denied", target: id, result: "denied", details: ["reason": "not_found_in_tenant"]),
+            AuditRecord(actor: actor, action: "connection.access_denied", target: id, result: .denied, details: ["reason": "not_found_in_tenant"]),
             tenantID: tenantID
         )
         throw LatchkeyError.notFound("connection")
@@ -125,7 +125,7 @@ extension CredentialVault {
                     action: "credential.decryption_failed",
                     target: credential.id,
                     service: credential.integrationKey,
-                    result: "failure",
+                    result: .failure,
                     details: ["key_version": "\(keyVersion)", "field": "payload", "reason": reason, "flagged": flagged ? "true" : "false"]
                 ),
                 tenantID: credential.tenantID,
@@ -179,7 +179,7 @@ extension CredentialVault {
                     action: "credential.unreadable",
                     target: row.id,
                     service: row.integrationKey,
-                    result: "failure",
+                    result: .failure,
                     details: ["table": row.error.table, "column": row.error.column, "reason": UnreadableReason.damagedRow]
                 ),
                 tenantID: tenantID,

@@ -164,7 +164,7 @@ extension CredentialVault {
                     action: "credential.refresh",
                     target: id,
                     service: current.credential.integrationKey,
-                    result: "failure",
+                    result: .failure,
                     details: audited
                 ),
                 tenantID: tenantID,

@@ -251,7 +251,7 @@ public struct CredentialVault: Sendable {
                     action: "credential.reveal",
                     target: id,
                     service: stored.credential.integrationKey,
-                    result: "failure",
+                    result: .failure,
                     details: ["reason": "decryption_failed"]
                 ),
                 tenantID: tenantID
