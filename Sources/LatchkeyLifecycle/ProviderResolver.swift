@@ -49,9 +49,11 @@ public struct ProviderResolver: Sendable {
             throw LatchkeyError(.notConnected, "The service \(credential.integrationKey) is no longer set up on this server.")
         }
         guard provider.oauth != nil, let clientID = integration.clientID, !clientID.isEmpty else {
+            // Retrying will not help until an administrator sets the client: a conflict with the integration's state.
             throw LatchkeyError(
-                .unavailable,
-                "\(integration.displayName ?? provider.displayName) has no OAuth client configured, so its tokens cannot be refreshed."
+                .conflict,
+                "\(integration.displayName ?? provider.displayName) has no OAuth client configured, so its tokens cannot be refreshed. "
+                    + "Set its clientId and clientSecret (PATCH /api/v1/integrations/\(integration.key)), then try again."
             )
         }
         let endpoints: OAuthEndpoints

@@ -13,6 +13,30 @@ import Testing
 /// Connect button that cannot work.
 @Suite("Import for an integration that is not set up")
 struct ImportIntegrationTests {
+    /// An expired imported token of an integration without an OAuth client cannot be refreshed: retrying will not
+    /// help, so the answer is 409 with the next step, not 503.
+    @Test func anExpiredTokenOfAnIntegrationWithoutAClientIsAConflictNotAnOutage() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            let imported: [String: Any] = [
+                "integration": "github", "externalUserId": "alice", "type": "oauth2", "accessToken": "gho_x", "refreshToken": "ghr_x",
+                "expiresAt": "2001-01-01T00:00:00Z", "scopes": ["repo"],
+            ]
+            let created = try await client.execute(uri: "/api/v1/credentials", method: .post, headers: fixture.headers, body: body(imported))
+            #expect(created.status == .created)
+            let token = try await client.execute(
+                uri: "/api/v1/credentials/token",
+                method: .post,
+                headers: fixture.headers,
+                body: body(["integration": "github", "externalUserId": "alice"])
+            )
+            #expect(token.status == .conflict)
+            #expect(try token.errorCode == "conflict")
+            let message = try #require(try token.json["error"] as? [String: Any])["message"] as? String
+            #expect(message?.contains("no OAuth client configured") == true)
+            #expect(message?.contains("PATCH /api/v1/integrations/github") == true)
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func theIntegrationIsCreatedDisabledAndTheAnswerSaysSo(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
