@@ -70,10 +70,11 @@ public struct CredentialResolver: Sendable {
 
     /// The credential `query` names: the one asked for by id (which must belong to the integration and, when an end
     /// user is named, to that user or be shared), else the console app's rule (DESIGN §2, rule 6): the named end
-    /// user's default credential of the integration, else the integration's shared credential.
+    /// user's default credential of the integration, else the integration's shared credential. Read through the vault's
+    /// token-path cache of sealed rows (`CredentialVault+TokenPath.swift`), which is never behind a write.
     public func find(_ query: Query) async throws -> Credential {
         if let id = query.credentialID {
-            let credential = try await vault.get(id: id, tenantID: query.tenantID, actor: query.actor)
+            let credential = try await vault.credentialForToken(id: id, tenantID: query.tenantID, actor: query.actor)
             guard credential.integrationKey == query.integrationKey else {
                 throw LatchkeyError.invalidField(
                     "credentialId",
@@ -87,7 +88,7 @@ public struct CredentialResolver: Sendable {
         }
         let found: Credential?
         do {
-            found = try await vault.consoleCredential(
+            found = try await vault.consoleCredentialForToken(
                 tenantID: query.tenantID,
                 integrationKey: query.integrationKey,
                 owner: query.externalUserID.map { .endUser(externalID: $0) } ?? .shared

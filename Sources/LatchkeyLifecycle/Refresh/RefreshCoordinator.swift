@@ -51,7 +51,7 @@ public actor RefreshCoordinator {
 
     /// A usable access token for the credential: refreshed first when it has expired or is about to.
     public func freshToken(id: String, tenantID: String) async throws -> (Credential, CredentialSecret) {
-        guard let (stored, secret) = try await vault.load(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
+        guard let (stored, secret) = try await vault.loadForToken(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
         try Self.requireUsable(stored.credential, serviceName: nil)
         if !needsRefresh(stored.credential, now: clock.now) { return (stored.credential, secret) }
         return try await refresh(id: id, tenantID: tenantID, trigger: .onDemand, leased: false)

@@ -16,6 +16,8 @@ public struct CredentialVault: Sendable {
     let audit: AuditLog
     /// Group-commits the audit events of reveals (one per call).
     let auditWriter: AuditWriter
+    /// Sealed rows of the token path (`CredentialVault+TokenPath.swift`).
+    let tokenCache: CredentialCache
     let clock: any LatchkeyClock
     let logger: Logger
 
@@ -30,6 +32,7 @@ public struct CredentialVault: Sendable {
         self.keyManager = keyManager
         self.audit = audit
         self.auditWriter = AuditWriter(database: database, clock: clock)
+        self.tokenCache = CredentialCache()
         self.clock = clock
         self.logger = logger
     }
