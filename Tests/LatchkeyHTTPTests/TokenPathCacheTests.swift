@@ -17,6 +17,10 @@ struct TokenPathCacheTests {
         try await client.execute(uri: "/api/v1/credentials/token", method: .post, headers: fixture.headers, body: try body(object))
     }
 
+    static func reveal(_ client: any TestClientProtocol, _ fixture: TestFixture, _ id: String) async throws -> TestResponse {
+        try await client.execute(uri: "/api/v1/credentials/\(id)/reveal", method: .post, headers: fixture.headers)
+    }
+
     static var alice: [String: Any] { ["integration": "gitlab", "externalUserId": "alice"] }
 
     @Test(arguments: TestDatabases.kinds)
@@ -26,9 +30,11 @@ struct TokenPathCacheTests {
             for _ in 0..<2 {
                 #expect(try await Self.token(client, fixture, Self.alice).status == .ok)
                 #expect(try await Self.token(client, fixture, ["integration": "gitlab", "credentialId": id]).status == .ok)
+                #expect(try await Self.reveal(client, fixture, id).status == .ok)
             }
             let deleted = try await client.execute(uri: "/api/v1/credentials/\(id)", method: .delete, headers: fixture.headers)
             #expect(deleted.status == .noContent)
+            #expect(try await Self.reveal(client, fixture, id).status == .notFound)
             let gone = try await Self.token(client, fixture, Self.alice)
             #expect(gone.status == .conflict)
             #expect(gone.errorCode == "not_connected")
@@ -51,6 +57,7 @@ struct TokenPathCacheTests {
                 actor: .cli
             )
             #expect(try await Self.token(client, fixture, Self.alice).json["accessToken"] as? String == "refreshed-token")
+            #expect(try await Self.reveal(client, fixture, id).text.contains("refreshed-token"))
             #expect(
                 try await Self.token(client, fixture, ["integration": "gitlab", "credentialId": id]).json["accessToken"] as? String
                     == "refreshed-token"
@@ -98,7 +105,10 @@ struct TokenPathCacheTests {
             let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             let other = try await LatchkeyRuntime.bootstrap(configuration: fixture.runtime.configuration, clock: clock, logger: logger)
             do {
-                for _ in 0..<2 { #expect(try await Self.token(client, fixture, Self.alice).status == .ok) }
+                for _ in 0..<2 {
+                    #expect(try await Self.token(client, fixture, Self.alice).status == .ok)
+                    #expect(try await Self.reveal(client, fixture, id).status == .ok)
+                }
                 _ = try await other.vault.update(
                     id: id,
                     tenantID: fixture.tenantID,
@@ -106,6 +116,7 @@ struct TokenPathCacheTests {
                     actor: .cli
                 )
                 #expect(try await Self.token(client, fixture, Self.alice).json["accessToken"] as? String == "refreshed-elsewhere")
+                #expect(try await Self.reveal(client, fixture, id).text.contains("refreshed-elsewhere"))
                 #expect(
                     try await Self.token(client, fixture, ["integration": "gitlab", "credentialId": id]).json["accessToken"] as? String
                         == "refreshed-elsewhere"

@@ -42,6 +42,18 @@ extension CredentialVault {
         return try await load(id: id, tenantID: tenantID, actor: actor)
     }
 
+    /// The row of credential `id` (not-found, audited, for any id that is not the tenant's), and its secret when the
+    /// row came from the cache and opened. A cached payload that does not open is dropped and the row read again
+    /// (nil secret: the caller opens it, and flags it when it really is unreadable).
+    func sealedForUse(id: String, tenantID: String, actor: AuditActor) async throws -> (StoredCredential, CredentialSecret?) {
+        if let row = try await cachedRow(.id(tenantID: tenantID, id: id), actor: actor) {
+            guard row.cached else { return (row.stored, nil) }
+            if let secret = try? await decrypt(row.stored) { return (row.stored, secret) }
+            tokenCache.remove(credentialID: id)
+        }
+        return (try await stored(id: id, tenantID: tenantID, actor: actor), nil)
+    }
+
     /// The row `key` resolves to and whether it came from the cache; nil when there is none.
     ///
     /// SQLite (one process writes the file): the entry is used while `Database.writeGeneration` is unchanged since

@@ -229,12 +229,13 @@ public struct CredentialVault: Sendable {
         return page
     }
 
-    /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing.
+    /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing. The row is
+    /// read through the token path's cache of sealed rows (`CredentialVault+TokenPath.swift`), never behind a write.
     public func reveal(id: String, tenantID: String, actor: AuditActor) async throws -> (Credential, CredentialSecret) {
-        let stored = try await stored(id: id, tenantID: tenantID, actor: actor)
+        let (stored, opened) = try await sealedForUse(id: id, tenantID: tenantID, actor: actor)
         let secret: CredentialSecret
         do {
-            secret = try await open(stored, actor: actor)
+            if let opened { secret = opened } else { secret = try await open(stored, actor: actor) }
         } catch let error as LatchkeyError where error.code == .decryptionFailed {
             Self.count("reveal", "failure")
             try await audit.append(
