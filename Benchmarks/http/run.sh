@@ -348,6 +348,9 @@ fi
     echo
     echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit \`$COMMIT\` on $(nproc) cores ($CPU), $SWIFT, $WRK${PG_VERSION:+, PostgreSQL $PG_VERSION}."
     echo "Load average before the run: $LOAD_BEFORE; after: $LOAD_AFTER. Written by \`Benchmarks/http/run.sh\`; \`Benchmarks/README.md\` says what each figure means."
+    if [[ "$CRYPTO" != 1 && "$KEPT" == *"## Crypto"* ]]; then
+        echo "This run skipped the crypto suite (\`CRYPTO=0\`): the Crypto section is from an earlier run."
+    fi
     echo
     echo "## HTTP, memory, start-up"
     echo
