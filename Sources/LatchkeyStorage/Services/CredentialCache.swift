@@ -3,7 +3,9 @@ import LatchkeyCore
 import Synchronization
 
 /// The sealed credential rows the token path read last, so that a busy caller does not cost two joined reads per
-/// request. What it keeps and why that is safe:
+/// request. Not reading is the lever because statements cannot be kept prepared here: sqlite-nio prepares and
+/// finalizes every statement (no statement cache, no API to hold one), and SQLKit's PostgreSQL driver does not use
+/// PostgresNIO's prepared statements. What it keeps and why that is safe:
 ///
 /// - **Only sealed rows.** An entry is the row as stored: metadata and the encrypted payload, never a decrypted
 ///   secret. Every use still opens the payload with the keyring (authenticated, bound to the credential's id and
