@@ -13,15 +13,34 @@ extension CredentialVault {
         return try await stored(id: id, tenantID: tenantID, actor: actor).credential
     }
 
-    /// Like `consoleCredential(tenantID:integrationKey:owner:)`, from the cache when it can.
-    public func consoleCredentialForToken(tenantID: String, integrationKey: String, owner: Owner) async throws -> Credential? {
+    /// A sealed row the token path resolved, and whether it came from the cache.
+    public struct TokenRow: Sendable {
+        public let stored: StoredCredential
+        let cached: Bool
+    }
+
+    /// Like `consoleCredential(tenantID:integrationKey:owner:)`, with the sealed row for `openForToken`: one
+    /// resolution, and on PostgreSQL one version read, for the whole token call.
+    public func consoleRowForToken(tenantID: String, integrationKey: String, owner: Owner) async throws -> TokenRow? {
         let externalUserID: String? =
             switch owner {
             case .endUser(let externalID): externalID
             case .shared: nil
             }
         let key = CredentialCache.Key.console(tenantID: tenantID, integrationKey: integrationKey, externalUserID: externalUserID)
-        return try await cachedRow(key, actor: .system)?.stored.credential
+        return try await cachedRow(key, actor: .system).map { TokenRow(stored: $0.stored, cached: $0.cached) }
+    }
+
+    /// Opens a row from `consoleRowForToken` as `loadForToken` opens one: a cached payload that does not open is
+    /// dropped and the row read again (then returned as read), so only what the database holds is ever flagged.
+    public func openForToken(_ row: TokenRow) async throws -> (stored: StoredCredential, secret: CredentialSecret) {
+        let credential = row.stored.credential
+        try requireNotFlaggedUnreadable(credential)
+        guard row.cached else { return (row.stored, try await open(row.stored)) }
+        if let secret = try? await decrypt(row.stored) { return (row.stored, secret) }
+        tokenCache.remove(credentialID: credential.id)
+        guard let loaded = try await load(id: credential.id, tenantID: credential.tenantID) else { throw LatchkeyError.notFound("credential") }
+        return loaded
     }
 
     /// Like `load(id:tenantID:actor:)`, from the cache when it can. The payload is opened on every call; the

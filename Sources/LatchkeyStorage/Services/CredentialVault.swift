@@ -18,7 +18,8 @@ public struct CredentialVault: Sendable {
     let auditWriter: AuditWriter
     /// Sealed rows of the token path (`CredentialVault+TokenPath.swift`).
     let tokenCache: CredentialCache
-    let clock: any LatchkeyClock
+    /// The clock every rule of the vault and its callers reads (a test clock in tests).
+    public let clock: any LatchkeyClock
     let logger: Logger
 
     /// Where credential and health events are queued for the tenant's webhook; none when nil.
