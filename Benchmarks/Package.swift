@@ -44,6 +44,7 @@ let package = Package(
             dependencies: [
                 .product(name: "LatchkeyCore", package: "latchkey"),
                 .product(name: "LatchkeyStorage", package: "latchkey"),
+                .product(name: "LatchkeyBootstrap", package: "latchkey"),
                 .product(name: "LatchkeyHTTP", package: "latchkey"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # HTTP, memory and start-up figures for Latchkey, each against a baseline measured in the same run.
 #
-#   POST /api/v1/credentials/{id}/reveal (admin key, SQLite, one audit write per call)
-#       against GET /json of a bare Hummingbird application (BareServer)   -> requests/s, p99, ratio
+#   POST /api/v1/credentials/token and POST /api/v1/credentials/{id}/reveal (admin key, one audit write per call),
+#       on SQLite and on PostgreSQL, each against GET /json of a bare Hummingbird application (BareServer)
+#       measured in the same round                                        -> requests/s, p99, ratio (median, spread)
 #   idle RSS right after /readyz first answers 200                          -> MB (bare server alongside)
 #   start -> first /readyz 200 with an empty data directory                 -> ms (bare: start -> first /json 200)
 #   and, first, the crypto suite (crypto/ratios.sh)                         -> ns per seal+open, ratio to raw AES-GCM
 #
 # Usage: Benchmarks/http/run.sh            (from anywhere; builds BareServer and LatchkeyBenchServer in release)
-# Settings (environment): DURATION=15s WARMUP=3s THREADS=2 CONNECTIONS=32 ROUNDS=2 STARTS=5 SKIP_BUILD=1
+# Settings (environment): DURATION=15s WARMUP=3s THREADS=2 CONNECTIONS=32 ROUNDS=3 STARTS=5 SKIP_BUILD=1
 #                         CRYPTO=0 skips the crypto suite (crypto/ratios.sh), whose ratios otherwise join the results.
-# Writes Benchmarks/results/latest.md (keeping its Connect section, which connect/run.sh writes). Every server listens on 127.0.0.1 only and is stopped on exit.
+#                         POSTGRES=0 skips the PostgreSQL cases; PG_URL=postgres://… uses that server (a schema of its
+#                         own, dropped at the end) instead of a throw-away cluster started with scripts/pg-start.sh.
+# Writes Benchmarks/results/latest.md (keeping the sections other scripts write). Every server listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,9 +25,13 @@ DURATION="${DURATION:-15s}"
 WARMUP="${WARMUP:-3s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
-ROUNDS="${ROUNDS:-2}"
+ROUNDS="${ROUNDS:-3}"
 STARTS="${STARTS:-5}"
 CRYPTO="${CRYPTO:-1}"
+POSTGRES="${POSTGRES:-1}"
+PG_URL="${PG_URL:-}"
+PG_DIR=""
+PG_SCHEMA=""
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
@@ -41,6 +48,8 @@ cleanup() {
             wait "$pid" 2>/dev/null || true
         fi
     done
+    if [[ -n "$PG_SCHEMA" ]]; then psql "$PG_URL" -X -q -c "DROP SCHEMA IF EXISTS $PG_SCHEMA CASCADE" >/dev/null 2>&1 || true; fi
+    if [[ -n "$PG_DIR" ]]; then "$REPO/scripts/pg-stop.sh" "$PG_DIR" >/dev/null 2>&1 || true; fi
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
@@ -155,30 +164,75 @@ RSS_LATCHKEY=$(median <"$SCRATCH/rss-latchkey")
 RSS_BARE=$(median <"$SCRATCH/rss-bare")
 
 # ---------------------------------------------------------------------------------------------------------------
-# Throughput and latency.
+# Throughput and latency: every case against the bare route, measured in the same round.
+# The seeded credential: integration "github", end user "benchmark-user" (LatchkeyBenchServer --seed).
+INTEGRATION=github
+EXTERNAL_USER=benchmark-user
+
+if [[ "$POSTGRES" == 1 && -z "$PG_URL" ]]; then
+    command -v psql >/dev/null || die "psql is needed for the PostgreSQL cases (POSTGRES=0 skips them)"
+    # Its own directory straight under the temporary directory: the postgres user must be able to reach it.
+    PG_DIR="$(mktemp -d -t latchkey-http-pg.XXXXXX)"
+    PG_URL="$("$REPO/scripts/pg-start.sh" "$PG_DIR" | tail -1)" || { rm -rf "$PG_DIR"; PG_DIR=""; die "PostgreSQL did not start"; }
+fi
+STORES=(sqlite)
+if [[ "$POSTGRES" == 1 ]]; then
+    STORES+=(pg)
+    PG_SCHEMA="bench_http_$$"
+    separator='?'
+    [[ "$PG_URL" == *\?* ]] && separator='&'
+    PG_BENCH_URL="$PG_URL${separator}schema=$PG_SCHEMA"
+fi
+
 log "starting the servers for the load runs"
-mkdir -p "$SCRATCH/load-data"
-start_server latchkey "$BIN/LatchkeyBenchServer" --port 0 --data-dir "$SCRATCH/load-data" --seed
-LATCHKEY_PID=$STARTED_PID
-LATCHKEY_URL="http://127.0.0.1:$STARTED_PORT"
-ADMIN_KEY="$(await_line "$STARTED_OUT" ADMIN_KEY "$LATCHKEY_PID")" || die "no admin key from the seeded server"
-CREDENTIAL_ID="$(await_line "$STARTED_OUT" CREDENTIAL_ID "$LATCHKEY_PID")" || die "no credential from the seeded server"
-await_ok "$LATCHKEY_URL/readyz" "$LATCHKEY_PID" || die "Latchkey /readyz never answered 200"
+declare -A URL KEY CRED SPID
+for store in "${STORES[@]}"; do
+    mkdir -p "$SCRATCH/load-data-$store"
+    if [[ "$store" == pg ]]; then
+        start_server "latchkey-$store" env LATCHKEY_DATABASE_URL="$PG_BENCH_URL" \
+            "$BIN/LatchkeyBenchServer" --port 0 --data-dir "$SCRATCH/load-data-$store" --seed
+    else
+        start_server "latchkey-$store" "$BIN/LatchkeyBenchServer" --port 0 --data-dir "$SCRATCH/load-data-$store" --seed
+    fi
+    SPID[$store]=$STARTED_PID
+    URL[$store]="http://127.0.0.1:$STARTED_PORT"
+    KEY[$store]="$(await_line "$STARTED_OUT" ADMIN_KEY "$STARTED_PID")" || die "no admin key from the seeded $store server"
+    CRED[$store]="$(await_line "$STARTED_OUT" CREDENTIAL_ID "$STARTED_PID")" || die "no credential from the seeded $store server"
+    await_ok "${URL[$store]}/readyz" "$STARTED_PID" || die "Latchkey ($store) /readyz never answered 200"
+    # One request of each kind by hand first: a load run only counts if the request it repeats succeeds.
+    status=$(curl -s -o "$SCRATCH/reveal-$store.json" -w '%{http_code}' -X POST -H "Authorization: Bearer ${KEY[$store]}" \
+        "${URL[$store]}/api/v1/credentials/${CRED[$store]}/reveal")
+    [[ "$status" == 200 ]] || die "reveal ($store) answered $status: $(cat "$SCRATCH/reveal-$store.json")"
+    status=$(curl -s -o "$SCRATCH/token-$store.json" -w '%{http_code}' -X POST -H "Authorization: Bearer ${KEY[$store]}" \
+        -H 'Content-Type: application/json' -d "{\"integration\":\"$INTEGRATION\",\"externalUserId\":\"$EXTERNAL_USER\"}" \
+        "${URL[$store]}/api/v1/credentials/token")
+    [[ "$status" == 200 ]] || die "token ($store) answered $status: $(cat "$SCRATCH/token-$store.json")"
+done
+REVEAL_BYTES=$(wc -c <"$SCRATCH/reveal-sqlite.json")
+TOKEN_BYTES=$(wc -c <"$SCRATCH/token-sqlite.json")
 
 start_server bare "$BIN/BareServer" 0
 BARE_PID=$STARTED_PID
 BARE_URL="http://127.0.0.1:$STARTED_PORT"
 await_ok "$BARE_URL/json" "$BARE_PID" || die "BareServer /json never answered 200"
-
-# One request by hand first: the load run only counts if the request it repeats succeeds.
-status=$(curl -s -o "$SCRATCH/reveal.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN_KEY" \
-    "$LATCHKEY_URL/api/v1/credentials/$CREDENTIAL_ID/reveal")
-[[ "$status" == 200 ]] || die "reveal answered $status: $(cat "$SCRATCH/reveal.json")"
-REVEAL_BYTES=$(wc -c <"$SCRATCH/reveal.json")
 BARE_BYTES=$(curl -s "$BARE_URL/json" | wc -c)
 
-reveal_wrk() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s "$HERE/reveal.lua" "$LATCHKEY_URL" -- "$ADMIN_KEY" "$CREDENTIAL_ID"; }
-bare_wrk() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency "$BARE_URL/json"; }
+# run_case CASE DURATION: one wrk run; CASE is bare, or token-STORE / reveal-STORE.
+run_case() {
+    local name="$1" duration="$2" route store
+    if [[ "$name" == bare ]]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency "$BARE_URL/json"
+        return
+    fi
+    route="${name%%-*}"
+    store="${name#*-}"
+    if [[ "$route" == token ]]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -s "$HERE/token.lua" "${URL[$store]}" -- \
+            "${KEY[$store]}" "$INTEGRATION" "$EXTERNAL_USER"
+    else
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -s "$HERE/reveal.lua" "${URL[$store]}" -- "${KEY[$store]}" "${CRED[$store]}"
+    fi
+}
 
 # Reads wrk's report: "REQS P99_MS BAD" (BAD = non-2xx responses plus socket errors).
 parse_wrk() {
@@ -194,79 +248,125 @@ parse_wrk() {
     ' "$1"
 }
 
+CASES=()
+for store in "${STORES[@]}"; do CASES+=("token-$store" "reveal-$store"); done
+
 log "warm-up: $WARMUP each"
-reveal_wrk "$WARMUP" >/dev/null
-bare_wrk "$WARMUP" >/dev/null
+for name in "${CASES[@]}" bare; do run_case "$name" "$WARMUP" >/dev/null; done
 
-: >"$SCRATCH/reveal-runs"
-: >"$SCRATCH/bare-runs"
+for name in "${CASES[@]}" bare; do : >"$SCRATCH/$name-runs"; done
+half=$((${#CASES[@]} / 2))
 for ((round = 1; round <= ROUNDS; round++)); do
-    log "round $round/$ROUNDS: reveal, $DURATION, $THREADS threads, $CONNECTIONS connections"
-    reveal_wrk "$DURATION" >"$SCRATCH/reveal-$round.txt"
-    parse_wrk "$SCRATCH/reveal-$round.txt" | tee -a "$SCRATCH/reveal-runs" >&2
-    log "round $round/$ROUNDS: bare /json"
-    bare_wrk "$DURATION" >"$SCRATCH/bare-$round.txt"
-    parse_wrk "$SCRATCH/bare-$round.txt" | tee -a "$SCRATCH/bare-runs" >&2
+    # The bare route in the middle of the round, so that it is as close in time to each case as it can be.
+    for name in "${CASES[@]:0:$half}" bare "${CASES[@]:$half}"; do
+        log "round $round/$ROUNDS: $name, $DURATION, $THREADS threads, $CONNECTIONS connections"
+        run_case "$name" "$DURATION" >"$SCRATCH/$name-$round.txt"
+        parse_wrk "$SCRATCH/$name-$round.txt" | tee -a "$SCRATCH/$name-runs" >&2
+    done
 done
-awk '$3 > 0 { exit 1 }' "$SCRATCH/reveal-runs" "$SCRATCH/bare-runs" ||
-    die "some requests failed during the load runs; see the wrk reports above"
+for name in "${CASES[@]}" bare; do
+    awk '$3 > 0 { exit 1 }' "$SCRATCH/$name-runs" || die "some requests failed during the $name load runs; see the wrk reports above"
+done
 
-REVEAL_RPS=$(awk '{ print $1 }' "$SCRATCH/reveal-runs" | median)
-REVEAL_P99=$(awk '{ print $2 }' "$SCRATCH/reveal-runs" | median)
-BARE_RPS=$(awk '{ print $1 }' "$SCRATCH/bare-runs" | median)
-BARE_P99=$(awk '{ print $2 }' "$SCRATCH/bare-runs" | median)
-RSS_LOADED=$(rss_mb "$LATCHKEY_PID")
-HWM_LOADED=$(hwm_mb "$LATCHKEY_PID")
-stop "$LATCHKEY_PID"
+# Per case: median req/s and p99 over the rounds, and the ratio to the bare route of the same round (median, min–max).
+declare -A RPS P99 RATIO SPREAD P99RATIO
+for name in "${CASES[@]}" bare; do
+    RPS[$name]=$(awk '{ print $1 }' "$SCRATCH/$name-runs" | median)
+    P99[$name]=$(awk '{ print $2 }' "$SCRATCH/$name-runs" | median)
+done
+for name in "${CASES[@]}"; do
+    paste -d' ' "$SCRATCH/$name-runs" "$SCRATCH/bare-runs" | awk '{ printf "%.4f\n", $1 / $4 }' >"$SCRATCH/$name-ratios"
+    RATIO[$name]=$(median <"$SCRATCH/$name-ratios" | awk '{ printf "%.2f", $1 }')
+    SPREAD[$name]=$(sort -g "$SCRATCH/$name-ratios" | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f–%.2f", lo, hi }')
+    P99RATIO[$name]=$(ratio "${P99[$name]}" "${P99[bare]}")
+done
+RSS_LOADED=$(rss_mb "${SPID[sqlite]}")
+HWM_LOADED=$(hwm_mb "${SPID[sqlite]}")
+for store in "${STORES[@]}"; do stop "${SPID[$store]}"; done
 stop "$BARE_PID"
 
-RPS_RATIO=$(ratio "$REVEAL_RPS" "$BARE_RPS")
-P99_RATIO=$(ratio "$REVEAL_P99" "$BARE_P99")
 RSS_RATIO=$(ratio "$RSS_LATCHKEY" "$RSS_BARE")
 START_RATIO=$(ratio "$START_LATCHKEY" "$START_BARE")
 
 # ---------------------------------------------------------------------------------------------------------------
 # Report.
+label() {
+    case "$1" in
+        token-sqlite) echo "\`POST /api/v1/credentials/token\`, SQLite" ;;
+        reveal-sqlite) echo "\`POST /api/v1/credentials/{id}/reveal\`, SQLite" ;;
+        token-pg) echo "\`POST /api/v1/credentials/token\`, PostgreSQL" ;;
+        reveal-pg) echo "\`POST /api/v1/credentials/{id}/reveal\`, PostgreSQL" ;;
+    esac
+}
+load_table() {
+    echo "| Route | req/s | p99 ms | req/s ÷ bare, same round (median) | spread over $ROUNDS rounds | p99 ÷ bare p99 |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+    for name in "${CASES[@]}"; do
+        echo "| $(label "$name") | ${RPS[$name]} | ${P99[$name]} | ${RATIO[$name]} | ${SPREAD[$name]} | ${P99RATIO[$name]} |"
+    done
+    echo "| bare Hummingbird \`GET /json\` (baseline) | ${RPS[bare]} | ${P99[bare]} | 1 | | 1 |"
+}
 table() {
     cat <<EOF
 | Measure | Latchkey | Baseline | Latchkey ÷ baseline |
 | --- | ---: | ---: | ---: |
-| Throughput, req/s (reveal vs bare \`GET /json\`) | $REVEAL_RPS | $BARE_RPS | $RPS_RATIO |
-| Latency p99, ms | $REVEAL_P99 | $BARE_P99 | $P99_RATIO |
 | Idle RSS after first ready answer, MB | $RSS_LATCHKEY | $RSS_BARE | $RSS_RATIO |
 | Start → first 200 (\`/readyz\` vs \`/json\`), ms | $START_LATCHKEY | $START_BARE | $START_RATIO |
 EOF
 }
 
 echo
+load_table
+echo
 table
 echo
-echo "reveal/bare throughput ratio: $RPS_RATIO  (Latchkey RSS after the load runs: $RSS_LOADED MB, peak $HWM_LOADED MB)"
+echo "token/bare throughput ratio, SQLite: ${RATIO[token-sqlite]} (${SPREAD[token-sqlite]})  (Latchkey RSS after the load runs: $RSS_LOADED MB, peak $HWM_LOADED MB)"
 
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 CPU="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo unknown)"
 SWIFT="$({ swift --version 2>/dev/null || true; } | awk 'NR == 1')"
 WRK="$({ wrk --version 2>&1 || true; } | awk 'NR == 1 { print $1, $2 }')"
 COMMIT="$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+PG_VERSION=""
+if [[ "$POSTGRES" == 1 ]]; then PG_VERSION="$(psql "$PG_URL" -X -At -c 'SHOW server_version' 2>/dev/null | awk '{ print $1 }')"; fi
+if [[ -n "$PG_DIR" ]]; then
+    PG_WHERE="a throw-away cluster on the same machine (\`scripts/pg-start.sh\`: fsync off, synchronous_commit off)"
+else
+    PG_WHERE="the server \`PG_URL\` names, in a schema of its own"
+fi
 mkdir -p "$(dirname "$RESULTS")"
-# The Connect section belongs to connect/run.sh, with its own date and machine facts: kept as it was.
-KEPT_CONNECT=""
-[[ -f "$RESULTS" ]] && KEPT_CONNECT="$(awk '/^## / { keep = ($0 == "## Connect") } keep' "$RESULTS")"
+# The sections other scripts write (Connect, Refresh, …) are kept as they were, with their own dates and machine
+# facts; so is the Crypto section when this run skipped the crypto suite.
+KEPT=""
+if [[ -f "$RESULTS" ]]; then
+    KEPT="$(awk -v crypto="$CRYPTO" '
+        /^## / { keep = ($0 != "## HTTP, memory, start-up") && !(crypto == 1 && $0 ~ /^## Crypto/) }
+        keep' "$RESULTS")"
+fi
 {
     echo "# Latest benchmark results"
     echo
-    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit \`$COMMIT\` on $(nproc) cores ($CPU), $SWIFT, $WRK."
-    echo "Load average before the run: $LOAD_BEFORE. Written by \`Benchmarks/http/run.sh\`; \`Benchmarks/README.md\` says what each figure means."
+    echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') at commit \`$COMMIT\` on $(nproc) cores ($CPU), $SWIFT, $WRK${PG_VERSION:+, PostgreSQL $PG_VERSION}."
+    echo "Load average before the run: $LOAD_BEFORE; after: $LOAD_AFTER. Written by \`Benchmarks/http/run.sh\`; \`Benchmarks/README.md\` says what each figure means."
+    if [[ "$CRYPTO" != 1 && "$KEPT" == *"## Crypto"* ]]; then
+        echo "This run skipped the crypto suite (\`CRYPTO=0\`): the Crypto section is from an earlier run."
+    fi
     echo
     echo "## HTTP, memory, start-up"
     echo
-    echo "Load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up, $ROUNDS round(s) per server, median shown;"
-    echo "wrk runs on the same machine as the server. Reveal: \`POST /api/v1/credentials/{id}/reveal\` with an admin key,"
-    echo "SQLite, one audit event written per call, $REVEAL_BYTES-byte response (2 KiB secret). Baseline: a bare Hummingbird"
-    echo "\`GET /json\` route, $BARE_BYTES-byte response. Start and idle RSS: median of $STARTS starts, empty data directory each time."
+    echo "Load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency\` after a $WARMUP warm-up of each, $ROUNDS rounds; every round runs each route"
+    echo "once and the bare route once, so each ratio is taken against the bare route of the same round (the median of those"
+    echo "per-round ratios and their spread are shown; req/s and p99 are medians over the rounds). wrk runs on the same machine."
+    echo "Token: \`POST /api/v1/credentials/token\` for an integration and end user with an admin key, $TOKEN_BYTES-byte response. Reveal:"
+    echo "\`POST /api/v1/credentials/{id}/reveal\`, $REVEAL_BYTES-byte response (2 KiB secret). Each writes one audit event per call."
+    if [[ "$POSTGRES" == 1 ]]; then echo "PostgreSQL: $PG_WHERE."; fi
+    echo "Baseline: a bare Hummingbird \`GET /json\` route, $BARE_BYTES-byte response. Start and idle RSS: median of $STARTS starts, empty data directory each time."
+    echo
+    load_table
     echo
     table
     echo
-    echo "Latchkey RSS after the load runs: $RSS_LOADED MB (peak $HWM_LOADED MB)."
+    echo "Latchkey (SQLite) RSS after the load runs: $RSS_LOADED MB (peak $HWM_LOADED MB)."
     if [[ -n "$CRYPTO_TABLE" ]]; then
         echo
         echo "## Crypto (per seal+open pair, 2 KiB)"
@@ -276,9 +376,9 @@ KEPT_CONNECT=""
         echo
         echo "$CRYPTO_TABLE"
     fi
-    if [[ -n "$KEPT_CONNECT" ]]; then
+    if [[ -n "$KEPT" ]]; then
         echo
-        echo "$KEPT_CONNECT"
+        echo "$KEPT"
     fi
 } >"$RESULTS"
 log "wrote ${RESULTS#"$REPO/"}"

@@ -9,6 +9,7 @@
 // as ADMIN_KEY=… and CREDENTIAL_ID=… lines. LISTENING=PORT is printed once the server accepts connections.
 import Foundation
 import Hummingbird
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
 import LatchkeyStorage

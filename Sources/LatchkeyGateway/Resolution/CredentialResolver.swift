@@ -40,11 +40,26 @@ public struct CredentialResolver: Sendable {
 
     /// The access token for `query`; `not_connected` when nothing matches.
     public func token(for query: Query) async throws -> Token {
-        let credential = try await find(query)
+        let credential: Credential
+        var resolved: CredentialVault.TokenRow?
+        if query.credentialID == nil {
+            // The common call: resolved once (one version read on PostgreSQL) and opened here; the coordinator is
+            // asked only when the credential is not usable as it is.
+            let row = try await consoleRow(query)
+            credential = row.stored.credential
+            resolved = row
+        } else {
+            credential = try await find(query)
+        }
         let fresh: Credential
         let secret: CredentialSecret
         do {
-            (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: query.tenantID)
+            if let resolved, credential.status == .active, !coordinator.needsRefresh(credential, now: vault.clock.now) {
+                let opened = try await vault.openForToken(resolved)
+                (fresh, secret) = (opened.stored.credential, opened.secret)
+            } else {
+                (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: query.tenantID)
+            }
         } catch let error as LatchkeyError where error.code == .decryptionFailed {
             // The vault flagged and audited the unreadable credential; record who asked for it.
             try await vault.audit(
@@ -70,10 +85,11 @@ public struct CredentialResolver: Sendable {
 
     /// The credential `query` names: the one asked for by id (which must belong to the integration and, when an end
     /// user is named, to that user or be shared), else the console app's rule (DESIGN §2, rule 6): the named end
-    /// user's default credential of the integration, else the integration's shared credential.
+    /// user's default credential of the integration, else the integration's shared credential. Read through the vault's
+    /// token-path cache of sealed rows (`CredentialVault+TokenPath.swift`), which is never behind a write.
     public func find(_ query: Query) async throws -> Credential {
         if let id = query.credentialID {
-            let credential = try await vault.get(id: id, tenantID: query.tenantID, actor: query.actor)
+            let credential = try await vault.credentialForToken(id: id, tenantID: query.tenantID, actor: query.actor)
             guard credential.integrationKey == query.integrationKey else {
                 throw LatchkeyError.invalidField(
                     "credentialId",
@@ -85,9 +101,14 @@ public struct CredentialResolver: Sendable {
             }
             return credential
         }
-        let found: Credential?
+        return try await consoleRow(query).stored.credential
+    }
+
+    /// The console app's sealed row for `query` (DESIGN §2, rule 6); `not_connected` when there is none.
+    func consoleRow(_ query: Query) async throws -> CredentialVault.TokenRow {
+        let found: CredentialVault.TokenRow?
         do {
-            found = try await vault.consoleCredential(
+            found = try await vault.consoleRowForToken(
                 tenantID: query.tenantID,
                 integrationKey: query.integrationKey,
                 owner: query.externalUserID.map { .endUser(externalID: $0) } ?? .shared
@@ -95,7 +116,7 @@ public struct CredentialResolver: Sendable {
         } catch let error as StorageError {
             throw try await vault.damaged(error, tenantID: query.tenantID, actor: query.actor)
         }
-        guard let credential = found else {
+        guard let found else {
             let user = query.externalUserID.map { " and user \($0)" } ?? ""
             throw LatchkeyError(
                 .notConnected,
@@ -103,6 +124,6 @@ public struct CredentialResolver: Sendable {
                 action: .init(type: "connect", url: "/connections")
             )
         }
-        return credential
+        return found
     }
 }

@@ -53,9 +53,10 @@ public actor RefreshCoordinator {
         RefreshStateMachine.needsRefresh(expiresAt: credential.expiresAt, now: now, margin: configuration.margin)
     }
 
-    /// A usable access token for the credential: refreshed first when it has expired or is about to.
-    public func freshToken(id: String, tenantID: String) async throws -> (Credential, CredentialSecret) {
-        guard let (stored, secret) = try await vault.load(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
+    /// A usable access token for the credential: refreshed first when it has expired or is about to. Not isolated:
+    /// a token that needs no refresh (nearly every call) is read and opened without queueing on the actor.
+    public nonisolated func freshToken(id: String, tenantID: String) async throws -> (Credential, CredentialSecret) {
+        guard let (stored, secret) = try await vault.loadForToken(id: id, tenantID: tenantID) else { throw LatchkeyError.notFound("credential") }
         try Self.requireUsable(stored.credential, serviceName: nil)
         if !needsRefresh(stored.credential, now: clock.now) { return (stored.credential, secret) }
         return try await refresh(id: id, tenantID: tenantID, trigger: .onDemand, leased: false)

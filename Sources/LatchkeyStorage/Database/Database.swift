@@ -18,6 +18,16 @@ public final class Database: Service, Sendable {
     public let configuration: DatabaseConfiguration
     let logger: Logger
     private let backend: Backend
+    private let generation = Atomic<UInt64>(0)
+
+    /// Goes up after every `write` and `transaction` of this process has finished (committed, rolled back or
+    /// failed), except those that say they change nothing a cache holds (`invalidatesCaches: false`). A value read
+    /// before a read started and still current afterwards proves that no write of this process ended in between, so
+    /// what that read found is still what the database holds, as far as this process's writes go. In-process caches
+    /// (`CredentialCache`) tag what they keep with it.
+    public var writeGeneration: UInt64 { generation.load(ordering: .acquiring) }
+
+    private func wrote() { generation.add(1, ordering: .releasing) }
 
     private enum Backend: Sendable {
         case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection], lock: AsyncLock, counter: RoundRobin)
@@ -119,7 +129,9 @@ public final class Database: Service, Sendable {
     }
 
     /// Runs `body` with a connection meant for writing, outside a transaction (each statement commits on its own).
-    public func write<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+    /// `invalidatesCaches: false` only for writes that change nothing an in-process cache holds (see `writeGeneration`).
+    public func write<T: Sendable>(invalidatesCaches: Bool = true, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        defer { if invalidatesCaches { wrote() } }
         switch backend {
         case .sqlite(let writer, _, let lock, _):
             return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
@@ -129,8 +141,10 @@ public final class Database: Service, Sendable {
     }
 
     /// Runs `body` in one transaction (SQLite: `BEGIN IMMEDIATE`, so writers queue instead of failing later).
-    /// An error thrown by `body` rolls back and is rethrown as it was.
-    public func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+    /// An error thrown by `body` rolls back and is rethrown as it was. `invalidatesCaches: false` only for
+    /// transactions that change nothing an in-process cache holds (the audit group commit; see `writeGeneration`).
+    public func transaction<T: Sendable>(invalidatesCaches: Bool = true, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        defer { if invalidatesCaches { wrote() } }
         switch backend {
         case .sqlite(let writer, _, let lock, _):
             return try await lock.withLock {
@@ -172,6 +186,7 @@ public final class Database: Service, Sendable {
 
     /// Serializes schema changes across instances starting at once (PostgreSQL advisory lock).
     func withMigrationLock<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        defer { wrote() }
         switch backend {
         case .sqlite(let writer, _, let lock, _):
             return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }

@@ -65,7 +65,8 @@ public actor AuditWriter {
     }
 
     private static func write(_ batch: [Entry], database: Database, repository: AuditRepository, now: Date) async throws {
-        try await database.transaction { db in
+        // Audit events and `last_used_at` only: nothing `CredentialCache` uses, so cached rows stay valid.
+        try await database.transaction(invalidatesCaches: false) { db in
             var byTenant: [String: [Entry]] = [:]
             var order: [String] = []
             for item in batch {

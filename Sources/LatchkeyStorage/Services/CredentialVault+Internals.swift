@@ -69,7 +69,7 @@ extension CredentialVault {
         }
     }
 
-    private func decrypt(_ stored: StoredCredential) async throws -> CredentialSecret {
+    func decrypt(_ stored: StoredCredential) async throws -> CredentialSecret {
         let plaintext: Data
         do {
             plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
@@ -150,7 +150,7 @@ extension CredentialVault {
                 try await db.raw(
                     """
                     UPDATE credentials SET status = \(bind: CredentialStatus.needsReauth.rawValue), status_reason = \(bind: UnreadableReason.damagedRow),
-                      refresh_due_at = NULL, lease_owner = NULL, lease_until = NULL, updated_at = \(bind: now.ms)
+                      refresh_due_at = NULL, lease_owner = NULL, lease_until = NULL, version = version + 1, updated_at = \(bind: now.ms)
                     WHERE id = \(bind: row.id) AND tenant_id = \(bind: tenantID)
                       AND (status_reason IS NULL OR status_reason <> \(bind: UnreadableReason.damagedRow))
                     RETURNING id

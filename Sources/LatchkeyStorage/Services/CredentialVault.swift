@@ -16,7 +16,10 @@ public struct CredentialVault: Sendable {
     let audit: AuditLog
     /// Group-commits the audit events of reveals (one per call).
     let auditWriter: AuditWriter
-    let clock: any LatchkeyClock
+    /// Sealed rows of the token path (`CredentialVault+TokenPath.swift`).
+    let tokenCache: CredentialCache
+    /// The clock every rule of the vault and its callers reads (a test clock in tests).
+    public let clock: any LatchkeyClock
     /// Spreads refresh times so that credentials issued together are not refreshed together.
     let random: any RandomSource
     let logger: Logger
@@ -40,6 +43,7 @@ public struct CredentialVault: Sendable {
         self.keyManager = keyManager
         self.audit = audit
         self.auditWriter = AuditWriter(database: database, clock: clock)
+        self.tokenCache = CredentialCache()
         self.clock = clock
         self.random = random
         self.logger = logger
@@ -237,12 +241,13 @@ public struct CredentialVault: Sendable {
         return page
     }
 
-    /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing.
+    /// The decrypted secret. Audited whether it succeeds or not; an altered ciphertext returns nothing. The row is
+    /// read through the token path's cache of sealed rows (`CredentialVault+TokenPath.swift`), never behind a write.
     public func reveal(id: String, tenantID: String, actor: AuditActor) async throws -> (Credential, CredentialSecret) {
-        let stored = try await stored(id: id, tenantID: tenantID, actor: actor)
+        let (stored, opened) = try await sealedForUse(id: id, tenantID: tenantID, actor: actor)
         let secret: CredentialSecret
         do {
-            secret = try await open(stored, actor: actor)
+            if let opened { secret = opened } else { secret = try await open(stored, actor: actor) }
         } catch let error as LatchkeyError where error.code == .decryptionFailed {
             Self.count("reveal", "failure")
             try await audit.append(

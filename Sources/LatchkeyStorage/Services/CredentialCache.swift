@@ -1,0 +1,74 @@
+import Foundation
+import LatchkeyCore
+import Synchronization
+
+/// The sealed credential rows the token path read last, so that a busy caller does not cost two joined reads per
+/// request. Not reading is the lever because statements cannot be kept prepared here: sqlite-nio prepares and
+/// finalizes every statement (no statement cache, no API to hold one), and SQLKit's PostgreSQL driver does not use
+/// PostgresNIO's prepared statements. What it keeps and why that is safe:
+///
+/// - **Only sealed rows.** An entry is the row as stored: metadata and the encrypted payload, never a decrypted
+///   secret. Every use still opens the payload with the keyring (authenticated, bound to the credential's id and
+///   tenant), and the plaintext lives only as long as the request that uses it.
+/// - **Invalidated by every write of this process.** An entry is tagged with `Database.writeGeneration` read
+///   *before* the row was read, and is used only while the generation is unchanged. Every write and transaction
+///   of the process bumps it once it has finished (delete, disconnect, refresh, re-key, update, flag, cascades from
+///   connections, integrations and tenants: all go through `Database`), so a write that has returned makes every
+///   earlier entry unusable, with no list of write paths to keep up to date. Only the audit group commit
+///   (`AuditWriter`) does not bump it: it appends audit events and sets `last_used_at`, which no entry is used for.
+/// - **Checked against the row on PostgreSQL.** Other instances write the same database, and their writes do not
+///   bump this process's generation. There every use first reads the id and `version` of the row the request
+///   resolves to (one short indexed read, no payload), and an entry is used only when both match; every change
+///   of a row's content bumps its `version` (refresh, update, re-key, flags), a deleted row is not found, and the
+///   resolution itself (default credential, shared fallback) is read fresh each time. LISTEN/NOTIFY would save
+///   that read but leaves a window after another instance's commit in which a deleted credential's token is still
+///   handed out; the version read has none.
+/// - **Bounded.** At most `capacity` entries (all dropped when full) and none older than `lifetime`, which also
+///   bounds how long a write made by another process on the same SQLite file (the CLI) goes unseen.
+final class CredentialCache: Sendable {
+    /// What a request resolves: one credential by id, or the console app's credential of an integration for an owner.
+    enum Key: Hashable {
+        case id(tenantID: String, id: String)
+        case console(tenantID: String, integrationKey: String, externalUserID: String?)
+    }
+
+    private struct Entry {
+        let stored: StoredCredential
+        let generation: UInt64
+        let expires: Date
+    }
+
+    private let entries = Mutex<[Key: Entry]>([:])
+    let lifetime: TimeInterval
+    let capacity: Int
+
+    init(lifetime: TimeInterval = 5, capacity: Int = 4096) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    /// The row kept for `key` when it was read at `generation` (the current one) and has not expired; nil otherwise.
+    func row(for key: Key, generation: UInt64, now: Date) -> StoredCredential? {
+        entries.withLock { entries in
+            guard let entry = entries[key] else { return nil }
+            guard entry.generation == generation, entry.expires > now else {
+                entries[key] = nil
+                return nil
+            }
+            return entry.stored
+        }
+    }
+
+    /// Keeps `stored` for `key`; `generation` must have been read before the row was.
+    func store(_ stored: StoredCredential, for key: Key, generation: UInt64, now: Date) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll() }
+            entries[key] = Entry(stored: stored, generation: generation, expires: now.addingTimeInterval(lifetime))
+        }
+    }
+
+    /// Forgets the entries of credential `id` (a cached payload that did not open).
+    func remove(credentialID id: String) {
+        entries.withLock { entries in entries = entries.filter { $0.value.stored.credential.id != id } }
+    }
+}
