@@ -76,7 +76,7 @@ public struct ConnectService: Sendable {
 
     /// The enabled integration `key` of the tenant with its catalog entry; not found otherwise.
     public func service(key: String, tenantID: String) async throws -> Service {
-        guard Self.isKey(key),
+        guard IntegrationRules.isStoredKey(key),
             let integration = try await integrations.integrations.find(key: key, tenantID: tenantID), integration.enabled,
             let provider = catalog.provider(id: integration.provider)
         else {
@@ -92,11 +92,6 @@ public struct ConnectService: Sendable {
     }
 
     /// An integration key as one may have been stored: 1 to 64 ASCII letters, digits, dashes, underscores or dots.
-    static func isKey(_ value: String) -> Bool {
-        !value.isEmpty && value.count <= 64
-            && value.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
-    }
-
     // MARK: Start
 
     /// Starts connecting `key` for `user` in browser `browserID`: a redirect to the provider, a form to fill in

@@ -191,6 +191,14 @@ public struct IntegrationRules: Sendable {
         return out
     }
 
+    /// Whether `value` has the shape of a key as stored: the strict shape of `isIntegrationKey`, or the looser one credentials
+    /// imported for an integration that was not set up may carry (letters, digits, `-`, `_`, `.`).
+    public static func isStoredKey(_ value: String) -> Bool {
+        !value.isEmpty && value.count <= 64
+            && value.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
+    }
+
+    /// Whether `value` is a key a new integration may take: 1 to 64 lowercase letters, digits, `-` or `_`.
     public static func isIntegrationKey(_ value: String) -> Bool {
         !value.isEmpty && value.count <= 64
             && value.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }

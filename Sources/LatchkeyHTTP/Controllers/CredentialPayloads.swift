@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyStorage
 
@@ -230,8 +231,5 @@ enum ISO8601 {
 }
 
 enum Validation {
-    static func isKey(_ value: String) -> Bool {
-        !value.isEmpty && value.count <= 64
-            && value.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
-    }
+    static func isKey(_ value: String) -> Bool { IntegrationRules.isStoredKey(value) }
 }
