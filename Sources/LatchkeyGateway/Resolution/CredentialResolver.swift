@@ -40,21 +40,14 @@ public struct CredentialResolver: Sendable {
 
     /// The access token for `query`; `not_connected` when nothing matches.
     public func token(for query: Query) async throws -> Token {
-        let credential: Credential
-        var resolved: CredentialVault.TokenRow?
-        if query.credentialID == nil {
-            // The common call: resolved once (one version read on PostgreSQL) and opened here; the coordinator is
-            // asked only when the credential is not usable as it is.
-            let row = try await consoleRow(query)
-            credential = row.stored.credential
-            resolved = row
-        } else {
-            credential = try await find(query)
-        }
+        // Resolved once (one version read on PostgreSQL) and opened here; the coordinator is asked only when the
+        // credential is not usable as it is.
+        let resolved = try await row(query)
+        let credential = resolved.stored.credential
         let fresh: Credential
         let secret: CredentialSecret
         do {
-            if let resolved, credential.status == .active, !coordinator.needsRefresh(credential, now: vault.clock.now) {
+            if credential.status == .active, !coordinator.needsRefresh(credential, now: vault.clock.now) {
                 let opened = try await vault.openForToken(resolved)
                 (fresh, secret) = (opened.stored.credential, opened.secret)
             } else {
@@ -88,8 +81,14 @@ public struct CredentialResolver: Sendable {
     /// user's default credential of the integration, else the integration's shared credential. Read through the vault's
     /// token-path cache of sealed rows (`CredentialVault+TokenPath.swift`), which is never behind a write.
     public func find(_ query: Query) async throws -> Credential {
+        try await row(query).stored.credential
+    }
+
+    /// The sealed row of the credential `query` names (see `find`).
+    func row(_ query: Query) async throws -> CredentialVault.TokenRow {
         if let id = query.credentialID {
-            let credential = try await vault.credentialForToken(id: id, tenantID: query.tenantID, actor: query.actor)
+            let row = try await vault.rowForToken(id: id, tenantID: query.tenantID, actor: query.actor)
+            let credential = row.stored.credential
             guard credential.integrationKey == query.integrationKey else {
                 throw LatchkeyError.invalidField(
                     "credentialId",
@@ -99,9 +98,9 @@ public struct CredentialResolver: Sendable {
             if let external = query.externalUserID, credential.externalUserID != nil, credential.externalUserID != external {
                 throw LatchkeyError.notFound("credential")
             }
-            return credential
+            return row
         }
-        return try await consoleRow(query).stored.credential
+        return try await consoleRow(query)
     }
 
     /// The console app's sealed row for `query` (DESIGN §2, rule 6); `not_connected` when there is none.

@@ -6,11 +6,11 @@ import SQLKit
 /// is provably current (see its doc comment for the argument). They answer exactly what their uncached
 /// counterparts (`get`, `load`) answer, with the same audit events.
 extension CredentialVault {
-    /// Like `get(id:tenantID:actor:)`, from the cache when it can: not-found (audited as `credential.access_denied`)
-    /// for any id that is not the tenant's.
-    public func credentialForToken(id: String, tenantID: String, actor: AuditActor) async throws -> Credential {
-        if let row = try await cachedRow(.id(tenantID: tenantID, id: id), actor: actor) { return row.stored.credential }
-        return try await stored(id: id, tenantID: tenantID, actor: actor).credential
+    /// Like `get(id:tenantID:actor:)`, with the sealed row for `openForToken`, from the cache when it can: not-found
+    /// (audited as `credential.access_denied`) for any id that is not the tenant's.
+    public func rowForToken(id: String, tenantID: String, actor: AuditActor) async throws -> TokenRow {
+        if let row = try await cachedRow(.id(tenantID: tenantID, id: id), actor: actor) { return TokenRow(stored: row.stored, cached: row.cached) }
+        return TokenRow(stored: try await stored(id: id, tenantID: tenantID, actor: actor), cached: false)
     }
 
     /// A sealed row the token path resolved, and whether it came from the cache.
