@@ -160,7 +160,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     center.addCallback(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.
     let signedIn = router.group().add(middleware: webSession).add(middleware: RequireSignInMiddleware()).group(context: SignedInContext.self)
-        .add(middleware: CSRFMiddleware { _, context in webSessions.csrfToken(for: context.sessionToken) })
+        .add(middleware: CSRFMiddleware { context in webSessions.csrfToken(for: context.sessionToken) })
     let admin = signedIn.group(context: AdminPageContext.self)
     center.addRoutes(to: signedIn)
     AdminPagesController(

@@ -30,7 +30,7 @@ public enum WebhookSignature {
         }
         guard let timestamp, !signatures.isEmpty, abs(now.timeIntervalSince1970 - TimeInterval(timestamp)) <= tolerance else { return false }
         let expected = mac(secret: secret, timestamp: timestamp, body: body)
-        return signatures.contains { constantTimeEqual($0, expected) }
+        return signatures.contains { ConstantTime.equals($0, expected) }
     }
 
     private static func mac(secret: String, timestamp: Int, body: Data) -> [UInt8] {
@@ -60,12 +60,5 @@ public enum WebhookSignature {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
     }
 }

@@ -96,7 +96,7 @@ struct AdminPagesController {
 
     @Sendable func toggle(_ request: Request, context: AdminPageContext) async throws -> Response {
         let key = context.parameters.get("key") ?? ""
-        guard IntegrationRules.isIntegrationKey(key) || Validation.isKey(key),
+        guard IntegrationRules.isIntegrationKey(key) || IntegrationRules.isStoredKey(key),
             let integration = try await store.integrations.find(key: key, tenantID: context.tenantID)
         else { throw LatchkeyError.notFound("integration") }
         _ = try await store.update(

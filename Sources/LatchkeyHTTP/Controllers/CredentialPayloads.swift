@@ -32,7 +32,7 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
         var problems: [LatchkeyError.FieldError] = []
         func problem(_ path: String, _ message: String) { problems.append(.init(path: path, message: message)) }
         let integration = integration.trimmingCharacters(in: .whitespaces)
-        if !Validation.isKey(integration) {
+        if !IntegrationRules.isStoredKey(integration) {
             problem("integration", "must be 1 to 64 letters, digits, dashes, dots or underscores")
         }
         if let externalUserId, externalUserId.isEmpty || externalUserId.count > 255 {
@@ -228,8 +228,4 @@ enum ISO8601 {
         if let date = try? Date(text, strategy: .iso8601) { return date }
         return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
-}
-
-enum Validation {
-    static func isKey(_ value: String) -> Bool { IntegrationRules.isStoredKey(value) }
 }

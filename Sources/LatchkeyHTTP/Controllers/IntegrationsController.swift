@@ -66,7 +66,7 @@ struct IntegrationsController {
 
     private func find(_ context: AdminContext) async throws -> Integration {
         let key = context.parameters.get("key") ?? ""
-        guard IntegrationRules.isIntegrationKey(key) || Validation.isKey(key),
+        guard IntegrationRules.isIntegrationKey(key) || IntegrationRules.isStoredKey(key),
             let integration = try await store.integrations.find(key: key, tenantID: context.tenantID)
         else { throw LatchkeyError.notFound("integration") }
         return integration

@@ -18,10 +18,14 @@ struct LoginController {
     let secureCookies: Bool
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        let router = group.group().add(middleware: CSRFMiddleware { request, context in expectedCSRF(request, context) })
-        router.get("login", use: show)
-        router.post("login", use: submit)
-        router.post("logout", use: logout)
+        let signIn = group.group().add(middleware: CSRFMiddleware { context in loginCSRF(context) })
+        signIn.get("login", use: show)
+        signIn.post("login", use: submit)
+        // Sign-out carries the session's token; a page from before the session ended carries the sign-in form's.
+        let signOut = group.group().add(
+            middleware: CSRFMiddleware { context in context.sessionToken.map(sessions.csrfToken(for:)) ?? loginCSRF(context) }
+        )
+        signOut.post("logout", use: logout)
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -87,12 +91,6 @@ struct LoginController {
         var response = WebResponse.redirect(to: "/login")
         response.setCookie(WebCookies.clearedSession(secure: secureCookies))
         return response
-    }
-
-    /// The token a form posted here must carry: the session's for sign-out, else the sign-in form's.
-    private func expectedCSRF(_ request: Request, _ context: AppRequestContext) -> String? {
-        if request.uri.path.hasSuffix("/logout"), let token = context.sessionToken { return sessions.csrfToken(for: token) }
-        return loginCSRF(context)
     }
 
     /// The sign-in form's token is bound to the browser cookie, since there is no session yet.

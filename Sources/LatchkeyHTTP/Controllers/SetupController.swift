@@ -39,7 +39,7 @@ struct SetupController {
         } catch {
             throw LatchkeyError.invalidRequest("The form could not be read; please submit it again.")
         }
-        guard let sent = form.csrf, WebForm.constantTimeEqual(sent, csrfToken(for: token)) else {
+        guard let sent = form.csrf, ConstantTime.equals(sent, csrfToken(for: token)) else {
             throw LatchkeyError.forbidden("The form expired or came from another page; please open the setup link again.")
         }
         let email = (form.email ?? "").trimmingCharacters(in: .whitespaces).lowercased()

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 
@@ -33,7 +34,7 @@ struct TokenController {
     @Sendable func token(_ request: Request, context: AdminContext) async throws -> Response {
         let body = try await JSON.decode(TokenRequest.self, from: request, limit: maxBodySize)
         let integration = body.integration.trimmingCharacters(in: .whitespaces)
-        guard Validation.isKey(integration) else { throw LatchkeyError.invalidField("integration", "must be an integration key") }
+        guard IntegrationRules.isStoredKey(integration) else { throw LatchkeyError.invalidField("integration", "must be an integration key") }
         if let external = body.externalUserId, external.isEmpty || external.count > 255 {
             throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
         }

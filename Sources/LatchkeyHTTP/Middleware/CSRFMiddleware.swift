@@ -7,13 +7,13 @@ struct CSRFMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The form field that carries the token.
     var field = "csrf_token"
     /// The token this request must carry; nil refuses every form.
-    let expected: @Sendable (Request, Context) -> String?
+    let expected: @Sendable (Context) -> String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard [.post, .put, .patch, .delete].contains(request.method) else { return try await next(request, context) }
         var request = request
         let form = try await WebForm.collect(&request)
-        try form.requireCSRF(expected(request, context) ?? "", field: field)
+        try form.requireCSRF(expected(context) ?? "", field: field)
         return try await next(request, context)
     }
 }

@@ -12,9 +12,6 @@ import NIOCore
 /// lets a newcomer click through connect → use → disconnect without registering a real OAuth app. State lives in
 /// memory: it is a demo, not a provider.
 struct SandboxProvider: Sendable {
-    static let clientID = SandboxRegistration.clientID
-    static let scopes = SandboxRegistration.scopes
-
     /// Where the sandbox lives and the secret its client authenticates with.
     let registration: SandboxRegistration
     let sessions: WebSessions
@@ -26,7 +23,7 @@ struct SandboxProvider: Sendable {
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.get("sandbox/authorize", use: consent)
-        router.group().add(middleware: CSRFMiddleware { _, context in csrf(context) }).post("sandbox/authorize", use: decide)
+        router.group().add(middleware: CSRFMiddleware { context in csrf(context) }).post("sandbox/authorize", use: decide)
         router.post("sandbox/token", use: token)
         router.post("sandbox/revoke", use: revoke)
         router.get("sandbox/userinfo", use: userInfo)
@@ -44,7 +41,7 @@ struct SandboxProvider: Sendable {
 
         /// Checks the request like a careful provider: known client, exact redirect URI, S256 only.
         init(_ fields: [String: String], callbackURL: String) throws {
-            guard fields["client_id"] == SandboxProvider.clientID else {
+            guard fields["client_id"] == SandboxRegistration.clientID else {
                 throw LatchkeyError.invalidRequest("The sandbox does not know this client_id.")
             }
             guard fields["redirect_uri"] == callbackURL else {
@@ -57,7 +54,7 @@ struct SandboxProvider: Sendable {
             }
             redirectURI = callbackURL
             self.state = state
-            scopes = (fields["scope"] ?? "").split(separator: " ").map(String.init).filter { SandboxProvider.scopes[$0] != nil }
+            scopes = (fields["scope"] ?? "").split(separator: " ").map(String.init).filter { SandboxRegistration.scopes[$0] != nil }
             challenge = fields["code_challenge"]
         }
     }
@@ -75,7 +72,7 @@ struct SandboxProvider: Sendable {
             context: [
                 "client": "Latchkey",
                 "account": "alex@sandbox.example",
-                "scopes": query.scopes.compactMap { Self.scopes[$0] },
+                "scopes": query.scopes.compactMap { SandboxRegistration.scopes[$0] },
                 "hasScopes": !query.scopes.isEmpty,
                 "params": params,
             ]
@@ -161,9 +158,9 @@ struct SandboxProvider: Sendable {
             let decoded = Data(base64Encoded: String(header.dropFirst(6))).map({ String(decoding: $0, as: UTF8.self) })
         {
             let parts = decoded.split(separator: ":", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
-            return parts.count == 2 && parts[0] == Self.clientID && WebForm.constantTimeEqual(parts[1], clientSecret)
+            return parts.count == 2 && parts[0] == SandboxRegistration.clientID && ConstantTime.equals(parts[1], clientSecret)
         }
-        return form["client_id"] == Self.clientID && WebForm.constantTimeEqual(form["client_secret"] ?? "", clientSecret)
+        return form["client_id"] == SandboxRegistration.clientID && ConstantTime.equals(form["client_secret"] ?? "", clientSecret)
     }
 
     // MARK: API

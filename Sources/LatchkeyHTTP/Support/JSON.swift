@@ -45,7 +45,7 @@ enum JSON {
             throw LatchkeyError.invalidRequest("The body is not valid JSON.")
         }
         guard let dictionary = object as? [String: Any] else { throw LatchkeyError.invalidRequest("The body must be a JSON object.") }
-        let unknown = dictionary.keys.filter { !T.allowedKeys.contains($0) }.map(safeFieldName).sorted()
+        let unknown = dictionary.keys.filter { !T.allowedKeys.contains($0) }.map(FieldName.safe).sorted()
         if !unknown.isEmpty {
             throw LatchkeyError.invalidRequest(
                 "The body has fields this endpoint does not know: \(unknown.joined(separator: ", ")). Known fields: \(T.allowedKeys.sorted().joined(separator: ", ")).",
@@ -65,10 +65,6 @@ enum JSON {
             throw fieldError(error)
         }
     }
-
-    /// A field name as it may be echoed back: names that look like identifiers are shown, anything that could be
-    /// a pasted secret (long, or digit-heavy) is not.
-    static func safeFieldName(_ name: String) -> String { FieldName.safe(name) }
 
     static func fieldError(_ error: DecodingError) -> LatchkeyError {
         func path(_ codingPath: [any CodingKey]) -> String {

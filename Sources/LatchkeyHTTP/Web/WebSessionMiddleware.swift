@@ -146,10 +146,8 @@ struct WebForm {
 
     /// Refuses the post unless it carries the token the page was rendered with (in `field`), compared in constant time.
     func requireCSRF(_ expected: String, field: String = "csrf_token") throws {
-        guard let sent = fields[field], !sent.isEmpty, !expected.isEmpty, Self.constantTimeEqual(sent, expected) else {
+        guard let sent = fields[field], !sent.isEmpty, !expected.isEmpty, ConstantTime.equals(sent, expected) else {
             throw LatchkeyError.forbidden("This form has expired or was sent from another site. Go back, reload the page and try again.")
         }
     }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool { ConstantTime.equals(a, b) }
 }
