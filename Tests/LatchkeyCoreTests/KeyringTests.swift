@@ -109,6 +109,16 @@ struct KeyringTests {
         #expect(fingerprint.hasPrefix("fp_") && !fingerprint.contains("gho_secret"))
         #expect(try self.keyring().fingerprint("gho_secret") != fingerprint)  // another keyring, another HMAC root
     }
+
+    @Test func macsStayTheHMACOfTheDerivedKeySoStoredIndexesKeepMatching() throws {
+        let keyring = try keyring()
+        for (value, purpose) in [("lk_live_x", "api-key-index"), ("", "audit-fingerprint"), ("é🔑\u{0}", "api-key-index")] {
+            let expected = HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: keyring.hmacKey(purpose: purpose))
+            #expect(keyring.mac(value, purpose: purpose) == expected.map { String(format: "%02x", $0) }.joined())
+        }
+        #expect(Hex.lowercase([0x00, 0x0F, 0xA0, 0xFF]) == "000fa0ff")
+        #expect(Hex.lowercase([UInt8]()) == "")
+    }
 }
 
 @Suite("Master key")

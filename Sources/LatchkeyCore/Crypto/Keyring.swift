@@ -57,6 +57,8 @@ public final class Keyring: Sendable {
         var activeVersion: Int
         var hmacRoot: SymmetricKey
         var derived: [String: SymmetricKey]
+        /// HMAC states already keyed with a derived key, by purpose: copied for each MAC instead of keying again.
+        var keyed: [String: HMAC<SHA256>] = [:]
     }
 
     private let state: Mutex<State>
@@ -162,9 +164,20 @@ public final class Keyring: Sendable {
         }
     }
 
-    /// HMAC-SHA-256 of `value` under the derived key for `purpose`, in hex.
+    /// HMAC-SHA-256 of `value` under the derived key for `purpose`, in hex. On the hot paths (every API call's key
+    /// lookup, every token's audit fingerprint): the keyed state is made once per purpose and copied.
     public func mac(_ value: String, purpose: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(value.utf8), using: hmacKey(purpose: purpose))).hexString
+        var hmac = keyedHMAC(purpose: purpose)
+        var value = value
+        value.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
+        return Hex.lowercase(hmac.finalize())
+    }
+
+    private func keyedHMAC(purpose: String) -> HMAC<SHA256> {
+        if let keyed = state.withLock({ $0.keyed[purpose] }) { return keyed }
+        let keyed = HMAC<SHA256>(key: hmacKey(purpose: purpose))
+        state.withLock { $0.keyed[purpose] = keyed }
+        return keyed
     }
 
     /// A short, non-reversible fingerprint of a secret for audit events and logs.

@@ -14,26 +14,24 @@ struct TokenController {
         group.route(.post, "credentials/token", recorder: recorder, use: token)
     }
 
-    struct TokenRequest: Decodable, AllowedKeys {
+    struct TokenRequest: FlatStringBody {
         var integration: String
         var externalUserId: String?
         var credentialId: String?
 
         static let allowedKeys: Set<String> = ["integration", "externalUserId", "credentialId"]
-    }
 
-    struct TokenResponse: Encodable {
-        var accessToken: String
-        var tokenType: String
-        var expiresAt: Date?
-        var credentialId: String
-        var integration: String
-        var scopes: [String]
+        init?(strings: [String: String]) {
+            guard let integration = strings["integration"] else { return nil }
+            self.integration = integration
+            externalUserId = strings["externalUserId"]
+            credentialId = strings["credentialId"]
+        }
     }
 
     @Sendable func token(_ request: Request, context: AdminContext) async throws -> Response {
-        let body = try await JSON.decode(TokenRequest.self, from: request, limit: maxBodySize)
-        let integration = body.integration.trimmingCharacters(in: .whitespaces)
+        let body = try await JSON.decodeFlat(TokenRequest.self, from: request, limit: maxBodySize)
+        let integration = body.integration.trimmingWhitespace()
         guard IntegrationRules.isStoredKey(integration) else { throw LatchkeyError.invalidField("integration", "must be an integration key") }
         if let external = body.externalUserId, external.isEmpty || external.count > 255 {
             throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
@@ -50,15 +48,13 @@ struct TokenController {
                 actor: context.actor(for: request)
             )
         )
-        return try JSON.response(
-            TokenResponse(
-                accessToken: token.accessToken,
-                tokenType: token.tokenType,
-                expiresAt: token.credential.expiresAt,
-                credentialId: token.credential.id,
-                integration: token.credential.integrationKey,
-                scopes: token.credential.scopes
-            )
-        )
+        var answer = CompactJSONObject()
+        answer.add("accessToken", token.accessToken)
+        answer.add("tokenType", token.tokenType)
+        answer.add("expiresAt", token.credential.expiresAt)
+        answer.add("credentialId", token.credential.id)
+        answer.add("integration", token.credential.integrationKey)
+        answer.add("scopes", token.credential.scopes)
+        return answer.response()
     }
 }

@@ -30,12 +30,28 @@ enum JSON {
 
     /// Reads and decodes a JSON object body whose keys must all be in `T.allowedKeys`.
     static func decode<T: Decodable & AllowedKeys>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
-        let buffer: ByteBuffer
+        try decode(type, from: try await collect(request, limit: limit))
+    }
+
+    /// Like `decode`, for a body of string fields only: a flat object of known string keys is read directly
+    /// (`FlatJSONStrings`); anything else goes the general way, with its errors.
+    static func decodeFlat<T: FlatStringBody>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let buffer = try await collect(request, limit: limit)
+        if let strings = FlatJSONStrings.parse(buffer), strings.keys.allSatisfy(T.allowedKeys.contains), let body = T(strings: strings) {
+            return body
+        }
+        return try decode(type, from: buffer)
+    }
+
+    private static func collect(_ request: Request, limit: Int) async throws -> ByteBuffer {
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            return try await request.body.collect(upTo: limit)
         } catch {
             throw LatchkeyError.payloadTooLarge(limit: limit)
         }
+    }
+
+    private static func decode<T: Decodable & AllowedKeys>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
         let data = Data(buffer.readableBytesView)
         guard !data.isEmpty else { throw LatchkeyError.invalidRequest("The request needs a JSON object body.") }
         let object: Any
@@ -109,6 +125,12 @@ protocol AllowedKeys {
 
 extension AllowedKeys {
     static var nullableKeys: Set<String> { [] }
+}
+
+/// A request body whose fields are all strings, made from a flat object of them (`JSON.decodeFlat`): nil when a
+/// required field is missing, so that the general path reports it.
+protocol FlatStringBody: Decodable, AllowedKeys {
+    init?(strings: [String: String])
 }
 
 /// The list envelope of every collection.

@@ -45,6 +45,31 @@ public struct AuditRepository: Sendable {
     /// Inserts consecutive events of one tenant in one statement and moves the head to the last.
     func insertAll(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
         guard let last = events.last else { return }
+        try await insertEvents(events, on: db)
+        try await db.raw("UPDATE audit_heads SET seq = \(bind: last.seq), hash = \(bind: last.hash) WHERE tenant_id = \(bind: last.tenantID)").run()
+    }
+
+    /// Moves the tenant's head from `expected` to `next` in one statement, only while it is still at `expected`
+    /// (the row is then locked until the transaction ends); false when another writer moved it since.
+    func advanceHead(
+        tenantID: String,
+        from expected: (seq: Int, hash: String),
+        to next: (seq: Int, hash: String),
+        on db: any SQLDatabase
+    )
+        async throws -> Bool
+    {
+        try await db.raw(
+            """
+            UPDATE audit_heads SET seq = \(bind: next.seq), hash = \(bind: next.hash)
+            WHERE tenant_id = \(bind: tenantID) AND seq = \(bind: expected.seq) AND hash = \(bind: expected.hash) RETURNING seq
+            """
+        ).first() != nil
+    }
+
+    /// Inserts consecutive events of one tenant in one statement, leaving the head alone.
+    func insertEvents(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
+        guard !events.isEmpty else { return }
         var query = SQLQueryString(
             "INSERT INTO audit_events (tenant_id, seq, id, ts, actor, action, target, service, tool, result, ip, user_agent, details, prev_hash, hash) VALUES "
         )
@@ -59,7 +84,6 @@ public struct AuditRepository: Sendable {
             query.appendInterpolation(unsafeRaw: ")")
         }
         try await db.raw(query).run()
-        try await db.raw("UPDATE audit_heads SET seq = \(bind: last.seq), hash = \(bind: last.hash) WHERE tenant_id = \(bind: last.tenantID)").run()
     }
 
     public func head(tenantID: String) async throws -> (seq: Int, hash: String)? {

@@ -24,6 +24,8 @@ public actor AuditWriter {
     let maximumBatch: Int
     private var pending: [Item] = []
     private var draining = false
+    /// The chain heads this writer's last batch left, by tenant (a hint: checked by the statement that moves them).
+    private var heads: [String: Head] = [:]
 
     public init(database: Database, clock: any LatchkeyClock, maximumBatch: Int = 200) {
         self.database = database
@@ -48,12 +50,13 @@ public actor AuditWriter {
             let batch = Array(pending.prefix(maximumBatch))
             pending.removeFirst(batch.count)
             do {
-                try await Self.write(batch.map(\.entry), database: database, repository: repository, now: clock.now)
+                heads = try await Self.write(batch.map(\.entry), heads: heads, database: database, repository: repository, now: clock.now)
                 for item in batch { item.continuation.resume() }
             } catch {
+                heads = [:]
                 for item in batch {
                     do {
-                        try await Self.write([item.entry], database: database, repository: repository, now: clock.now)
+                        _ = try await Self.write([item.entry], heads: [:], database: database, repository: repository, now: clock.now)
                         item.continuation.resume()
                     } catch {
                         item.continuation.resume(throwing: error)
@@ -64,7 +67,20 @@ public actor AuditWriter {
         draining = false
     }
 
-    private static func write(_ batch: [Entry], database: Database, repository: AuditRepository, now: Date) async throws {
+    typealias Head = (seq: Int, hash: String)
+
+    /// Writes a batch in one transaction and answers the tenants' chain heads after it. A head this writer left
+    /// (`heads`) is moved with one conditional statement; only when another writer moved it since (another instance,
+    /// the CLI, a non-batched append) is it read and locked first.
+    private static func write(
+        _ batch: [Entry],
+        heads: [String: Head],
+        database: Database,
+        repository: AuditRepository,
+        now: Date
+    )
+        async throws -> [String: Head]
+    {
         // Audit events and `last_used_at` only: nothing `CredentialCache` uses, so cached rows stay valid.
         try await database.transaction(invalidatesCaches: false) { db in
             var byTenant: [String: [Entry]] = [:]
@@ -73,27 +89,37 @@ public actor AuditWriter {
                 if byTenant[item.tenantID] == nil { order.append(item.tenantID) }
                 byTenant[item.tenantID, default: []].append(item)
             }
+            var after = heads
             for tenantID in order {
-                var head = try await repository.lockHead(tenantID: tenantID, on: db)
-                var events: [AuditEvent] = []
-                for item in byTenant[tenantID]! {
-                    let event = AuditChain.link(
-                        item.record,
-                        tenantID: tenantID,
-                        seq: head.seq + 1,
-                        id: NewID.make(),
-                        timestamp: now,
-                        prevHash: head.hash
-                    )
-                    head = (event.seq, event.hash)
-                    events.append(event)
+                let entries = byTenant[tenantID]!
+                if let known = heads[tenantID] {
+                    let events = link(entries, tenantID: tenantID, after: known, now: now)
+                    let next = (events.last!.seq, events.last!.hash)
+                    if try await repository.advanceHead(tenantID: tenantID, from: known, to: next, on: db) {
+                        try await repository.insertEvents(events, on: db)
+                        after[tenantID] = next
+                        continue
+                    }
                 }
+                let head = try await repository.lockHead(tenantID: tenantID, on: db)
+                let events = link(entries, tenantID: tenantID, after: head, now: now)
                 try await repository.insertAll(events, on: db)
+                after[tenantID] = (events.last!.seq, events.last!.hash)
             }
             let touched = Array(Set(batch.compactMap(\.touchedCredential)))
             if !touched.isEmpty {
                 try await db.raw("UPDATE credentials SET last_used_at = \(bind: now.ms) WHERE id IN (\(binds: touched))").run()
             }
+            return after
+        }
+    }
+
+    private static func link(_ entries: [Entry], tenantID: String, after head: Head, now: Date) -> [AuditEvent] {
+        var head = head
+        return entries.map { item in
+            let event = AuditChain.link(item.record, tenantID: tenantID, seq: head.seq + 1, id: NewID.make(), timestamp: now, prevHash: head.hash)
+            head = (event.seq, event.hash)
+            return event
         }
     }
 }
