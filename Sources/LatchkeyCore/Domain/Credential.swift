@@ -155,4 +155,28 @@ public struct CredentialSecret: Sendable, Equatable, Codable {
     public var secretValues: [String] {
         [accessToken, refreshToken, idToken, apiKey, password].compactMap { $0 }
     }
+
+    /// Reads a decrypted payload. The flat object of strings this type writes is read directly (every token call
+    /// opens one); any other shape (nulls, fields this version does not know) goes through `JSONDecoder`.
+    public static func decode(_ payload: Data) throws -> CredentialSecret {
+        if let strings = payload.withUnsafeBytes({ FlatJSONStrings.parse($0) }), let secret = CredentialSecret(strings: strings) {
+            return secret
+        }
+        return try JSONDecoder().decode(CredentialSecret.self, from: payload)
+    }
+
+    private static let fieldNames: Set<String> = ["accessToken", "refreshToken", "tokenType", "idToken", "apiKey", "username", "password"]
+
+    private init?(strings: [String: String]) {
+        guard strings.keys.allSatisfy(Self.fieldNames.contains) else { return nil }
+        self.init(
+            accessToken: strings["accessToken"],
+            refreshToken: strings["refreshToken"],
+            tokenType: strings["tokenType"],
+            idToken: strings["idToken"],
+            apiKey: strings["apiKey"],
+            username: strings["username"],
+            password: strings["password"]
+        )
+    }
 }

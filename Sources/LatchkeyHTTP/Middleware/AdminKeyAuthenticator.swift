@@ -16,7 +16,7 @@ struct AdminKeyAuthenticator: RouterMiddleware {
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
                 throw LatchkeyError.unauthorized("The Authorization header must be `Bearer <API key>`.")
             }
-            let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let token = String(parts[1]).trimmingWhitespace()
             if token.hasPrefix("lk_app_") {
                 throw LatchkeyError.forbidden("App keys (lk_app_…) cannot use tenant admin endpoints; use a tenant admin key (lk_live_…).")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LatchkeyCore
 import NIOCore
 
 /// JSON for the hot routes' small, fixed-shape bodies (the token route, health checks), where `JSONEncoder` and
@@ -66,30 +67,45 @@ struct CompactJSONObject {
         bytes.append(UInt8(ascii: ":"))
     }
 
-    /// A JSON string literal: `"` and `\` escaped, control characters as their short escapes or `\u00XX`, the rest
-    /// (slashes and non-ASCII included) as it is.
+    /// A JSON string literal: `"` and `\\` escaped, control characters as their short escapes or `\u00XX`, the rest
+    /// (slashes and non-ASCII included) as it is, copied in runs.
     static func appendString(_ value: String, to bytes: inout [UInt8]) {
+        var value = value
         bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                let hex: StaticString = "0123456789abcdef"
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                hex.withUTF8Buffer { hex in
-                    bytes.append(hex[Int(byte >> 4)])
-                    bytes.append(hex[Int(byte & 0x0F)])
-                }
-            default: bytes.append(byte)
+        value.withUTF8 { utf8 in
+            var start = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                appendEscape(byte, to: &bytes)
+                start = index + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(_ byte: UInt8, to bytes: inout [UInt8]) {
+        let short: UInt8? =
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): byte
+            case 0x08: UInt8(ascii: "b")
+            case 0x0C: UInt8(ascii: "f")
+            case 0x0A: UInt8(ascii: "n")
+            case 0x0D: UInt8(ascii: "r")
+            case 0x09: UInt8(ascii: "t")
+            default: nil
+            }
+        bytes.append(UInt8(ascii: "\\"))
+        if let short {
+            bytes.append(short)
+            return
+        }
+        let hex: StaticString = "0123456789abcdef"
+        bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+        hex.withUTF8Buffer { hex in
+            bytes.append(hex[Int(byte >> 4)])
+            bytes.append(hex[Int(byte & 0x0F)])
+        }
     }
 
     /// `2026-12-06T18:07:45Z`: what `JSONEncoder.DateEncodingStrategy.iso8601` writes (whole seconds, UTC).
@@ -105,88 +121,9 @@ struct CompactJSONObject {
     }
 }
 
-/// Reads a body that is exactly one JSON object whose values are all strings (`{"integration":"github"}`), with
-/// no key twice; nil for anything else (other value types, nesting, bad UTF-8 or syntax), which the general path
-/// then reads and, where it is wrong, reports.
-enum FlatJSONStrings {
+extension FlatJSONStrings {
+    /// `parse` over a request body.
     static func parse(_ buffer: ByteBuffer) -> [String: String]? {
-        buffer.withUnsafeReadableBytes { raw in
-            var reader = Reader(bytes: raw)
-            return reader.object()
-        }
-    }
-
-    private struct Reader {
-        let bytes: UnsafeRawBufferPointer
-        var index = 0
-
-        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-        mutating func object() -> [String: String]? {
-            skipSpace()
-            guard take(UInt8(ascii: "{")) else { return nil }
-            var result: [String: String] = [:]
-            skipSpace()
-            if take(UInt8(ascii: "}")) { return end() ? result : nil }
-            while true {
-                skipSpace()
-                guard let key = string() else { return nil }
-                skipSpace()
-                guard take(UInt8(ascii: ":")) else { return nil }
-                skipSpace()
-                guard let value = string(), result.updateValue(value, forKey: key) == nil else { return nil }
-                skipSpace()
-                if take(UInt8(ascii: ",")) { continue }
-                guard take(UInt8(ascii: "}")) else { return nil }
-                return end() ? result : nil
-            }
-        }
-
-        private mutating func end() -> Bool {
-            skipSpace()
-            return index == bytes.count
-        }
-
-        private mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
-        }
-
-        private mutating func take(_ byte: UInt8) -> Bool {
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-
-        /// A string literal; escapes other than the simple ones (`\uXXXX`) go to the general path.
-        private mutating func string() -> String? {
-            guard take(UInt8(ascii: "\"")) else { return nil }
-            var out: [UInt8] = []
-            while index < bytes.count {
-                let byte = bytes[index]
-                index += 1
-                switch byte {
-                case UInt8(ascii: "\""):
-                    return String(validating: out, as: UTF8.self)
-                case UInt8(ascii: "\\"):
-                    guard index < bytes.count else { return nil }
-                    let escaped = bytes[index]
-                    index += 1
-                    switch escaped {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escaped)
-                    case UInt8(ascii: "b"): out.append(0x08)
-                    case UInt8(ascii: "f"): out.append(0x0C)
-                    case UInt8(ascii: "n"): out.append(0x0A)
-                    case UInt8(ascii: "r"): out.append(0x0D)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    default: return nil
-                    }
-                case 0x00..<0x20:
-                    return nil
-                default:
-                    out.append(byte)
-                }
-            }
-            return nil
-        }
+        buffer.withUnsafeReadableBytes { parse($0) }
     }
 }

@@ -77,7 +77,7 @@ extension CredentialVault {
             try await keyManager.refresh(keyring)
             plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
         }
-        return try JSONDecoder().decode(CredentialSecret.self, from: plaintext)
+        return try CredentialSecret.decode(plaintext)
     }
 
     /// Throws the "reconnect" error when an earlier read already found the credential unreadable.

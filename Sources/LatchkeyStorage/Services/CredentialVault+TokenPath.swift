@@ -192,7 +192,9 @@ extension CredentialVault {
                 action: "credential.token",
                 target: credential.id,
                 service: credential.integrationKey,
-                details: secret.accessToken.map { ["access_token_fp": keyring.fingerprint($0)] } ?? [:]
+                details: secret.accessToken.map { token in
+                    ["access_token_fp": tokenFingerprints.fingerprint(of: credential) { keyring.fingerprint(token) }]
+                } ?? [:]
             ),
             tenantID: credential.tenantID,
             touching: credential.id

@@ -18,6 +18,7 @@ public struct CredentialVault: Sendable {
     let auditWriter: AuditWriter
     /// Sealed rows of the token path (`CredentialVault+TokenPath.swift`).
     let tokenCache: CredentialCache
+    let tokenFingerprints = FingerprintMemo()
     /// The clock every rule of the vault and its callers reads (a test clock in tests).
     public let clock: any LatchkeyClock
     /// Spreads refresh times so that credentials issued together are not refreshed together.
