@@ -77,3 +77,28 @@ struct AuditChainTests {
         #expect(verify(truncated, head: (5, full.last!.hash)).first?.kind == .truncated)
     }
 }
+
+@Suite("Audit chain hash")
+struct AuditChainHashTests {
+    /// Chains written by earlier versions must keep verifying: the hash of a fixed event is pinned.
+    @Test func theHashOfAFixedEventNeverChanges() {
+        let event = AuditEvent(
+            tenantID: "t-1",
+            seq: 42,
+            id: "0b4e7c1a-2b5c-4c8f-9d3e-1a2b3c4d5e6f",
+            timestamp: Date(unixMilliseconds: 1_765_000_000_123),
+            actor: "admin_key:k1",
+            action: "credential.token",
+            target: "c-1",
+            service: "github",
+            tool: nil,
+            result: "success",
+            ip: "127.0.0.1",
+            userAgent: "é🔑/1.0",
+            details: ["b": "2", "access_token_fp": "fp_0123456789abcdef"],
+            prevHash: String(repeating: "0", count: 64),
+            hash: ""
+        )
+        #expect(AuditChain.hash(of: event) == "b00ba354044592c36df9661b473efd5d307e128b77e89edd837333482015ba3b")
+    }
+}

@@ -129,14 +129,15 @@ public enum AuditChain {
     public static func hash(of event: AuditEvent) -> String {
         var hasher = SHA256()
         func add(_ value: String?) {
-            guard let value else {
+            guard var text = value else {
                 hasher.update(data: [0xFF])
                 return
             }
-            let bytes = Array(value.utf8)
-            var length = UInt32(bytes.count).bigEndian
-            withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
-            hasher.update(data: bytes)
+            text.withUTF8 { bytes in
+                var length = UInt32(bytes.count).bigEndian
+                withUnsafeBytes(of: &length) { hasher.update(bufferPointer: $0) }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+            }
         }
         add("latchkey-audit-v1")
         add(event.tenantID)

@@ -34,14 +34,8 @@ extension SQLRow {
 
 /// Small JSON values kept in TEXT columns (same on both dialects).
 enum JSONColumn {
-    static func encode(_ value: [String]) -> String {
-        String(decoding: (try? JSONEncoder().encode(value)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-    static func encode(_ value: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    static func encode(_ value: [String]) -> String { JSONText.array(value) }
+    static func encode(_ value: [String: String]) -> String { JSONText.object(value) }
     static func decodeArray(_ text: String) throws -> [String] {
         try JSONDecoder().decode([String].self, from: Data(text.utf8))
     }
