@@ -3,11 +3,13 @@ import Hummingbird
 import LatchkeyCore
 import LatchkeyStorage
 
-/// Reads `Authorization: Bearer lk_live_…` and sets the admin key on the context. A missing or unknown key
-/// leaves it empty (the typed context then answers 401); an app key on an admin route answers 403.
-struct AdminKeyAuthenticator: RouterMiddleware {
+/// Reads `Authorization: Bearer …` on `/api/v1` and puts the caller on the context: a tenant admin key (`lk_live_…`)
+/// or an app key (`lk_app_…`). A missing header leaves both empty (the typed contexts then answer 401); an unknown
+/// key answers 401; a disabled app's key answers 403 whatever the route.
+struct APIKeyAuthenticator: RouterMiddleware {
     typealias Context = AppRequestContext
     let tenants: TenantService
+    let apps: AppService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -18,12 +20,19 @@ struct AdminKeyAuthenticator: RouterMiddleware {
             }
             let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
             if token.hasPrefix("lk_app_") {
-                throw LatchkeyError.forbidden("App keys (lk_app_…) cannot use tenant admin endpoints; use a tenant admin key (lk_live_…).")
+                guard let app = try await apps.authenticate(key: token) else {
+                    throw LatchkeyError.unauthorized("The app key is not valid or was replaced by a newer one.")
+                }
+                guard app.status == .active else {
+                    throw LatchkeyError.forbidden("The app \(app.name) is disabled; an administrator can enable it again (PATCH /api/v1/apps/\(app.id)).")
+                }
+                context.appCaller = AppCaller(app: app, apps: apps)
+            } else {
+                guard let key = try await tenants.authenticateAdminKey(token) else {
+                    throw LatchkeyError.unauthorized("The API key is not valid or was revoked.")
+                }
+                context.adminKey = key
             }
-            guard let key = try await tenants.authenticateAdminKey(token) else {
-                throw LatchkeyError.unauthorized("The API key is not valid or was revoked.")
-            }
-            context.adminKey = key
         }
         return try await next(request, context)
     }
