@@ -113,14 +113,21 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             throw LatchkeyError.invalidRequest(ConnectService.describe(error, name: url.host ?? "the provider"))
         }
     }
-    let api = router.group("api/v1")
-        .add(middleware: AdminKeyAuthenticator(tenants: runtime.tenants))
-        .group(context: AdminContext.self)
+    // One authenticator for both kinds of key; each route group's context decides which callers it takes.
+    let apps = AppService(vault: runtime.vault, audit: runtime.audit, logger: runtime.logger)
+    let keyed = router.group("api/v1").add(middleware: APIKeyAuthenticator(tenants: runtime.tenants, apps: apps))
+    let api = keyed.group(context: AdminContext.self)
+    let callers = keyed.group(context: CallerContext.self)
     let recorder = dependencies.routeRecorder
+    let connect = outbound.connect
+    let revokeAndDelete: AppService.RevokeAndDelete = { credential, actor in try await connect.revokeAndDelete(credential, actor: actor) }
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
-        .addRoutes(to: api, recorder: recorder)
+        .addRoutes(to: callers, recorder: recorder)
+    AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
+    EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
+        .addRoutes(to: callers, recorder: recorder)
     ConnectionsController(
         directory: runtime.tenants.directory,
         vault: runtime.vault,
@@ -152,10 +159,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         audit: runtime.audit,
         secureCookies: configuration.secureCookies
     ).addRoutes(to: web)
-    let connect = outbound.connect
-    CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize) { credential, actor in
-        try await connect.revokeAndDelete(credential, actor: actor)
-    }.addRoutes(to: api, recorder: recorder)
+    CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete)
+        .addRoutes(to: api, recorder: recorder)
     let center = ConnectionCenterController(connect: connect, sessions: webSessions)
     center.addCallback(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.

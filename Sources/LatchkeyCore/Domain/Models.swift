@@ -23,6 +23,16 @@ public struct App: Sendable, Equatable, Codable {
     public var name: String
     public var kind: Kind
     public var createdAt: Date
+    public var description: String?
+    public var status: AppStatus = .active
+    public var branding: AppBranding = AppBranding()
+    /// Origins (`scheme://host[:port]`) a connect session may send the person back to.
+    public var allowedRedirectOrigins: [String] = []
+    /// What the app's key may do.
+    public var permissions: AppPermissions = .all
+    /// The first characters of the current `lk_app_` key, to recognise it; nil when the app has no key.
+    public var keyPrefix: String?
+    public var updatedAt: Date
 
     public init(id: String, tenantID: String, name: String, kind: Kind, createdAt: Date) {
         self.id = id
@@ -30,6 +40,7 @@ public struct App: Sendable, Equatable, Codable {
         self.name = name
         self.kind = kind
         self.createdAt = createdAt
+        self.updatedAt = createdAt
     }
 }
 
@@ -41,6 +52,9 @@ public struct EndUser: Sendable, Equatable, Codable {
     public var externalID: String
     public var userID: String?
     public var createdAt: Date
+    /// Name and email the app gave for the person, when it gave them.
+    public var displayName: String?
+    public var email: String?
 
     public init(id: String, tenantID: String, appID: String, externalID: String, userID: String?, createdAt: Date) {
         self.id = id

@@ -9,6 +9,8 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The admin key that authenticated this request, if any.
     public var adminKey: AdminKey?
+    /// The app whose key authenticated this request, if any (never together with `adminKey`).
+    public var appCaller: AppCaller?
     /// The client's address, for audit events.
     public var remoteAddress: String?
     /// The signed-in console session, on web routes.
@@ -34,6 +36,9 @@ public struct AdminContext: ChildRequestContext {
     public let remoteAddress: String?
 
     public init(context: AppRequestContext) throws {
+        if context.appCaller != nil {
+            throw LatchkeyError.forbidden("App keys (lk_app_…) cannot use tenant admin endpoints; use a tenant admin key (lk_live_…).")
+        }
         guard let key = context.adminKey else { throw LatchkeyError.unauthorized() }
         self.coreContext = context.coreContext
         self.adminKey = key

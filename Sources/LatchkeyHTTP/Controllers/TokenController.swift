@@ -10,7 +10,7 @@ struct TokenController {
     let resolver: CredentialResolver
     let maxBodySize: Int
 
-    func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
+    func addRoutes(to group: RouterGroup<CallerContext>, recorder: RouteRecorder?) {
         group.route(.post, "credentials/token", recorder: recorder, use: token)
     }
 
@@ -29,7 +29,7 @@ struct TokenController {
         }
     }
 
-    @Sendable func token(_ request: Request, context: AdminContext) async throws -> Response {
+    @Sendable func token(_ request: Request, context: CallerContext) async throws -> Response {
         let body = try await JSON.decodeFlat(TokenRequest.self, from: request, limit: maxBodySize)
         let integration = body.integration.trimmingWhitespace()
         guard IntegrationRules.isStoredKey(integration) else { throw LatchkeyError.invalidField("integration", "must be an integration key") }
@@ -39,9 +39,10 @@ struct TokenController {
         if let id = body.credentialId, UUID(uuidString: id) == nil {
             throw LatchkeyError.invalidField("credentialId", "is not a valid credential id")
         }
+        try await context.authorize(.tokens, integration: integration, request: request)
         let token = try await resolver.token(
             for: .init(
-                tenantID: context.tenantID,
+                tenantID: try context.consoleTenantID,
                 integrationKey: integration,
                 externalUserID: body.externalUserId,
                 credentialID: body.credentialId?.lowercased(),

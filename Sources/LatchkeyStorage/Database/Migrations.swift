@@ -178,6 +178,32 @@ public enum Migrations {
                 "CREATE TABLE login_known_browsers (key TEXT PRIMARY KEY, last_sign_in {bigint} NOT NULL)",
             ]
         ),
+        Step(
+            version: 8,
+            name: "apps: keys, permissions, branding, own OAuth clients; end users' names",
+            statements: [
+                "ALTER TABLE apps ADD COLUMN description TEXT",
+                "ALTER TABLE apps ADD COLUMN status TEXT NOT NULL DEFAULT 'active'",
+                "ALTER TABLE apps ADD COLUMN branding TEXT NOT NULL DEFAULT '{}'",
+                "ALTER TABLE apps ADD COLUMN allowed_redirect_origins TEXT NOT NULL DEFAULT '[]'",
+                "ALTER TABLE apps ADD COLUMN key_hash TEXT",
+                "ALTER TABLE apps ADD COLUMN key_prefix TEXT",
+                "ALTER TABLE apps ADD COLUMN permission_integrations TEXT",
+                "ALTER TABLE apps ADD COLUMN permission_operations TEXT NOT NULL DEFAULT '[\"tokens\",\"connect\",\"proxy\"]'",
+                "ALTER TABLE apps ADD COLUMN updated_at {bigint}",
+                "UPDATE apps SET updated_at = created_at",
+                "CREATE UNIQUE INDEX apps_key_hash ON apps (key_hash)",
+                """
+                CREATE TABLE app_integration_configs (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  app_id TEXT NOT NULL REFERENCES apps(id), integration_id TEXT NOT NULL REFERENCES integrations(id),
+                  client_id TEXT NOT NULL, client_secret {blob}, key_version {bigint}, scopes TEXT NOT NULL,
+                  created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL, UNIQUE (app_id, integration_id))
+                """,
+                "ALTER TABLE end_users ADD COLUMN display_name TEXT",
+                "ALTER TABLE end_users ADD COLUMN email TEXT",
+                "CREATE INDEX end_users_app ON end_users (app_id, created_at, id)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.
