@@ -33,12 +33,16 @@ do {
     fail("\(error)")
 }
 var seed = false
+var appUsers = 0
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
     switch flag {
     case "--seed":
         seed = true
+    case "--app-users":
+        guard !arguments.isEmpty, let count = Int(arguments.removeFirst()), count > 0 else { fail("--app-users needs a positive count") }
+        appUsers = count
     case "--port":
         guard !arguments.isEmpty, let port = Int(arguments.removeFirst()), (0...65535).contains(port) else { fail("--port needs a port number") }
         configuration.port = port
@@ -46,7 +50,7 @@ while !arguments.isEmpty {
         guard !arguments.isEmpty else { fail("--data-dir needs a directory") }
         configuration.dataDirectory = arguments.removeFirst()
     default:
-        fail("unknown argument \(flag); usage: LatchkeyBenchServer --port PORT --data-dir DIR [--seed]")
+        fail("unknown argument \(flag); usage: LatchkeyBenchServer --port PORT --data-dir DIR [--seed [--app-users N]]")
     }
 }
 configuration.host = "127.0.0.1"
@@ -86,6 +90,9 @@ if seed {
     )
     say("ADMIN_KEY=\(adminKey)")
     say("CREDENTIAL_ID=\(credential.id)")
+    if appUsers > 0 {
+        try await seedAppUsers(runtime: runtime, count: appUsers)
+    }
 }
 
 // As `latchkey serve`: a setup token is issued while the tenant has no administrator.

@@ -54,20 +54,34 @@ public struct CredentialRepository: Sendable {
         """
 
     public func insert(_ credential: Credential, payload: Data, on db: any SQLDatabase) async throws {
-        let c = credential
-        try await db.raw(
+        try await insertMany([(credential, payload)], on: db)
+    }
+
+    /// Inserts rows in one statement (the bulk seed writes hundreds at a time).
+    func insertMany(_ rows: [(credential: Credential, payload: Data)], on db: any SQLDatabase) async throws {
+        guard !rows.isEmpty else { return }
+        var query = SQLQueryString(
             """
             INSERT INTO credentials (id, tenant_id, connection_id, end_user_id, type, status, status_reason, label, is_default, scopes,
               expires_at, refresh_due_at, provider_account, provider_account_id, connection_config, issued_by, payload, key_version, version, connected_at, last_refreshed_at,
-              last_used_at, created_at, updated_at, lease_owner, lease_until)
-            VALUES (\(bind: c.id), \(bind: c.tenantID), \(bind: c.connectionID), \(bind: c.endUserID), \(bind: c.type.rawValue),
-              \(bind: c.status.rawValue), \(bind: c.statusReason), \(bind: c.label), \(bind: c.isDefault ? 1 : 0),
-              \(bind: JSONColumn.encode(c.scopes)), \(bind: c.expiresAt?.ms), \(bind: c.refreshDueAt?.ms), \(bind: c.providerAccount),
-              \(bind: c.providerAccountID), \(bind: JSONColumn.encode(c.connectionConfig)), \(bind: c.issuedBy), \(bind: payload), \(bind: c.keyVersion), \(bind: c.version),
-              \(bind: c.connectedAt.ms), \(bind: c.lastRefreshedAt?.ms), \(bind: c.lastUsedAt?.ms), \(bind: c.createdAt.ms),
-              \(bind: c.updatedAt.ms), NULL, NULL)
+              last_used_at, created_at, updated_at, lease_owner, lease_until) VALUES
             """
-        ).run()
+        )
+        query.appendInterpolation(unsafeRaw: " ")
+        for (index, row) in rows.enumerated() {
+            let c = row.credential
+            if index > 0 { query.appendInterpolation(unsafeRaw: ", ") }
+            let values: [any Encodable & Sendable] = [
+                c.id, c.tenantID, c.connectionID, c.endUserID, c.type.rawValue, c.status.rawValue, c.statusReason, c.label, c.isDefault ? 1 : 0,
+                JSONColumn.encode(c.scopes), c.expiresAt?.ms, c.refreshDueAt?.ms, c.providerAccount, c.providerAccountID,
+                JSONColumn.encode(c.connectionConfig), c.issuedBy, row.payload, c.keyVersion, c.version, c.connectedAt.ms, c.lastRefreshedAt?.ms,
+                c.lastUsedAt?.ms, c.createdAt.ms, c.updatedAt.ms,
+            ]
+            query.appendInterpolation(unsafeRaw: "(")
+            query.appendInterpolation(binds: values)
+            query.appendInterpolation(unsafeRaw: ", NULL, NULL)")
+        }
+        try await db.raw(query).run()
     }
 
     /// The credential `id` of `tenantID`, or nil (also for an id of another tenant).
