@@ -18,14 +18,16 @@ struct TokenController {
         var integration: String
         var externalUserId: String?
         var credentialId: String?
+        var connectionId: String?
 
-        static let allowedKeys: Set<String> = ["integration", "externalUserId", "credentialId"]
+        static let allowedKeys: Set<String> = ["integration", "externalUserId", "credentialId", "connectionId"]
 
         init?(strings: [String: String]) {
             guard let integration = strings["integration"] else { return nil }
             self.integration = integration
             externalUserId = strings["externalUserId"]
             credentialId = strings["credentialId"]
+            connectionId = strings["connectionId"]
         }
     }
 
@@ -39,22 +41,36 @@ struct TokenController {
         if let id = body.credentialId, UUID(uuidString: id) == nil {
             throw LatchkeyError.invalidField("credentialId", "is not a valid credential id")
         }
+        if let id = body.connectionId, UUID(uuidString: id) == nil {
+            throw LatchkeyError.invalidField("connectionId", "is not a valid connection id")
+        }
         let token = try await resolver.token(
             for: .init(
-                tenantID: context.tenantID,
                 integrationKey: integration,
                 externalUserID: body.externalUserId,
                 credentialID: body.credentialId?.lowercased(),
-                actor: context.actor(for: request)
-            )
+                connectionID: body.connectionId?.lowercased()
+            ),
+            // An admin key acts for the tenant's console app.
+            caller: .init(tenantID: context.tenantID, appID: nil, actor: context.actor(for: request))
         )
+        let credential = token.credential
         var answer = CompactJSONObject()
-        answer.add("accessToken", token.accessToken)
-        answer.add("tokenType", token.tokenType)
-        answer.add("expiresAt", token.credential.expiresAt)
-        answer.add("credentialId", token.credential.id)
-        answer.add("integration", token.credential.integrationKey)
-        answer.add("scopes", token.credential.scopes)
+        answer.add("type", credential.type.rawValue)
+        switch token.secret {
+        case .oauth(let accessToken, let tokenType):
+            answer.add("accessToken", accessToken)
+            answer.add("tokenType", tokenType)
+            answer.add("expiresAt", credential.expiresAt)
+        case .apiKey(let apiKey):
+            answer.add("apiKey", apiKey)
+        case .basic(let username, let password):
+            answer.add("username", username)
+            answer.add("password", password)
+        }
+        answer.add("credentialId", credential.id)
+        answer.add("integration", credential.integrationKey)
+        answer.add("scopes", credential.scopes)
         return answer.response()
     }
 }
