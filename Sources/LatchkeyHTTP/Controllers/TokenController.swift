@@ -4,8 +4,9 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 
-/// `POST /api/v1/credentials/token`: a usable access token for a caller, refreshed first when it has expired or is
-/// about to (exactly once across all instances). Audited. The rules live in `CredentialResolver`.
+/// `POST /api/v1/credentials/token`: a usable credential for a caller — an access token, refreshed first when it has
+/// expired or is about to (exactly once across all instances), an API key, or a username and password. Audited as
+/// token use. The rules live in `CredentialResolver`.
 struct TokenController {
     let resolver: CredentialResolver
     let maxBodySize: Int

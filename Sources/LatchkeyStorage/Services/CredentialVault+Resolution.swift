@@ -50,11 +50,11 @@ extension CredentialVault {
     /// The row `resolution` names (see `rowForToken(_:)`). `columns` selects from `credentials c` joined with
     /// `connections n`, `integrations i` and `end_users e`.
     static func resolvedRow(columns: String, _ resolution: Resolution, on db: any SQLDatabase) async throws -> (any SQLRow)? {
-        var scope: SQLQueryString = "\(unsafeRaw: columns) JOIN apps a ON a.id = n.app_id WHERE c.tenant_id = \(bind: resolution.tenantID)"
+        var scope: SQLQueryString
         if let appID = resolution.appID {
-            scope += " AND n.app_id = \(bind: appID)"
+            scope = "\(unsafeRaw: columns) WHERE c.tenant_id = \(bind: resolution.tenantID) AND n.app_id = \(bind: appID)"
         } else {
-            scope += " AND a.kind = 'console'"
+            scope = "\(unsafeRaw: columns) JOIN apps a ON a.id = n.app_id WHERE c.tenant_id = \(bind: resolution.tenantID) AND a.kind = 'console'"
         }
         if let credentialID = resolution.credentialID {
             var query = scope + " AND c.id = \(bind: credentialID)"
