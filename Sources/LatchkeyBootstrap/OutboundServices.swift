@@ -54,7 +54,7 @@ extension LatchkeyRuntime {
         return OutboundServices(
             oauth: oauth,
             coordinator: coordinator,
-            resolver: CredentialResolver(vault: vault, coordinator: coordinator),
+            resolver: CredentialResolver(vault: vault, coordinator: coordinator, publicURL: configuration.effectivePublicURL),
             refreshService: service,
             health: health,
             probeService: probeService,

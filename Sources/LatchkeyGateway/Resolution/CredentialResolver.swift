@@ -2,47 +2,72 @@ public import LatchkeyCore
 public import LatchkeyLifecycle
 public import LatchkeyStorage
 
-/// Finds the credential a caller means (DESIGN §2) and hands back a usable access token, refreshed first when it
-/// has expired or is about to (exactly once across all instances). Every token handed out is audited.
+/// Finds the credential a caller means (DESIGN §2, "Credential resolution") and hands back what it needs to call the
+/// provider: an access token, refreshed first when it has expired or is about to (exactly once across all
+/// instances), an API key, or a username and password. Every hand-out is audited as `credential.token`, with the
+/// app and the end user. The one resolver of the product: the token route, and every other caller, go through it.
 public struct CredentialResolver: Sendable {
     let vault: CredentialVault
     let coordinator: RefreshCoordinator
+    /// The server's public URL (no trailing slash): the next step of a `not_connected` answer is an absolute URL.
+    let publicURL: String
 
-    public init(vault: CredentialVault, coordinator: RefreshCoordinator) {
+    public init(vault: CredentialVault, coordinator: RefreshCoordinator, publicURL: String) {
         self.vault = vault
         self.coordinator = coordinator
+        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
-    /// What a caller asks for: an integration, and optionally the end user it acts for or one credential by id.
-    public struct Query: Sendable {
+    /// Who asks: a tenant, and the app acting in it. An admin key acts for the tenant's console app.
+    public struct Caller: Sendable {
         public var tenantID: String
-        public var integrationKey: String
-        public var externalUserID: String?
-        public var credentialID: String?
+        /// The caller's app; nil for the console app (an admin key).
+        public var appID: String?
         public var actor: AuditActor
 
-        public init(tenantID: String, integrationKey: String, externalUserID: String?, credentialID: String?, actor: AuditActor) {
+        public init(tenantID: String, appID: String?, actor: AuditActor) {
             self.tenantID = tenantID
-            self.integrationKey = integrationKey
-            self.externalUserID = externalUserID
-            self.credentialID = credentialID
+            self.appID = appID
             self.actor = actor
         }
     }
 
-    /// An access token ready to use, with the credential it came from.
-    public struct Token: Sendable {
-        public var credential: Credential
-        public var accessToken: String
-        /// `Bearer` unless the provider named another type.
-        public var tokenType: String
+    /// What a caller asks for: an integration, and optionally the end user it acts for, one Connection and one
+    /// credential by id.
+    public struct Query: Sendable {
+        public var integrationKey: String
+        public var externalUserID: String?
+        public var credentialID: String?
+        public var connectionID: String?
+
+        public init(integrationKey: String, externalUserID: String? = nil, credentialID: String? = nil, connectionID: String? = nil) {
+            self.integrationKey = integrationKey
+            self.externalUserID = externalUserID
+            self.credentialID = credentialID
+            self.connectionID = connectionID
+        }
     }
 
-    /// The access token for `query`; `not_connected` when nothing matches.
-    public func token(for query: Query) async throws -> Token {
+    /// A credential's secret ready to use, with the credential it came from.
+    public struct Token: Sendable {
+        public var credential: Credential
+        public var secret: Secret
+    }
+
+    /// What a provider call needs, by the credential's type.
+    public enum Secret: Sendable, Equatable {
+        /// An OAuth access token; `tokenType` is `Bearer` unless the provider named another type.
+        case oauth(accessToken: String, tokenType: String)
+        case apiKey(String)
+        case basic(username: String, password: String)
+    }
+
+    /// The secret `query` resolves to for `caller`; `not_connected` (with the next step as an absolute URL) when
+    /// nothing matches.
+    public func token(for query: Query, caller: Caller) async throws -> Token {
         // Resolved once (one version read on PostgreSQL) and opened here; the coordinator is asked only when the
         // credential is not usable as it is.
-        let resolved = try await row(query)
+        let resolved = try await row(query, caller: caller)
         let credential = resolved.stored.credential
         let fresh: Credential
         let secret: CredentialSecret
@@ -51,78 +76,65 @@ public struct CredentialResolver: Sendable {
                 let opened = try await vault.openForToken(resolved)
                 (fresh, secret) = (opened.stored.credential, opened.secret)
             } else {
-                (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: query.tenantID)
+                (fresh, secret) = try await coordinator.freshToken(id: credential.id, tenantID: caller.tenantID)
             }
         } catch let error as LatchkeyError where error.code == .decryptionFailed {
             // The vault flagged and audited the unreadable credential; record who asked for it.
             try await vault.audit(
                 AuditRecord(
-                    actor: query.actor,
+                    actor: caller.actor,
                     action: "credential.token",
                     target: credential.id,
                     service: credential.integrationKey,
                     result: .failure,
-                    details: ["reason": "decryption_failed"]
+                    details: details(query, caller).merging(["reason": "decryption_failed"]) { a, _ in a }
                 ),
-                tenantID: query.tenantID
+                tenantID: caller.tenantID
             )
             throw error
         }
-        guard let accessToken = secret.accessToken else {
-            throw LatchkeyError.invalidRequest("This credential is not an OAuth token; use reveal for API keys and passwords.")
-        }
-        try await vault.recordTokenAccess(fresh, secret: secret, actor: query.actor)
-        let tokenType = secret.tokenType.map { $0.lowercased() == "bearer" ? "Bearer" : $0 } ?? "Bearer"
-        return Token(credential: fresh, accessToken: accessToken, tokenType: tokenType)
+        let usable = try Self.secret(of: fresh, secret)
+        var recorded = details(query, caller)
+        recorded["owner"] = fresh.externalUserID ?? "shared"
+        try await vault.recordTokenAccess(fresh, secret: secret, actor: caller.actor, details: recorded)
+        return Token(credential: fresh, secret: usable)
     }
 
-    /// The credential `query` names: the one asked for by id (which must belong to the integration and, when an end
-    /// user is named, to that user or be shared), else the console app's rule (DESIGN §2, rule 6): the named end
-    /// user's default credential of the integration, else the integration's shared credential. Read through the vault's
-    /// token-path cache of sealed rows (`CredentialVault+TokenPath.swift`), which is never behind a write.
-    public func find(_ query: Query) async throws -> Credential {
-        try await row(query).stored.credential
+    /// The credential `query` names for `caller` (see `row`), without opening it.
+    public func find(_ query: Query, caller: Caller) async throws -> Credential {
+        try await row(query, caller: caller).stored.credential
     }
 
-    /// The sealed row of the credential `query` names (see `find`).
-    func row(_ query: Query) async throws -> CredentialVault.TokenRow {
-        if let id = query.credentialID {
-            let row = try await vault.rowForToken(id: id, tenantID: query.tenantID, actor: query.actor)
-            let credential = row.stored.credential
-            guard credential.integrationKey == query.integrationKey else {
-                throw LatchkeyError.invalidField(
-                    "credentialId",
-                    "belongs to integration \(credential.integrationKey), not \(query.integrationKey)"
-                )
-            }
-            if let external = query.externalUserID, credential.externalUserID != nil, credential.externalUserID != external {
-                throw LatchkeyError.notFound("credential")
-            }
-            return row
+    /// The usable secret of a credential of `credential`'s type.
+    static func secret(of credential: Credential, _ secret: CredentialSecret) throws -> Secret {
+        switch credential.type {
+        case .oauth2:
+            guard let accessToken = secret.accessToken else { throw Self.missing(credential) }
+            let tokenType = secret.tokenType.map { $0.lowercased() == "bearer" ? "Bearer" : $0 } ?? "Bearer"
+            return .oauth(accessToken: accessToken, tokenType: tokenType)
+        case .apiKey:
+            guard let apiKey = secret.apiKey else { throw Self.missing(credential) }
+            return .apiKey(apiKey)
+        case .basic:
+            guard let username = secret.username, let password = secret.password else { throw Self.missing(credential) }
+            return .basic(username: username, password: password)
         }
-        return try await consoleRow(query)
     }
 
-    /// The console app's sealed row for `query` (DESIGN §2, rule 6); `not_connected` when there is none.
-    func consoleRow(_ query: Query) async throws -> CredentialVault.TokenRow {
-        let found: CredentialVault.TokenRow?
-        do {
-            found = try await vault.consoleRowForToken(
-                tenantID: query.tenantID,
-                integrationKey: query.integrationKey,
-                owner: query.externalUserID.map { .endUser(externalID: $0) } ?? .shared
-            )
-        } catch let error as StorageError {
-            throw try await vault.damaged(error, tenantID: query.tenantID, actor: query.actor)
-        }
-        guard let found else {
-            let user = query.externalUserID.map { " and user \($0)" } ?? ""
-            throw LatchkeyError(
-                .notConnected,
-                "Nothing is connected for \(query.integrationKey)\(user). Connect the account first.",
-                action: .init(type: "connect", url: "/connections")
-            )
-        }
-        return found
+    private static func missing(_ credential: Credential) -> LatchkeyError {
+        LatchkeyError(
+            .needsReauth,
+            "The stored \(credential.integrationKey) credential has no usable secret. Import it again or reconnect.",
+            action: .init(type: "reconnect")
+        )
+    }
+
+    /// Who the hand-out was for, for the audit event: the app (`console` for the console app) and the end user
+    /// named, and whose credential answered.
+    func details(_ query: Query, _ caller: Caller) -> [String: String] {
+        var details = ["app": caller.appID ?? "console"]
+        if let external = query.externalUserID { details["end_user"] = external }
+        if let connection = query.connectionID { details["connection"] = connection }
+        return details
     }
 }

@@ -76,19 +76,6 @@ public struct CallerContext: ChildRequestContext {
         guard let appCaller else { return }
         try await appCaller.authorize(operation, integration: integration, actor: actor(for: request))
     }
-
-    /// The tenant for resolution against the console app's credentials, which only an admin key may reach. An app
-    /// key is refused rather than given the console's credentials.
-    var consoleTenantID: String {
-        get throws {
-            guard let adminKey else {
-                throw LatchkeyError.forbidden(
-                    "Tokens of an app's own end users are not served on this server version yet; use a tenant admin key for console credentials."
-                )
-            }
-            return adminKey.tenantID
-        }
-    }
 }
 
 extension AppCaller {
@@ -96,9 +83,11 @@ extension AppCaller {
         let permissions = app.permissions
         var refusal: String?
         if !permissions.allows(operation) {
-            refusal = "The key of the app \(app.name) is not allowed to use \(operation.rawValue); an administrator can allow it in the app's permissions."
+            refusal =
+                "The key of the app \(app.name) is not allowed to use \(operation.rawValue); an administrator can allow it in the app's permissions."
         } else if let integration, !permissions.allows(integration: integration) {
-            refusal = "The key of the app \(app.name) is not allowed to use the integration \(integration); an administrator can add it to the app's permissions."
+            refusal =
+                "The key of the app \(app.name) is not allowed to use the integration \(integration); an administrator can add it to the app's permissions."
         }
         guard let refusal else { return }
         try await apps.recordDenied(app: app, operation: operation, integration: integration, actor: actor)

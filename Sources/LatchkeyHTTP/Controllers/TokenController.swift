@@ -4,8 +4,9 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 
-/// `POST /api/v1/credentials/token`: a usable access token for a caller, refreshed first when it has expired or is
-/// about to (exactly once across all instances). Audited. The rules live in `CredentialResolver`.
+/// `POST /api/v1/credentials/token`: a usable credential for a caller — an access token, refreshed first when it has
+/// expired or is about to (exactly once across all instances), an API key, or a username and password. Audited as
+/// token use. The rules live in `CredentialResolver`.
 struct TokenController {
     let resolver: CredentialResolver
     let maxBodySize: Int
@@ -18,14 +19,16 @@ struct TokenController {
         var integration: String
         var externalUserId: String?
         var credentialId: String?
+        var connectionId: String?
 
-        static let allowedKeys: Set<String> = ["integration", "externalUserId", "credentialId"]
+        static let allowedKeys: Set<String> = ["integration", "externalUserId", "credentialId", "connectionId"]
 
         init?(strings: [String: String]) {
             guard let integration = strings["integration"] else { return nil }
             self.integration = integration
             externalUserId = strings["externalUserId"]
             credentialId = strings["credentialId"]
+            connectionId = strings["connectionId"]
         }
     }
 
@@ -39,23 +42,37 @@ struct TokenController {
         if let id = body.credentialId, UUID(uuidString: id) == nil {
             throw LatchkeyError.invalidField("credentialId", "is not a valid credential id")
         }
+        if let id = body.connectionId, UUID(uuidString: id) == nil {
+            throw LatchkeyError.invalidField("connectionId", "is not a valid connection id")
+        }
         try await context.authorize(.tokens, integration: integration, request: request)
         let token = try await resolver.token(
             for: .init(
-                tenantID: try context.consoleTenantID,
                 integrationKey: integration,
                 externalUserID: body.externalUserId,
                 credentialID: body.credentialId?.lowercased(),
-                actor: context.actor(for: request)
-            )
+                connectionID: body.connectionId?.lowercased()
+            ),
+            // An admin key acts for the tenant's console app.
+            caller: .init(tenantID: context.tenantID, appID: context.app?.id, actor: context.actor(for: request))
         )
+        let credential = token.credential
         var answer = CompactJSONObject()
-        answer.add("accessToken", token.accessToken)
-        answer.add("tokenType", token.tokenType)
-        answer.add("expiresAt", token.credential.expiresAt)
-        answer.add("credentialId", token.credential.id)
-        answer.add("integration", token.credential.integrationKey)
-        answer.add("scopes", token.credential.scopes)
+        answer.add("type", credential.type.rawValue)
+        switch token.secret {
+        case .oauth(let accessToken, let tokenType):
+            answer.add("accessToken", accessToken)
+            answer.add("tokenType", tokenType)
+            answer.add("expiresAt", credential.expiresAt)
+        case .apiKey(let apiKey):
+            answer.add("apiKey", apiKey)
+        case .basic(let username, let password):
+            answer.add("username", username)
+            answer.add("password", password)
+        }
+        answer.add("credentialId", credential.id)
+        answer.add("integration", credential.integrationKey)
+        answer.add("scopes", credential.scopes)
         return answer.response()
     }
 }

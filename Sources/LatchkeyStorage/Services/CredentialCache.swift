@@ -26,10 +26,12 @@ import Synchronization
 /// - **Bounded.** At most `capacity` entries (all dropped when full) and none older than `lifetime`, which also
 ///   bounds how long a write made by another process on the same SQLite file (the CLI) goes unseen.
 final class CredentialCache: Sendable {
-    /// What a request resolves: one credential by id, or the console app's credential of an integration for an owner.
+    /// What a request resolves: one credential by id, or what a caller's app names (`CredentialVault.Resolution`:
+    /// tenant, app, integration, and the credential, connection and end user asked for). The app is part of every
+    /// resolution key, so one app's entry is never another app's answer.
     enum Key: Hashable {
         case id(tenantID: String, id: String)
-        case console(tenantID: String, integrationKey: String, externalUserID: String?)
+        case resolution(CredentialVault.Resolution)
     }
 
     private struct Entry {

@@ -47,11 +47,15 @@ extension CredentialVault {
             else {
                 throw LatchkeyError.notFound("integration")
             }
-            let taken = try await db.raw(
-                "SELECT COUNT(*) AS n FROM end_users WHERE app_id = \(bind: plan.app.id) AND external_id LIKE \(bind: plan.externalIDPrefix + "%")"
-            ).first()?.int("n") ?? 0
+            let taken =
+                try await db.raw(
+                    "SELECT COUNT(*) AS n FROM end_users WHERE app_id = \(bind: plan.app.id) AND external_id LIKE \(bind: plan.externalIDPrefix + "%")"
+                ).first()?.int("n") ?? 0
             guard taken == 0 else {
-                throw LatchkeyError(.conflict, "The app already has end users whose ids start with \(plan.externalIDPrefix); seed under another prefix.")
+                throw LatchkeyError(
+                    .conflict,
+                    "The app already has end users whose ids start with \(plan.externalIDPrefix); seed under another prefix."
+                )
             }
             return try await directory.findOrCreateConnection(app: plan.app, integration: integration, now: now, on: db)
         }

@@ -19,20 +19,7 @@ extension CredentialVault {
         let cached: Bool
     }
 
-    /// The console app's credential of an integration for `owner` (the default one first, then the oldest; for an end
-    /// user, falling back to the shared credential: DESIGN §2, rule 6), with the sealed row for `openForToken`: one
-    /// resolution, and on PostgreSQL one version read, for the whole token call.
-    public func consoleRowForToken(tenantID: String, integrationKey: String, owner: Owner) async throws -> TokenRow? {
-        let externalUserID: String? =
-            switch owner {
-            case .endUser(let externalID): externalID
-            case .shared: nil
-            }
-        let key = CredentialCache.Key.console(tenantID: tenantID, integrationKey: integrationKey, externalUserID: externalUserID)
-        return try await cachedRow(key, actor: .system).map { TokenRow(stored: $0.stored, cached: $0.cached) }
-    }
-
-    /// Opens a row from `consoleRowForToken` as `loadForToken` opens one: a cached payload that does not open is
+    /// Opens a row from `rowForToken` as `loadForToken` opens one: a cached payload that does not open is
     /// dropped and the row read again (then returned as read), so only what the database holds is ever flagged.
     public func openForToken(_ row: TokenRow) async throws -> (stored: StoredCredential, secret: CredentialSecret) {
         let credential = row.stored.credential
@@ -108,15 +95,9 @@ extension CredentialVault {
         switch key {
         case .id(let tenantID, let id):
             return try await findReadable(id: id, tenantID: tenantID, actor: actor)
-        case .console(let tenantID, let integrationKey, let externalUserID):
+        case .resolution(let resolution):
             return try await database.read { db in
-                try await Self.consoleRow(
-                    columns: CredentialRepository.selectColumns,
-                    tenantID: tenantID,
-                    integrationKey: integrationKey,
-                    externalUserID: externalUserID,
-                    on: db
-                ).map(CredentialRepository.stored(from:))
+                try await Self.resolvedRow(columns: CredentialRepository.selectColumns, resolution, on: db).map(CredentialRepository.stored(from:))
             }
         }
     }
@@ -128,15 +109,13 @@ extension CredentialVault {
             case .id(let tenantID, let id):
                 return try await db.raw("SELECT c.id, c.version FROM credentials c WHERE c.id = \(bind: id) AND c.tenant_id = \(bind: tenantID)")
                     .first()
-            case .console(let tenantID, let integrationKey, let externalUserID):
-                return try await Self.consoleRow(
+            case .resolution(let resolution):
+                return try await Self.resolvedRow(
                     columns: """
                         SELECT c.id, c.version FROM credentials c JOIN connections n ON n.id = c.connection_id
                         JOIN integrations i ON i.id = n.integration_id LEFT JOIN end_users e ON e.id = c.end_user_id
                         """,
-                    tenantID: tenantID,
-                    integrationKey: integrationKey,
-                    externalUserID: externalUserID,
+                    resolution,
                     on: db
                 )
             }
@@ -144,66 +123,38 @@ extension CredentialVault {
         guard let row else { return nil }
         return (try row.string("id"), try row.int("version"))
     }
-
-    /// The console app's credential of an integration for an end user (falling back to the shared one) or the
-    /// shared one: the default first, then the oldest (DESIGN §2, rule 6). `columns` selects from `credentials c`
-    /// joined with `connections n`, `integrations i` and `end_users e`.
-    private static func consoleRow(
-        columns: String,
-        tenantID: String,
-        integrationKey: String,
-        externalUserID: String?,
-        on db: any SQLDatabase
-    ) async throws -> (any SQLRow)? {
-        let base = "\(columns) JOIN apps a ON a.id = n.app_id WHERE c.tenant_id = "
-        if let externalUserID,
-            let row = try await db.raw(
-                """
-                \(unsafeRaw: base)\(bind: tenantID) AND a.kind = 'console' AND i.key = \(bind: integrationKey) AND e.external_id = \(bind: externalUserID)
-                ORDER BY c.is_default DESC, c.created_at, c.id LIMIT 1
-                """
-            ).first()
-        {
-            return row
-        }
-        return try await db.raw(
-            """
-            \(unsafeRaw: base)\(bind: tenantID) AND a.kind = 'console' AND i.key = \(bind: integrationKey) AND c.end_user_id IS NULL
-            ORDER BY c.is_default DESC, c.created_at, c.id LIMIT 1
-            """
-        ).first()
-    }
 }
 
 extension CredentialCache.Key {
     var tenantID: String {
         switch self {
-        case .id(let tenantID, _), .console(let tenantID, _, _): tenantID
+        case .id(let tenantID, _): tenantID
+        case .resolution(let resolution): resolution.tenantID
         }
     }
 }
 
 extension CredentialVault {
-    /// Records that an access token was handed out (group-committed like reveals) and marks the credential used.
-    public func recordTokenAccess(_ credential: Credential, secret: CredentialSecret, actor: AuditActor) async throws {
+    /// Records that a credential's secret was handed out for use (an access token, an API key or a password;
+    /// group-committed like reveals, as `credential.token`, never as a reveal) and marks the credential used.
+    /// `details` says for whom (app, end user); the secret is recorded only as its fingerprint.
+    public func recordTokenAccess(
+        _ credential: Credential,
+        secret: CredentialSecret,
+        actor: AuditActor,
+        details: [String: String] = [:]
+    ) async throws {
+        var recorded = details
+        recorded["type"] = credential.type.rawValue
+        // One secret per type is fingerprinted, and the fingerprint is kept per row version (`FingerprintMemo`).
+        func fingerprint(_ value: String) -> String { tokenFingerprints.fingerprint(of: credential) { keyring.fingerprint(value) } }
+        if let value = secret.accessToken, credential.type == .oauth2 { recorded["access_token_fp"] = fingerprint(value) }
+        if let value = secret.apiKey, credential.type == .apiKey { recorded["api_key_fp"] = fingerprint(value) }
+        if let value = secret.password, credential.type == .basic { recorded["password_fp"] = fingerprint(value) }
         try await auditWriter.append(
-            AuditRecord(
-                actor: actor,
-                action: "credential.token",
-                target: credential.id,
-                service: credential.integrationKey,
-                details: secret.accessToken.map { token in
-                    ["access_token_fp": tokenFingerprints.fingerprint(of: credential) { keyring.fingerprint(token) }]
-                } ?? [:]
-            ),
+            AuditRecord(actor: actor, action: "credential.token", target: credential.id, service: credential.integrationKey, details: recorded),
             tenantID: credential.tenantID,
             touching: credential.id
         )
-    }
-
-    /// Whose credential a lookup wants: an end user's, or the integration's shared credential.
-    public enum Owner: Sendable, Equatable {
-        case endUser(externalID: String)
-        case shared
     }
 }
