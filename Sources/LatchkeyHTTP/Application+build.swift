@@ -30,6 +30,8 @@ public struct ApplicationDependencies: Sendable {
     public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
     /// The outbound services; made from the runtime and transport when nil.
     var outbound: OutboundServices?
+    /// The request log's writer (one per process); made from the runtime when nil.
+    var requestLog: RequestLogWriter?
 
     public init(
         registry: PrometheusCollectorRegistry? = nil,
@@ -62,12 +64,21 @@ public func buildApplication(
     }
     let outbound = runtime.outboundServices(transport: dependencies.transport ?? UnavailableTransport())
     dependencies.outbound = outbound
+    dependencies.requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
         services.append(outbound.refreshService)
         services.append(outbound.probeService)
         services.append(outbound.webhookDelivery)
+        services.append(
+            RequestLogPurgeService(
+                repository: RequestLogRepository(database: runtime.database),
+                retentionDays: runtime.configuration.requestLogRetentionDays,
+                clock: runtime.clock,
+                logger: runtime.logger
+            )
+        )
     }
     let configuration = runtime.configuration
     return Application(
@@ -119,7 +130,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let recorder = dependencies.routeRecorder
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
+    // A group of its own, so that only the logged routes get the recording middleware.
+    let loggedTokens = api.group()
+        .add(middleware: RequestRecordingMiddleware<AdminContext>(writer: requestLog, kind: .token, clock: runtime.clock) { $0.tenantID })
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
+        .addRoutes(to: loggedTokens, recorder: recorder)
+    RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
         directory: runtime.tenants.directory,

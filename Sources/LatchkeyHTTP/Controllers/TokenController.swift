@@ -55,6 +55,7 @@ struct TokenController {
         answer.add("credentialId", token.credential.id)
         answer.add("integration", token.credential.integrationKey)
         answer.add("scopes", token.credential.scopes)
+        RequestLogNote.current?.note(token.credential)
         return answer.response()
     }
 }
