@@ -128,6 +128,14 @@ struct AppWebhooksAPITests {
             #expect(removed.status == .noContent)
             let gone = try await client.execute(uri: "/api/v1/apps/\(world.appA.id)/webhook", method: .get, headers: fixture.headers)
             #expect(gone.status == .notFound && gone.text.contains("PUT /api/v1/apps/\(world.appA.id)/webhook"))
+            // A's deliveries can be replayed only once A has an endpoint again.
+            let delivered = try #require(listed.first { $0["appId"] as? String == world.appA.id }?["id"] as? String)
+            let replay = try await client.execute(
+                uri: "/api/v1/webhooks/deliveries/\(delivered)/replay",
+                method: .post,
+                headers: fixture.headers
+            )
+            #expect(replay.status == .conflict && replay.text.contains("/api/v1/apps/\(world.appA.id)/webhook"))
             _ = try await Self.credential(fixture, user: "dave", connection: world.connectionA)
             try await service.runOnce()
             let after = await receiver.requests.dropFirst(requests.count)
