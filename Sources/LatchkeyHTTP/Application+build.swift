@@ -133,7 +133,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
     // A group of its own, so that only the logged routes get the recording middleware.
     let loggedTokens = api.group()
-        .add(middleware: RequestRecordingMiddleware<AdminContext>(writer: requestLog, kind: .token, clock: runtime.clock) { $0.tenantID })
+        .add(middleware: RequestRecordingMiddleware<AdminContext>(writer: requestLog, kind: .token, clock: runtime.clock) { ($0.tenantID, nil) })
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: loggedTokens, recorder: recorder)
     RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))

@@ -12,8 +12,9 @@ struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddleware {
     let writer: RequestLogWriter
     let kind: RequestKind
     let clock: any LatchkeyClock
-    /// The tenant of the caller (the context is authenticated before this middleware runs).
-    let tenant: @Sendable (Context) -> String
+    /// The tenant of the caller and, for an app's key, its app (the context is authenticated before this middleware
+    /// runs). What the handler notes takes precedence over the app given here.
+    let caller: @Sendable (Context) -> (tenantID: String, appID: String?)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -34,13 +35,14 @@ struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         let fields = note.snapshot
+        let (tenantID, appID) = caller(context)
         await writer.record(
             RequestLogEntry(
                 id: NewID.make(),
-                tenantID: tenant(context),
+                tenantID: tenantID,
                 time: time,
                 kind: kind,
-                appID: fields.appID,
+                appID: fields.appID ?? appID,
                 externalUserID: fields.externalUserID,
                 connectionID: fields.connectionID,
                 integrationKey: fields.integrationKey,
