@@ -141,6 +141,19 @@ struct AppWebhooksAPITests {
             let after = await receiver.requests.dropFirst(requests.count)
             #expect(after.count == 1 && after.first?.url.host == "tenant.example")
             #expect(try await fixture.runtime.webhooks.target(tenantID: fixture.tenantID)?.secret == tenantSecret)
+
+            // Deleting an app takes its endpoint with it, and its waiting deliveries are dead-lettered.
+            try await fixture.runtime.webhooks.enqueue(
+                type: WebhookEventType.connectSessionFailed.rawValue,
+                tenantID: fixture.tenantID,
+                data: ["appId": .string(world.appB.id), "sessionId": "s2"]
+            )
+            try await fixture.runtime.database.transaction { db in
+                try await fixture.runtime.webhooks.removeEndpoint(ofApp: world.appB.id, tenantID: fixture.tenantID, actor: .cli, on: db)
+            }
+            #expect(try await fixture.runtime.webhooks.target(tenantID: fixture.tenantID, appID: world.appB.id) == nil)
+            let waiting = try await WebhooksAPITests.deliveries(client, fixture).filter { $0["appId"] as? String == world.appB.id }
+            #expect(waiting.compactMap { $0["status"] as? String }.sorted() == ["dead", "delivered"])
         }
     }
 

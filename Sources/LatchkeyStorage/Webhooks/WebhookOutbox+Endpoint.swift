@@ -1,7 +1,7 @@
 import Foundation
 public import LatchkeyCore
 import Logging
-import SQLKit
+public import SQLKit
 
 extension WebhookOutbox {
     /// The answer to setting the endpoint. `secret` is set only when a new signing secret was made (first set, or
@@ -93,6 +93,25 @@ extension WebhookOutbox {
                 on: db
             )
         }
+    }
+
+    /// Removes an app's endpoint, if it has one, inside the caller's transaction (the app is being deleted): its
+    /// waiting deliveries are dead-lettered, and nothing more is queued for it. Audited when there was one.
+    public func removeEndpoint(ofApp appID: String, tenantID: String, actor: AuditActor, on db: any SQLDatabase) async throws {
+        guard let endpoint = try await repository.endpoint(tenantID: tenantID, appID: appID, on: db, lock: true)?.0,
+            try await repository.deleteEndpoint(id: endpoint.id, tenantID: tenantID, on: db)
+        else { return }
+        try await repository.abandonWaiting(tenantID: tenantID, appID: appID, error: "The app was deleted before this event was delivered.", on: db)
+        try await audit.append(
+            AuditRecord(
+                actor: actor,
+                action: "webhook.delete",
+                target: appID,
+                details: ["host": Self.host(of: endpoint.url), "reason": "app_deleted"]
+            ),
+            tenantID: tenantID,
+            on: db
+        )
     }
 
     /// Where a tenant's deliveries (or, with `appID`, that app's) go and the secret they are signed with, for the
