@@ -64,7 +64,9 @@ public func buildApplication(
     }
     let outbound = runtime.outboundServices(transport: dependencies.transport ?? UnavailableTransport())
     dependencies.outbound = outbound
-    dependencies.requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
+    let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
+    dependencies.requestLog = requestLog
+    services.append(requestLog)
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())

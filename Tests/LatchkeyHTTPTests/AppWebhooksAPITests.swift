@@ -175,7 +175,7 @@ struct AppWebhooksAPITests {
                 #expect(try await Self.put(client, fixture, "/api/v1/apps/\(id)/webhook", url: url).status == status)
             }
             let consoleAnswer = try await Self.put(client, fixture, "/api/v1/apps/\(console.id)/webhook", url: url)
-            #expect(consoleAnswer.status == .badRequest && consoleAnswer.text.contains("PUT /api/v1/webhooks"))
+            #expect(consoleAnswer.status == .conflict && consoleAnswer.text.contains("PUT /api/v1/webhooks"))
             let badURL = try await Self.put(client, fixture, "/api/v1/apps/\(world.appA.id)/webhook", url: "http://127.0.0.1/hook")
             #expect(badURL.status == .badRequest && badURL.errorFields == ["url"])
             #expect(try await client.execute(uri: "/api/v1/apps/\(world.appA.id)/webhook", method: .put).status == .unauthorized)

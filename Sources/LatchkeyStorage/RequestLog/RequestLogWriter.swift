@@ -2,6 +2,7 @@ import Foundation
 public import LatchkeyCore
 public import Logging
 import SQLKit
+public import ServiceLifecycle
 
 /// Appends request-log entries off the hot path. A route hands its entry over and goes on at once: it waits for
 /// neither the database nor the other entries. Entries queued meanwhile are written together by one background
@@ -90,5 +91,14 @@ public actor RequestLogWriter {
         for index in batch.indices where batch[index].appID == nil {
             if let connection = batch[index].connectionID { batch[index].appID = appOfConnection[connection] }
         }
+    }
+}
+
+/// Run beside the server (before the database in the service list, so after it on the way down): at graceful
+/// shutdown, the entries still queued are written before the database closes.
+extension RequestLogWriter: Service {
+    public nonisolated func run() async throws {
+        try? await gracefulShutdown()
+        await flush()
     }
 }

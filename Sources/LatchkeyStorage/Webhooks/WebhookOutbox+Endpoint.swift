@@ -169,12 +169,12 @@ extension WebhookOutbox {
     }
 
     /// Refuses an app that is not one of the tenant's own apps: unknown (404), or the console, whose events the
-    /// tenant endpoint hears (400).
+    /// tenant endpoint hears (409).
     func requireApp(_ appID: String, tenantID: String, on db: any SQLDatabase) async throws {
         switch try await repository.appKind(id: appID, tenantID: tenantID, on: db) {
         case .none: throw LatchkeyError.notFound("app")
         case .console?:
-            throw LatchkeyError.invalidRequest(
+            throw LatchkeyError.conflict(
                 "The console app has no webhook of its own: its events go to the tenant endpoint (PUT /api/v1/webhooks)."
             )
         case .external?: return
