@@ -41,6 +41,8 @@ public struct ServerConfiguration: Sendable {
     public var refresh = RefreshCoordinator.Configuration()
     /// The background refresher's pacing (`LATCHKEY_REFRESH_POLL_MS`, `LATCHKEY_REFRESH_CONCURRENCY`).
     public var refreshService = RefreshService.Configuration()
+    /// How many days request-log entries are kept (`LATCHKEY_REQUEST_LOG_RETENTION_DAYS`, 1 to 3650); 30 by default.
+    public var requestLogRetentionDays = 30
 
     /// Whether the console's cookies are marked `Secure` (the public URL is https).
     public var secureCookies: Bool { effectivePublicURL.lowercased().hasPrefix("https://") }
@@ -131,6 +133,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_REFRESH_CONCURRENCY must be a number from 1 to 256")
             }
             refreshService.concurrency = count
+        }
+        if let value = environment["LATCHKEY_REQUEST_LOG_RETENTION_DAYS"], !value.isEmpty {
+            guard let days = Int(value), (1...3650).contains(days) else {
+                throw ConfigurationError("LATCHKEY_REQUEST_LOG_RETENTION_DAYS must be a number of days from 1 to 3650")
+            }
+            requestLogRetentionDays = days
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
             guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }

@@ -30,6 +30,8 @@ public struct ApplicationDependencies: Sendable {
     public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
     /// The outbound services; made from the runtime and transport when nil.
     var outbound: OutboundServices?
+    /// The request log's writer (one per process); made from the runtime when nil.
+    var requestLog: RequestLogWriter?
 
     public init(
         registry: PrometheusCollectorRegistry? = nil,
@@ -62,12 +64,23 @@ public func buildApplication(
     }
     let outbound = runtime.outboundServices(transport: dependencies.transport ?? UnavailableTransport())
     dependencies.outbound = outbound
+    let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
+    dependencies.requestLog = requestLog
+    services.append(requestLog)
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
         services.append(runtime.rewrapService())
         services.append(outbound.refreshService)
         services.append(outbound.probeService)
         services.append(outbound.webhookDelivery)
+        services.append(
+            RequestLogPurgeService(
+                repository: RequestLogRepository(database: runtime.database),
+                retentionDays: runtime.configuration.requestLogRetentionDays,
+                clock: runtime.clock,
+                logger: runtime.logger
+            )
+        )
     }
     let configuration = runtime.configuration
     return Application(
@@ -123,11 +136,17 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let revokeAndDelete: AppService.RevokeAndDelete = { credential, actor in try await connect.revokeAndDelete(credential, actor: actor) }
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
+    // A group of its own, so that only the logged routes get the recording middleware.
+    let loggedTokens = callers.group()
+        .add(middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .token, clock: runtime.clock) { ($0.tenantID, $0.app?.id) })
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
-        .addRoutes(to: callers, recorder: recorder)
+        .addRoutes(to: loggedTokens, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: callers, recorder: recorder)
+    RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
+        .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
         directory: runtime.tenants.directory,
         vault: runtime.vault,

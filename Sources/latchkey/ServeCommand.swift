@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_KEYRING_POLL_MS      rotation check interval (default 5000)
               LATCHKEY_REFRESH_POLL_MS      look for tokens due this often (default 1000)
               LATCHKEY_REFRESH_CONCURRENCY  refreshes at once per instance (default 16)
+              LATCHKEY_REQUEST_LOG_RETENTION_DAYS
+                                            days the request log keeps its entries
+                                            (default 30)
             """
     )
 

@@ -73,6 +73,7 @@ struct TokenController {
         answer.add("credentialId", credential.id)
         answer.add("integration", credential.integrationKey)
         answer.add("scopes", credential.scopes)
+        RequestLogNote.current?.note(credential)
         return answer.response()
     }
 }

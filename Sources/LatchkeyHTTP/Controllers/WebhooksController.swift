@@ -4,7 +4,8 @@ import LatchkeyCore
 import LatchkeyOAuthClient
 import LatchkeyStorage
 
-/// `/api/v1/webhooks`: the tenant's webhook endpoint, its deliveries, and replay.
+/// `/api/v1/webhooks`: the tenant's webhook endpoint, its deliveries, and replay; `/api/v1/apps/{id}/webhook`: an
+/// app's own endpoint, which hears of that app's end users only.
 struct WebhooksController {
     let outbox: WebhookOutbox
     let allowPrivateNetwork: Bool
@@ -16,33 +17,49 @@ struct WebhooksController {
         group.route(.delete, "webhooks", recorder: recorder, use: delete)
         group.route(.get, "webhooks/deliveries", recorder: recorder, use: deliveries)
         group.route(.post, "webhooks/deliveries/:id/replay", recorder: recorder, use: replay)
+        group.route(.put, "apps/:id/webhook", recorder: recorder, use: put)
+        group.route(.get, "apps/:id/webhook", recorder: recorder, use: show)
+        group.route(.delete, "apps/:id/webhook", recorder: recorder, use: delete)
+    }
+
+    /// The app of `/apps/{id}/webhook`; nil on the tenant's routes.
+    static func appID(_ context: AdminContext) throws -> String? {
+        context.parameters.get("id") == nil ? nil : try PathID.parse(context, what: "app")
+    }
+
+    /// Where the endpoint of `appID` (or the tenant's) lives.
+    static func location(_ appID: String?) -> String {
+        appID.map { "/api/v1/apps/\($0)/webhook" } ?? "/api/v1/webhooks"
     }
 
     @Sendable func put(_ request: Request, context: AdminContext) async throws -> Response {
+        let appID = try Self.appID(context)
         let body = try await JSON.decode(PutWebhookRequest.self, from: request, limit: maxBodySize)
         let url = try await Self.validatedURL(body.url, allowPrivateNetwork: allowPrivateNetwork)
         let change = try await outbox.setEndpoint(
             url: url,
             rotateSecret: body.rotateSecret ?? false,
             tenantID: context.tenantID,
+            appID: appID,
             actor: context.actor(for: request)
         )
         return try JSON.response(
             WebhookEndpointResponse(change.endpoint, secret: change.secret),
             status: change.created ? .created : .ok,
-            headers: change.created ? [.location: "/api/v1/webhooks"] : [:]
+            headers: change.created ? [.location: Self.location(appID)] : [:]
         )
     }
 
     @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
-        guard let endpoint = try await outbox.endpoint(tenantID: context.tenantID) else {
-            throw LatchkeyError(.notFound, "No webhook endpoint is set; set one with PUT /api/v1/webhooks.")
+        let appID = try Self.appID(context)
+        guard let endpoint = try await outbox.endpoint(tenantID: context.tenantID, appID: appID) else {
+            throw WebhookOutbox.noEndpoint(appID: appID)
         }
         return try JSON.response(WebhookEndpointResponse(endpoint, secret: nil))
     }
 
     @Sendable func delete(_ request: Request, context: AdminContext) async throws -> Response {
-        try await outbox.deleteEndpoint(tenantID: context.tenantID, actor: context.actor(for: request))
+        try await outbox.deleteEndpoint(tenantID: context.tenantID, appID: try Self.appID(context), actor: context.actor(for: request))
         return Response(status: .noContent)
     }
 
@@ -104,6 +121,8 @@ struct PutWebhookRequest: Decodable, AllowedKeys {
 }
 
 struct WebhookEndpointResponse: Encodable {
+    /// The app whose endpoint this is; absent for the tenant's.
+    var appId: String?
     var url: String
     var events: [String]
     var createdAt: Date
@@ -112,8 +131,9 @@ struct WebhookEndpointResponse: Encodable {
     var secret: String?
 
     init(_ endpoint: WebhookEndpoint, secret: String?) {
+        appId = endpoint.appID
         url = endpoint.url
-        events = WebhookEventType.allCases.map(\.rawValue)
+        events = (endpoint.appID == nil ? WebhookEventType.allCases : WebhookEventType.appEvents).map(\.rawValue)
         createdAt = endpoint.createdAt
         updatedAt = endpoint.updatedAt
         self.secret = secret
@@ -122,6 +142,8 @@ struct WebhookEndpointResponse: Encodable {
 
 struct WebhookDeliveryResponse: Encodable {
     var id: String
+    /// The app whose endpoint the delivery goes to; absent for the tenant's.
+    var appId: String?
     var eventId: String
     var type: String
     var status: String
@@ -137,6 +159,7 @@ struct WebhookDeliveryResponse: Encodable {
 
     init(_ delivery: WebhookDelivery) {
         id = delivery.id
+        appId = delivery.appID
         eventId = delivery.eventID
         type = delivery.type
         status = delivery.status.rawValue

@@ -7,7 +7,7 @@ import Metrics
 public import ServiceLifecycle
 
 /// Sends queued webhook events. Each pass leases the deliveries that are due (committed before anything is sent, so
-/// several instances never send one delivery at the same time), POSTs them signed to the tenant's endpoint, and
+/// several instances never send one delivery at the same time), POSTs them signed to the tenant's endpoint (or the app's), and
 /// records the outcome: a 2xx answer delivers; anything else is retried with exponential backoff and jitter until the
 /// delivery's retry window (24 hours) has passed, then it is dead-lettered. A delivery whose instance died mid-send is
 /// sent again when its lease runs out (at least once; receivers deduplicate on the event id).
@@ -107,13 +107,15 @@ public struct WebhookDeliveryService: Service {
             limit: configuration.batchSize
         )
         guard !claimed.isEmpty else { return 0 }
+        // Each delivery goes to its tenant's endpoint or, when it names an app, to that app's.
         var targets: [String: (url: String, secret: String)?] = [:]
-        for tenantID in Set(claimed.map(\.tenantID)) {
-            targets[tenantID] = try await outbox.target(tenantID: tenantID)
+        func key(_ delivery: WebhookDelivery) -> String { delivery.tenantID + "/" + (delivery.appID ?? "") }
+        for delivery in claimed where targets[key(delivery)] == nil {
+            targets[key(delivery)] = .some(try await outbox.target(tenantID: delivery.tenantID, appID: delivery.appID))
         }
         await withTaskGroup(of: Void.self) { group in
             for delivery in claimed {
-                let target = targets[delivery.tenantID] ?? nil
+                let target = targets[key(delivery)] ?? nil
                 group.addTask {
                     do {
                         try await deliver(delivery, to: target)

@@ -204,6 +204,27 @@ public enum Migrations {
                 "CREATE INDEX end_users_app ON end_users (app_id, created_at, id)",
             ]
         ),
+        Step(
+            version: 9,
+            name: "request log: token, connect, proxy and tool calls",
+            statements: [
+                """
+                CREATE TABLE request_log (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), ts {bigint} NOT NULL,
+                  kind TEXT NOT NULL, app_id TEXT, external_user_id TEXT, connection_id TEXT, integration_key TEXT, credential_id TEXT,
+                  http_status {bigint} NOT NULL, error_code TEXT, latency_ms {bigint} NOT NULL)
+                """,
+                "CREATE INDEX request_log_tenant_newest ON request_log (tenant_id, ts, id)",
+                "CREATE INDEX request_log_ts ON request_log (ts)",
+            ]
+        ),
+        Step(
+            version: 10,
+            name: "webhooks: deliveries to an app's own endpoint",
+            statements: [
+                "ALTER TABLE webhook_deliveries ADD COLUMN app_id TEXT",
+                "CREATE INDEX webhook_deliveries_app ON webhook_deliveries (tenant_id, app_id, status)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -15,6 +15,15 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     /// The provider refused an integration's OAuth client (`invalid_client`): an administrator has to fix its client
     /// id or secret. Its credentials are left as they are.
     case integrationMisconfigured = "integration.misconfigured"
+    /// An app's connect session finished: the end user connected their account.
+    case connectSessionCompleted = "connect_session.completed"
+    /// An app's connect session ended without a credential (refused, failed at the provider).
+    case connectSessionFailed = "connect_session.failed"
+
+    /// The events an app's own endpoint hears, for its own end users only. The tenant endpoint hears every event.
+    public static let appEvents: [WebhookEventType] = [
+        .credentialCreated, .credentialNeedsReauth, .credentialRevoked, .connectSessionCompleted, .connectSessionFailed,
+    ]
 }
 
 /// A JSON value in an event's `data`: ids, keys, statuses, reasons, counts. Never a secret.
@@ -80,10 +89,12 @@ public enum WebhookValue: Sendable, Equatable, Codable, ExpressibleByStringLiter
     }
 }
 
-/// Where a tenant's events go. The signing secret is stored encrypted and is not part of this value.
+/// Where a tenant's events go, or one app's. The signing secret is stored encrypted and is not part of this value.
 public struct WebhookEndpoint: Sendable, Equatable {
     public var id: String
     public var tenantID: String
+    /// The app whose endpoint this is; nil for the tenant's own.
+    public var appID: String? = nil
     public var url: String
     public var createdAt: Date
     public var updatedAt: Date
@@ -105,6 +116,8 @@ public enum WebhookDeliveryStatus: String, Sendable, CaseIterable, Codable {
 public struct WebhookDelivery: Sendable, Equatable {
     public var id: String
     public var tenantID: String
+    /// The app whose endpoint this delivery goes to; nil for the tenant's endpoint.
+    public var appID: String? = nil
     public var eventID: String
     public var type: String
     /// The exact JSON body that is sent (and signed).

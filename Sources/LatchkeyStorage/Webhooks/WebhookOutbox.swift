@@ -27,9 +27,11 @@ public struct WebhookOutbox: Sendable {
     }
 
     /// Queues event `type` for the tenant's endpoint inside the caller's transaction: it is delivered only if that
-    /// transaction commits. Does nothing (and returns nil) when the tenant has no webhook endpoint. `data` carries
-    /// ids, keys, statuses and reasons — never a secret; keys that name one (token, secret, password, API key) are
-    /// refused. Returns the event id (`evt_…`).
+    /// transaction commits. An event an app hears (``WebhookEventType/appEvents``) is queued for that app's endpoint
+    /// as well, when it has one: the app is `data["appId"]`, else the app of the Connection `data["connectionId"]`,
+    /// so an app hears of its own end users only. Does nothing (and returns nil) when no endpoint is to hear it.
+    /// `data` carries ids, keys, statuses and reasons — never a secret; keys that name one (token, secret, password,
+    /// API key) are refused. Returns the event id (`evt_…`).
     @discardableResult
     public func enqueue(type: String, tenantID: String, data: [String: WebhookValue], on db: any SQLDatabase) async throws -> String? {
         guard WebhookEventType(rawValue: type) != nil else {
@@ -39,11 +41,21 @@ public struct WebhookOutbox: Sendable {
         if let key = keys.first(where: Self.looksSecret) {
             throw LatchkeyError(.internalError, "Webhook event data may not carry secrets (field '\(key)').")
         }
-        guard try await repository.endpointExists(tenantID: tenantID, on: db) else { return nil }
+        let owners = try await repository.endpointOwners(tenantID: tenantID, on: db)
+        var appID: String?
+        if !owners.apps.isEmpty, let known = WebhookEventType(rawValue: type), WebhookEventType.appEvents.contains(known) {
+            if case .string(let id) = data["appId"] {
+                appID = id
+            } else if case .string(let connectionID) = data["connectionId"] {
+                appID = try await repository.appOfConnection(id: connectionID, tenantID: tenantID, on: db)
+            }
+        }
+        let app = appID.flatMap { owners.apps.contains($0) ? $0 : nil }
+        guard owners.tenant || app != nil else { return nil }
         let now = clock.now
         let eventID = "evt_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let payload = try Self.payload(id: eventID, type: type, createdAt: now, tenantID: tenantID, data: data)
-        let delivery = WebhookDelivery(
+        var delivery = WebhookDelivery(
             id: NewID.make(),
             tenantID: tenantID,
             eventID: eventID,
@@ -55,7 +67,12 @@ public struct WebhookOutbox: Sendable {
             retryUntil: now.addingTimeInterval(Self.retryWindow),
             createdAt: now
         )
-        try await repository.insertDelivery(delivery, on: db)
+        if owners.tenant { try await repository.insertDelivery(delivery, on: db) }
+        if let app {
+            delivery.id = NewID.make()
+            delivery.appID = app
+            try await repository.insertDelivery(delivery, on: db)
+        }
         return eventID
     }
 
@@ -103,6 +120,11 @@ public struct WebhookOutbox: Sendable {
 
     /// The encryption context of an endpoint's signing secret.
     static func secretContext(_ endpoint: WebhookEndpoint) -> EncryptionContext {
-        EncryptionContext(tenantID: endpoint.tenantID, ownerID: endpoint.tenantID, recordID: endpoint.id, field: "webhook_signing_secret")
+        EncryptionContext(
+            tenantID: endpoint.tenantID,
+            ownerID: endpoint.appID ?? endpoint.tenantID,
+            recordID: endpoint.id,
+            field: "webhook_signing_secret"
+        )
     }
 }

@@ -13,19 +13,57 @@ public struct WebhookRepository: Sendable {
 
     // MARK: Endpoints
 
-    /// The tenant-level endpoint with its sealed signing secret.
-    func endpoint(tenantID: String, on db: any SQLDatabase, lock: Bool = false) async throws -> (WebhookEndpoint, sealedSecret: Data)? {
-        let suffix = lock ? database.forUpdate : ""
-        guard
-            let row = try await db.raw(
-                "SELECT * FROM webhook_endpoints WHERE tenant_id = \(bind: tenantID) AND app_id IS NULL\(unsafeRaw: suffix)"
-            ).first()
-        else { return nil }
+    /// The tenant-level endpoint (`appID` nil) or an app's, with its sealed signing secret.
+    func endpoint(
+        tenantID: String,
+        appID: String? = nil,
+        on db: any SQLDatabase,
+        lock: Bool = false
+    ) async throws -> (WebhookEndpoint, sealedSecret: Data)? {
+        var query = SQLQueryString("SELECT * FROM webhook_endpoints WHERE tenant_id = \(bind: tenantID)")
+        Self.appendOwner(appID, to: &query)
+        query.appendInterpolation(unsafeRaw: lock ? database.forUpdate : "")
+        guard let row = try await db.raw(query).first() else { return nil }
         return (try Self.endpoint(from: row), try row.data("secret"))
     }
 
-    func endpointExists(tenantID: String, on db: any SQLDatabase) async throws -> Bool {
-        try await db.raw("SELECT id FROM webhook_endpoints WHERE tenant_id = \(bind: tenantID) AND app_id IS NULL").first() != nil
+    func endpointExists(tenantID: String, appID: String? = nil, on db: any SQLDatabase) async throws -> Bool {
+        var query = SQLQueryString("SELECT id FROM webhook_endpoints WHERE tenant_id = \(bind: tenantID)")
+        Self.appendOwner(appID, to: &query)
+        return try await db.raw(query).first() != nil
+    }
+
+    /// Who has an endpoint in the tenant: whether the tenant itself has one, and which apps do.
+    func endpointOwners(tenantID: String, on db: any SQLDatabase) async throws -> (tenant: Bool, apps: Set<String>) {
+        var tenant = false
+        var apps: Set<String> = []
+        for row in try await db.raw("SELECT app_id FROM webhook_endpoints WHERE tenant_id = \(bind: tenantID)").all() {
+            if let app = try row.optionalString("app_id") { apps.insert(app) } else { tenant = true }
+        }
+        return (tenant, apps)
+    }
+
+    /// The kind of an app of the tenant (`console` or `external`), nil when the tenant has no such app.
+    func appKind(id: String, tenantID: String, on db: any SQLDatabase) async throws -> App.Kind? {
+        guard let row = try await db.raw("SELECT kind FROM apps WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID)").first() else {
+            return nil
+        }
+        return App.Kind(rawValue: try row.string("kind")) ?? .external
+    }
+
+    /// The app a Connection of the tenant belongs to.
+    func appOfConnection(id: String, tenantID: String, on db: any SQLDatabase) async throws -> String? {
+        try await db.raw("SELECT app_id FROM connections WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID)").first()?.string("app_id")
+    }
+
+    /// ` AND app_id IS NULL` for the tenant's own endpoint and deliveries, ` AND app_id = …` for an app's.
+    static func appendOwner(_ appID: String?, to query: inout SQLQueryString) {
+        if let appID {
+            query.appendInterpolation(unsafeRaw: " AND app_id = ")
+            query.appendInterpolation(bind: appID)
+        } else {
+            query.appendInterpolation(unsafeRaw: " AND app_id IS NULL")
+        }
     }
 
     /// Inserts; false when the tenant already has one (created at the same moment by another request).
@@ -33,7 +71,7 @@ public struct WebhookRepository: Sendable {
         try await db.raw(
             """
             INSERT INTO webhook_endpoints (id, tenant_id, app_id, url, secret, key_version, created_at, updated_at)
-            VALUES (\(bind: endpoint.id), \(bind: endpoint.tenantID), NULL, \(bind: endpoint.url), \(bind: sealedSecret),
+            VALUES (\(bind: endpoint.id), \(bind: endpoint.tenantID), \(bind: endpoint.appID), \(bind: endpoint.url), \(bind: sealedSecret),
               \(bind: try Keyring.keyVersion(of: sealedSecret)), \(bind: endpoint.createdAt.ms), \(bind: endpoint.updatedAt.ms))
             ON CONFLICT DO NOTHING RETURNING id
             """
@@ -65,9 +103,9 @@ public struct WebhookRepository: Sendable {
     func insertDelivery(_ d: WebhookDelivery, on db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            INSERT INTO webhook_deliveries (id, tenant_id, event_id, event_type, payload, status, attempts, next_attempt_at, retry_until,
-              created_at)
-            VALUES (\(bind: d.id), \(bind: d.tenantID), \(bind: d.eventID), \(bind: d.type), \(bind: d.payload), \(bind: d.status.rawValue),
+            INSERT INTO webhook_deliveries (id, tenant_id, app_id, event_id, event_type, payload, status, attempts, next_attempt_at,
+              retry_until, created_at)
+            VALUES (\(bind: d.id), \(bind: d.tenantID), \(bind: d.appID), \(bind: d.eventID), \(bind: d.type), \(bind: d.payload), \(bind: d.status.rawValue),
               \(bind: d.attempts), \(bind: d.nextAttemptAt.ms), \(bind: d.retryUntil.ms), \(bind: d.createdAt.ms))
             """
         ).run()
@@ -191,14 +229,17 @@ public struct WebhookRepository: Sendable {
         }
     }
 
-    /// Dead-letters every delivery of the tenant that was still waiting (its endpoint is being removed).
-    func abandonWaiting(tenantID: String, error: String, on db: any SQLDatabase) async throws {
-        try await db.raw(
+    /// Dead-letters every delivery to the tenant's endpoint (or the app's) that was still waiting (that endpoint is
+    /// being removed).
+    func abandonWaiting(tenantID: String, appID: String? = nil, error: String, on db: any SQLDatabase) async throws {
+        var query = SQLQueryString(
             """
             UPDATE webhook_deliveries SET status = 'dead', last_error = \(bind: error), lease_owner = NULL, lease_until = NULL
             WHERE tenant_id = \(bind: tenantID) AND status IN ('pending', 'failed')
             """
-        ).run()
+        )
+        Self.appendOwner(appID, to: &query)
+        try await db.raw(query).run()
     }
 
     /// Queues a delivery again at `now` with a fresh retry window, unless an attempt is in flight.
@@ -219,6 +260,7 @@ public struct WebhookRepository: Sendable {
         WebhookEndpoint(
             id: try row.string("id"),
             tenantID: try row.string("tenant_id"),
+            appID: try row.optionalString("app_id"),
             url: try row.string("url"),
             createdAt: try row.date("created_at"),
             updatedAt: try row.date("updated_at")
@@ -229,6 +271,7 @@ public struct WebhookRepository: Sendable {
         WebhookDelivery(
             id: try row.string("id"),
             tenantID: try row.string("tenant_id"),
+            appID: try row.optionalString("app_id"),
             eventID: try row.string("event_id"),
             type: try row.string("event_type"),
             payload: try row.string("payload"),
