@@ -139,7 +139,9 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
     // A group of its own, so that only the logged routes get the recording middleware.
     let loggedTokens = callers.group()
-        .add(middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .token, clock: runtime.clock) { ($0.tenantID, $0.app?.id) })
+        .add(
+            middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .token, clock: runtime.clock) { ($0.tenantID, $0.app?.id) }
+        )
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: loggedTokens, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
