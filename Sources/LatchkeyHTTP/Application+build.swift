@@ -140,7 +140,9 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     // A group of its own, so that only the logged routes get the recording middleware.
     let loggedTokens = callers.group()
         .add(
-            middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .token, clock: runtime.clock) { ($0.tenantID, $0.app?.id) }
+            middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .token, clock: runtime.clock) { caller in
+                (caller.tenantID, caller.app?.id)
+            }
         )
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: loggedTokens, recorder: recorder)
