@@ -94,7 +94,12 @@ struct AppOAuthClientTests {
 
             // Refresh uses the same client: the fake refuses the integration's.
             clock.advance(by: 7200)
-            let (refreshed, _) = try await outbound.coordinator.refresh(id: done.credential.id, tenantID: fixture.tenantID, trigger: .onDemand, leased: false)
+            let (refreshed, _) = try await outbound.coordinator.refresh(
+                id: done.credential.id,
+                tenantID: fixture.tenantID,
+                trigger: .onDemand,
+                leased: false
+            )
             #expect(refreshed.status == .active)
             #expect(await fake.refreshCount == 1)
             let integration = try await fixture.runtime.integrations.integrations.find(key: "gitlab", tenantID: fixture.tenantID)
@@ -107,7 +112,13 @@ struct AppOAuthClientTests {
         try await Self.with(kind) { client, fixture, fake, _ in
             let (appID, key) = try await AppsAPITests.createApp(client, fixture)
             #expect(try await Self.setConfig(client, fixture, appID: appID).status == .created)
-            let credentialID = try await EndUsersAPITests.storeAppCredential(fixture, fake, appID: appID, externalUserID: "sarah", issuedBy: "app:\(appID)")
+            let credentialID = try await EndUsersAPITests.storeAppCredential(
+                fixture,
+                fake,
+                appID: appID,
+                externalUserID: "sarah",
+                issuedBy: "app:\(appID)"
+            )
             let revokedBefore = await fake.revokedTokens.count
 
             let deleted = try await client.execute(uri: "/api/v1/end-users/sarah", method: .delete, headers: AppsAPITests.appHeaders(key))

@@ -48,7 +48,12 @@ struct EndUsersAPITests {
         let runtime = fixture.runtime
         let app = try #require(try await AppRepository(database: runtime.database).find(id: appID, tenantID: fixture.tenantID))
         let connection = try await runtime.database.write { db in
-            let integration = try await runtime.tenants.directory.findOrCreateIntegration(tenantID: fixture.tenantID, key: "gitlab", now: Date(), on: db)
+            let integration = try await runtime.tenants.directory.findOrCreateIntegration(
+                tenantID: fixture.tenantID,
+                key: "gitlab",
+                now: Date(),
+                on: db
+            )
             return try await runtime.tenants.directory.findOrCreateConnection(app: app, integration: integration.integration, now: Date(), on: db)
         }
         var new = CredentialVault.NewCredential(
@@ -172,7 +177,9 @@ struct EndUsersAPITests {
             let deletions = try await AppsAPITests.auditActions(client, fixture, "credential.delete")
             #expect(deletions.count == 2)
             let remaining = try await fixture.runtime.database.read { db in
-                try await db.raw("SELECT (SELECT COUNT(*) FROM end_users WHERE app_id = \(bind: appID)) + (SELECT COUNT(*) FROM connections WHERE app_id = \(bind: appID)) + (SELECT COUNT(*) FROM app_integration_configs WHERE app_id = \(bind: appID)) AS n").first()?.decode(column: "n", as: Int.self)
+                try await db.raw(
+                    "SELECT (SELECT COUNT(*) FROM end_users WHERE app_id = \(bind: appID)) + (SELECT COUNT(*) FROM connections WHERE app_id = \(bind: appID)) + (SELECT COUNT(*) FROM app_integration_configs WHERE app_id = \(bind: appID)) AS n"
+                ).first()?.decode(column: "n", as: Int.self)
             }
             #expect(remaining == 0)
         }

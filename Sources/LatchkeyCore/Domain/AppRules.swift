@@ -38,7 +38,9 @@ public enum AppRules {
             let components = URLComponents(string: text), let scheme = components.scheme?.lowercased()
         else { return .failure(OriginProblem("must be an origin such as https://app.example.com")) }
         guard scheme == "https" || scheme == "http" else {
-            return .failure(OriginProblem("must start with https:// or http:// (\(scheme == "javascript" ? "javascript: is never allowed" : "no other scheme"))"))
+            return .failure(
+                OriginProblem("must start with https:// or http:// (\(scheme == "javascript" ? "javascript: is never allowed" : "no other scheme"))")
+            )
         }
         guard let host = components.host, !host.isEmpty else { return .failure(OriginProblem("must name a host")) }
         guard components.user == nil, components.password == nil, !text.contains("@") else {

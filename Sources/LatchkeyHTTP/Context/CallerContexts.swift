@@ -96,9 +96,11 @@ extension AppCaller {
         let permissions = app.permissions
         var refusal: String?
         if !permissions.allows(operation) {
-            refusal = "The key of the app \(app.name) is not allowed to use \(operation.rawValue); an administrator can allow it in the app's permissions."
+            refusal =
+                "The key of the app \(app.name) is not allowed to use \(operation.rawValue); an administrator can allow it in the app's permissions."
         } else if let integration, !permissions.allows(integration: integration) {
-            refusal = "The key of the app \(app.name) is not allowed to use the integration \(integration); an administrator can add it to the app's permissions."
+            refusal =
+                "The key of the app \(app.name) is not allowed to use the integration \(integration); an administrator can add it to the app's permissions."
         }
         guard let refusal else { return }
         try await apps.recordDenied(app: app, operation: operation, integration: integration, actor: actor)

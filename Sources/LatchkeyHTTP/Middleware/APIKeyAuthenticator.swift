@@ -24,7 +24,9 @@ struct APIKeyAuthenticator: RouterMiddleware {
                     throw LatchkeyError.unauthorized("The app key is not valid or was replaced by a newer one.")
                 }
                 guard app.status == .active else {
-                    throw LatchkeyError.forbidden("The app \(app.name) is disabled; an administrator can enable it again (PATCH /api/v1/apps/\(app.id)).")
+                    throw LatchkeyError.forbidden(
+                        "The app \(app.name) is disabled; an administrator can enable it again (PATCH /api/v1/apps/\(app.id))."
+                    )
                 }
                 context.appCaller = AppCaller(app: app, apps: apps)
             } else {

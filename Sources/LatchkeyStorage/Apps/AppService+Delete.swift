@@ -17,7 +17,12 @@ extension AppService {
         }
         // Stop the key first, so nothing new is issued while the credentials go.
         keyCache.remove(appID: id)
-        let (revoked, failed) = await revokeAll(try await endUsers.credentialIDs(appID: id, tenantID: tenantID), tenantID: tenantID, actor: actor, revokeAndDelete)
+        let (revoked, failed) = await revokeAll(
+            try await endUsers.credentialIDs(appID: id, tenantID: tenantID),
+            tenantID: tenantID,
+            actor: actor,
+            revokeAndDelete
+        )
         let deleted = try await database.transaction { db -> Bool in
             guard try await apps.deleteCascade(id: id, tenantID: tenantID, on: db) else { return false }
             try await audit.append(
