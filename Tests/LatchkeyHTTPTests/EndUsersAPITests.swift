@@ -158,6 +158,11 @@ struct EndUsersAPITests {
             await #expect(throws: LatchkeyError.self) { _ = try await fixture.runtime.vault.get(id: id, tenantID: fixture.tenantID, actor: .cli) }
             #expect(try await fixture.runtime.vault.get(id: shared, tenantID: fixture.tenantID, actor: .cli).id == shared)
             #expect(try await Self.list(client, "/api/v1/end-users", fixture.headers).isEmpty)
+
+            // A percent sign in the id is taken as it is meant, not decoded twice.
+            _ = try await Self.storeAppCredential(fixture, fake, appID: console.id, externalUserID: "50%41", issuedBy: "import")
+            #expect(try await client.execute(uri: "/api/v1/end-users/50%2541", method: .delete, headers: fixture.headers).status == .noContent)
+            #expect(try await Self.list(client, "/api/v1/end-users", fixture.headers).isEmpty)
         }
     }
 
