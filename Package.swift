@@ -291,6 +291,7 @@ let package = Package(
         .testTarget(
             name: "LatchkeyHTTPTests",
             dependencies: [
+                "LatchkeyConnect",
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyHTTP",

@@ -127,7 +127,7 @@ extension ConnectService {
             code = value
         }
         let verifier = try sealedVerifier.map { String(decoding: try keyring.open($0, context: session.verifierContext), as: UTF8.self) }
-        let client = try await clientCredentials(service)
+        let (client, issuedBy) = try await clientCredentials(service, appID: session.appID)
         let tokens: TokenSet
         do {
             tokens = try await oauth.exchangeCode(
@@ -157,10 +157,17 @@ extension ConnectService {
             logger.warning("identity lookup failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
             identity = nil
         }
-        return try await store(tokens: tokens, identity: identity, session: session, service: service, user: user)
+        return try await store(tokens: tokens, identity: identity, session: session, service: service, user: user, issuedBy: issuedBy)
     }
 
-    func store(tokens: TokenSet, identity: AccountIdentity?, session: ConnectSession, service: Service, user: User) async throws -> Completed {
+    func store(
+        tokens: TokenSet,
+        identity: AccountIdentity?,
+        session: ConnectSession,
+        service: Service,
+        user: User,
+        issuedBy: String = "integration"
+    ) async throws -> Completed {
         let config = session.templateValues.merging(EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)) { _, new in new
         }
         let secret = CredentialSecret(
@@ -182,7 +189,7 @@ extension ConnectService {
             )
             changes.providerAccountID = identity.map { .some($0.id) } ?? nil
             changes.connectionConfig = config
-            changes.issuedBy = "integration"
+            changes.issuedBy = issuedBy
             changes.lastRefreshedAt = clock.now
             let credential = try await vault.update(id: existing.id, tenantID: user.tenantID, changes: changes, actor: actor)
             logger.info("credential reconnected", metadata: ["credential_id": "\(credential.id)", "integration": "\(service.integration.key)"])
@@ -200,7 +207,7 @@ extension ConnectService {
             connectionConfig: config
         )
         new.providerAccountID = identity?.id
-        new.issuedBy = "integration"
+        new.issuedBy = issuedBy
         let credential = try await vault.create(new, tenantID: user.tenantID, actor: actor)
         return Completed(credential: credential, serviceName: service.name, updated: false)
     }

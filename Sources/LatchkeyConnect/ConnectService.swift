@@ -136,7 +136,9 @@ public struct ConnectService: Sendable {
         templateValues: [String: String],
         reconnect: String?
     ) async throws -> URL {
-        guard let oauthSettings = service.provider.oauth, let clientID = service.integration.clientID, !clientID.isEmpty else {
+        guard let oauthSettings = service.provider.oauth,
+            let client = try await integrations.client(issuedBy: AppIntegrationConfig.issuer(appID: endUser.appID), integration: service.integration)
+        else {
             throw LatchkeyError(.unavailable, "\(service.name) is not fully set up yet (no OAuth client). Please ask an administrator.")
         }
         let endpoints: OAuthEndpoints
@@ -152,7 +154,8 @@ public struct ConnectService: Sendable {
                 message: Self.describe(error, name: service.name)
             )
         }
-        let scopes = service.integration.scopes.isEmpty ? oauthSettings.defaultScopes : service.integration.scopes
+        let configured = client.scopes.isEmpty ? service.integration.scopes : client.scopes
+        let scopes = configured.isEmpty ? oauthSettings.defaultScopes : configured
         let state = SecureRandom.token()
         let verifier = oauthSettings.pkce ? PKCE.makeVerifier() : nil
         let nonce = scopes.contains("openid") ? SecureRandom.token(byteCount: 16) : nil
@@ -183,7 +186,7 @@ public struct ConnectService: Sendable {
         let request = AuthorizationRequest(
             provider: service.provider,
             endpoints: endpoints,
-            clientID: clientID,
+            clientID: client.clientID,
             redirectURI: callbackURL,
             scopes: scopes,
             state: state,
@@ -259,12 +262,16 @@ public struct ConnectService: Sendable {
         }
     }
 
-    func clientCredentials(_ service: Service) async throws -> OAuthClientCredentials {
-        OAuthClientCredentials(
-            clientID: service.integration.clientID ?? "",
-            clientSecret: try await integrations.clientSecret(of: service.integration),
+    /// The client a connect session of `appID` uses: the app's own for the integration when it has one, else the
+    /// integration's; `issuedBy` is what the credential records, so that refresh and revoke use the same client.
+    func clientCredentials(_ service: Service, appID: String) async throws -> (client: OAuthClientCredentials, issuedBy: String) {
+        let chosen = try await integrations.client(issuedBy: AppIntegrationConfig.issuer(appID: appID), integration: service.integration)
+        let client = OAuthClientCredentials(
+            clientID: chosen?.clientID ?? "",
+            clientSecret: chosen?.clientSecret,
             method: service.provider.oauth?.clientAuth ?? .clientSecretBasic
         )
+        return (client, chosen?.issuedBy ?? "integration")
     }
 
     /// Plain words for a failure, naming the service; never a token, code or URL.

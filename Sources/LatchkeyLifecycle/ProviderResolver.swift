@@ -48,7 +48,9 @@ public struct ProviderResolver: Sendable {
         guard let (integration, provider) = try await integration(of: credential) else {
             throw LatchkeyError(.notConnected, "The service \(credential.integrationKey) is no longer set up on this server.")
         }
-        guard provider.oauth != nil, let clientID = integration.clientID, !clientID.isEmpty else {
+        // The client that issued the credential: the app's own (named by `issued_by`) when it has one, else the integration's.
+        let chosen = provider.oauth == nil ? nil : try await integrations.client(issuedBy: credential.issuedBy, integration: integration)
+        guard let chosen else {
             // Retrying will not help until an administrator sets the client: a conflict with the integration's state.
             throw LatchkeyError(
                 .conflict,
@@ -67,8 +69,8 @@ public struct ProviderResolver: Sendable {
             provider: provider,
             endpoints: endpoints,
             client: OAuthClientCredentials(
-                clientID: clientID,
-                clientSecret: try await integrations.clientSecret(of: integration),
+                clientID: chosen.clientID,
+                clientSecret: chosen.clientSecret,
                 method: provider.oauth?.clientAuth ?? .clientSecretBasic
             ),
             policy: Self.policy(for: provider)

@@ -8,7 +8,8 @@ struct LatchkeyCommand: AsyncParsableCommand {
         abstract: "A self-hosted credential vault and delegated-auth gateway.",
         version: "0.1.0",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, UsersCommand.self, AuditCommand.self, OpenAPICommand.self,
+            ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, UsersCommand.self, AppsCommand.self, AuditCommand.self,
+            OpenAPICommand.self,
         ],
         defaultSubcommand: nil
     )

@@ -85,8 +85,10 @@ struct AppsAPITests {
                 headers: fixture.headers,
                 body: try body(["status": "disabled"])
             )
-            #expect(disable.status == .badRequest && disable.errorFields == ["status"])
-            #expect(try await client.execute(uri: "/api/v1/apps/\(consoleID)", method: .delete, headers: fixture.headers).status == .badRequest)
+            #expect(disable.status == .conflict && disable.errorFields == ["status"])
+            #expect(try await client.execute(uri: "/api/v1/apps/\(consoleID)", method: .delete, headers: fixture.headers).status == .conflict)
+            let regenerate = try await client.execute(uri: "/api/v1/apps/\(consoleID)/api-key/regenerate", method: .post, headers: fixture.headers)
+            #expect(regenerate.status == .conflict)
 
             // Every change is audited, without the key.
             #expect(try await Self.auditActions(client, fixture, "app.create").count == 1)
@@ -110,6 +112,7 @@ struct AppsAPITests {
                 (["name": "A", "branding": ["logoUrl": "http://derek.example/logo.png"]], "branding.logoUrl"),
                 (["name": "A", "branding": ["privacyUrl": "javascript:alert(1)"]], "branding.privacyUrl"),
                 (["name": "A", "branding": ["banner": "x"]], "branding.banner"),
+                (["name": "A", "branding": ["privacyUrl": NSNull()]], "branding.privacyUrl"),
                 (["name": "A", "allowedRedirectOrigins": ["https://derek.example/back"]], "allowedRedirectOrigins[0]"),
                 (["name": "A", "allowedRedirectOrigins": ["https://user:pw@derek.example"]], "allowedRedirectOrigins[0]"),
                 (["name": "A", "allowedRedirectOrigins": ["https://derek.example#x"]], "allowedRedirectOrigins[0]"),

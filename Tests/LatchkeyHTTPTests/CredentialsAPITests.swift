@@ -168,9 +168,11 @@ struct CredentialsAPITests {
             #expect(basic.status == .unauthorized)
             let wrong = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer lk_live_nope"])
             #expect(wrong.status == .unauthorized)
-            // An app key that does not exist is not a key at all (a real app key here is a 403: AppsAPITests).
-            let app = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer lk_app_something"])
-            #expect(app.status == .unauthorized && app.errorCode == "unauthorized")
+            let (_, appKey) = try await AppsAPITests.createApp(client, fixture)
+            let app = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer \(appKey)"])
+            #expect(app.status == .forbidden && app.errorCode == "forbidden")
+            let unknownApp = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer lk_app_something"])
+            #expect(unknownApp.status == .unauthorized)
             #expect(try await client.execute(uri: "/api/v1/credentials", method: .get, headers: fixture.headers).status == .ok)
         }
     }

@@ -106,7 +106,7 @@ def test_no_secret_in_logs_metrics_errors_or_audit(tmp_path, servers, sqlite_dat
     expect_error("oversized body", api.post(base, data=oversize, headers={"Content-Type": "application/json"}, timeout=30), 413)
     expect_error("bad bearer", requests.get(base, headers={"Authorization": f"Bearer lk_live_{c['BEARER']}"}, timeout=10), 401)
     expect_error("bad bearer 2", requests.get(base, headers={"Authorization": f"Bearer {c['BEARER']}"}, timeout=10), 401)
-    expect_error("app-style bearer", requests.get(base, headers={"Authorization": f"Bearer lk_app_{c['BEARER']}"}, timeout=10), 403)
+    expect_error("unknown app key", requests.get(base, headers={"Authorization": f"Bearer lk_app_{c['BEARER']}"}, timeout=10), 401)
 
     # ---- metrics and audit
     metrics = requests.get(server.url("/metrics"), timeout=10)

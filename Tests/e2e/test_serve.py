@@ -398,13 +398,16 @@ def test_bad_and_unknown_ids(api_server):
 
 
 def test_authentication_errors(api_server):
-    server, _ = api_server
+    server, api = api_server
     url = server.url("/api/v1/credentials")
     r = requests.get(url, timeout=10)
     assert r.status_code == 401 and error_of(r)["code"] == "unauthorized"
     r = requests.get(url, headers={"Authorization": "Bearer lk_live_" + "A" * 43}, timeout=10)
     assert r.status_code == 401 and error_of(r)["code"] == "unauthorized"
     r = requests.get(url, headers={"Authorization": "Bearer lk_app_x"}, timeout=10)
+    assert r.status_code == 401 and error_of(r)["code"] == "unauthorized"
+    app_key = api.post(server.url("/api/v1/apps"), json={"name": "DerekApp"}, timeout=10).json()["apiKey"]
+    r = requests.get(url, headers={"Authorization": f"Bearer {app_key}"}, timeout=10)
     assert r.status_code == 403 and error_of(r)["code"] == "forbidden"
 
 

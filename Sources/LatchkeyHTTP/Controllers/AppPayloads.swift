@@ -31,6 +31,11 @@ struct BrandingBody: Decodable {
     init(from decoder: any Decoder) throws {
         try AnyKey.refuseUnknown(in: decoder, allowed: Set(CodingKeys.allCases.map(\.rawValue)), object: "branding")
         let container = try decoder.container(keyedBy: CodingKeys.self)
+        for key in CodingKeys.allCases where container.contains(key) {
+            if try container.decodeNil(forKey: key) {
+                throw LatchkeyError.invalidField("branding.\(key.rawValue)", "must not be null (leave it out instead)")
+            }
+        }
         displayName = try container.decodeIfPresent(String.self, forKey: .displayName)
         logoUrl = try container.decodeIfPresent(String.self, forKey: .logoUrl)
         accentColor = try container.decodeIfPresent(String.self, forKey: .accentColor)

@@ -82,7 +82,7 @@ struct AppsController {
     @Sendable func putConfig(_ request: Request, context: AdminContext) async throws -> Response {
         let (id, key) = try Self.configPath(context)
         let body = try await JSON.decode(PutAppConfigRequest.self, from: request, limit: maxBodySize)
-        let clientID = body.clientId.trimmingWhitespace()
+        let clientID = body.clientId
         guard !clientID.isEmpty, clientID.count <= 512, !clientID.contains(where: \.isNewline) else {
             throw LatchkeyError.invalidField("clientId", "must be one line of 1 to 512 characters")
         }

@@ -13,7 +13,7 @@ extension AppService {
     public func delete(id: String, tenantID: String, actor: AuditActor, revokeAndDelete: RevokeAndDelete) async throws {
         let app = try await app(id: id, tenantID: tenantID)
         guard app.kind == .external else {
-            throw LatchkeyError.invalidRequest("The console app cannot be deleted: the web console and admin keys act through it.")
+            throw LatchkeyError.conflict("The console app cannot be deleted: the web console and admin keys act through it.")
         }
         // Stop the key first, so nothing new is issued while the credentials go.
         keyCache.remove(appID: id)

@@ -113,7 +113,11 @@ public struct AppService: Sendable {
     public func update(id: String, tenantID: String, changes: Changes, actor: AuditActor) async throws -> App {
         var app = try await app(id: id, tenantID: tenantID)
         if app.kind == .console, changes.status == .disabled {
-            throw LatchkeyError.invalidField("status", "cannot be disabled for the console app: the web console and admin keys act through it")
+            throw LatchkeyError(
+                .conflict,
+                "The console app cannot be disabled: the web console and admin keys act through it.",
+                fields: [.init(path: "status", message: "cannot be disabled for the console app")]
+            )
         }
         if let name = changes.name { app.name = name }
         if let description = changes.description { app.description = description }
@@ -139,7 +143,7 @@ public struct AppService: Sendable {
     public func regenerateKey(id: String, tenantID: String, actor: AuditActor) async throws -> (app: App, key: String) {
         var app = try await app(id: id, tenantID: tenantID)
         guard app.kind == .external else {
-            throw LatchkeyError.invalidRequest("The console app has no key of its own: callers act for it with a tenant admin key (lk_live_…).")
+            throw LatchkeyError.conflict("The console app has no key of its own: callers act for it with a tenant admin key (lk_live_…).")
         }
         let key = SecureRandom.token(prefix: "lk_app_")
         let now = clock.now

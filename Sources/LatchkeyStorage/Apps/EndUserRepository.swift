@@ -120,9 +120,6 @@ public struct EndUserRepository: Sendable {
     }
 
     static func endUser(from row: any SQLRow) throws -> EndUser {
-        var user = try DirectoryRepository.endUser(from: row)
-        user.displayName = try row.optionalString("display_name")
-        user.email = try row.optionalString("email")
-        return user
+        try DirectoryRepository.endUser(from: row)
     }
 }

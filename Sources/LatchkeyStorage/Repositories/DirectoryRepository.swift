@@ -89,7 +89,7 @@ public struct DirectoryRepository: Sendable {
     }
 
     static func endUser(from row: any SQLRow) throws -> EndUser {
-        EndUser(
+        var user = EndUser(
             id: try row.string("id"),
             tenantID: try row.string("tenant_id"),
             appID: try row.string("app_id"),
@@ -97,6 +97,9 @@ public struct DirectoryRepository: Sendable {
             userID: try row.optionalString("user_id"),
             createdAt: try row.date("created_at")
         )
+        user.displayName = try row.optionalString("display_name")
+        user.email = try row.optionalString("email")
+        return user
     }
 
     // MARK: Integrations and connections

@@ -115,6 +115,11 @@ public struct KeyringRepository: Sendable {
             ).all() {
                 counts[try row.int("key_version"), default: 0] += try row.int("n")
             }
+            for row in try await db.raw(
+                "SELECT key_version, COUNT(*) AS n FROM app_integration_configs WHERE key_version IS NOT NULL GROUP BY key_version"
+            ).all() {
+                counts[try row.int("key_version"), default: 0] += try row.int("n")
+            }
             return counts
         }
     }
