@@ -139,6 +139,15 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
+    let appConnect = AppConnectSessions(
+        connect: connect,
+        store: AppConnectSessionRepository(database: runtime.database),
+        apps: apps,
+        audit: runtime.audit,
+        publicURL: configuration.effectivePublicURL
+    )
+    ConnectSessionsController(sessions: appConnect, maxBodySize: configuration.maxBodySize)
+        .addRoutes(to: keyed.group(context: AppKeyContext.self), recorder: recorder)
     IntegrationsController(
         store: runtime.integrations,
         rules: rules,
