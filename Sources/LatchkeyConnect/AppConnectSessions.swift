@@ -105,7 +105,11 @@ public struct AppConnectSessions: Sendable {
         )
         // Sessions are kept a day past their end, for apps that read the outcome late.
         try await store.purge(before: now.addingTimeInterval(-24 * 3600))
-        try await store.insert(session, tokenHash: tokenHash(token))
+        try await store.insert(
+            session,
+            tokenHash: tokenHash(token),
+            sealedToken: try connect.keyring.seal(Data(token.utf8), context: session.tokenContext)
+        )
         var details = ["app_id": app.id, "end_user_id": endUser.id, "connection_id": connection.id]
         if let reconnect = session.reconnectCredentialID { details["reconnect_credential_id"] = reconnect }
         _ = try await audit.append(

@@ -170,8 +170,10 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: web)
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: api, recorder: recorder)
-    let center = ConnectionCenterController(connect: connect, sessions: webSessions)
+    var center = ConnectionCenterController(connect: connect, sessions: webSessions)
+    center.appSessions = appConnect
     center.addCallback(to: web)
+    HostedConnectController(sessions: appConnect, connect: connect).addRoutes(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.
     let signedIn = router.group().add(middleware: webSession).add(middleware: RequireSignInMiddleware()).group(context: SignedInContext.self)
         .add(middleware: CSRFMiddleware { context in webSessions.csrfToken(for: context.sessionToken) })

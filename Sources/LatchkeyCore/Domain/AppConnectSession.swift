@@ -86,6 +86,11 @@ public struct AppConnectSession: Sendable, Equatable {
         }
     }
 
+    /// The context the token is sealed under.
+    public var tokenContext: EncryptionContext {
+        EncryptionContext(tenantID: tenantID, ownerID: endUserID, recordID: id, field: "connect_token")
+    }
+
     /// The context the current attempt's PKCE verifier is encrypted under.
     public var verifierContext: EncryptionContext {
         EncryptionContext(tenantID: tenantID, ownerID: endUserID, recordID: id, field: "pkce_verifier")

@@ -212,7 +212,7 @@ public enum Migrations {
                 CREATE TABLE app_connect_sessions (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
                   app_id TEXT NOT NULL REFERENCES apps(id), integration_id TEXT NOT NULL REFERENCES integrations(id),
                   end_user_id TEXT NOT NULL REFERENCES end_users(id), connection_id TEXT NOT NULL REFERENCES connections(id),
-                  token_hash TEXT NOT NULL UNIQUE, browser_hash TEXT, redirect_url TEXT, reconnect_credential_id TEXT,
+                  token_hash TEXT NOT NULL UNIQUE, token_sealed {blob} NOT NULL, browser_hash TEXT, redirect_url TEXT, reconnect_credential_id TEXT,
                   status TEXT NOT NULL, error TEXT, credential_id TEXT, state_hash TEXT UNIQUE, verifier {blob}, key_version {bigint},
                   nonce TEXT, scopes TEXT NOT NULL, template_values TEXT NOT NULL, attempt_expires_at {bigint},
                   created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, completed_at {bigint})

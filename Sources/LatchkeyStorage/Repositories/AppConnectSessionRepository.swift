@@ -12,16 +12,17 @@ public struct AppConnectSessionRepository: Sendable {
         self.database = database
     }
 
-    /// Stores a new session under the HMAC of its token.
-    public func insert(_ s: AppConnectSession, tokenHash: String) async throws {
+    /// Stores a new session under the HMAC of its token, with the token sealed (for the page that lets a person who
+    /// denied access try again).
+    public func insert(_ s: AppConnectSession, tokenHash: String, sealedToken: Data) async throws {
         try await database.write { db in
             try await db.raw(
                 """
-                INSERT INTO app_connect_sessions (id, tenant_id, app_id, integration_id, end_user_id, connection_id, token_hash,
+                INSERT INTO app_connect_sessions (id, tenant_id, app_id, integration_id, end_user_id, connection_id, token_hash, token_sealed,
                   browser_hash, redirect_url, reconnect_credential_id, status, error, credential_id, state_hash, verifier, key_version,
                   nonce, scopes, template_values, attempt_expires_at, created_at, expires_at, completed_at)
                 VALUES (\(bind: s.id), \(bind: s.tenantID), \(bind: s.appID), \(bind: s.integrationID), \(bind: s.endUserID),
-                  \(bind: s.connectionID), \(bind: tokenHash), NULL, \(bind: s.redirectURL), \(bind: s.reconnectCredentialID),
+                  \(bind: s.connectionID), \(bind: tokenHash), \(bind: sealedToken), NULL, \(bind: s.redirectURL), \(bind: s.reconnectCredentialID),
                   \(bind: s.status.rawValue), NULL, NULL, NULL, NULL, NULL, NULL, \(bind: JSONColumn.encode(s.scopes)),
                   \(bind: JSONColumn.encode(s.templateValues)), NULL, \(bind: s.createdAt.ms), \(bind: s.expiresAt.ms), NULL)
                 """
@@ -45,13 +46,13 @@ public struct AppConnectSessionRepository: Sendable {
         }
     }
 
-    /// The session whose current attempt's state has this HMAC, with the attempt's sealed verifier.
-    public func find(stateHash: String) async throws -> (session: AppConnectSession, sealedVerifier: Data?)? {
+    /// The session whose current attempt's state has this HMAC, with the attempt's sealed verifier and the sealed token.
+    public func find(stateHash: String) async throws -> (session: AppConnectSession, sealedVerifier: Data?, sealedToken: Data)? {
         try await database.read { db in
             guard let row = try await db.raw("SELECT * FROM app_connect_sessions WHERE state_hash = \(bind: stateHash)").first() else {
                 return nil
             }
-            return (try Self.session(from: row), try row.optionalData("verifier"))
+            return (try Self.session(from: row), try row.optionalData("verifier"), try row.data("token_sealed"))
         }
     }
 
@@ -157,5 +158,15 @@ public struct AppConnectSessionRepository: Sendable {
         session.expiresAt = try row.date("expires_at")
         session.completedAt = try row.optionalDate("completed_at")
         return session
+    }
+}
+
+extension AppConnectSessionRepository {
+    /// The app's own id for the end user `endUserID`.
+    public func externalUserID(endUserID: String, tenantID: String) async throws -> String? {
+        try await database.read { db in
+            try await db.raw("SELECT external_id FROM end_users WHERE id = \(bind: endUserID) AND tenant_id = \(bind: tenantID)").first()?
+                .string("external_id")
+        }
     }
 }
