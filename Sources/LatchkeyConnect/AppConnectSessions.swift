@@ -27,6 +27,13 @@ public struct AppConnectSessions: Sendable {
 
     var clock: any LatchkeyClock { connect.clock }
 
+    /// The origin (`scheme://host[:port]`) of the server's public URL, which `/connect.js` accepts messages from.
+    public var publicOrigin: String {
+        guard let components = URLComponents(string: publicURL), let scheme = components.scheme?.lowercased(), let host = components.host
+        else { return publicURL }
+        return "\(scheme)://\(host.lowercased())\(components.port.map { ":\($0)" } ?? "")"
+    }
+
     /// The injected clock's now, for reporting a session's status.
     public var now: Date { clock.now }
 

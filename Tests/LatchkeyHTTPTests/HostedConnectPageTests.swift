@@ -211,6 +211,31 @@ struct HostedConnectPageTests {
             #expect(done.status == .ok)
             #expect(done.text.contains("GitHub is connected"))
             #expect(done.text.contains("You can close this window"))
+            // The outcome for /connect.js in the app's window: posted only to the app's allowed origins, by our own
+            // script (no inline script anywhere).
+            #expect(done.text.contains(#"data-status="success""#))
+            #expect(done.text.contains(#"data-origins="https://derek.example""#))
+            #expect(done.text.contains(#"<script src="/connect.js"></script>"#))
+            #expect(!done.text.contains("<script>"))
+            let policy = try #require(done.headers[.contentSecurityPolicy])
+            #expect(policy.hasPrefix("default-src 'none'; style-src 'unsafe-inline'; script-src 'self'; form-action 'self';"))
+            // The page with Connect runs no script at all.
+            let (_, other) = try await Self.session(world, user: "another")
+            let page = try await browser.get(other)
+            #expect(!(page.headers[.contentSecurityPolicy] ?? "").contains("script-src"))
+        }
+    }
+
+    @Test func connectJSAcceptsMessagesOnlyFromThisServersOrigin() async throws {
+        try await Self.withWorld { world in
+            let script = try await world.client.execute(uri: "/connect.js", method: .get)
+            #expect(script.status == .ok)
+            #expect(script.headers[.contentType] == "text/javascript; charset=utf-8")
+            let origin = world.fixture.runtime.configuration.effectivePublicURL
+            #expect(script.text.contains(#"var LATCHKEY_ORIGIN = "\#(origin)";"#))
+            #expect(script.text.contains("event.origin !== LATCHKEY_ORIGIN || event.source !== popup"))
+            #expect(script.text.contains("window.opener.postMessage(message, origin)"))
+            #expect(!script.text.contains(#"postMessage(message, "*")"#))
         }
     }
 }

@@ -4,6 +4,7 @@ import Hummingbird
 import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyProviders
+import NIOCore
 
 /// The hosted connect page of apps, `GET|POST /connect/{token}`: no Latchkey sign-in (the app vouches for its
 /// user), bound to the browser that first opens it, in the app's branding. Works without JavaScript.
@@ -14,6 +15,14 @@ struct HostedConnectController {
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.get("connect/:token", use: show)
         group.post("connect/:token", use: start)
+        let script = ConnectScript.source(origin: sessions.publicOrigin)
+        group.get("connect.js") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/javascript; charset=utf-8"
+            headers[.cacheControl] = "public, max-age=300"
+            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: script)))
+        }
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -135,6 +144,9 @@ struct HostedConnectController {
     static func finished(_ finished: AppConnectSessions.Finished) -> Response {
         if let redirect = finished.redirect { return WebResponse.redirect(to: redirect.absoluteString) }
         let appName = finished.app.branding.displayName ?? finished.app.name
+        // The outcome for /connect.js in the app's window, posted only to the app's allowed origins.
+        var policy = ContentSecurityPolicy()
+        policy.ownScripts = true
         return HTMLPage.render(
             "hosted-connect-done",
             title: finished.succeeded ? "Connected" : "Not connected",
@@ -145,8 +157,13 @@ struct HostedConnectController {
                 "heading": finished.succeeded ? "\(finished.serviceName) is connected" : "\(finished.serviceName) was not connected",
                 "message": finished.message,
                 "succeeded": finished.succeeded,
+                "sessionId": finished.session.id,
+                "status": finished.succeeded ? "success" : "failed",
+                "error": finished.error as Any,
+                "origins": finished.app.allowedRedirectOrigins.joined(separator: " "),
             ],
-            status: finished.succeeded ? .ok : .badRequest
+            status: finished.succeeded ? .ok : .badRequest,
+            policy: policy
         )
     }
 

@@ -32,5 +32,7 @@ extension Templates {
         {{^succeeded}}<div class="error" role="alert" id="result">{{message}}</div>{{/succeeded}}
         <p>You can close this window{{#appName}} and go back to {{appName}}{{/appName}}.</p>
         </section>
+        <div id="lk-result" hidden data-session-id="{{sessionId}}" data-status="{{status}}" data-error="{{error}}" data-origins="{{origins}}"></div>
+        <script src="/connect.js"></script>
         """
 }
