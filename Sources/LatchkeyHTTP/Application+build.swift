@@ -146,8 +146,16 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         audit: runtime.audit,
         publicURL: configuration.effectivePublicURL
     )
-    ConnectSessionsController(sessions: appConnect, maxBodySize: configuration.maxBodySize)
-        .addRoutes(to: keyed.group(context: AppKeyContext.self), recorder: recorder)
+    let appKeyed = keyed.group(context: AppKeyContext.self)
+    ConnectSessionsController(sessions: appConnect, maxBodySize: configuration.maxBodySize).addRoutes(to: appKeyed, recorder: recorder)
+    ConnectUsersController(
+        sessions: appConnect,
+        apps: apps,
+        vault: runtime.vault,
+        health: outbound.health,
+        maxBodySize: configuration.maxBodySize,
+        revokeAndDelete: revokeAndDelete
+    ).addRoutes(to: appKeyed, recorder: recorder)
     IntegrationsController(
         store: runtime.integrations,
         rules: rules,
