@@ -180,6 +180,28 @@ struct HostedConnectPageTests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func aProviderThatGivesNoTokensFailsTheSessionAndTheAppIsTold(kind: TestDatabases.Kind) async throws {
+        try await Self.withWorld(kind) { world in
+            let (id, path) = try await Self.session(world)
+            let browser = WebBrowser(world.client)
+            _ = try await browser.get(path)
+            let started = try await browser.post(path, csrf: false)
+            await world.fake.nextTokenResponse(.error("invalid_grant"))
+            let callback = try await world.fake.authorize(url: try #require(started.location.flatMap(URL.init(string:))))
+            let back = try await browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(back.location == "https://derek.example/back?session_id=\(id)&status=failed&error=provider_error")
+            let read = try await Self.status(world, id)
+            #expect(read["status"] as? String == "failed")
+            #expect(read["error"] as? String == "provider_error")
+            #expect(read["credentialId"] == nil)
+            let failed = try await AppsAPITests.auditActions(world.client, world.fixture, "connect_session.failed")
+            #expect(failed.count == 1 && failed.first?["target"] as? String == id)
+            // Failed is final: the link cannot start another attempt.
+            #expect(try await browser.get(path).text.contains("already used"))
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func expiredAndUnknownLinksShowClearPages(kind: TestDatabases.Kind) async throws {
         try await Self.withWorld(kind) { world in
             let browser = WebBrowser(world.client)
