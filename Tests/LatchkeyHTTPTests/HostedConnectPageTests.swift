@@ -23,13 +23,18 @@ struct HostedConnectPageTests {
         let app: (id: String, key: String)
     }
 
-    static func withWorld<T: Sendable>(_ kind: TestDatabases.Kind = .sqlite, _ body: @Sendable (World) async throws -> T) async throws -> T {
+    static func withWorld<T: Sendable>(
+        _ kind: TestDatabases.Kind = .sqlite,
+        provider id: String = "github",
+        _ body: @Sendable (World) async throws -> T
+    ) async throws -> T {
         let clock = TestClock()
-        let provider = try #require(ConnectFlowTests.catalog.provider(id: "github"))
+        let provider = try #require(ConnectFlowTests.catalog.provider(id: id))
         let fake = try FakeProvider(provider: provider, endpoints: nil, issuer: nil, clock: clock)
         return try await TestApp.with(kind, clock: clock, transport: FakeNetwork([fake])) { client, fixture in
+            let oauth = provider.oauth != nil
             _ = try await fixture.runtime.integrations.create(
-                .init(key: "github", provider: "github", clientID: "fake-client-id", clientSecret: "fake-client-secret"),
+                .init(key: id, provider: id, clientID: oauth ? "fake-client-id" : nil, clientSecret: oauth ? "fake-client-secret" : nil),
                 tenantID: fixture.tenantID,
                 actor: .cli
             )
@@ -50,11 +55,10 @@ struct HostedConnectPageTests {
         _ world: World,
         user: String = "user_sarah_123",
         redirect: String? = "https://derek.example/back",
-        reconnect: String? = nil
-    )
-        async throws -> (id: String, path: String)
-    {
-        var object: [String: Any] = ["externalUserId": user, "integration": "github"]
+        reconnect: String? = nil,
+        integration: String = "github"
+    ) async throws -> (id: String, path: String) {
+        var object: [String: Any] = ["externalUserId": user, "integration": integration]
         if let redirect { object["redirectUrl"] = redirect }
         if let reconnect { object["reconnectCredentialId"] = reconnect }
         let created = try await ConnectSessionsAPITests.create(world.client, key: world.app.key, object)
@@ -198,6 +202,30 @@ struct HostedConnectPageTests {
             #expect(failed.count == 1 && failed.first?["target"] as? String == id)
             // Failed is final: the link cannot start another attempt.
             #expect(try await browser.get(path).text.contains("already used"))
+        }
+    }
+
+    @Test func anAPIKeyIsCheckedWithTheProviderAndStoredFromThePagesForm() async throws {
+        try await Self.withWorld(provider: "openai") { world in
+            let (id, path) = try await Self.session(world, integration: "openai")
+            let browser = WebBrowser(world.client)
+            let page = try await browser.get(path)
+            #expect(page.text.contains(#"name="api_key""#))
+            let empty = try await browser.post(path, csrf: false)
+            #expect(empty.status == .badRequest && empty.text.contains("Please fill in every field"))
+            let wrong = try await browser.post(path, ["api_key": "sk-wrong"], csrf: false)
+            #expect(wrong.status == .badRequest && wrong.text.contains("did not accept"))
+            #expect(!wrong.text.contains("sk-wrong"))
+            #expect(try await Self.status(world, id)["status"] as? String == "pending")
+            let right = try await browser.post(path, ["api_key": world.fake.apiKey], csrf: false)
+            #expect(right.location == "https://derek.example/back?session_id=\(id)&status=success")
+            let read = try await Self.status(world, id)
+            let credentialID = try #require(read["credentialId"] as? String)
+            let (credential, secret) = try await world.fixture.runtime.vault.reveal(id: credentialID, tenantID: world.fixture.tenantID, actor: .cli)
+            #expect(credential.type == .apiKey && credential.externalUserID == "user_sarah_123")
+            #expect(secret.apiKey == world.fake.apiKey)
+            // The page's form may lead back to the app once the key is stored.
+            #expect(page.headers[.contentSecurityPolicy]?.contains("form-action 'self' https://derek.example;") == true)
         }
     }
 
