@@ -182,4 +182,20 @@ struct ConnectSessionsAPITests {
             #expect(mine.status == .ok)
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func deletingTheEndUserOrTheAppTakesTheirSessionsWithThem(kind: TestDatabases.Kind) async throws {
+        try await Self.withApp(kind) { client, fixture, app in
+            let first = try await Self.create(client, key: app.key, ["externalUserId": "u1", "integration": "github"])
+            #expect(first.status == .created)
+            let deleted = try await client.execute(uri: "/api/v1/end-users/u1", method: .delete, headers: AppsAPITests.appHeaders(app.key))
+            #expect(deleted.status == .noContent)
+            let id = try #require(try first.json["id"] as? String)
+            let gone = try await client.execute(uri: "/api/v1/connect/sessions/\(id)", method: .get, headers: AppsAPITests.appHeaders(app.key))
+            #expect(gone.status == .notFound)
+            #expect(try await Self.create(client, key: app.key, ["externalUserId": "u2", "integration": "github"]).status == .created)
+            let appDeleted = try await client.execute(uri: "/api/v1/apps/\(app.id)", method: .delete, headers: fixture.headers)
+            #expect(appDeleted.status == .noContent)
+        }
+    }
 }
