@@ -162,6 +162,23 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
+    let appConnect = AppConnectSessions(
+        connect: connect,
+        store: AppConnectSessionRepository(database: runtime.database),
+        apps: apps,
+        audit: runtime.audit,
+        publicURL: configuration.effectivePublicURL
+    )
+    let appKeyed = keyed.group(context: AppKeyContext.self)
+    ConnectSessionsController(sessions: appConnect, maxBodySize: configuration.maxBodySize).addRoutes(to: appKeyed, recorder: recorder)
+    ConnectUsersController(
+        sessions: appConnect,
+        apps: apps,
+        vault: runtime.vault,
+        health: outbound.health,
+        maxBodySize: configuration.maxBodySize,
+        revokeAndDelete: revokeAndDelete
+    ).addRoutes(to: appKeyed, recorder: recorder)
     IntegrationsController(
         store: runtime.integrations,
         rules: rules,
@@ -184,8 +201,10 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: web)
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: api, recorder: recorder)
-    let center = ConnectionCenterController(connect: connect, sessions: webSessions)
+    var center = ConnectionCenterController(connect: connect, sessions: webSessions)
+    center.appSessions = appConnect
     center.addCallback(to: web)
+    HostedConnectController(sessions: appConnect, connect: connect).addRoutes(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.
     let signedIn = router.group().add(middleware: webSession).add(middleware: RequireSignInMiddleware()).group(context: SignedInContext.self)
         .add(middleware: CSRFMiddleware { context in webSessions.csrfToken(for: context.sessionToken) })

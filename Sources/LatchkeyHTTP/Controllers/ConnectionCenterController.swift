@@ -10,6 +10,8 @@ import LatchkeyStorage
 struct ConnectionCenterController {
     let connect: ConnectService
     let sessions: WebSessions
+    /// Apps' connect sessions share the one callback (``HostedConnectController/callback(_:browserID:query:)``).
+    var appSessions: AppConnectSessions? = nil
 
     /// Routes that need a signed-in user.
     func addRoutes(to group: RouterGroup<SignedInContext>) {
@@ -159,6 +161,12 @@ struct ConnectionCenterController {
             if let token = context.sessionToken, let session = context.webSession {
                 PageChrome(userName: session.user.displayName, csrf: sessions.csrfToken(for: token), isAdmin: session.user.isAdmin)
             } else { nil }
+        if let appSessions,
+            let response = try await HostedConnectController(sessions: appSessions, connect: connect)
+                .callback(query: query, browserID: context.browserID)
+        {
+            return response
+        }
         do {
             let completed = try await connect.complete(query: query, browserID: context.browserID, signedInUser: context.webSession?.user)
             return WebResponse.redirect(to: "/connections?\(completed.updated ? "reconnected" : "connected")=\(completed.credential.id)")

@@ -54,16 +54,27 @@ struct ConnectionsController {
 
     struct CreateRequest: Decodable, AllowedKeys {
         var integration: String
-        static let allowedKeys: Set<String> = ["integration"]
+        var appId: String?
+        static let allowedKeys: Set<String> = ["integration", "appId"]
     }
 
-    /// Creates (or returns) the console app's Connection for an integration.
+    /// Creates (or returns) the Connection of the console app (or of the tenant's app `appId`) for an integration.
     @Sendable func create(_ request: Request, context: AdminContext) async throws -> Response {
         let body = try await JSON.decode(CreateRequest.self, from: request, limit: maxBodySize)
         guard let integration = try await integrations.integrations.find(key: body.integration, tenantID: context.tenantID) else {
             throw LatchkeyError.invalidField("integration", "is not an integration of this tenant")
         }
-        guard let app = try await directory.consoleApp(tenantID: context.tenantID) else { throw LatchkeyError.notFound("tenant") }
+        let app: App
+        if let appId = body.appId {
+            guard UUID(uuidString: appId) != nil else { throw LatchkeyError.invalidField("appId", "must be an app id (a UUID)") }
+            guard let found = try await AppRepository(database: database).find(id: appId.lowercased(), tenantID: context.tenantID) else {
+                throw LatchkeyError.notFound("app")
+            }
+            app = found
+        } else {
+            guard let console = try await directory.consoleApp(tenantID: context.tenantID) else { throw LatchkeyError.notFound("tenant") }
+            app = console
+        }
         let now = clock.now
         let connection = try await database.write { db in
             try await directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)

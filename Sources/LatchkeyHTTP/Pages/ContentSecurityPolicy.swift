@@ -13,6 +13,10 @@ struct ContentSecurityPolicy: Sendable, Equatable {
     /// The policy of every page whose forms stay on our origin.
     static let standard = ContentSecurityPolicy()
 
+    /// Whether the page may run our own scripts (`script-src 'self'`): only the hosted connect page's finished
+    /// page, which reports to `/connect.js` in the app's window. No inline script, ever.
+    var ownScripts = false
+
     init(formActions: some Sequence<FormActionSource> = []) {
         self.formActions = Set(formActions).sorted()
     }
@@ -21,7 +25,8 @@ struct ContentSecurityPolicy: Sendable, Equatable {
     /// quote, semicolon, comma or space can reach the header through them.
     var headerValue: String {
         let sources = (["'self'"] + formActions.map(\.value)).joined(separator: " ")
-        return "default-src 'none'; style-src 'unsafe-inline'; form-action \(sources); frame-ancestors 'none'"
+        let scripts = ownScripts ? "; script-src 'self'" : ""
+        return "default-src 'none'; style-src 'unsafe-inline'\(scripts); form-action \(sources); frame-ancestors 'none'"
     }
 }
 

@@ -30,6 +30,7 @@ enum HTMLPage {
         try! library.register(Templates.setup, named: "setup")
         try! library.register(Templates.setupDone, named: "setup-done")
         for (name, template) in Templates.console { try! library.register(template, named: name) }
+        for (name, template) in Templates.hostedConnect { try! library.register(template, named: name) }
         return library
     }()
 

@@ -81,6 +81,7 @@ public struct AppRepository: Sendable {
             """
         ).run()
         try await db.raw("DELETE FROM connect_sessions WHERE app_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
+        try await db.raw("DELETE FROM app_connect_sessions WHERE app_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
         try await db.raw("DELETE FROM app_integration_configs WHERE app_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
         try await db.raw("DELETE FROM webhook_endpoints WHERE app_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
         try await db.raw("DELETE FROM connections WHERE app_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()

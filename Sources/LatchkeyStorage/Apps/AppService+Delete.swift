@@ -24,6 +24,8 @@ extension AppService {
             revokeAndDelete
         )
         let deleted = try await database.transaction { db -> Bool in
+            // Its webhook endpoint goes first, with the deliveries still waiting for it (dead-lettered, audited).
+            try await vault.webhooks?.removeEndpoint(ofApp: id, tenantID: tenantID, actor: actor, on: db)
             guard try await apps.deleteCascade(id: id, tenantID: tenantID, on: db) else { return false }
             try await audit.append(
                 AuditRecord(

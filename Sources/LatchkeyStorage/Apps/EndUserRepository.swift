@@ -116,6 +116,7 @@ public struct EndUserRepository: Sendable {
     func delete(id: String, tenantID: String, on db: any SQLDatabase) async throws -> Bool {
         try await db.raw("DELETE FROM credentials WHERE end_user_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
         try await db.raw("DELETE FROM connect_sessions WHERE end_user_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
+        try await db.raw("DELETE FROM app_connect_sessions WHERE end_user_id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
         return try await db.raw("DELETE FROM end_users WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) RETURNING id").first() != nil
     }
 

@@ -225,6 +225,23 @@ public enum Migrations {
                 "CREATE INDEX webhook_deliveries_app ON webhook_deliveries (tenant_id, app_id, status)",
             ]
         ),
+        Step(
+            version: 11,
+            name: "app connect sessions: lk_cs_ tokens, browser binding, retried provider attempts",
+            statements: [
+                """
+                CREATE TABLE app_connect_sessions (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  app_id TEXT NOT NULL REFERENCES apps(id), integration_id TEXT NOT NULL REFERENCES integrations(id),
+                  end_user_id TEXT NOT NULL REFERENCES end_users(id), connection_id TEXT NOT NULL REFERENCES connections(id),
+                  token_hash TEXT NOT NULL UNIQUE, token_sealed {blob} NOT NULL, browser_hash TEXT, redirect_url TEXT, reconnect_credential_id TEXT,
+                  status TEXT NOT NULL, error TEXT, credential_id TEXT, state_hash TEXT UNIQUE, verifier {blob}, key_version {bigint},
+                  nonce TEXT, scopes TEXT NOT NULL, template_values TEXT NOT NULL, attempt_expires_at {bigint},
+                  created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, completed_at {bigint})
+                """,
+                "CREATE INDEX app_connect_sessions_app ON app_connect_sessions (app_id, id)",
+                "CREATE INDEX app_connect_sessions_expiry ON app_connect_sessions (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -90,6 +90,7 @@ public struct IntegrationRepository: Sendable {
 
     func delete(id: String, tenantID: String, on db: any SQLDatabase) async throws -> Bool {
         try await db.raw("DELETE FROM connect_sessions WHERE integration_id = \(bind: id)").run()
+        try await db.raw("DELETE FROM app_connect_sessions WHERE integration_id = \(bind: id)").run()
         try await db.raw("DELETE FROM connections WHERE integration_id = \(bind: id)").run()
         try await db.raw("DELETE FROM circuits WHERE integration_id = \(bind: id)").run()
         return try await db.raw("DELETE FROM integrations WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) RETURNING id").first() != nil
