@@ -50,7 +50,24 @@ extension Date {
 
 /// New ids: lowercase UUIDs, stored as TEXT on both dialects.
 public enum NewID {
-    public static func make() -> String { UUID().uuidString.lowercased() }
+    /// A random (version 4) UUID in lowercase, from the system's generator (one `getrandom` call, where Foundation's
+    /// `UUID()` opens and reads `/dev/urandom` each time; every audit event and request log entry takes one).
+    public static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: 16)
+        let high = generator.next() as UInt64
+        let low = generator.next() as UInt64
+        for index in 0..<8 {
+            bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * (7 - index)))
+            bytes[8 + index] = UInt8(truncatingIfNeeded: low >> (8 * (7 - index)))
+        }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = Hex.lowercase(bytes)
+        let characters = Array(hex)
+        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
+            + String(characters[16..<20]) + "-" + String(characters[20..<32])
+    }
 }
 
 /// Opaque list cursors: "createdAtMs:id" in URL-safe base64.

@@ -58,8 +58,16 @@ public actor RequestLogWriter {
         await withCheckedContinuation { waiters.append($0) }
     }
 
+    /// How long the writer gathers entries before a batch that is not full: the log is not awaited by the routes,
+    /// and writing it once a tenth of a second instead of after every call keeps SQLite's one writer free for
+    /// what is awaited (audit events, credentials). `flush()` does not wait for it.
+    static let gathering: Duration = .milliseconds(100)
+
     private func drain() async {
         while !pending.isEmpty {
+            if waiters.isEmpty, pending.count < maximumBatch {
+                try? await Task.sleep(for: Self.gathering)
+            }
             var batch = Array(pending.prefix(maximumBatch))
             pending.removeFirst(batch.count)
             do {
