@@ -54,19 +54,26 @@ public enum NewID {
     /// `UUID()` opens and reads `/dev/urandom` each time; every audit event and request log entry takes one).
     public static func make() -> String {
         var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        for index in 0..<8 {
-            bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * (7 - index)))
-            bytes[8 + index] = UInt8(truncatingIfNeeded: low >> (8 * (7 - index)))
+        var high = generator.next() as UInt64
+        var low = generator.next() as UInt64
+        high = (high & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000  // version 4
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000  // RFC 4122 variant
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { out in
+            digits.withUTF8Buffer { digits in
+                var position = 0
+                for nibble in 0..<32 {
+                    if nibble == 8 || nibble == 12 || nibble == 16 || nibble == 20 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    let word = nibble < 16 ? high : low
+                    out[position] = digits[Int((word >> UInt64(4 * (15 - nibble % 16))) & 0xF)]
+                    position += 1
+                }
+            }
+            return 36
         }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = Hex.lowercase(bytes)
-        let characters = Array(hex)
-        return String(characters[0..<8]) + "-" + String(characters[8..<12]) + "-" + String(characters[12..<16]) + "-"
-            + String(characters[16..<20]) + "-" + String(characters[20..<32])
     }
 }
 
