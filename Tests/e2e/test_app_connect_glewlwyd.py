@@ -20,6 +20,7 @@ import threading
 import urllib.parse
 
 import pytest
+import requests
 
 from conftest import _make_database
 from peers import Glewlwyd, Screenshots, chromium_problem, glewlwyd_problem, make_driver, need_peer, wait_until
@@ -131,7 +132,6 @@ def browser(request):
 
 
 def _session(stack: WebStack, app_key: str, user: str, redirect: str | None) -> dict:
-    import requests
 
     body = {"externalUserId": user, "integration": KEY, "endUser": {"displayName": user.title()}}
     if redirect:
@@ -144,7 +144,6 @@ def _session(stack: WebStack, app_key: str, user: str, redirect: str | None) -> 
 
 
 def _read(stack: WebStack, app_key: str, session_id: str) -> dict:
-    import requests
 
     r = requests.get(stack.url(f"/api/v1/connect/sessions/{session_id}"), headers={"Authorization": f"Bearer {app_key}"}, timeout=20)
     assert r.status_code == 200, f"GET /api/v1/connect/sessions/{session_id} → HTTP {r.status_code}: {r.text[:300]}"
@@ -185,6 +184,7 @@ def test_two_end_users_connect_through_the_hosted_page_and_land_on_the_app(world
     stack, site, app_key = world
     driver, shots, console = browser
     credentials = set()
+    tokens = set()
     for user in ("user_sarah_123", "user_tom_456"):
         created = _session(stack, app_key, user, site.origin + "/back")
         _connect_in_page(driver, shots, console, glewlwyd, stack, created, {site.origin})
@@ -198,10 +198,18 @@ def test_two_end_users_connect_through_the_hosted_page_and_land_on_the_app(world
         credential = stack.api.get(stack.url(f"/api/v1/credentials/{read['credentialId']}"), timeout=20).json()
         assert credential.get("externalUserId") == user, f"the credential belongs to {credential.get('externalUserId')!r}"
         credentials.add(read["credentialId"])
+        # The app gets its user's token with its own key (the admin key is not needed for any of it).
+        r = requests.post(stack.url("/api/v1/credentials/token"), json={"integration": KEY, "externalUserId": user},
+                          headers={"Authorization": f"Bearer {app_key}"}, timeout=20)
+        assert r.status_code == 200, f"token by app key → HTTP {r.status_code}: {r.text[:300]}"
+        token = r.json()
+        assert token.get("credentialId") == read["credentialId"] and token.get("accessToken"), f"the token answer is {sorted(token)}"
+        tokens.add(token["accessToken"])
         # The link is single use.
         driver.get(created["connectUrl"])
         assert "already used" in driver.page_source, "a used link was not refused with a clear page"
     assert len(credentials) == 2, "each end user has their own credential"
+    assert len(tokens) == 2, "each end user has their own access token"
 
 
 def test_the_popup_through_connect_js_resolves_with_the_outcome(world, glewlwyd, browser):
