@@ -30,7 +30,7 @@ struct ImportIntegrationTests {
                 body: body(["integration": "github", "externalUserId": "alice"])
             )
             #expect(token.status == .conflict)
-            #expect(try token.errorCode == "conflict")
+            #expect(token.errorCode == "conflict")
             let message = try #require(try token.json["error"] as? [String: Any])["message"] as? String
             #expect(message?.contains("no OAuth client configured") == true)
             #expect(message?.contains("PATCH /api/v1/integrations/github") == true)

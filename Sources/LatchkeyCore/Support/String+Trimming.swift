@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension String {
     /// `trimmingCharacters(in: .whitespaces)`, without the bridging when there is nothing to trim (the usual case on
