@@ -1,0 +1,62 @@
+import Foundation
+import LatchkeyCore
+import Synchronization
+
+/// A short-lived in-process cache of what an API key authenticates as (an admin key, an app), by the key's HMAC, so
+/// that a busy caller does not cost a database read per request. Entries live a few seconds: a key revoked or
+/// regenerated (an app disabled or deleted) through another instance stops working here within that time; through
+/// this instance at once (`remove`).
+final class KeyCache<Value: Sendable>: Sendable {
+    private struct Entry {
+        let value: Value
+        let expires: Date
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    let lifetime: TimeInterval
+    let capacity: Int
+
+    init(lifetime: TimeInterval = 5, capacity: Int = 1024) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    func value(forHash hash: String, now: Date) -> Value? {
+        entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            if entry.expires <= now {
+                entries[hash] = nil
+                return nil
+            }
+            return entry.value
+        }
+    }
+
+    func store(_ value: Value, hash: String, now: Date) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll() }
+            entries[hash] = Entry(value: value, expires: now.addingTimeInterval(lifetime))
+        }
+    }
+
+    /// Drops every entry whose value `matches` (a revoked key, a changed app).
+    func remove(where matches: (Value) -> Bool) {
+        entries.withLock { entries in entries = entries.filter { !matches($0.value.value) } }
+    }
+}
+
+/// Admin keys by HMAC (`TenantService.authenticateAdminKey`).
+typealias AdminKeyCache = KeyCache<AdminKey>
+
+extension KeyCache where Value == AdminKey {
+    func key(forHash hash: String, now: Date) -> AdminKey? { value(forHash: hash, now: now) }
+    func remove(keyID: String) { remove { $0.id == keyID } }
+}
+
+/// Apps by the HMAC of their `lk_app_` key (`AppService.authenticate`).
+typealias AppKeyCache = KeyCache<App>
+
+extension KeyCache where Value == App {
+    func app(forHash hash: String, now: Date) -> App? { value(forHash: hash, now: now) }
+    func remove(appID: String) { remove { $0.id == appID } }
+}
