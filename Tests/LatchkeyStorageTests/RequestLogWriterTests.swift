@@ -22,7 +22,7 @@ struct RequestLogWriterTests {
             await withTaskGroup(of: Void.self) { group in
                 for i in 0..<120 {
                     group.addTask {
-                        await writer.record(
+                        writer.record(
                             RequestLogEntry(
                                 id: NewID.make(),
                                 tenantID: tenant,

@@ -22,21 +22,21 @@ struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddleware {
         let note = RequestLogNote()
         do {
             let response = try await RequestLogNote.$current.withValue(note) { try await next(request, context) }
-            await record(note, context: context, time: time, start: start, status: response.status.code, errorCode: nil)
+            record(note, context: context, time: time, start: start, status: response.status.code, errorCode: nil)
             return response
         } catch {
             let (status, code) = Self.outcome(of: error)
-            await record(note, context: context, time: time, start: start, status: status, errorCode: code)
+            record(note, context: context, time: time, start: start, status: status, errorCode: code)
             throw error
         }
     }
 
-    private func record(_ note: RequestLogNote, context: Context, time: Date, start: ContinuousClock.Instant, status: Int, errorCode: String?) async {
+    private func record(_ note: RequestLogNote, context: Context, time: Date, start: ContinuousClock.Instant, status: Int, errorCode: String?) {
         let elapsed = ContinuousClock.now - start
         let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         let fields = note.snapshot
         let (tenantID, appID) = caller(context)
-        await writer.record(
+        writer.record(
             RequestLogEntry(
                 id: NewID.make(),
                 tenantID: tenantID,

@@ -10,6 +10,13 @@ final class AsyncLock: Sendable {
     private let state = Mutex(State())
 
     func lock() async {
+        // Free: taken without suspending (most writes find it so).
+        let taken = state.withLock { state -> Bool in
+            guard !state.locked else { return false }
+            state.locked = true
+            return true
+        }
+        if taken { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let acquired = state.withLock { state -> Bool in
                 if state.locked {

@@ -10,6 +10,8 @@ public enum Migrations {
         let version: Int
         let name: String
         let statements: [String]
+        /// Run instead of `statements` on PostgreSQL, where a step cannot be written once for both dialects.
+        var postgres: [String]? = nil
     }
 
     /// `{blob}` and `{bigint}` are the only dialect differences in the DDL.
@@ -242,6 +244,12 @@ public enum Migrations {
                 "CREATE INDEX app_connect_sessions_expiry ON app_connect_sessions (expires_at)",
             ]
         ),
+        Step(
+            version: 13,
+            name: "the database keeps each audit chain: an event must follow its tenant's head, and moves it",
+            statements: AuditChainRules.sqlite,
+            postgres: AuditChainRules.postgres
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.
@@ -254,7 +262,8 @@ public enum Migrations {
             let applied = Set(try await db.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) })
             var ran: [Int] = []
             for step in steps where !applied.contains(step.version) {
-                let statements = step.statements.map { sql in
+                let dialect = database.kind == .postgres ? step.postgres ?? step.statements : step.statements
+                let statements = dialect.map { sql in
                     sql.replacingOccurrences(of: "{blob}", with: database.kind == .postgres ? "BYTEA" : "BLOB")
                         .replacingOccurrences(of: "{bigint}", with: bigint(database))
                 }

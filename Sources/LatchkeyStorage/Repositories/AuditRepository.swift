@@ -2,7 +2,8 @@ import Foundation
 public import LatchkeyCore
 public import SQLKit
 
-/// Rows of the audit chains. Only `AuditLog` appends; nothing updates or deletes.
+/// Rows of the audit chains. Only `AuditLog` and `AuditWriter` append; nothing updates or deletes. The database
+/// refuses an event that does not follow its chain head and moves the head itself (`AuditChainRules`).
 public struct AuditRepository: Sendable {
     let database: Database
 
@@ -28,46 +29,8 @@ public struct AuditRepository: Sendable {
         return (try row.int("seq"), try row.string("hash"))
     }
 
-    func insert(_ event: AuditEvent, on db: any SQLDatabase) async throws {
-        try await db.raw(
-            """
-            INSERT INTO audit_events (tenant_id, seq, id, ts, actor, action, target, service, tool, result, ip, user_agent, details, prev_hash, hash)
-            VALUES (\(bind: event.tenantID), \(bind: event.seq), \(bind: event.id), \(bind: event.timestamp.ms), \(bind: event.actor),
-              \(bind: event.action), \(bind: event.target), \(bind: event.service), \(bind: event.tool), \(bind: event.result),
-              \(bind: event.ip), \(bind: event.userAgent), \(bind: JSONColumn.encode(event.details)), \(bind: event.prevHash), \(bind: event.hash))
-            """
-        ).run()
-        try await db.raw(
-            "UPDATE audit_heads SET seq = \(bind: event.seq), hash = \(bind: event.hash) WHERE tenant_id = \(bind: event.tenantID)"
-        ).run()
-    }
-
-    /// Inserts consecutive events of one tenant in one statement and moves the head to the last.
-    func insertAll(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
-        guard let last = events.last else { return }
-        try await insertEvents(events, on: db)
-        try await db.raw("UPDATE audit_heads SET seq = \(bind: last.seq), hash = \(bind: last.hash) WHERE tenant_id = \(bind: last.tenantID)").run()
-    }
-
-    /// Moves the tenant's head from `expected` to `next` in one statement, only while it is still at `expected`
-    /// (the row is then locked until the transaction ends); false when another writer moved it since.
-    func advanceHead(
-        tenantID: String,
-        from expected: (seq: Int, hash: String),
-        to next: (seq: Int, hash: String),
-        on db: any SQLDatabase
-    )
-        async throws -> Bool
-    {
-        try await db.raw(
-            """
-            UPDATE audit_heads SET seq = \(bind: next.seq), hash = \(bind: next.hash)
-            WHERE tenant_id = \(bind: tenantID) AND seq = \(bind: expected.seq) AND hash = \(bind: expected.hash) RETURNING seq
-            """
-        ).first() != nil
-    }
-
-    /// Inserts consecutive events of one tenant in one statement, leaving the head alone.
+    /// Inserts events in one statement; each must follow its tenant's head, which it moves (`AuditChainRules`).
+    /// Consecutive events of several tenants may go together.
     func insertEvents(_ events: [AuditEvent], on db: any SQLDatabase) async throws {
         guard !events.isEmpty else { return }
         var query = SQLQueryString(

@@ -3,6 +3,7 @@ public import LatchkeyCore
 public import Logging
 import SQLKit
 public import ServiceLifecycle
+import Synchronization
 
 /// Appends request-log entries off the hot path. A route hands its entry over and goes on at once: it waits for
 /// neither the database nor the other entries. Entries queued meanwhile are written together by one background
@@ -14,19 +15,24 @@ public import ServiceLifecycle
 /// instance that crashes are lost, and that an entry shows up in `GET /api/v1/requests` a moment after its answer
 /// (the list route calls ``flush()`` first, so an instance always lists its own entries). When the database falls
 /// far behind, entries beyond `capacity` are dropped, with a warning, instead of growing memory without bound.
-public actor RequestLogWriter {
+public final class RequestLogWriter: Sendable {
     let repository: RequestLogRepository
     let database: Database
     let logger: Logger
     let maximumBatch: Int
     let capacity: Int
-    private var pending: [RequestLogEntry] = []
-    private var draining = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var dropped = 0
+
+    private struct State: ~Copyable {
+        var pending: [RequestLogEntry] = []
+        var draining = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var dropped = 0
+    }
+
+    private let state = Mutex(State())
     /// Which app each Connection belongs to (it never changes), learned per batch for entries that name a
     /// Connection but not an app.
-    private var appOfConnection: [String: String] = [:]
+    private let appOfConnection = Mutex<[String: String]>([:])
 
     public init(database: Database, logger: Logger, maximumBatch: Int = 200, capacity: Int = 10_000) {
         self.database = database
@@ -36,26 +42,34 @@ public actor RequestLogWriter {
         self.capacity = capacity
     }
 
-    /// Queues `entry` to be written; returns at once.
+    /// Queues `entry` to be written; returns at once, without suspending.
     public func record(_ entry: RequestLogEntry) {
-        guard pending.count < capacity else {
-            dropped += 1
-            if dropped == 1 || dropped.isMultiple(of: 1000) {
-                logger.warning("request log is behind; entries dropped", metadata: ["dropped": "\(dropped)"])
+        let (start, dropped) = state.withLock { state -> (Bool, Int?) in
+            guard state.pending.count < capacity else {
+                state.dropped += 1
+                return (false, state.dropped)
             }
-            return
+            state.pending.append(entry)
+            guard !state.draining else { return (false, nil) }
+            state.draining = true
+            return (true, nil)
         }
-        pending.append(entry)
-        if !draining {
-            draining = true
-            Task { await self.drain() }
+        if let dropped, dropped == 1 || dropped.isMultiple(of: 1000) {
+            logger.warning("request log is behind; entries dropped", metadata: ["dropped": "\(dropped)"])
         }
+        if start { Task { await self.drain() } }
     }
 
     /// Returns once every entry recorded before the call has been written (or failed to be).
     public func flush() async {
-        guard draining || !pending.isEmpty else { return }
-        await withCheckedContinuation { waiters.append($0) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state -> Bool in
+                guard state.draining || !state.pending.isEmpty else { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
     }
 
     /// How long the writer gathers entries before a batch that is not full: the log is not awaited by the routes,
@@ -63,13 +77,24 @@ public actor RequestLogWriter {
     /// what is awaited (audit events, credentials). `flush()` does not wait for it.
     static let gathering: Duration = .milliseconds(100)
 
+    /// Writes batches until the queue is empty; only one drain runs at a time.
     private func drain() async {
-        while !pending.isEmpty {
-            if waiters.isEmpty, pending.count < maximumBatch {
-                try? await Task.sleep(for: Self.gathering)
+        while true {
+            let gather = state.withLock { $0.waiters.isEmpty && $0.pending.count < maximumBatch }
+            if gather { try? await Task.sleep(for: Self.gathering) }
+            let (taken, resumed) = state.withLock { state -> ([RequestLogEntry], [CheckedContinuation<Void, Never>]) in
+                let batch = Array(state.pending.prefix(maximumBatch))
+                state.pending.removeFirst(batch.count)
+                guard batch.isEmpty else { return (batch, []) }
+                state.draining = false
+                defer { state.waiters = [] }
+                return ([], state.waiters)
             }
-            var batch = Array(pending.prefix(maximumBatch))
-            pending.removeFirst(batch.count)
+            guard !taken.isEmpty else {
+                for waiter in resumed { waiter.resume() }
+                return
+            }
+            var batch = taken
             do {
                 try await fillApps(&batch)
                 try await repository.insert(batch)
@@ -80,24 +105,25 @@ public actor RequestLogWriter {
                 )
             }
         }
-        draining = false
-        let resumed = waiters
-        waiters = []
-        for waiter in resumed { waiter.resume() }
     }
 
     /// Sets the app of entries that name only their Connection.
     private func fillApps(_ batch: inout [RequestLogEntry]) async throws {
-        let unknown = Set(batch.compactMap { $0.appID == nil ? $0.connectionID : nil }).subtracting(appOfConnection.keys)
+        let named = Set(batch.compactMap { $0.appID == nil ? $0.connectionID : nil })
+        let unknown = appOfConnection.withLock { named.subtracting($0.keys) }
         if !unknown.isEmpty {
-            if appOfConnection.count > 50_000 { appOfConnection = [:] }
             let rows = try await database.read { db in
                 try await db.raw("SELECT id, app_id FROM connections WHERE id IN (\(binds: Array(unknown)))").all()
             }
-            for row in rows { appOfConnection[try row.string("id")] = try row.string("app_id") }
+            let learned = try rows.map { (try $0.string("id"), try $0.string("app_id")) }
+            appOfConnection.withLock { known in
+                if known.count > 50_000 { known = [:] }
+                for (connection, app) in learned { known[connection] = app }
+            }
         }
+        let known = appOfConnection.withLock { $0 }
         for index in batch.indices where batch[index].appID == nil {
-            if let connection = batch[index].connectionID { batch[index].appID = appOfConnection[connection] }
+            if let connection = batch[index].connectionID { batch[index].appID = known[connection] }
         }
     }
 }

@@ -26,7 +26,7 @@ public struct AuditLog: Sendable {
     public func append(_ record: AuditRecord, tenantID: String, on db: any SQLDatabase) async throws -> AuditEvent {
         let head = try await repository.lockHead(tenantID: tenantID, on: db)
         let event = AuditChain.link(record, tenantID: tenantID, seq: head.seq + 1, id: NewID.make(), timestamp: clock.now, prevHash: head.hash)
-        try await repository.insert(event, on: db)
+        try await repository.insertEvents([event], on: db)
         return event
     }
 

@@ -153,8 +153,7 @@ extension CredentialVault {
         if let value = secret.password, credential.type == .basic { recorded["password_fp"] = fingerprint(value) }
         try await auditWriter.append(
             AuditRecord(actor: actor, action: "credential.token", target: credential.id, service: credential.integrationKey, details: recorded),
-            tenantID: credential.tenantID,
-            touching: credential.id
+            tenantID: credential.tenantID
         )
     }
 }

@@ -273,8 +273,7 @@ public struct CredentialVault: Sendable {
                 service: stored.credential.integrationKey,
                 details: fingerprints(of: secret)
             ),
-            tenantID: tenantID,
-            touching: id
+            tenantID: tenantID
         )
         Self.count("reveal", "success")
         var credential = stored.credential
