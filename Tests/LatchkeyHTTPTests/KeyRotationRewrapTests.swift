@@ -174,6 +174,10 @@ struct KeyRotationRewrapTests {
             #expect(try await runtime.keyManager.status().rowsByVersion == [2: before.count])
             try await runtime.keyManager.retire(runtime.keyring, version: 1)
             #expect(runtime.keyring.versions == [2])
+            let active = await #expect(throws: KeyError.self) { try await runtime.keyManager.retire(runtime.keyring, version: 2) }
+            #expect(active?.description.contains("is the active one") == true)
+            let unknown = await #expect(throws: KeyError.self) { try await runtime.keyManager.retire(runtime.keyring, version: 1) }
+            #expect(unknown?.description.contains("is not in the keyring") == true)
 
             // Without key 1 every secret still works: the connect begun before finishes with the app's client,
             let callback = try await gitlab.authorize(url: pending)
