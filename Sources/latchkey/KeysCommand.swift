@@ -9,7 +9,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Admin API keys and encryption keys.",
-        subcommands: [CreateAdmin.self, ListAdmin.self, RevokeAdmin.self, Rotate.self, Status.self, RotateMaster.self]
+        subcommands: [CreateAdmin.self, ListAdmin.self, RevokeAdmin.self, Rotate.self, Status.self, Retire.self, RotateMaster.self]
     )
 
     struct CreateAdmin: AsyncParsableCommand {
@@ -86,9 +86,11 @@ struct KeysCommand: AsyncParsableCommand {
                 )
                 if now {
                     let service = runtime.rewrapService()
+                    var printed: RewrapProgress?
                     while try await service.runBatch() > 0 {
-                        if let progress = try await runtime.keyManager.repository.rewrapProgress() {
-                            CLI.printError("re-wrapped \(progress.done) of \(progress.total)")
+                        if let progress = try await runtime.keyManager.repository.rewrapProgress(), progress != printed {
+                            CLI.printError("re-wrapped \(progress.done) of \(progress.total) credentials")
+                            printed = progress
                         }
                     }
                     let status = try await runtime.keyManager.status()
@@ -157,6 +159,25 @@ struct KeysCommand: AsyncParsableCommand {
                     print("Re-wrap to v\(rewrap.targetVersion): \(state), \(rewrap.done) of \(rewrap.total) rows")
                 }
                 try KeysCommand.failOnUnreadable(status)
+            }
+        }
+    }
+
+    struct Retire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove an old data-key version from the keyring; refused while any stored value still uses it."
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The data-key version to remove (see `latchkey keys status`).") var version: Int
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                try await runtime.keyManager.retire(runtime.keyring, version: version)
+                try await runtime.audit.append(
+                    AuditRecord(actor: "cli", action: "key.retire", target: "data-key-v\(version)"),
+                    tenantID: runtime.defaultTenant.id
+                )
+                print("Data key version \(version) was removed from the keyring; running servers drop it at their next reload.")
             }
         }
     }

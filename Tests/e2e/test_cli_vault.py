@@ -15,6 +15,7 @@ COMMANDS = [
     ["keys", "status"],
     ["keys", "create-admin"],
     ["keys", "rotate"],
+    ["keys", "retire", "1"],
     ["audit", "verify"],
     ["tenants", "list"],
     ["migrate"],

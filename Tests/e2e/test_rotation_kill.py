@@ -3,7 +3,9 @@
 10,000 credentials are imported, `latchkey keys rotate` adds data-key version 2,
 the server is SIGKILLed while it re-wraps, and a restarted server finishes the
 job from its saved progress. Every secret must come back byte for byte, and the
-audit chain must still verify.
+audit chain must still verify. Sealed values besides credentials (here an
+integration's OAuth client secret) move too, so data-key version 1 can then be
+retired; before that, retiring it is refused.
 """
 
 from __future__ import annotations
@@ -88,6 +90,13 @@ def test_rotation_rewrap_survives_sigkill(tmp_path, servers, database):
     assert len(expected) == COUNT, "duplicate ids handed out"
     phases.done(f"import {COUNT} credentials ({WORKERS} workers)")
 
+    # A sealed value besides credentials: an integration's OAuth client secret.
+    admin = requests.Session()
+    admin.headers["Authorization"] = f"Bearer {key}"
+    r = admin.post(server.url("/api/v1/integrations"), json={"provider": "gitlab", "key": "gitlab", "clientId": "gl-client",
+                                                            "clientSecret": "gl-secret", "scopes": ["read_user"]}, timeout=30)
+    assert r.status_code == 201, f"POST /api/v1/integrations → HTTP {r.status_code}: {r.text[:300]}"
+
     status = keys_status(database, tmp_path)
     assert status["activeVersion"] == 1
     assert int(status["rowsByVersion"].get("1", 0)) >= COUNT
@@ -119,6 +128,8 @@ def test_rotation_rewrap_survives_sigkill(tmp_path, servers, database):
     assert int(after_kill["rowsByVersion"].get("1", 0)) > 0, "no rows left on version 1 although the re-wrap was interrupted"
     assert int(after_kill["rowsByVersion"].get("2", 0)) > 0, "no rows on version 2 although progress was recorded"
     print(f"[{database.kind}] after SIGKILL: rewrap {rw['done']}/{rw['total']}, rows {after_kill['rowsByVersion']}", flush=True)
+    refused = run_cli(["keys", "retire", "1", *database.cli_args], tmp_path, database.env, check=False)
+    assert refused.returncode != 0 and "still seals" in refused.stderr, "retiring a key still in use was not refused"
 
     # ---- restart and let it finish
     server = servers(tmp_path, args=database.cli_args, env=env).start_and_wait()
@@ -151,6 +162,9 @@ def test_rotation_rewrap_survives_sigkill(tmp_path, servers, database):
     assert final["rewrap"]["targetVersion"] == 2
     assert final["rewrap"]["done"] == final["rewrap"]["total"]
     assert int(final["rowsByVersion"].get("2", 0)) >= COUNT + 1
+    # Nothing uses version 1 any more, in any table: it can go, and everything below runs without it.
+    run_cli(["keys", "retire", "1", *database.cli_args], tmp_path, database.env)
+    assert keys_status(database, tmp_path)["versions"] == [2]
 
     # ---- every secret, exactly
     reveal_base = server.url("/api/v1/credentials/")

@@ -76,9 +76,17 @@ public struct KeyringRepository: Sendable {
         }
     }
 
+    /// The credentials' re-wrap progress.
     public func rewrapProgress() async throws -> RewrapProgress? {
+        try await rewrapProgress(of: Self.credentialsProgress)
+    }
+
+    /// The `key_rewrap` row of the credentials; other sealed columns each have theirs, named `table.column`.
+    static let credentialsProgress = "credentials"
+
+    func rewrapProgress(of id: String) async throws -> RewrapProgress? {
         try await database.read { db in
-            guard let row = try await db.raw("SELECT * FROM key_rewrap WHERE id = 'credentials'").first() else { return nil }
+            guard let row = try await db.raw("SELECT * FROM key_rewrap WHERE id = \(bind: id)").first() else { return nil }
             return RewrapProgress(
                 targetVersion: try row.int("target_version"),
                 cursor: try row.string("cursor"),
@@ -92,10 +100,14 @@ public struct KeyringRepository: Sendable {
     }
 
     public func saveRewrapProgress(_ progress: RewrapProgress, on db: any SQLDatabase) async throws {
+        try await saveRewrapProgress(progress, of: Self.credentialsProgress, on: db)
+    }
+
+    func saveRewrapProgress(_ progress: RewrapProgress, of id: String, on db: any SQLDatabase) async throws {
         try await db.raw(
             """
             INSERT INTO key_rewrap (id, target_version, cursor, done, total, started_at, updated_at, finished_at)
-            VALUES ('credentials', \(bind: progress.targetVersion), \(bind: progress.cursor), \(bind: progress.done), \(bind: progress.total),
+            VALUES (\(bind: id), \(bind: progress.targetVersion), \(bind: progress.cursor), \(bind: progress.done), \(bind: progress.total),
               \(bind: progress.startedAt.ms), \(bind: progress.updatedAt.ms), \(bind: progress.finishedAt?.ms))
             ON CONFLICT (id) DO UPDATE SET target_version = excluded.target_version, cursor = excluded.cursor, done = excluded.done,
               total = excluded.total, started_at = excluded.started_at, updated_at = excluded.updated_at, finished_at = excluded.finished_at
@@ -103,24 +115,20 @@ public struct KeyringRepository: Sendable {
         ).run()
     }
 
-    /// Rows per data-key version, across every encrypted table.
+    /// Sealed values per data-key version, across every encrypted column (a row with two sealed values counts twice).
     public func countsByVersion() async throws -> [Int: Int] {
-        try await database.read { db in
-            var counts: [Int: Int] = [:]
-            for row in try await db.raw("SELECT key_version, COUNT(*) AS n FROM credentials GROUP BY key_version").all() {
-                counts[try row.int("key_version"), default: 0] += try row.int("n")
-            }
-            for row in try await db.raw(
-                "SELECT key_version, COUNT(*) AS n FROM integrations WHERE key_version IS NOT NULL GROUP BY key_version"
-            ).all() {
-                counts[try row.int("key_version"), default: 0] += try row.int("n")
-            }
-            for row in try await db.raw(
-                "SELECT key_version, COUNT(*) AS n FROM app_integration_configs WHERE key_version IS NOT NULL GROUP BY key_version"
-            ).all() {
-                counts[try row.int("key_version"), default: 0] += try row.int("n")
-            }
-            return counts
+        try await database.read { db in try await countsByVersion(on: db) }
+    }
+
+    func countsByVersion(on db: any SQLDatabase) async throws -> [Int: Int] {
+        var counts: [Int: Int] = [:]
+        for row in try await db.raw("SELECT key_version, COUNT(*) AS n FROM credentials GROUP BY key_version").all() {
+            counts[try row.int("key_version"), default: 0] += try row.int("n")
         }
+        let sealed = SealedColumnRepository(database: database)
+        for column in SealedColumn.all {
+            for (version, count) in try await sealed.countsByVersion(column, on: db) { counts[version, default: 0] += count }
+        }
+        return counts
     }
 }

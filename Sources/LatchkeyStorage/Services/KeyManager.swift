@@ -125,6 +125,35 @@ public struct KeyManager: Sendable {
         return version
     }
 
+    /// Removes data-key version `version` from the keyring, once nothing uses it: not the active version, and no
+    /// sealed value in any table (credentials, OAuth client secrets, webhook signing secrets, connect sessions) still
+    /// on it. Refuses otherwise, saying how many values are left. Running servers drop the key at their next reload.
+    public func retire(_ keyring: Keyring, version: Int) async throws {
+        let (keys, active) = try await currentKeys()
+        guard keys.contains(where: { $0.purpose == .data && $0.version == version }) else {
+            throw KeyError(description: "Data key version \(version) is not in the keyring; `latchkey keys status` lists the versions.")
+        }
+        guard version != active else {
+            throw KeyError(
+                description:
+                    "Data key version \(version) is the active one. Rotate first (`latchkey keys rotate`), let re-wrap finish, then retire it."
+            )
+        }
+        try await database.transaction { db in
+            // Counted in the transaction that deletes, so a value re-wrap has not moved yet keeps its key.
+            let inUse = try await repository.countsByVersion(on: db)[version] ?? 0
+            guard inUse == 0 else {
+                throw KeyError(
+                    description:
+                        "Data key version \(version) still seals \(inUse) stored value(s); retiring it would make them unreadable. Wait for re-wrap to finish (`latchkey keys status`) or run `latchkey keys rotate --now`, then retry. Values that cannot be read stay on their old version: reconnect those accounts or remove them first."
+                )
+            }
+            try await db.raw("DELETE FROM keyring WHERE purpose = 'data' AND version = \(bind: version)").run()
+        }
+        try await refresh(keyring)
+        logger.info("data key retired", metadata: ["data_key_version": "\(version)"])
+    }
+
     /// Re-wraps every keyring row under `newMaster` and records its key-check value, in one transaction; then hands
     /// the new key to the key provider. Credential rows are not touched.
     public func rotateMaster(_ keyring: Keyring, to newMaster: MasterKey, updateProvider: Bool = true) async throws {

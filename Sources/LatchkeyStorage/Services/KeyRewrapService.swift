@@ -5,9 +5,11 @@ import Metrics
 import SQLKit
 public import ServiceLifecycle
 
-/// Moves credential rows to the active data-key version in the background, batch by batch, saving a cursor after
-/// each batch so that a killed process resumes where it stopped. Writes are fenced on the row version, so a row
-/// changed meanwhile is simply picked up again on the next pass. It also notices rotations made by other processes.
+/// Moves every sealed value to the active data-key version in the background, batch by batch, saving a cursor after
+/// each batch so that a killed process resumes where it stopped: first the credential rows, then the other sealed
+/// columns (integration and per-app OAuth client secrets, webhook signing secrets, connect sessions' sealed values).
+/// Writes are fenced on the row version (credentials) or on the previous ciphertext, so a row changed meanwhile is
+/// simply picked up again. It also notices rotations made by other processes.
 public struct KeyRewrapService: Service {
     public struct Configuration: Sendable {
         /// How often to look for a rotation done elsewhere.
@@ -106,9 +108,20 @@ public struct KeyRewrapService: Service {
         Gauge(label: "latchkey_active_data_key_version").record(keyring.activeVersion)
     }
 
-    /// Re-wraps one batch. Returns how many rows it moved (0 when nothing is left to do).
+    /// Re-wraps one batch: credential rows first, then each other sealed column. Returns how many rows it worked on
+    /// (0 when nothing is left to do).
     @discardableResult
     public func runBatch() async throws -> Int {
+        let moved = try await runCredentialBatch()
+        if moved > 0 { return moved }
+        for column in SealedColumn.all {
+            let worked = try await runBatch(column, target: keyring.activeVersion)
+            if worked > 0 { return worked }
+        }
+        return 0
+    }
+
+    private func runCredentialBatch() async throws -> Int {
         let target = keyring.activeVersion
         let now = clock.now
         var progress = try await keyManager.repository.rewrapProgress()
@@ -142,7 +155,7 @@ public struct KeyRewrapService: Service {
             // Rows skipped by a fenced write: go round again from the start.
             let restarted = progress
             try await database.write { db in try await keyManager.repository.saveRewrapProgress(restarted, on: db) }
-            return try await runBatch()
+            return try await runCredentialBatch()
         }
         var sealed: [(StoredCredential, Data)] = []
         var unreadable = 0
