@@ -66,7 +66,7 @@ extension AppConnectSessions {
         case .record(let claim):
             guard try await store.apply(claim, id: session.id, credentialID: nil) else { throw Unusable.used }
         case .expire(let transition):
-            _ = try await store.apply(transition, id: session.id, credentialID: nil)
+            _ = try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key)
             session.status = .expired
             try await auditEnd(session, service: service, error: "expired")
             return Finished(
@@ -86,9 +86,9 @@ extension AppConnectSessions {
             return try await finish(&machine, session: session, app: app, service: service, credential: credential)
         } catch let failure as AttemptFailure {
             let decision = machine.fail(reason: failure.code, retryable: failure.retryable, now: clock.now)
-            guard case .record(let transition) = decision, try await store.apply(transition, id: session.id, credentialID: nil) else {
-                throw Unusable.used
-            }
+            guard case .record(let transition) = decision,
+                try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key)
+            else { throw Unusable.used }
             session.status = transition.to
             session.error = failure.code
             var retryToken: String?
