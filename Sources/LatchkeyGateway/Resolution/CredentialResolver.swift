@@ -69,6 +69,16 @@ public struct CredentialResolver: Sendable {
         // credential is not usable as it is.
         let resolved = try await row(query, caller: caller)
         let credential = resolved.stored.credential
+        do {
+            return try await open(resolved, query, caller: caller)
+        } catch let error as LatchkeyError {
+            throw reconnectable(error, credential: credential, caller: caller)
+        }
+    }
+
+    /// Opens (refreshing first when needed) the resolved credential, and audits the hand-out.
+    private func open(_ resolved: CredentialVault.TokenRow, _ query: Query, caller: Caller) async throws -> Token {
+        let credential = resolved.stored.credential
         let fresh: Credential
         let secret: CredentialSecret
         do {
