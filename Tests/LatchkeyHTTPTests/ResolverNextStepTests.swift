@@ -55,4 +55,27 @@ struct ResolverNextStepTests {
             )
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aCredentialIdAndAConnectionIdMustAgree(kind: TestDatabases.Kind) async throws {
+        try await ResolverWorld.with(kind) { world in
+            let alice = try await world.store(world.derek, user: "alice", token: "derek-alice")
+            let otherConnection = try await world.connection(world.derek, "github")
+            let foreign = try await world.connection(world.other)
+            // The credential's own Connection: fine.
+            #expect(
+                try await world.accessToken(world.derek, Query(integrationKey: "gitlab", credentialID: alice.id, connectionID: alice.connectionID))
+                    == "derek-alice"
+            )
+            // Another Connection of the app, or another app's: refused, naming the field, nothing handed out.
+            for connection in [otherConnection.id, foreign.id] {
+                let refused = try await world.error(world.derek, Query(integrationKey: "gitlab", credentialID: alice.id, connectionID: connection))
+                #expect(refused.code == .invalidRequest && refused.fields.map(\.path) == ["connectionId"])
+                #expect(refused.httpStatus == 400)
+            }
+            let reasons = try await world.auditEvents("credential.access_denied").compactMap { ($0["details"] as? [String: String])?["reason"] }
+            #expect(reasons.filter { $0 == "credential_of_another_connection" }.count == 2)
+            #expect(try await world.auditEvents("credential.token").count == 1)
+        }
+    }
 }

@@ -4,8 +4,8 @@ import LatchkeyStorage
 extension CredentialResolver {
     /// The sealed row of the credential `query` names for `caller`, in the order of DESIGN §2 (explicit wins; never
     /// another app's or tenant's):
-    /// 1. `credentialId` → that credential, which must be under the caller's app, of the integration asked for and,
-    ///    when an end user is named, theirs or shared;
+    /// 1. `credentialId` → that credential, which must be under the caller's app, of the integration asked for,
+    ///    on the Connection when one is named too, and, when an end user is named, theirs or shared;
     /// 2. `connectionId` + end user → that user's credential under that Connection, else its shared one;
     /// 3. `connectionId` → that Connection's shared credential;
     /// 4. end user → the app's Connection for the integration → the user's default credential, else their oldest →
@@ -37,6 +37,14 @@ extension CredentialResolver {
                 throw LatchkeyError.invalidField(
                     "credentialId",
                     "belongs to integration \(credential.integrationKey), not \(query.integrationKey)"
+                )
+            }
+            // Both named: they must agree, checked on the resolved credential (the lookup by id ignores the Connection).
+            if query.credentialID != nil, let connectionID = query.connectionID, credential.connectionID != connectionID.lowercased() {
+                try await denied(connectionID, reason: "credential_of_another_connection", query, caller)
+                throw LatchkeyError.invalidField(
+                    "connectionId",
+                    "does not hold credential \(credential.id) (it is on connection \(credential.connectionID)); send only one of them, or both that agree"
                 )
             }
             return found
