@@ -78,4 +78,15 @@ struct ResolverNextStepTests {
             #expect(try await world.auditEvents("credential.token").count == 1)
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func anAdminKeysHandOutIsAuditedForTheConsoleAppById(kind: TestDatabases.Kind) async throws {
+        try await ResolverWorld.with(kind) { world in
+            try await world.store(nil, user: "bob", token: "console-bob")
+            #expect(try await world.accessToken(nil, Query(integrationKey: "gitlab", externalUserID: "bob")) == "console-bob")
+            let console = try #require(try await world.fixture.runtime.tenants.directory.consoleApp(tenantID: world.tenantID))
+            let details = try #require(try await world.auditEvents("credential.token").first?["details"] as? [String: String])
+            #expect(details["app"] == console.id)
+        }
+    }
 }

@@ -61,12 +61,7 @@ extension CredentialResolver {
     /// integration (invalid field), both audited; when it is the right one, nothing is connected on it.
     private func checkConnection(_ id: String, _ query: Query, _ caller: Caller) async throws {
         let connection = try await vault.directory.connection(id: id, tenantID: caller.tenantID)
-        let appID: String?
-        if let callerApp = caller.appID {
-            appID = callerApp
-        } else {
-            appID = try await vault.directory.consoleApp(tenantID: caller.tenantID)?.id
-        }
+        let appID = try await self.appID(of: caller)
         guard let connection, connection.appID == appID else {
             try await denied(id, reason: "connection_not_found_for_caller", query, caller)
             throw LatchkeyError.notFound("connection")
@@ -86,7 +81,7 @@ extension CredentialResolver {
                 target: target,
                 service: query.integrationKey,
                 result: .denied,
-                details: details(query, caller).merging(["reason": reason]) { a, _ in a }
+                details: try await details(query, caller).merging(["reason": reason]) { a, _ in a }
             ),
             tenantID: caller.tenantID
         )
