@@ -66,9 +66,11 @@ extension AppConnectSessions {
         case .record(let claim):
             guard try await store.apply(claim, id: session.id, credentialID: nil) else { throw Unusable.used }
         case .expire(let transition):
-            _ = try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key)
+            // Audited by the one request that expired it.
+            if try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key) {
+                try await auditEnd(session, service: service, error: "expired")
+            }
             session.status = .expired
-            try await auditEnd(session, service: service, error: "expired")
             return Finished(
                 session: session,
                 app: app,
