@@ -66,9 +66,11 @@ extension AppConnectSessions {
         case .record(let claim):
             guard try await store.apply(claim, id: session.id, credentialID: nil) else { throw Unusable.used }
         case .expire(let transition):
-            _ = try await store.apply(transition, id: session.id, credentialID: nil)
+            // Audited by the one request that expired it.
+            if try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key) {
+                try await auditEnd(session, service: service, error: "expired")
+            }
             session.status = .expired
-            try await auditEnd(session, service: service, error: "expired")
             return Finished(
                 session: session,
                 app: app,
@@ -86,9 +88,9 @@ extension AppConnectSessions {
             return try await finish(&machine, session: session, app: app, service: service, credential: credential)
         } catch let failure as AttemptFailure {
             let decision = machine.fail(reason: failure.code, retryable: failure.retryable, now: clock.now)
-            guard case .record(let transition) = decision, try await store.apply(transition, id: session.id, credentialID: nil) else {
-                throw Unusable.used
-            }
+            guard case .record(let transition) = decision,
+                try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key)
+            else { throw Unusable.used }
             session.status = transition.to
             session.error = failure.code
             var retryToken: String?
@@ -130,48 +132,40 @@ extension AppConnectSessions {
         } catch {
             throw AttemptFailure(code: "invalid_callback", message: "\(name) sent you back without the details we need, so nothing was connected.")
         }
-        let endpoints: OAuthEndpoints
+        let attempt = ConnectService.ExchangeAttempt(
+            templateValues: session.templateValues,
+            appID: session.appID,
+            sealedVerifier: sealedVerifier,
+            verifierContext: session.verifierContext,
+            redirectURI: connect.callbackURL,
+            nonce: session.nonce
+        )
+        let exchanged: ConnectService.ProviderExchange
         do {
-            endpoints = try connect.resolvedEndpoints(service, templateValues: session.templateValues)
-            try parameters.checkIssuer(expected: endpoints.issuer, required: endpoints.requiresIssuerParameter)
-        } catch {
-            throw AttemptFailure(
-                code: "invalid_issuer",
-                message: "The answer did not come from the sign-in server we sent you to, so it was refused and nothing was connected."
-            )
+            exchanged = try await connect.exchangeAtProvider(parameters, service: service, attempt: attempt)
+        } catch let failure as ConnectService.ProviderExchangeFailure {
+            switch failure {
+            case .endpoints, .issuer:
+                throw AttemptFailure(
+                    code: "invalid_issuer",
+                    message: "The answer did not come from the sign-in server we sent you to, so it was refused and nothing was connected."
+                )
+            case .denied(let error):
+                throw AttemptFailure(
+                    code: error == "access_denied" ? "access_denied" : ConnectService.printable(error),
+                    message: error == "access_denied"
+                        ? "You did not allow access at \(name), so nothing was connected. You can try again."
+                        : "\(name) did not complete the sign-in, so nothing was connected. You can try again.",
+                    retryable: true
+                )
+            case .exchange(let error):
+                connect.logger.warning("app connect code exchange failed", metadata: ["connect_session": "\(session.id)"])
+                throw AttemptFailure(code: "provider_error", message: ConnectService.describe(error, name: name))
+            }
         }
-        let code: String
-        switch parameters {
-        case .denied(let error, _, _, _):
-            throw AttemptFailure(
-                code: error == "access_denied" ? "access_denied" : ConnectService.printable(error),
-                message: error == "access_denied"
-                    ? "You did not allow access at \(name), so nothing was connected. You can try again."
-                    : "\(name) did not complete the sign-in, so nothing was connected. You can try again.",
-                retryable: true
-            )
-        case .code(let value, _, _):
-            code = value
-        }
-        let verifier = try sealedVerifier.map { String(decoding: try connect.keyring.open($0, context: session.verifierContext), as: UTF8.self) }
-        let tokens: TokenSet
-        // The app's own OAuth client for the integration when it has one, else the integration's.
-        let (client, issuedBy) = try await connect.clientCredentials(service, appID: session.appID)
-        do {
-            tokens = try await connect.oauth.exchangeCode(
-                provider: service.provider,
-                endpoints: endpoints,
-                client: client,
-                code: code,
-                redirectURI: connect.callbackURL,
-                codeVerifier: verifier,
-                nonce: session.nonce
-            )
-        } catch {
-            connect.logger.warning("app connect code exchange failed", metadata: ["connect_session": "\(session.id)", "reason": "\(error)"])
-            throw AttemptFailure(code: "provider_error", message: ConnectService.describe(error, name: name))
-        }
-        let identity = try? await connect.oauth.fetchIdentity(provider: service.provider, endpoints: endpoints, tokens: tokens)
+        let tokens = exchanged.tokens
+        let identity = exchanged.identity
+        let issuedBy = exchanged.issuedBy
         let secret = CredentialSecret(
             accessToken: tokens.accessToken,
             refreshToken: tokens.refreshToken,

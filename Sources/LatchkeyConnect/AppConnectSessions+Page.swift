@@ -66,7 +66,7 @@ extension AppConnectSessions {
             if clock.now >= session.expiresAt {
                 var machine = session.exchange
                 if case .expire(let transition) = machine.beginAttempt(now: clock.now, deadline: clock.now) {
-                    _ = try await store.apply(transition, id: session.id, credentialID: nil)
+                    _ = try await move(transition, session: session, credentialID: nil)
                 }
                 throw Unusable.expired
             }
@@ -144,7 +144,7 @@ extension AppConnectSessions {
             )
             guard try await store.beginAttempt(transition, id: opened.session.id, attempt: attempt) else { throw Unusable.used }
         case .expire(let transition):
-            _ = try await store.apply(transition, id: opened.session.id, credentialID: nil)
+            _ = try await move(transition, session: opened.session, credentialID: nil, integrationKey: service.integration.key)
             throw Unusable.expired
         case .refuse:
             throw Unusable.used

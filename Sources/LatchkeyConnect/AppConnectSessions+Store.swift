@@ -83,7 +83,7 @@ extension AppConnectSessions {
     ) async throws -> Finished {
         var session = session
         if case .record(let transition) = machine.complete(now: clock.now),
-            try await !store.apply(transition, id: session.id, credentialID: credential.id)
+            try await !move(transition, session: session, credentialID: credential.id, integrationKey: service.integration.key)
         {
             connect.logger.warning("app connect session had already moved on", metadata: ["connect_session": "\(session.id)"])
         }

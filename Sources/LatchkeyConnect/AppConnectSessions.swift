@@ -128,10 +128,20 @@ public struct AppConnectSessions: Sendable {
     }
 
     /// The session `id` of `app`; not found for another app's, another tenant's or an unknown id (the probe of
-    /// another app's is audited).
+    /// another app's is audited). A pending session found past its end is expired now, which tells the app's webhook.
     public func session(id: String, app: App, actor: AuditActor) async throws -> AppConnectSession {
         let id = id.lowercased()
-        if UUID(uuidString: id) != nil, let session = try await store.find(id: id, appID: app.id, tenantID: app.tenantID) { return session }
+        if UUID(uuidString: id) != nil, var session = try await store.find(id: id, appID: app.id, tenantID: app.tenantID) {
+            var machine = session.exchange
+            if session.status == .pending, case .expire(let transition) = machine.claim(now: clock.now),
+                try await move(transition, session: session, credentialID: nil)
+            {
+                session.status = .expired
+                session.error = transition.reason
+                session.completedAt = transition.at
+            }
+            return session
+        }
         try await apps.recordDenied(app: app, operation: .connect, integration: nil, actor: actor)
         throw LatchkeyError.notFound("connect session")
     }

@@ -99,65 +99,45 @@ extension ConnectService {
         user: User
     ) async throws -> Completed {
         let name = service.name
-        let endpoints = try resolvedEndpoints(service, templateValues: session.templateValues)
-        // RFC 9207: checked on every authorization response, error responses included.
+        let attempt = ExchangeAttempt(
+            templateValues: session.templateValues,
+            appID: session.appID,
+            sealedVerifier: sealedVerifier,
+            verifierContext: session.verifierContext,
+            redirectURI: session.redirectURI,
+            nonce: session.nonce
+        )
+        let exchanged: ProviderExchange
         do {
-            try parameters.checkIssuer(expected: endpoints.issuer, required: endpoints.requiresIssuerParameter)
-        } catch {
-            let missing = parameters.issuer == nil
-            logger.warning(
-                "callback refused: iss",
-                metadata: ["integration": "\(service.integration.key)", "reason": "\(missing ? "missing" : "mismatch")"]
-            )
-            let why =
-                missing
-                ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
-                : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
-            throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.")
+            exchanged = try await exchangeAtProvider(parameters, service: service, attempt: attempt)
+        } catch let failure as ProviderExchangeFailure {
+            switch failure {
+            case .endpoints(let error):
+                throw error
+            case .issuer(let missing):
+                let why =
+                    missing
+                    ? "The answer did not say which sign-in server sent it, though \(name) always does, so it was refused."
+                    : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
+                throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.")
+            case .denied(let error):
+                let message =
+                    error == "access_denied"
+                    ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
+                    : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
+                throw ConnectFailure(heading: "\(name) was not connected", message: message)
+            case .exchange(let error):
+                throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), kind: .providerFailed)
+            }
         }
-        let code: String
-        switch parameters {
-        case .denied(let error, _, _, _):
-            let message =
-                error == "access_denied"
-                ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."
-                : "\(name) did not complete the sign-in (it answered “\(Self.printable(error))”). Nothing was connected; you can try again."
-            throw ConnectFailure(heading: "\(name) was not connected", message: message)
-        case .code(let value, _, _):
-            code = value
-        }
-        let verifier = try sealedVerifier.map { String(decoding: try keyring.open($0, context: session.verifierContext), as: UTF8.self) }
-        let (client, issuedBy) = try await clientCredentials(service, appID: session.appID)
-        let tokens: TokenSet
-        do {
-            tokens = try await oauth.exchangeCode(
-                provider: service.provider,
-                endpoints: endpoints,
-                client: client,
-                code: code,
-                redirectURI: session.redirectURI,
-                codeVerifier: verifier,
-                nonce: session.nonce
-            )
-        } catch {
-            logger.warning("code exchange failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
-            throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), kind: .providerFailed)
-        }
-        // Values only the token answer carries (Salesforce's instance_url) complete the API base for the identity call.
-        let fromResponse = EndpointResolver.tokenResponseValues(provider: service.provider, tokens: tokens)
-        let identityEndpoints =
-            fromResponse.isEmpty
-            ? endpoints
-            : (try? resolvedEndpoints(service, templateValues: session.templateValues.merging(fromResponse) { _, new in new })) ?? endpoints
-        let identity: AccountIdentity?
-        do {
-            identity = try await oauth.fetchIdentity(provider: service.provider, endpoints: identityEndpoints, tokens: tokens)
-        } catch {
-            // The tokens work without it; the account is shown as unknown.
-            logger.warning("identity lookup failed", metadata: ["integration": "\(service.integration.key)", "reason": "\(error)"])
-            identity = nil
-        }
-        return try await store(tokens: tokens, identity: identity, session: session, service: service, user: user, issuedBy: issuedBy)
+        return try await store(
+            tokens: exchanged.tokens,
+            identity: exchanged.identity,
+            session: session,
+            service: service,
+            user: user,
+            issuedBy: exchanged.issuedBy
+        )
     }
 
     func store(

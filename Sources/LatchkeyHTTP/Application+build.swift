@@ -169,7 +169,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         audit: runtime.audit,
         publicURL: configuration.effectivePublicURL
     )
+    // The connect API of apps is logged too (kind `connect`): the app, its end user, the Connection and integration.
     let appKeyed = keyed.group(context: AppKeyContext.self)
+        .add(
+            middleware: RequestRecordingMiddleware<AppKeyContext>(writer: requestLog, kind: .connect, clock: runtime.clock) { caller in
+                (caller.tenantID, caller.app.id)
+            }
+        )
     ConnectSessionsController(sessions: appConnect, maxBodySize: configuration.maxBodySize).addRoutes(to: appKeyed, recorder: recorder)
     ConnectUsersController(
         sessions: appConnect,

@@ -158,6 +158,36 @@ struct AppWebhooksAPITests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func aCredentialNeedingReauthIsHeardByItsOwnAppOnly(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let world = try await Self.world(fixture)
+            _ = try await Self.put(client, fixture, "/api/v1/apps/\(world.appA.id)/webhook", url: "https://a.example/hook")
+            _ = try await Self.put(client, fixture, "/api/v1/apps/\(world.appB.id)/webhook", url: "https://b.example/hook")
+            let alice = try await Self.credential(fixture, user: "alice", connection: world.connectionA)
+            let bob = try await Self.credential(fixture, user: "bob", connection: world.connectionB)
+            // Alice's stored token can no longer be read: she has to reconnect, and only app A is told.
+            try await fixture.runtime.database.corruptPayload(ofCredential: alice.id)
+            let revealed = try await client.execute(uri: "/api/v1/credentials/\(alice.id)/reveal", method: .post, headers: fixture.headers)
+            #expect(revealed.errorCode == "decryption_failed")
+            try await fixture.runtime.vault.delete(id: bob.id, tenantID: fixture.tenantID, actor: .cli, providerRevocation: .revoked)
+
+            let receiver = FakeWebhookReceiver()
+            let service = fixture.runtime.webhookDeliveryService(transport: receiver, configuration: .init(batchSize: 100, jitter: 0))
+            _ = try await service.runOnce()
+            func heard(_ host: String) async throws -> [String] {
+                try await receiver.requests.filter { $0.url.host == host }.map { request in
+                    let body = try #require(request.body)
+                    let event = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+                    let data = event["data"] as? [String: Any] ?? [:]
+                    return "\(event["type"] as? String ?? "?") \(data["credentialId"] as? String ?? "")"
+                }.sorted()
+            }
+            #expect(try await heard("a.example") == ["credential.created \(alice.id)", "credential.needs_reauth \(alice.id)"].sorted())
+            #expect(try await heard("b.example") == ["credential.created \(bob.id)", "credential.revoked \(bob.id)"].sorted())
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func onlyTheTenantsOwnAppsHaveAnEndpoint(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             let world = try await Self.world(fixture)

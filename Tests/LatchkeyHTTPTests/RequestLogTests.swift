@@ -66,6 +66,72 @@ struct RequestLogTests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func connectCallsAreLoggedWithTheAppItsUserAndNeverTheSessionToken(kind: TestDatabases.Kind) async throws {
+        try await HostedConnectPageTests.withWorld(kind) { world in
+            let (client, fixture) = (world.client, world.fixture)
+            let headers = AppsAPITests.appHeaders(world.app.key)
+            var tokens: [String] = []
+            // A person connects through a session; the app then reads it, lists, reconnects and disconnects.
+            let created = try await ConnectSessionsAPITests.create(
+                client,
+                key: world.app.key,
+                ["externalUserId": "user_sarah_123", "integration": "github", "redirectUrl": "https://derek.example/back"]
+            )
+            let id = try #require(try created.json["id"] as? String)
+            let token = try #require(try created.json["token"] as? String)
+            tokens.append(token)
+            let browser = WebBrowser(client)
+            _ = try await browser.get("/connect/\(token)")
+            let started = try await browser.post("/connect/\(token)", csrf: false)
+            let callback = try await world.fake.authorize(url: try #require(started.location.flatMap(URL.init(string:))))
+            _ = try await browser.get(WebBrowser.pathAndQuery(callback))
+            world.clock.advance(by: 1)
+            let read = try await client.execute(uri: "/api/v1/connect/sessions/\(id)", method: .get, headers: headers)
+            let connectionID = try #require(try read.json["connectionId"] as? String)
+            world.clock.advance(by: 1)
+            let users = "/api/v1/connect/users/user_sarah_123/connections"
+            #expect(try await client.execute(uri: users, method: .get, headers: headers).status == .ok)
+            world.clock.advance(by: 1)
+            let reconnect = try await client.execute(uri: "\(users)/\(connectionID)/reconnect", method: .post, headers: headers)
+            #expect(reconnect.status == .created)
+            tokens.append(try #require(try reconnect.json["token"] as? String))
+            world.clock.advance(by: 1)
+            #expect(try await client.execute(uri: "\(users)/\(connectionID)", method: .delete, headers: headers).status == .noContent)
+            world.clock.advance(by: 1)
+            let unknown = try await client.execute(uri: "/api/v1/connect/sessions/\(NewID.make())", method: .get, headers: headers)
+            #expect(unknown.status == .notFound)
+
+            let listed = try await Self.list(client, fixture, "?kind=connect")
+            let entries = try Self.items(listed)
+            try #require(entries.count == 6)
+            for entry in entries {
+                #expect(entry["kind"] as? String == "connect" && entry["appId"] as? String == world.app.id)
+                #expect((entry["latencyMs"] as? Int ?? -1) >= 0)
+            }
+            let (missing, deleted, reconnected, list, shown, create) = (entries[0], entries[1], entries[2], entries[3], entries[4], entries[5])
+            #expect(missing["status"] as? Int == 404 && missing["errorCode"] as? String == "not_found")
+            for entry in [deleted, reconnected, shown, create] {
+                #expect(entry["externalUserId"] as? String == "user_sarah_123", "\(entry)")
+                #expect(entry["connectionId"] as? String == connectionID && entry["integration"] as? String == "github", "\(entry)")
+            }
+            #expect(create["status"] as? Int == 201 && shown["status"] as? Int == 200 && list["status"] as? Int == 200)
+            #expect(list["externalUserId"] as? String == "user_sarah_123")
+            #expect(reconnected["status"] as? Int == 201 && deleted["status"] as? Int == 204)
+
+            // Never a session token (nor the app's key): not in the answer, not in any column.
+            let stored = try await fixture.runtime.database.read { db in try await db.raw("SELECT * FROM request_log").all() }
+            let columns = [
+                "id", "tenant_id", "kind", "app_id", "external_user_id", "connection_id", "integration_key", "credential_id", "error_code",
+            ]
+            let dump = try stored.flatMap { row in try columns.map { try row.decode(column: $0, as: String?.self) ?? "" } }.joined(separator: " ")
+            #expect(!listed.text.contains("lk_cs_") && !dump.contains("lk_cs_"))
+            for secret in tokens + [world.app.key] {
+                #expect(!listed.text.contains(secret) && !dump.contains(secret))
+            }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func theListFiltersPagesAndRefusesWhatItDoesNotKnow(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             let start = Date(timeIntervalSince1970: 1_800_000_000)
@@ -142,7 +208,8 @@ struct RequestLogTests {
                         id: NewID.make(),
                         tenantID: runtime.defaultTenant.id,
                         time: clock.now.addingTimeInterval(-age),
-                        kind: .token,
+                        // Connect calls are kept as long as token calls.
+                        kind: age == 29 * day ? .connect : .token,
                         status: 200,
                         latencyMilliseconds: Int(age / day)
                     )

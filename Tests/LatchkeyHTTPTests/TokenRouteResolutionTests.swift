@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTPTesting
+import LatchkeyStorage
 import LatchkeyTesting
 import Testing
 
@@ -49,7 +50,8 @@ struct TokenRouteResolutionTests {
             let events = try await UnreadableCredentialTests.auditEvents(client, fixture, action: "credential.token")
             let keyEvent = try #require(events.first { $0["target"] as? String == key })
             let details = try #require(keyEvent["details"] as? [String: String])
-            #expect(details["app"] == "console" && details["end_user"] == "alice" && details["type"] == "api_key")
+            let console = try #require(try await fixture.runtime.tenants.directory.consoleApp(tenantID: fixture.tenantID))
+            #expect(details["app"] == console.id && details["end_user"] == "alice" && details["type"] == "api_key")
             #expect(try await UnreadableCredentialTests.auditEvents(client, fixture, action: "credential.reveal").isEmpty)
             let export = try await client.execute(uri: "/api/v1/audit/export?format=jsonl", method: .get, headers: fixture.headers)
             #expect(!export.text.contains("sk-alice-123") && !export.text.contains("p@ss"))

@@ -4,8 +4,8 @@ import LatchkeyStorage
 extension CredentialResolver {
     /// The sealed row of the credential `query` names for `caller`, in the order of DESIGN §2 (explicit wins; never
     /// another app's or tenant's):
-    /// 1. `credentialId` → that credential, which must be under the caller's app, of the integration asked for and,
-    ///    when an end user is named, theirs or shared;
+    /// 1. `credentialId` → that credential, which must be under the caller's app, of the integration asked for,
+    ///    on the Connection when one is named too, and, when an end user is named, theirs or shared;
     /// 2. `connectionId` + end user → that user's credential under that Connection, else its shared one;
     /// 3. `connectionId` → that Connection's shared credential;
     /// 4. end user → the app's Connection for the integration → the user's default credential, else their oldest →
@@ -39,6 +39,14 @@ extension CredentialResolver {
                     "belongs to integration \(credential.integrationKey), not \(query.integrationKey)"
                 )
             }
+            // Both named: they must agree, checked on the resolved credential (the lookup by id ignores the Connection).
+            if query.credentialID != nil, let connectionID = query.connectionID, credential.connectionID != connectionID.lowercased() {
+                try await denied(connectionID, reason: "credential_of_another_connection", query, caller)
+                throw LatchkeyError.invalidField(
+                    "connectionId",
+                    "does not hold credential \(credential.id) (it is on connection \(credential.connectionID)); send only one of them, or both that agree"
+                )
+            }
             return found
         }
         if let credentialID = query.credentialID {
@@ -53,12 +61,7 @@ extension CredentialResolver {
     /// integration (invalid field), both audited; when it is the right one, nothing is connected on it.
     private func checkConnection(_ id: String, _ query: Query, _ caller: Caller) async throws {
         let connection = try await vault.directory.connection(id: id, tenantID: caller.tenantID)
-        let appID: String?
-        if let callerApp = caller.appID {
-            appID = callerApp
-        } else {
-            appID = try await vault.directory.consoleApp(tenantID: caller.tenantID)?.id
-        }
+        let appID = try await self.appID(of: caller)
         guard let connection, connection.appID == appID else {
             try await denied(id, reason: "connection_not_found_for_caller", query, caller)
             throw LatchkeyError.notFound("connection")
@@ -78,7 +81,7 @@ extension CredentialResolver {
                 target: target,
                 service: query.integrationKey,
                 result: .denied,
-                details: details(query, caller).merging(["reason": reason]) { a, _ in a }
+                details: try await details(query, caller).merging(["reason": reason]) { a, _ in a }
             ),
             tenantID: caller.tenantID
         )

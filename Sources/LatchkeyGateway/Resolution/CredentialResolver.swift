@@ -11,6 +11,7 @@ public struct CredentialResolver: Sendable {
     let coordinator: RefreshCoordinator
     /// The server's public URL (no trailing slash): the next step of a `not_connected` answer is an absolute URL.
     let publicURL: String
+    let consoleApps = ConsoleAppIDs()
 
     public init(vault: CredentialVault, coordinator: RefreshCoordinator, publicURL: String) {
         self.vault = vault
@@ -69,6 +70,16 @@ public struct CredentialResolver: Sendable {
         // credential is not usable as it is.
         let resolved = try await row(query, caller: caller)
         let credential = resolved.stored.credential
+        do {
+            return try await open(resolved, query, caller: caller)
+        } catch let error as LatchkeyError {
+            throw reconnectable(error, credential: credential, caller: caller)
+        }
+    }
+
+    /// Opens (refreshing first when needed) the resolved credential, and audits the hand-out.
+    private func open(_ resolved: CredentialVault.TokenRow, _ query: Query, caller: Caller) async throws -> Token {
+        let credential = resolved.stored.credential
         let fresh: Credential
         let secret: CredentialSecret
         do {
@@ -87,14 +98,14 @@ public struct CredentialResolver: Sendable {
                     target: credential.id,
                     service: credential.integrationKey,
                     result: .failure,
-                    details: details(query, caller).merging(["reason": "decryption_failed"]) { a, _ in a }
+                    details: try await details(query, caller).merging(["reason": "decryption_failed"]) { a, _ in a }
                 ),
                 tenantID: caller.tenantID
             )
             throw error
         }
         let usable = try Self.secret(of: fresh, secret)
-        var recorded = details(query, caller)
+        var recorded = try await details(query, caller)
         recorded["owner"] = fresh.externalUserID ?? "shared"
         try await vault.recordTokenAccess(fresh, secret: secret, actor: caller.actor, details: recorded)
         return Token(credential: fresh, secret: usable)
@@ -129,12 +140,18 @@ public struct CredentialResolver: Sendable {
         )
     }
 
-    /// Who the hand-out was for, for the audit event: the app (`console` for the console app) and the end user
-    /// named, and whose credential answered.
-    func details(_ query: Query, _ caller: Caller) -> [String: String] {
-        var details = ["app": caller.appID ?? "console"]
+    /// Who the hand-out was for, for the audit event: the app (the console app's id for an admin key) and the end
+    /// user named, and whose credential answered.
+    func details(_ query: Query, _ caller: Caller) async throws -> [String: String] {
+        var details = ["app": try await appID(of: caller) ?? "console"]
         if let external = query.externalUserID { details["end_user"] = external }
         if let connection = query.connectionID { details["connection"] = connection }
         return details
+    }
+
+    /// The caller's app: its own, or the tenant's console app for an admin key.
+    func appID(of caller: Caller) async throws -> String? {
+        if let appID = caller.appID { return appID }
+        return try await consoleApps.id(tenantID: caller.tenantID, directory: vault.directory)
     }
 }

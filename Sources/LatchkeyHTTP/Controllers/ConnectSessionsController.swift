@@ -18,8 +18,10 @@ struct ConnectSessionsController {
     @Sendable func create(_ request: Request, context: AppKeyContext) async throws -> Response {
         let body = try await JSON.decode(CreateConnectSessionRequest.self, from: request, limit: maxBodySize)
         let new = try body.validated()
+        RequestLogNote.current?.note(externalUserID: new.externalUserID, integrationKey: new.integration)
         try await context.authorize(.connect, integration: new.integration, request: request)
         let created = try await sessions.create(new, app: context.app, actor: context.actor(for: request))
+        RequestLogNote.current?.note(connectionID: created.session.connectionID)
         return try JSON.response(
             ConnectSessionCreatedResponse(
                 id: created.session.id,
@@ -37,6 +39,10 @@ struct ConnectSessionsController {
         let id = context.parameters.get("id") ?? ""
         let session = try await sessions.session(id: id, app: context.app, actor: context.actor(for: request))
         let key = try await sessions.integrationKey(of: session)
+        if let note = RequestLogNote.current {
+            let external = try await sessions.store.externalUserID(endUserID: session.endUserID, tenantID: session.tenantID)
+            note.note(externalUserID: external, connectionID: session.connectionID, integrationKey: key)
+        }
         return try JSON.response(ConnectSessionResponse(session, integration: key, now: sessions.now))
     }
 }

@@ -47,6 +47,7 @@ struct ConnectUsersController {
     @Sendable func list(_ request: Request, context: AppKeyContext) async throws -> Response {
         try await context.authorize(.connect, integration: nil, request: request)
         let external = try Self.externalUserID(context)
+        RequestLogNote.current?.note(externalUserID: external)
         guard let endUser = try await apps.endUsers.find(appID: context.app.id, externalID: external, tenantID: context.tenantID) else {
             return try JSON.response(ListEnvelope(items: [ConnectionItem](), nextCursor: nil))
         }
@@ -123,6 +124,7 @@ struct ConnectUsersController {
     /// unknown person or one with nothing there answers 404 (a probe of another app's connection is audited).
     private func target(_ request: Request, context: AppKeyContext) async throws -> (Connection, [Credential]) {
         let external = try Self.externalUserID(context)
+        RequestLogNote.current?.note(externalUserID: external)
         let id = (context.parameters.get("connectionId") ?? "").lowercased()
         guard UUID(uuidString: id) != nil, let connection = try await vault.directory.connection(id: id, tenantID: context.tenantID),
             connection.appID == context.app.id
@@ -130,6 +132,7 @@ struct ConnectUsersController {
             try await apps.recordDenied(app: context.app, operation: .connect, integration: nil, actor: context.actor(for: request))
             throw LatchkeyError.notFound("connection")
         }
+        RequestLogNote.current?.note(connectionID: connection.id, integrationKey: connection.integrationKey)
         guard let endUser = try await apps.endUsers.find(appID: context.app.id, externalID: external, tenantID: context.tenantID) else {
             throw LatchkeyError(.notFound, "This app has no end user with that externalUserId.")
         }

@@ -119,6 +119,8 @@ struct HostedConnectController {
         context["appName"] = appName
         context["initial"] = String(appName.prefix(1)).uppercased()
         context["accent"] = app.branding.accentColor ?? "#3b5bdb"
+        let logo = ContentSecurityPolicy.logoSource(app.branding.logoURL)
+        context["logo"] = logo.flatMap { _ in app.branding.logoURL } as Any
         context["service"] = service.name
         context["summary"] = ConnectionCenterController.summary(service)
         context["permissions"] = permissions
@@ -130,12 +132,14 @@ struct HostedConnectController {
         // The form leads to the provider (OAuth) or, once an API key is stored, back to the app.
         var sources = connect.formActionSource(for: service).map { [$0] } ?? []
         if let redirectURL, let url = URL(string: redirectURL), let source = FormActionSource(origin: url) { sources.append(source) }
+        var policy = ContentSecurityPolicy(formActions: sources)
+        policy.imageSource = logo
         return HTMLPage.render(
             "hosted-connect",
             title: "Connect \(service.name) to \(appName)",
             context: context,
             status: status,
-            policy: ContentSecurityPolicy(formActions: sources)
+            policy: policy
         )
     }
 
@@ -147,12 +151,14 @@ struct HostedConnectController {
         // The outcome for /connect.js in the app's window, posted only to the app's allowed origins.
         var policy = ContentSecurityPolicy()
         policy.ownScripts = true
+        policy.imageSource = ContentSecurityPolicy.logoSource(finished.app.branding.logoURL)
         return HTMLPage.render(
             "hosted-connect-done",
             title: finished.succeeded ? "Connected" : "Not connected",
             context: [
                 "appName": appName,
                 "initial": String(appName.prefix(1)).uppercased(),
+                "logo": policy.imageSource.flatMap { _ in finished.app.branding.logoURL } as Any,
                 "accent": finished.app.branding.accentColor ?? "#3b5bdb",
                 "heading": finished.succeeded ? "\(finished.serviceName) is connected" : "\(finished.serviceName) was not connected",
                 "message": finished.message,

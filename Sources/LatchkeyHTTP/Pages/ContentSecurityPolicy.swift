@@ -17,8 +17,18 @@ struct ContentSecurityPolicy: Sendable, Equatable {
     /// page, which reports to `/connect.js` in the app's window. No inline script, ever.
     var ownScripts = false
 
+    /// The one origin the page may load an image from (`img-src`): the app's logo on the hosted connect pages,
+    /// https only. Nil: no image at all.
+    var imageSource: FormActionSource?
+
     init(formActions: some Sequence<FormActionSource> = []) {
         self.formActions = Set(formActions).sorted()
+    }
+
+    /// The https origin of an app's logo URL, when the hosted connect pages may show it; nil otherwise.
+    static func logoSource(_ logoURL: String?) -> FormActionSource? {
+        guard let logoURL, let url = URL(string: logoURL), url.scheme?.lowercased() == "https" else { return nil }
+        return FormActionSource(origin: url)
     }
 
     /// The header value. Sources are validated origins (``FormActionSource``): nothing typed by a person, and no
@@ -26,7 +36,8 @@ struct ContentSecurityPolicy: Sendable, Equatable {
     var headerValue: String {
         let sources = (["'self'"] + formActions.map(\.value)).joined(separator: " ")
         let scripts = ownScripts ? "; script-src 'self'" : ""
-        return "default-src 'none'; style-src 'unsafe-inline'\(scripts); form-action \(sources); frame-ancestors 'none'"
+        let images = imageSource.map { "; img-src \($0.value)" } ?? ""
+        return "default-src 'none'; style-src 'unsafe-inline'\(scripts)\(images); form-action \(sources); frame-ancestors 'none'"
     }
 }
 

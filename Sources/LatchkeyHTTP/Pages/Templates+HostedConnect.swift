@@ -7,7 +7,7 @@ extension Templates {
 
     static let hostedConnectPage = """
         <section class="card hosted" aria-labelledby="heading" style="--accent: {{accent}}">
-        <p class="meta"><span class="badge">{{initial}}</span> {{appName}}</p>
+        <p class="meta">{{#logo}}<img class="logo" src="{{logo}}" alt="" width="32" height="32" style="vertical-align: middle; border-radius: 6px">{{/logo}}{{^logo}}<span class="badge">{{initial}}</span>{{/logo}} {{appName}}</p>
         <h1 id="heading">Connect {{service}} to {{appName}}</h1>
         <p>{{summary}}</p>
         {{#hasPermissions}}<p>{{appName}} asks to:</p><ul class="perm" id="permissions">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
@@ -26,7 +26,7 @@ extension Templates {
 
     static let hostedConnectDone = """
         <section class="card hosted" aria-labelledby="heading" style="--accent: {{accent}}">
-        <p class="meta"><span class="badge">{{initial}}</span> {{appName}}</p>
+        <p class="meta">{{#logo}}<img class="logo" src="{{logo}}" alt="" width="32" height="32" style="vertical-align: middle; border-radius: 6px">{{/logo}}{{^logo}}<span class="badge">{{initial}}</span>{{/logo}} {{appName}}</p>
         <h1 id="heading">{{heading}}</h1>
         {{#succeeded}}<p class="flash" role="status" id="result">{{message}}</p>{{/succeeded}}
         {{^succeeded}}<div class="error" role="alert" id="result">{{message}}</div>{{/succeeded}}

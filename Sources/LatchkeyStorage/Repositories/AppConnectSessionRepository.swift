@@ -1,6 +1,6 @@
 public import Foundation
 public import LatchkeyCore
-import SQLKit
+public import SQLKit
 
 /// Apps' connect sessions over SQL (SQLite and PostgreSQL). The token and each attempt's OAuth `state` are looked up
 /// by their HMAC; every change of status is a transition of ``ExchangeStateMachine``, written fenced on the status
@@ -104,6 +104,12 @@ public struct AppConnectSessionRepository: Sendable {
     /// final state records `transition.reason` as the error and `credentialID` as the result. True when this call
     /// moved the session.
     public func apply(_ transition: ExchangeTransition, id: String, credentialID: String?) async throws -> Bool {
+        try await database.write { db in try await apply(transition, id: id, credentialID: credentialID, on: db) }
+    }
+
+    /// ``apply(_:id:credentialID:)`` inside the caller's transaction, so that what follows from the move (an event)
+    /// is written exactly when the move is.
+    public func apply(_ transition: ExchangeTransition, id: String, credentialID: String?, on db: any SQLDatabase) async throws -> Bool {
         let fence: SQLQueryString =
             transition.isClaim
             ? "id = \(bind: id) AND status = \(bind: transition.from.rawValue) AND attempt_expires_at > \(bind: transition.at.ms)"
@@ -124,7 +130,7 @@ public struct AppConnectSessionRepository: Sendable {
         } else {
             update = "UPDATE app_connect_sessions SET status = \(bind: transition.to.rawValue) WHERE \(fence) RETURNING id"
         }
-        return try await database.write { db in try await db.raw(update).first() != nil }
+        return try await db.raw(update).first() != nil
     }
 
     /// Deletes sessions that ended (or expired) before `cutoff`; returns how many.
