@@ -30,6 +30,7 @@ enum HTMLPage {
         try! library.register(Templates.setup, named: "setup")
         try! library.register(Templates.setupDone, named: "setup-done")
         for (name, template) in Templates.console { try! library.register(template, named: name) }
+        for (name, template) in Templates.apps { try! library.register(template, named: name) }
         for (name, template) in Templates.hostedConnect { try! library.register(template, named: name) }
         return library
     }()
@@ -164,7 +165,7 @@ enum Templates {
         <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
         {{#chrome}}<nav aria-label="Main">
         <a href="/connections">Connections</a>
-        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/users">Users</a>{{/isAdmin}}
+        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/apps">Apps</a><a href="/admin/users">Users</a>{{/isAdmin}}
         <span class="who">{{userName}}</span>
         <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
         </nav>{{/chrome}}
