@@ -173,7 +173,15 @@ extension ConnectService {
             identity = nil
         }
         if let shared {
-            return try await storeShared(tokens: tokens, identity: identity, session: session, service: service, connection: shared, user: user, issuedBy: issuedBy)
+            return try await storeShared(
+                tokens: tokens,
+                identity: identity,
+                session: session,
+                service: service,
+                connection: shared,
+                user: user,
+                issuedBy: issuedBy
+            )
         }
         return try await store(tokens: tokens, identity: identity, session: session, service: service, user: user, issuedBy: issuedBy)
     }

@@ -49,7 +49,8 @@ extension AppsPagesController {
     @Sendable func addConnection(_ request: Request, context: AdminPageContext) async throws -> Response {
         let app = try await app(context)
         let key = try await WebForm.read(request).trimmed("integration")
-        guard IntegrationRules.isStoredKey(key), let integration = try await connect.integrations.integrations.find(key: key, tenantID: context.tenantID)
+        guard IntegrationRules.isStoredKey(key),
+            let integration = try await connect.integrations.integrations.find(key: key, tenantID: context.tenantID)
         else {
             return try await detailPage(
                 app,
@@ -66,7 +67,13 @@ extension AppsPagesController {
             try await vault.directory.findOrCreateConnection(app: app, integration: integration, now: now, on: db)
         }
         try await vault.audit(
-            AuditRecord(actor: actor(request, context), action: "connection.create", target: connection.id, service: key, details: ["app_id": app.id]),
+            AuditRecord(
+                actor: actor(request, context),
+                action: "connection.create",
+                target: connection.id,
+                service: key,
+                details: ["app_id": app.id]
+            ),
             tenantID: context.tenantID
         )
         return WebResponse.redirect(to: "/admin/apps/\(app.id)?connection=\(connection.id)")
@@ -76,7 +83,12 @@ extension AppsPagesController {
     @Sendable func connectShared(_ request: Request, context: AdminPageContext) async throws -> Response {
         let (app, connection) = try await appConnection(context)
         do {
-            guard case .redirect(let url, let service) = try await connect.startShared(user: context.user, connection: connection, browserID: context.browserID)
+            guard
+                case .redirect(let url, let service) = try await connect.startShared(
+                    user: context.user,
+                    connection: connection,
+                    browserID: context.browserID
+                )
             else { throw LatchkeyError.invalidRequest("This service cannot be connected by signing in. Import its token instead.") }
             if let formAction = connect.formActionSource(for: service), formAction.allows(url) {
                 return WebResponse.redirect(to: url.absoluteString)
@@ -89,9 +101,25 @@ extension AppsPagesController {
                 refresh: url
             )
         } catch let error as LatchkeyError where error.code == .invalidRequest || error.code == .unavailable || error.code == .notFound {
-            return try await detailPage(app, context: context, form: AppPageForm(app), flash: nil, error: error.message, cursor: nil, status: .badRequest)
+            return try await detailPage(
+                app,
+                context: context,
+                form: AppPageForm(app),
+                flash: nil,
+                error: error.message,
+                cursor: nil,
+                status: .badRequest
+            )
         } catch let failure as ConnectFailure {
-            return try await detailPage(app, context: context, form: AppPageForm(app), flash: nil, error: failure.message, cursor: nil, status: .badRequest)
+            return try await detailPage(
+                app,
+                context: context,
+                form: AppPageForm(app),
+                flash: nil,
+                error: failure.message,
+                cursor: nil,
+                status: .badRequest
+            )
         }
     }
 
@@ -125,7 +153,15 @@ extension AppsPagesController {
         do {
             _ = try await vault.create(try body.validated(), tenantID: context.tenantID, actor: actor(request, context))
         } catch let error as LatchkeyError where error.code == .invalidRequest {
-            return try await detailPage(app, context: context, form: AppPageForm(app), flash: nil, error: error.message, cursor: nil, status: .badRequest)
+            return try await detailPage(
+                app,
+                context: context,
+                form: AppPageForm(app),
+                flash: nil,
+                error: error.message,
+                cursor: nil,
+                status: .badRequest
+            )
         }
         return WebResponse.redirect(to: "/admin/apps/\(app.id)?imported=\(connection.id)")
     }

@@ -174,7 +174,13 @@ struct AppsPagesController {
         let app = try await app(context)
         guard app.kind == .external else { throw LatchkeyError.conflict(Self.consoleHasNoKey) }
         guard try await WebForm.read(request)["confirm"] == "yes" else {
-            return confirmPage(app, kind: .regenerate, context: context, error: "Tick the box to confirm. The key was not changed.", status: .badRequest)
+            return confirmPage(
+                app,
+                kind: .regenerate,
+                context: context,
+                error: "Tick the box to confirm. The key was not changed.",
+                status: .badRequest
+            )
         }
         let (updated, key) = try await apps.regenerateKey(id: app.id, tenantID: context.tenantID, actor: actor(request, context))
         return keyPage(updated, key: key, heading: "New key for \(updated.name)", context: context)

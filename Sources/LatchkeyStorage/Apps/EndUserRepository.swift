@@ -75,7 +75,8 @@ public struct EndUserRepository: Sendable {
     /// How many end users `appID` has.
     public func count(appID: String, tenantID: String) async throws -> Int {
         try await database.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM end_users WHERE app_id = \(bind: appID) AND tenant_id = \(bind: tenantID)").first()?.int("n") ?? 0
+            try await db.raw("SELECT COUNT(*) AS n FROM end_users WHERE app_id = \(bind: appID) AND tenant_id = \(bind: tenantID)").first()?.int("n")
+                ?? 0
         }
     }
 
