@@ -122,7 +122,10 @@ enum Templates {
         .mark { width: 1.1rem; height: 1.1rem; border-radius: 4px; background: linear-gradient(135deg, #5c7cfa, #3b5bdb); box-shadow: inset 0 0 0 3px #111827, inset 0 0 0 5px #91a7ff; }
         main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; }
         main.wide { max-width: 56rem; }
-        header nav { margin-left: auto; display: flex; align-items: center; gap: 1rem; }
+        header nav { margin-left: auto; display: flex; align-items: center; gap: 0.4rem 1rem; flex-wrap: wrap; }
+        header { flex-wrap: wrap; }
+        .preview { margin-bottom: 1rem; }
+        .actions select { width: auto; margin-top: 0.75rem; }
         header nav a { font-weight: 500; }
         header nav form { margin: 0; }
         header nav button { margin: 0; padding: 0.35rem 0.8rem; background: transparent; border: 1px solid #4b5563; }
