@@ -109,6 +109,59 @@ struct AppsPagesTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func anotherTenantsAppAndFormsWithoutTheirTokenChangeNothing(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let other = try await fixture.runtime.tenants.createTenant(slug: "other", name: "Other", actor: .cli)
+            let (theirs, theirKey) = try await Self.apps(fixture).create(.init(name: "Theirs"), tenantID: other.id, actor: .cli)
+            let admin = try await Self.admin(client, fixture)
+            _ = try await admin.get("/admin/apps")
+            let created = try await admin.post("/admin/apps", ["name": "Mine"])
+            let key = try #require(Self.key(in: created.text))
+            let mine = try #require(try await Self.apps(fixture).authenticate(key: key))
+            _ = try await admin.get("/admin/apps/\(mine.id)")
+            for (path, fields) in [
+                ("/admin/apps/\(theirs.id)", ["name": "Taken"]),
+                ("/admin/apps/\(theirs.id)/regenerate", ["confirm": "yes"]),
+                ("/admin/apps/\(theirs.id)/delete", ["confirm": "yes"]),
+                ("/admin/apps/\(theirs.id)/integrations/github/config", ["clientId": "x"]),
+            ] {
+                #expect(try await admin.post(path, fields).status == .notFound, "\(path)")
+            }
+            #expect(try await admin.get("/admin/apps/\(theirs.id)").status == .notFound)
+            #expect(!(try await admin.get("/admin/apps").text.contains(theirs.id)))
+            #expect(try await Self.apps(fixture).authenticate(key: theirKey)?.name == "Theirs")
+            // Every form of the pages needs the page's token.
+            let connection = UUID().uuidString.lowercased()
+            for path in [
+                "/admin/apps", "/admin/apps/\(mine.id)", "/admin/apps/\(mine.id)/regenerate", "/admin/apps/\(mine.id)/delete",
+                "/admin/apps/\(mine.id)/integrations/github/config", "/admin/apps/\(mine.id)/integrations/github/config/delete",
+                "/admin/apps/\(mine.id)/connections", "/admin/apps/\(mine.id)/connections/\(connection)/connect-shared",
+                "/admin/apps/\(mine.id)/connections/\(connection)/import",
+            ] {
+                let forged = try await admin.post(path, ["csrf_token": "forged-token-value", "name": "Forged", "confirm": "yes"], csrf: false)
+                #expect(forged.status == .forbidden, "\(path)")
+            }
+            #expect(try await Self.apps(fixture).authenticate(key: key)?.name == "Mine")
+            #expect(try await Self.apps(fixture).list(tenantID: fixture.tenantID).count == 2)
+            // Disabling from the page stops the key; the console app's page explains what it cannot do.
+            _ = try await admin.get("/admin/apps/\(mine.id)")
+            #expect(try await admin.post("/admin/apps/\(mine.id)", ["name": "Mine", "status": "disabled"]).status == .seeOther)
+            let refused = try await client.execute(
+                uri: "/api/v1/connect/sessions",
+                method: .post,
+                headers: AppsAPITests.appHeaders(key),
+                body: try body(["externalUserId": "sarah", "integration": "github"])
+            )
+            #expect(refused.status == .forbidden)
+            let console = try #require(try await fixture.runtime.tenants.directory.consoleApp(tenantID: fixture.tenantID))
+            let consolePage = try await admin.get("/admin/apps/\(console.id)")
+            #expect(consolePage.status == .ok)
+            #expect(consolePage.text.contains("cannot be disabled or deleted"))
+            #expect(!consolePage.text.contains(#"id="regenerate""#))
+        }
+    }
+
     @Test func theAppsOAuthClientSecretIsWriteOnly() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             _ = try await fixture.runtime.integrations.create(
@@ -201,6 +254,19 @@ struct AppsPagesTests {
             let callback2 = try await fake.authorize(url: authorizeAgain, accountID: "4242", email: "bot@derek.example")
             _ = try await admin.get(WebBrowser.pathAndQuery(callback2))
             #expect(try await fixture.runtime.vault.list(tenantID: fixture.tenantID, filter: .init(connectionID: connection.id)).items.count == 1)
+            // The console app's Connections take a shared credential by import only: said plainly, nothing started.
+            let console = try #require(try await fixture.runtime.tenants.directory.consoleApp(tenantID: fixture.tenantID))
+            _ = try await admin.get("/admin/apps/\(console.id)")
+            _ = try await admin.post("/admin/apps/\(console.id)/connections", ["integration": "github"])
+            let consoleConnection = try #require(
+                try await fixture.runtime.tenants.directory.connections(tenantID: fixture.tenantID).first { $0.appID == console.id }
+            )
+            let refused = try await admin.post("/admin/apps/\(console.id)/connections/\(consoleConnection.id)/connect-shared")
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("by import only"))
+            // Nor through another app's page.
+            _ = try await admin.get("/admin/apps/\(app.id)")
+            #expect(try await admin.post("/admin/apps/\(app.id)/connections/\(consoleConnection.id)/connect-shared").status == .notFound)
         }
     }
 
