@@ -125,6 +125,7 @@ enum Templates {
         header nav { margin-left: auto; display: flex; align-items: center; gap: 0.4rem 1rem; flex-wrap: wrap; }
         header { flex-wrap: wrap; }
         .preview { margin-bottom: 1rem; }
+        .scroll { overflow-x: auto; }
         .actions select { width: auto; margin-top: 0.75rem; }
         header nav a { font-weight: 500; }
         header nav form { margin: 0; }

@@ -12,7 +12,7 @@ extension Templates {
         <p class="meta">Programs that act for their own users. Each has an <code>lk_app_…</code> key that reaches only its own users' tokens.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
         {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
-        <table>
+        <div class="scroll"><table>
         <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Key</th><th scope="col">End users</th></tr></thead>
         <tbody>
         {{#apps}}
@@ -20,7 +20,7 @@ extension Templates {
         <td><span class="status{{#disabled}} warn{{/disabled}}">{{status}}</span></td><td><code>{{keyPrefix}}</code></td><td>{{endUsers}}</td></tr>
         {{/apps}}
         </tbody>
-        </table>
+        </table></div>
         <h2 id="add-heading">Create an app</h2>
         <form method="post" action="/admin/apps" class="tile" aria-labelledby="add-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
@@ -163,12 +163,12 @@ extension Templates {
         <h2 id="end-users-heading">End users</h2>
         {{^endUsers}}<p class="meta">No end users yet. They appear when the app creates a connect session for them.</p>{{/endUsers}}
         {{#hasEndUsers}}
-        <table>
+        <div class="scroll"><table>
         <thead><tr><th scope="col">External id</th><th scope="col">Name</th><th scope="col">Active</th><th scope="col">Expired</th><th scope="col">Needs re-auth</th></tr></thead>
         <tbody>
         {{#endUsers}}<tr class="end-user" data-external-id="{{externalID}}"><td>{{externalID}}</td><td>{{name}}</td><td class="n-active">{{active}}</td><td class="n-expired">{{expired}}</td><td class="n-reauth">{{needsReauth}}</td></tr>{{/endUsers}}
         </tbody>
-        </table>
+        </table></div>
         {{/hasEndUsers}}
         {{#next}}<p><a href="/admin/apps/{{app.id}}?cursor={{next}}" id="more-end-users">More end users</a></p>{{/next}}
 
