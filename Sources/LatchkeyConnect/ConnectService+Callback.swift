@@ -14,6 +14,9 @@ extension ConnectService {
         public var credential: Credential
         public var serviceName: String
         public var updated: Bool
+        /// The Connection whose shared credential this was (an administrator's *Connect shared account*); nil for a
+        /// person's own credential.
+        public var sharedConnection: Connection? = nil
     }
 
     /// Finishes a connect from the provider's callback. `query` is the raw query, in order and with duplicates:
@@ -52,7 +55,9 @@ extension ConnectService {
         case .refuse:
             throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
         }
-        guard let user = signedInUser, user.tenantID == session.tenantID, try await endUser(for: user).id == session.endUserID else {
+        guard let user = signedInUser, user.tenantID == session.tenantID, case let starter = try await endUser(for: user),
+            starter.id == session.endUserID
+        else {
             throw ConnectFailure.badState("Please sign in as the person who started this connection, then start again.")
         }
         guard let integration = try await integrations.integrations.find(id: session.integrationID, tenantID: session.tenantID),
@@ -61,16 +66,25 @@ extension ConnectService {
             throw ConnectFailure.badState("This service is no longer available to connect.")
         }
         let service = Service(integration: integration, provider: provider)
+        let shared = try await sharedTarget(of: session, starter: starter, user: user)
         guard try await sessions.apply(claim, id: session.id, credentialID: nil) else {
             throw ConnectFailure.badState("This sign-in link was already used. Please start again from your connections.")
         }
         do {
-            let completed = try await exchange(parameters, session: session, sealedVerifier: found.sealedVerifier, service: service, user: user)
+            let completed = try await exchange(
+                parameters,
+                session: session,
+                sealedVerifier: found.sealedVerifier,
+                service: service,
+                user: user,
+                shared: shared
+            )
             try await record(machine.complete(now: clock.now), session: session, credentialID: completed.credential.id)
             return completed
         } catch var failure as ConnectFailure {
             try await record(machine.fail(reason: failure.heading, now: clock.now), session: session, credentialID: nil)
-            failure.retryKey = failure.retryKey ?? integration.key
+            // A shared connect is tried again from the app's page, not from the person's connections.
+            failure.retryKey = failure.retryKey ?? (shared == nil ? integration.key : nil)
             failure.reconnect = session.reconnectCredentialID
             throw failure
         } catch {
@@ -96,7 +110,8 @@ extension ConnectService {
         session: ConnectSession,
         sealedVerifier: Data?,
         service: Service,
-        user: User
+        user: User,
+        shared: Connection? = nil
     ) async throws -> Completed {
         let name = service.name
         let attempt = ExchangeAttempt(
@@ -129,6 +144,17 @@ extension ConnectService {
             case .exchange(let error):
                 throw ConnectFailure(heading: "\(name) was not connected", message: Self.describe(error, name: name), kind: .providerFailed)
             }
+        }
+        if let shared {
+            return try await storeShared(
+                tokens: exchanged.tokens,
+                identity: exchanged.identity,
+                session: session,
+                service: service,
+                connection: shared,
+                user: user,
+                issuedBy: exchanged.issuedBy
+            )
         }
         return try await store(
             tokens: exchanged.tokens,

@@ -120,6 +120,7 @@ public struct ConnectService: Sendable {
                 service: service,
                 user: user,
                 endUser: endUser,
+                appID: endUser.appID,
                 browserID: browserID,
                 templateValues: templateValues,
                 reconnect: reconnect
@@ -128,16 +129,19 @@ public struct ConnectService: Sendable {
         }
     }
 
-    private func authorizationURL(
+    /// The provider's authorization URL for a new connect session of `appID` (whose OAuth client is used when it has
+    /// one for the integration). `endUser` is the person who started it; the session is bound to them and the browser.
+    func authorizationURL(
         service: Service,
         user: User,
         endUser: EndUser,
+        appID: String,
         browserID: String,
         templateValues: [String: String],
         reconnect: String?
     ) async throws -> URL {
         guard let oauthSettings = service.provider.oauth,
-            let client = try await integrations.client(issuedBy: AppIntegrationConfig.issuer(appID: endUser.appID), integration: service.integration)
+            let client = try await integrations.client(issuedBy: AppIntegrationConfig.issuer(appID: appID), integration: service.integration)
         else {
             throw LatchkeyError(.unavailable, "\(service.name) is not fully set up yet (no OAuth client). Please ask an administrator.")
         }
@@ -163,7 +167,7 @@ public struct ConnectService: Sendable {
         let session = ConnectSession(
             id: NewID.make(),
             tenantID: user.tenantID,
-            appID: endUser.appID,
+            appID: appID,
             integrationID: service.integration.id,
             endUserID: endUser.id,
             browserHash: browser.binding(of: browserID),

@@ -225,6 +225,17 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         callbackURL: configuration.callbackURL,
         health: outbound.health
     ).addRoutes(to: admin)
+    AppsPagesController(
+        apps: apps,
+        connect: connect,
+        vault: runtime.vault,
+        health: outbound.health,
+        sessions: webSessions,
+        database: runtime.database,
+        clock: runtime.clock,
+        publicURL: configuration.effectivePublicURL,
+        revokeAndDelete: revokeAndDelete
+    ).addRoutes(to: admin)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

@@ -169,6 +169,9 @@ struct ConnectionCenterController {
         }
         do {
             let completed = try await connect.complete(query: query, browserID: context.browserID, signedInUser: context.webSession?.user)
+            if let shared = completed.sharedConnection {
+                return WebResponse.redirect(to: "/admin/apps/\(shared.appID)?shared=\(shared.id)")
+            }
             return WebResponse.redirect(to: "/connections?\(completed.updated ? "reconnected" : "connected")=\(completed.credential.id)")
         } catch let failure as ConnectFailure {
             return await failurePage(failure, chrome: chrome, tenantID: context.webSession?.user.tenantID)

@@ -30,6 +30,7 @@ enum HTMLPage {
         try! library.register(Templates.setup, named: "setup")
         try! library.register(Templates.setupDone, named: "setup-done")
         for (name, template) in Templates.console { try! library.register(template, named: name) }
+        for (name, template) in Templates.apps { try! library.register(template, named: name) }
         for (name, template) in Templates.hostedConnect { try! library.register(template, named: name) }
         return library
     }()
@@ -121,7 +122,11 @@ enum Templates {
         .mark { width: 1.1rem; height: 1.1rem; border-radius: 4px; background: linear-gradient(135deg, #5c7cfa, #3b5bdb); box-shadow: inset 0 0 0 3px #111827, inset 0 0 0 5px #91a7ff; }
         main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; }
         main.wide { max-width: 56rem; }
-        header nav { margin-left: auto; display: flex; align-items: center; gap: 1rem; }
+        header nav { margin-left: auto; display: flex; align-items: center; gap: 0.4rem 1rem; flex-wrap: wrap; }
+        header { flex-wrap: wrap; }
+        .preview { margin-bottom: 1rem; }
+        .scroll { overflow-x: auto; }
+        .actions select { width: auto; margin-top: 0.75rem; }
         header nav a { font-weight: 500; }
         header nav form { margin: 0; }
         header nav button { margin: 0; padding: 0.35rem 0.8rem; background: transparent; border: 1px solid #4b5563; }
@@ -164,7 +169,7 @@ enum Templates {
         <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
         {{#chrome}}<nav aria-label="Main">
         <a href="/connections">Connections</a>
-        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/users">Users</a>{{/isAdmin}}
+        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/apps">Apps</a><a href="/admin/users">Users</a>{{/isAdmin}}
         <span class="who">{{userName}}</span>
         <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
         </nav>{{/chrome}}

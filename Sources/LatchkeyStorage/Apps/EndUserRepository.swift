@@ -72,6 +72,14 @@ public struct EndUserRepository: Sendable {
         }
     }
 
+    /// How many end users `appID` has.
+    public func count(appID: String, tenantID: String) async throws -> Int {
+        try await database.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM end_users WHERE app_id = \(bind: appID) AND tenant_id = \(bind: tenantID)").first()?.int("n")
+                ?? 0
+        }
+    }
+
     /// The end user `externalID` of `appID`, if it exists.
     public func find(appID: String, externalID: String, tenantID: String) async throws -> EndUser? {
         try await database.read { db in
