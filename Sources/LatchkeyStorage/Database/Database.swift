@@ -27,10 +27,15 @@ public final class Database: Service, Sendable {
     /// (`CredentialCache`) tag what they keep with it.
     public var writeGeneration: UInt64 { generation.load(ordering: .acquiring) }
 
-    private func wrote() { generation.add(1, ordering: .releasing) }
+    /// After a write: moves `writeGeneration` on (unless it changed nothing a cache holds) and tells SQLite's
+    /// background checkpoint.
+    private func wrote(_ invalidatesCaches: Bool = true) {
+        if invalidatesCaches { generation.add(1, ordering: .releasing) }
+        if case .sqlite(_, _, _, _, let checkpointer) = backend { checkpointer.noteWrite() }
+    }
 
     private enum Backend: Sendable {
-        case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection], lock: AsyncLock, counter: RoundRobin)
+        case sqlite(writer: SQLiteConnection, readers: [SQLiteConnection], lock: AsyncLock, counter: RoundRobin, checkpointer: WALCheckpointer)
         case postgres(client: PostgresClient, runner: Task<Void, Never>, schema: String?)
     }
 
@@ -44,10 +49,14 @@ public final class Database: Service, Sendable {
             do {
                 let writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                 opened.append(writer)
-                for pragma in ["PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON"] {
+                for pragma in [
+                    "PRAGMA busy_timeout=10000", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA foreign_keys=ON",
+                    "PRAGMA wal_autocheckpoint=\(WALCheckpointer.writerLimitPages)",
+                ] {
                     _ = try await writer.query(pragma)
                 }
-                for _ in 0..<2 {
+                // Two readers, then the checkpoint's own connection.
+                for _ in 0..<3 {
                     let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
                     opened.append(reader)
                     _ = try await reader.query("PRAGMA busy_timeout=10000")
@@ -57,12 +66,14 @@ public final class Database: Service, Sendable {
                 throw DatabaseError.unavailable("SQLite at \(path) (\(error))")
             }
             let writer = opened[0]
-            let readers = Array(opened.dropFirst())
+            let readers = Array(opened[1...2])
+            let checkpointer = WALCheckpointer(connection: opened[3], logger: logger)
+            checkpointer.start()
             return Database(
                 kind: .sqlite,
                 configuration: configuration,
                 logger: logger,
-                backend: .sqlite(writer: writer, readers: readers, lock: AsyncLock(), counter: RoundRobin())
+                backend: .sqlite(writer: writer, readers: readers, lock: AsyncLock(), counter: RoundRobin(), checkpointer: checkpointer)
             )
         case .postgres(let settings):
             let tls: PostgresClient.Configuration.TLS =
@@ -121,7 +132,7 @@ public final class Database: Service, Sendable {
     /// Runs `body` with a connection meant for reading.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
-        case .sqlite(_, let readers, _, let counter):
+        case .sqlite(_, let readers, _, let counter, _):
             return try await body(readers[counter.next() % readers.count].sql(queryLogLevel: nil))
         case .postgres(let client, _, _):
             return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
@@ -131,9 +142,9 @@ public final class Database: Service, Sendable {
     /// Runs `body` with a connection meant for writing, outside a transaction (each statement commits on its own).
     /// `invalidatesCaches: false` only for writes that change nothing an in-process cache holds (see `writeGeneration`).
     public func write<T: Sendable>(invalidatesCaches: Bool = true, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        defer { if invalidatesCaches { wrote() } }
+        defer { wrote(invalidatesCaches) }
         switch backend {
-        case .sqlite(let writer, _, let lock, _):
+        case .sqlite(let writer, _, let lock, _, _):
             return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
         case .postgres(let client, _, _):
             return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
@@ -144,9 +155,9 @@ public final class Database: Service, Sendable {
     /// An error thrown by `body` rolls back and is rethrown as it was. `invalidatesCaches: false` only for
     /// transactions that change nothing an in-process cache holds (the audit group commit; see `writeGeneration`).
     public func transaction<T: Sendable>(invalidatesCaches: Bool = true, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        defer { if invalidatesCaches { wrote() } }
+        defer { wrote(invalidatesCaches) }
         switch backend {
-        case .sqlite(let writer, _, let lock, _):
+        case .sqlite(let writer, _, let lock, _, _):
             return try await lock.withLock {
                 let db = writer.sql(queryLogLevel: nil)
                 try await db.raw("BEGIN IMMEDIATE").run()
@@ -188,7 +199,7 @@ public final class Database: Service, Sendable {
     func withMigrationLock<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         defer { wrote() }
         switch backend {
-        case .sqlite(let writer, _, let lock, _):
+        case .sqlite(let writer, _, let lock, _, _):
             return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
         case .postgres(let client, _, _):
             return try await client.withConnection { connection in
@@ -229,7 +240,8 @@ public final class Database: Service, Sendable {
     /// Closes every connection.
     public func close() async {
         switch backend {
-        case .sqlite(let writer, let readers, let lock, _):
+        case .sqlite(let writer, let readers, let lock, _, let checkpointer):
+            await Task { await checkpointer.stop() }.value
             await lock.withLock {
                 // Closing must happen even when the caller is being cancelled (graceful shutdown).
                 let connections = readers + [writer]
