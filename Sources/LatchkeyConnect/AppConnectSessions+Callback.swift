@@ -66,10 +66,8 @@ extension AppConnectSessions {
         case .record(let claim):
             guard try await store.apply(claim, id: session.id, credentialID: nil) else { throw Unusable.used }
         case .expire(let transition):
-            // Audited by the one request that expired it.
-            if try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key) {
-                try await auditEnd(session, service: service, error: "expired")
-            }
+            // Audited by the one request that expired it (`move`).
+            _ = try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key)
             session.status = .expired
             return Finished(
                 session: session,

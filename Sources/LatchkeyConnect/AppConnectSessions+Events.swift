@@ -10,24 +10,24 @@ import Logging
 extension AppConnectSessions {
     /// Applies `transition` to `session`; true when this call moved it. When the move ends the session the event
     /// goes to the app's endpoint (and the tenant's): sessionId, appId, externalUserId, integration, connectionId,
-    /// and credentialId (completed) or error (failed, expired). Never a token or a secret.
+    /// and credentialId (completed) or error (failed, expired). Never a token or a secret. An expiry is also audited
+    /// (`connect_session.failed`, error `expired`), once, in the same transaction.
     func move(
         _ transition: ExchangeTransition,
         session: AppConnectSession,
         credentialID: String?,
         integrationKey: String? = nil
     ) async throws -> Bool {
-        guard transition.to.isFinal, let webhooks = connect.vault.webhooks else {
-            return try await store.apply(transition, id: session.id, credentialID: credentialID)
-        }
+        guard transition.to.isFinal else { return try await store.apply(transition, id: session.id, credentialID: credentialID) }
+        let webhooks = connect.vault.webhooks
+        var key = integrationKey
+        if key == nil, webhooks != nil || transition.to == .expired { key = try await self.integrationKey(of: session) }
         var data: [String: WebhookValue] = [
             "sessionId": .string(session.id), "appId": .string(session.appID), "connectionId": .string(session.connectionID),
         ]
-        if let external = try await store.externalUserID(endUserID: session.endUserID, tenantID: session.tenantID) {
+        if webhooks != nil, let external = try await store.externalUserID(endUserID: session.endUserID, tenantID: session.tenantID) {
             data["externalUserId"] = .string(external)
         }
-        var key = integrationKey
-        if key == nil { key = try await self.integrationKey(of: session) }
         if let key { data["integration"] = .string(key) }
         let type: WebhookEventType
         if transition.to == .completed {
@@ -38,9 +38,22 @@ extension AppConnectSessions {
             data["error"] = .string(transition.to == .expired ? "expired" : transition.reason ?? "failed")
         }
         let payload = data
+        // An expiry is noticed by whichever request comes first (the page, a new attempt, the app reading the
+        // session, the callback); the one that moves the session audits it.
+        let expiry =
+            transition.to == .expired
+            ? AuditRecord(
+                actor: AuditActor(id: "app:\(session.appID)"),
+                action: "connect_session.failed",
+                target: session.id,
+                service: key,
+                result: .failure,
+                details: ["app_id": session.appID, "end_user_id": session.endUserID, "error": "expired"]
+            ) : nil
         return try await connect.vault.database.transaction { db in
             guard try await store.apply(transition, id: session.id, credentialID: credentialID, on: db) else { return false }
-            try await webhooks.enqueue(type, tenantID: session.tenantID, data: payload, on: db)
+            if let webhooks { try await webhooks.enqueue(type, tenantID: session.tenantID, data: payload, on: db) }
+            if let expiry { try await audit.append(expiry, tenantID: session.tenantID, on: db) }
             return true
         }
     }

@@ -137,6 +137,13 @@ struct ConnectSessionEventsTests {
             #expect(failed.first?["credentialId"] == nil)
             #expect(heard.of("connect_session.failed", in: heard.tenant).count == 1)
             #expect(heard.other.isEmpty)
+            // The expiry noticed by the app's read is audited once, like the webhook.
+            let tenant = world.fixture.runtime.defaultTenant.id
+            let audited = try await world.fixture.runtime.audit.repository.page(tenantID: tenant, afterSeq: 0, limit: 500)
+                .filter { $0.action == "connect_session.failed" && $0.target == id }
+            #expect(audited.count == 1)
+            #expect(audited.first?.details["error"] == "expired")
+            #expect(audited.first?.service == "github")
         }
     }
 
