@@ -106,7 +106,19 @@ extension AppConnectSessions {
                 message: failure.message,
                 retryToken: retryToken
             )
+        } catch {
+            try await failClaimed(&machine, session: session, service: service)
+            throw error
         }
+    }
+
+    /// Ends a claimed session as failed (`internal_error`) when storing its credential failed for a reason of ours (a
+    /// database error), instead of leaving it claimed until it expires; the app hears it and can start again.
+    func failClaimed(_ machine: inout ExchangeStateMachine, session: AppConnectSession, service: ConnectService.Service) async throws {
+        guard case .record(let transition) = machine.fail(reason: "internal_error", now: clock.now),
+            try await move(transition, session: session, credentialID: nil, integrationKey: service.integration.key)
+        else { return }
+        try await auditEnd(session, service: service, error: "internal_error")
     }
 
     /// Why an attempt did not give a credential: a short code for the app, plain words for the person.

@@ -161,18 +161,24 @@ extension AppConnectSessions {
         guard try await store.beginAttempt(begin, id: opened.session.id, attempt: attempt),
             try await store.apply(claim, id: opened.session.id, credentialID: nil)
         else { throw Unusable.used }
-        let credential = try await storeCredential(
-            session: opened.session,
-            service: service,
-            stored: .init(
-                type: service.provider.authMode == .basic ? .basic : .apiKey,
-                secret: secret,
-                scopes: [],
-                expiresAt: nil,
-                config: spec.templateValues(form)
-            ),
-            identity: nil
-        )
+        let credential: Credential
+        do {
+            credential = try await storeCredential(
+                session: opened.session,
+                service: service,
+                stored: .init(
+                    type: service.provider.authMode == .basic ? .basic : .apiKey,
+                    secret: secret,
+                    scopes: [],
+                    expiresAt: nil,
+                    config: spec.templateValues(form)
+                ),
+                identity: nil
+            )
+        } catch {
+            try await failClaimed(&machine, session: opened.session, service: service)
+            throw error
+        }
         return .finished(try await finish(&machine, session: opened.session, app: opened.app, service: service, credential: credential))
     }
 }

@@ -10,6 +10,7 @@ import LatchkeyLifecycle
 import LatchkeyOAuthClient
 import LatchkeyStorage
 import LatchkeyTesting
+import SQLKit
 import Testing
 
 /// `connect_session.completed` and `connect_session.failed`: an app hears how its end users' connect sessions ended,
@@ -102,6 +103,38 @@ struct ConnectSessionEventsTests {
             for body in heard.raw {
                 #expect(!body.contains(token) && !body.contains("lk_cs_") && !body.contains("gho_"))
             }
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aSessionWhoseCredentialCannotBeStoredFailsAtOnceInsteadOfStayingClaimed(kind: TestDatabases.Kind) async throws {
+        try await HostedConnectPageTests.withWorld(kind) { world in
+            try await Self.endpoints(world)
+            let (id, path) = try await HostedConnectPageTests.session(world)
+            let browser = WebBrowser(world.client)
+            _ = try await browser.get(path)
+            let started = try await browser.post(path, csrf: false)
+            let callback = try await world.fake.authorize(url: try #require(started.location.flatMap(URL.init(string:))))
+            // The database refuses every new credential from now on.
+            try await world.fixture.runtime.database.write { db in
+                if kind == .postgres {
+                    try await db.raw(
+                        "CREATE FUNCTION refuse_credentials() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$"
+                    ).run()
+                    try await db.raw("CREATE TRIGGER refuse BEFORE INSERT ON credentials FOR EACH ROW EXECUTE FUNCTION refuse_credentials()").run()
+                } else {
+                    try await db.raw("CREATE TRIGGER refuse BEFORE INSERT ON credentials BEGIN SELECT RAISE(ABORT, 'disk full'); END").run()
+                }
+            }
+            let answer = try await browser.get(WebBrowser.pathAndQuery(callback))
+            #expect(answer.status.code >= 500)
+            #expect(!answer.text.contains("disk full"))
+            let read = try await HostedConnectPageTests.status(world, id)
+            #expect(read["status"] as? String == "failed")
+            #expect(read["credentialId"] == nil)
+            let receiver = FakeWebhookReceiver()
+            let heard = try await Self.deliver(world, receiver)
+            #expect(heard.of("connect_session.failed", in: heard.app).map { $0["error"] as? String } == ["internal_error"])
         }
     }
 
