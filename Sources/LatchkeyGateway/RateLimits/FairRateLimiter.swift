@@ -20,7 +20,8 @@ import Synchronization
 /// `maxUsersPerConnection` share one overflow entry, and `sweep` (also run by `admit` about once a minute) forgets
 /// the Connections and users idle for a whole window.
 ///
-/// Several instances (PostgreSQL) share a Connection's budget through leased slices, see `RateBudgetLeases`.
+/// Several instances (PostgreSQL) share a Connection's budget through slices leased from one store: see
+/// `admit(connectionID:endUser:sharing:now:)`, `RateBudgetSlices` and `RateBudgetLeaseStore`.
 public final class FairRateLimiter: Sendable {
     private struct State {
         var connections: [String: RateLimitConnectionWindow] = [:]
@@ -31,7 +32,7 @@ public final class FairRateLimiter: Sendable {
     static let sweepInterval: TimeInterval = 60
 
     let clock: any LatchkeyClock
-    private let policy: @Sendable (String) -> RateLimitPolicy
+    let policy: @Sendable (String) -> RateLimitPolicy
     /// The limiter's tuning.
     public let configuration: FairRateLimiterConfiguration
     private let state: Mutex<State>
@@ -87,6 +88,33 @@ public final class FairRateLimiter: Sendable {
         }
     }
 
+    /// Counts a call refused outside the local decision (the shared budget), so that usage shows it.
+    func recordThrottle(
+        connectionID: String,
+        endUser: String,
+        retryAfter: TimeInterval,
+        reason: RateLimitReason,
+        now: Date
+    ) -> RateLimitDecision {
+        let policy = self.policy(connectionID)
+        let now = now.timeIntervalSinceReferenceDate
+        let maxUsers = configuration.maxUsersPerConnection
+        return state.withLock { state in
+            var connection =
+                state.connections.removeValue(forKey: connectionID)
+                ?? RateLimitConnectionWindow(window: policy.window, now: now)
+            connection.prune(now: now)
+            connection.lastSeen = now
+            let key = connection.userKey(endUser, maxUsers: maxUsers)
+            var user = connection.users[key] ?? RateLimitUserWindow(lastSeen: now)
+            user.lastSeen = now
+            let decision = Self.throttle(&connection, &user, retryAfter: retryAfter, reason: reason)
+            connection.users[key] = user
+            state.connections[connectionID] = connection
+            return decision
+        }
+    }
+
     /// Forgets the Connections and end users idle for a whole window.
     public func sweep(now: Date? = nil) {
         let now = (now ?? clock.now).timeIntervalSinceReferenceDate
@@ -138,9 +166,7 @@ public final class FairRateLimiter: Sendable {
         configuration: FairRateLimiterConfiguration,
         now: TimeInterval
     ) -> RateLimitDecision {
-        let key: RateLimitUserKey =
-            connection.users[.user(endUser)] != nil || connection.users.count < configuration.maxUsersPerConnection
-            ? .user(endUser) : .overflow
+        let key = connection.userKey(endUser, maxUsers: configuration.maxUsersPerConnection)
         var user = connection.users[key] ?? RateLimitUserWindow(lastSeen: now)
         user.lastSeen = now
         defer { connection.users[key] = user }

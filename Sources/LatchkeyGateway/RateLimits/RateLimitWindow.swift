@@ -75,6 +75,11 @@ struct RateLimitConnectionWindow {
         self.lastSeen = now
     }
 
+    /// The entry `endUser`'s calls count under: their own, or the overflow one once `maxUsers` are tracked.
+    func userKey(_ endUser: String, maxUsers: Int) -> RateLimitUserKey {
+        users[.user(endUser)] != nil || users.count < maxUsers ? .user(endUser) : .overflow
+    }
+
     /// Forgets the calls that left the window, the users idle for a whole window, and a provider allowance
     /// whose reset passed.
     mutating func prune(now: TimeInterval) {
