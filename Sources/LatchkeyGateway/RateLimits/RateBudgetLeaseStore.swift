@@ -10,17 +10,8 @@ import Synchronization
 /// (`RateBudgetSlices`). The store never grants more than the budget for one window in total; slices left unspent
 /// when the window ends are lost, which bounds the shortfall to a slice per instance.
 ///
-/// On PostgreSQL the lease is one statement on a table keyed by Connection and window start (not built yet; it
-/// would be migration step 14), where both assignments read the row as it was:
-///
-///     INSERT INTO rate_budget_leases (connection_id, window_start, granted, last_grant)
-///     VALUES ($1, $2, LEAST($3, $4), LEAST($3, $4))
-///     ON CONFLICT (connection_id, window_start) DO UPDATE
-///     SET last_grant = LEAST($3, GREATEST(0, $4 - rate_budget_leases.granted)),
-///         granted = rate_budget_leases.granted + LEAST($3, GREATEST(0, $4 - rate_budget_leases.granted))
-///     RETURNING last_grant
-///
-/// (`$3` the calls wanted, `$4` the budget), with rows of past windows deleted now and then.
+/// `SQLRateBudgetLeaseStore` leases in one statement on the shared database; `InMemoryRateBudgetLeaseStore` serves a
+/// single process and the tests.
 public protocol RateBudgetLeaseStore: Sendable {
     /// Grants up to `want` calls of `connectionID`'s `budget` for the window starting at `windowStart`, never more
     /// than what the instances have not yet taken of it; answers the number granted (0 when it is all taken).
