@@ -250,6 +250,16 @@ public enum Migrations {
             statements: AuditChainRules.sqlite,
             postgres: AuditChainRules.postgres
         ),
+        Step(
+            version: 14,
+            name: "the instances' leased slices of each Connection's rate budget, per window",
+            statements: [
+                """
+                CREATE TABLE rate_budget_leases (connection_id TEXT NOT NULL, window_start {bigint} NOT NULL,
+                  granted {bigint} NOT NULL, last_grant {bigint} NOT NULL, PRIMARY KEY (connection_id, window_start))
+                """
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.
