@@ -48,8 +48,11 @@ extension ProviderValidator {
             throw fail("\(field).readOnly", "can only be true for a GET request (this one is \(request.method))")
         }
         for name in try placeholders(in: request.path, at: "\(field).request.path") {
-            guard properties[name] != nil else {
+            guard let property = properties[name] else {
                 throw fail("\(field).request.path", "placeholder {\(name)} is not an input property")
+            }
+            guard property.type == "string" || property.type == "integer" else {
+                throw fail("\(field).request.path", "placeholder {\(name)} must be a string or integer property")
             }
             guard tool.input.required?.contains(name) == true else {
                 throw fail("\(field).request.path", "placeholder {\(name)} must be a required input property")

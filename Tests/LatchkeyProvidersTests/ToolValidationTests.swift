@@ -86,6 +86,13 @@ struct ToolValidationTests {
         #expect(unknown.description == "acme.json: tools[acme.get_thing].request.path: placeholder {thing} is not an input property")
         let optional = try #require(try rejection(replacing: "\"required\": [\"thing_id\"],", with: ""))
         #expect(optional.description == "acme.json: tools[acme.get_thing].request.path: placeholder {thing_id} must be a required input property")
+        let list = try #require(
+            try rejection(
+                replacing: "\"thing_id\": {\"type\": \"string\", \"description\": \"Thing id\"}",
+                with: "\"thing_id\": {\"type\": \"array\", \"description\": \"Thing ids\", \"items\": {\"type\": \"string\"}}"
+            )
+        )
+        #expect(list.description == "acme.json: tools[acme.get_thing].request.path: placeholder {thing_id} must be a string or integer property")
     }
 
     @Test func refusesAPathThatLeavesTheAPIBase() throws {
