@@ -47,6 +47,10 @@ struct BundledToolsTests {
         let data = try JSONEncoder().encode(github)
         let again = try ProviderCatalog(files: ["github.json": data])
         #expect(again.provider(id: "github")?.tools == github.tools)
+        // Every GET of the catalog is a read; a language model may call those without asking.
+        for tool in catalog.tools where tool.request.method == "GET" {
+            #expect(tool.readOnly, "\(tool.name)")
+        }
         #expect(catalog.tool(named: "github.no_such_tool") == nil)
         #expect(catalog.tool(named: "nothing") == nil)
     }
