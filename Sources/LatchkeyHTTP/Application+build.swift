@@ -149,6 +149,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: callers, recorder: recorder)
+    ToolsController(integrations: runtime.integrations, catalog: runtime.catalog, resolver: outbound.resolver)
+        .addRoutes(to: callers, recorder: recorder)
     RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(

@@ -35,6 +35,8 @@ public struct Provider: Sendable, Codable, Equatable, Identifiable {
     public var probe: Probe?
     /// How to read who the credential belongs to.
     public var identity: IdentitySpec?
+    /// Calls made for a language model or an app as the user (see `Provider+Tools.swift`).
+    public var tools: [Tool]?
 
     /// How credentials for a provider are obtained.
     public enum AuthMode: String, Sendable, Codable, Equatable, CaseIterable {

@@ -93,7 +93,7 @@ public struct ProviderCatalog: Sendable {
         // Strict decoding: every key in the file must survive a round trip through the model.
         let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(provider))
         if let problem = unknownKey(in: raw, known: encoded, path: []) {
-            throw CatalogError(file: file, field: problem.field, message: problem.message)
+            throw CatalogError(file: file, field: Self.namingTool(problem.field, of: provider), message: problem.message)
         }
         try ProviderValidator(file: file, provider: provider).validate()
         return provider

@@ -5,7 +5,7 @@ struct ProviderValidator {
     let file: String
     let provider: Provider
 
-    private func fail(_ field: String, _ message: String) -> CatalogError {
+    func fail(_ field: String, _ message: String) -> CatalogError {
         CatalogError(file: file, field: field, message: message)
     }
 
@@ -60,6 +60,7 @@ struct ProviderValidator {
             try pathOrURL(identity.endpoint, "identity.endpoint")
             try nonEmpty(identity.idField, "identity.idField")
         }
+        try validateTools()
     }
 
     private func validate(oauth: OAuthSettings) throws {
@@ -191,7 +192,7 @@ struct ProviderValidator {
 
     // MARK: - Primitive checks
 
-    private func nonEmpty(_ value: String, _ field: String) throws {
+    func nonEmpty(_ value: String, _ field: String) throws {
         if value.trimmingCharacters(in: .whitespaces).isEmpty { throw fail(field, "must not be empty") }
     }
 
@@ -199,7 +200,7 @@ struct ProviderValidator {
         guard ["GET", "POST", "HEAD"].contains(value) else { throw fail(field, "must be GET, POST or HEAD") }
     }
 
-    private func headerName(_ value: String, _ field: String) throws {
+    func headerName(_ value: String, _ field: String) throws {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_"))
         guard !value.isEmpty, value.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
             throw fail(field, "'\(value)' is not a header name")
