@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyTesting
 import Synchronization

@@ -1,4 +1,5 @@
 public import Foundation
+public import LatchkeyCore
 import Synchronization
 
 /// One instance's slices of its Connections' rate budgets, leased from a `RateBudgetLeaseStore` shared by all

@@ -1,6 +1,5 @@
 public import Foundation
-import LatchkeyCore
-public import LatchkeyStorage
+public import LatchkeyCore
 import SQLKit
 import Synchronization
 
