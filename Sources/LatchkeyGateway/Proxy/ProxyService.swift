@@ -64,7 +64,7 @@ public struct ProxyService: Sendable {
     public func send(_ call: Call, caller: CredentialResolver.Caller) async throws -> Answer {
         try Self.check(path: call.path, queryString: call.queryString)
         let token = try await resolver.token(for: call.query, caller: caller)
-        let credential = token.credential
+        var credential = token.credential
         guard let (integration, provider) = try await providers.integration(of: credential) else {
             throw LatchkeyError(.notConnected, "The service \(credential.integrationKey) is no longer set up on this server.")
         }
@@ -81,12 +81,23 @@ public struct ProxyService: Sendable {
         }
         let url = try ProxyTarget.url(base: base, path: call.path, query: call.queryString)
         let forwarded = ProxyTarget.requestHeaders(call.headers)
-        let headers = forwarded + ProxyCredentials.headers(for: token.secret, provider: provider, callerHeaders: forwarded)
-        let response: OutboundResponse
-        do {
-            response = try await transport.send(OutboundRequest(method: call.method, url: url, headers: headers, body: call.body))
-        } catch let error as OutboundError {
-            throw Self.failure(error, name: name)
+        func send(_ token: CredentialResolver.Token) async throws -> OutboundResponse {
+            let headers = forwarded + ProxyCredentials.headers(for: token.secret, provider: provider, callerHeaders: forwarded)
+            do {
+                return try await transport.send(OutboundRequest(method: call.method, url: url, headers: headers, body: call.body))
+            } catch let error as OutboundError {
+                throw Self.failure(error, name: name)
+            }
+        }
+        var response = try await send(token)
+        if response.status == 401, credential.type == .oauth2 {
+            // One forced refresh and one retry; a provider that still refuses means the person must reconnect.
+            guard let refreshed = try await resolver.refreshed(after: token, for: call.query, caller: caller) else {
+                throw resolver.refusedByProvider(token, providerName: name, caller: caller)
+            }
+            response = try await send(refreshed)
+            if response.status == 401 { throw resolver.refusedByProvider(refreshed, providerName: name, caller: caller) }
+            credential = refreshed.credential
         }
         if (300..<400).contains(response.status), let location = response.header("Location"),
             let target = URL(string: location, relativeTo: url)?.absoluteURL,
