@@ -30,12 +30,13 @@ struct ProxyRouteTests {
     /// The app with an imported GitHub credential for `alice` and an upstream standing in for api.github.com.
     static func with(
         _ kind: TestDatabases.Kind,
+        policy: OutboundPolicy? = nil,
         _ run: @Sendable (any TestClientProtocol, TestFixture, Upstream, FakeNetwork) async throws -> Void
     ) async throws {
         let network = FakeNetwork()
         let upstream = Upstream(OutboundResponse(status: 200, headers: [("Content-Type", "application/json")], body: Data("{}".utf8)))
         await network.route(host: "api.github.com", to: upstream)
-        try await TestApp.with(kind, transport: network) { client, fixture in
+        try await TestApp.with(kind, transport: network, outboundPolicy: policy) { client, fixture in
             let imported = try await client.execute(
                 uri: "/api/v1/credentials",
                 method: .post,
@@ -169,6 +170,37 @@ struct ProxyRouteTests {
             )
             #expect(refused.status == .forbidden)
             #expect(refused.errorCode == "forbidden")
+            #expect(await network.requests.isEmpty)
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func proxiedCallsObeyTheOutboundPolicy(allowPrivateNetwork: Bool) async throws {
+        let loopback = try #require(AddressClassifier.literal("127.0.0.1"))
+        let policy = OutboundPolicy(allowPrivateNetwork: allowPrivateNetwork, resolver: .fixed(["api.github.com": [loopback]]))
+        try await Self.with(.sqlite, policy: policy) { client, fixture, upstream, _ in
+            let response = try await client.execute(uri: "/api/v1/proxy/github/user", method: .get, headers: Self.headers(fixture))
+            if allowPrivateNetwork {
+                #expect(response.status == .ok)
+                #expect(await upstream.requests.count == 1)
+            } else {
+                #expect(response.status == .forbidden)
+                #expect(response.text.contains("--allow-private-network"))
+                #expect(await upstream.requests.isEmpty)
+            }
+        }
+    }
+
+    @Test func aRequestBodyOverTheLimitIsRefusedBeforeAnyConnection() async throws {
+        try await Self.with(.sqlite) { client, fixture, _, network in
+            let response = try await client.execute(
+                uri: "/api/v1/proxy/github/repos/o/r/issues",
+                method: .post,
+                headers: Self.headers(fixture),
+                body: ByteBuffer(repeating: UInt8(ascii: "x"), count: 1024 * 1024 + 1)
+            )
+            #expect(response.status == .contentTooLarge)
+            #expect(response.errorCode == "payload_too_large")
             #expect(await network.requests.isEmpty)
         }
     }
