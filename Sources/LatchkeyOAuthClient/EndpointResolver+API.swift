@@ -5,7 +5,7 @@ extension EndpointResolver {
     /// The base URL proxied API calls of a credential go to: the catalog's `proxyBaseURL` with its `{name}`
     /// placeholders filled from the credential's values (checked as for every other catalog URL), or, for the generic
     /// providers, the integration's `apiBaseURL` setting. Throws ``OAuthClientError/Kind/missingSetting(_:)`` naming
-    /// what is missing when there is no usable base.
+    /// what is missing when there is no usable base, or when a catalog base would be an IP address.
     public static func apiBaseURL(
         provider: Provider,
         settings: [String: String],
@@ -19,6 +19,12 @@ extension EndpointResolver {
             return url
         }
         let filler = TemplateFiller(parameters: provider.templateParameters ?? [:], values: templateValues)
-        return try filler.url(provider.proxyBaseURL ?? "", setting: "proxyBaseURL")
+        let url = try filler.url(provider.proxyBaseURL ?? "", setting: "proxyBaseURL")
+        // Catalog APIs live on names; an address can only have come from a value stored on the credential.
+        let host = url.host(percentEncoded: true) ?? ""
+        if AddressClassifier.literal(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) != nil {
+            throw .missingSetting("proxyBaseURL")
+        }
+        return url
     }
 }

@@ -42,8 +42,10 @@ struct ProxyCredentialsTests {
             try EndpointResolver.apiBaseURL(provider: salesforce, settings: [:], templateValues: ["instance_url": "https://na1.my.salesforce.com"])
                 .absoluteString == "https://na1.my.salesforce.com/services/data/v62.0"
         )
-        #expect(throws: OAuthClientError.self) {
-            try EndpointResolver.apiBaseURL(provider: salesforce, settings: [:], templateValues: ["instance_url": "https://user@evil.example/x"])
+        for instance in ["https://user@evil.example/x", "https://93.184.215.14", "https://[2001:db8::1]", "http://na1.my.salesforce.com"] {
+            #expect(throws: OAuthClientError.self, "\(instance)") {
+                try EndpointResolver.apiBaseURL(provider: salesforce, settings: [:], templateValues: ["instance_url": instance])
+            }
         }
         let generic = try Self.provider("oauth2")
         #expect(
