@@ -111,6 +111,8 @@ let package = Package(
             dependencies: [
                 "LatchkeyCore",
                 "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
             ],
             swiftSettings: swiftSettings

@@ -29,7 +29,7 @@ public enum MetricsCatalogue {
         }
     }
 
-    static let triggers = ["on_demand", "proactive"]
+    static let triggers = ["on_demand", "proactive", "forced"]
     /// `latchkey_refresh_failures_total{reason}`: the reasons the refresher records.
     public static let refreshFailureReasons = ["transient", "needs_reauth", "invalid_client", "bad_response", "outbound_policy", "circuit_open"]
     static let vaultOperations = ["create", "reveal", "update", "delete"]
@@ -40,7 +40,7 @@ public enum MetricsCatalogue {
         Entry(
             "latchkey_refresh_attempts_total",
             .counter,
-            "Token refreshes sent to a provider, by trigger (on_demand: a caller asked; proactive: the background refresher).",
+            "Token refreshes sent to a provider, by trigger (on_demand: a caller asked; proactive: the background refresher; forced: the provider refused the token on a proxied call).",
             initial: triggers.map { [("trigger", $0)] }
         ),
         Entry(

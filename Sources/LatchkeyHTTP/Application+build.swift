@@ -146,6 +146,20 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         )
     TokenController(resolver: outbound.resolver, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: loggedTokens, recorder: recorder)
+    let loggedProxy = callers.group()
+        .add(
+            middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .proxy, clock: runtime.clock) { caller in
+                (caller.tenantID, caller.app?.id)
+            }
+        )
+    ProxyController(
+        proxy: ProxyService(
+            resolver: outbound.resolver,
+            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
+            transport: transport
+        ),
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: callers, recorder: recorder)

@@ -41,6 +41,9 @@ public struct RefreshStateMachine: Sendable {
     public enum Trigger: String, Sendable {
         case onDemand = "on_demand"
         case proactive
+        /// The provider refused the access token on a relayed call (401): refreshed whatever its expiry says, unless
+        /// another caller refreshed it since.
+        case forced
     }
 
     /// What the driver read from the credential row.
