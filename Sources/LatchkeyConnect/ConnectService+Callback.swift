@@ -186,17 +186,7 @@ extension ConnectService {
         let actor = AuditActor(id: "user:\(user.id)")
         // Same account again (or an explicit reconnect of it): update in place; another account: a new credential beside it.
         if let existing = try await matchingCredential(session: session, identity: identity, user: user, key: service.integration.key) {
-            var changes = CredentialVault.Changes(
-                scopes: scopes,
-                expiresAt: .some(tokens.expiresAt),
-                status: .active,
-                providerAccount: identity.map { .some($0.display) } ?? nil,
-                secret: secret
-            )
-            changes.providerAccountID = identity.map { .some($0.id) } ?? nil
-            changes.connectionConfig = config
-            changes.issuedBy = issuedBy
-            changes.lastRefreshedAt = clock.now
+            let changes = reconnectChanges(tokens: tokens, secret: secret, scopes: scopes, identity: identity, config: config, issuedBy: issuedBy)
             let credential = try await vault.update(id: existing.id, tenantID: user.tenantID, changes: changes, actor: actor)
             logger.info("credential reconnected", metadata: ["credential_id": "\(credential.id)", "integration": "\(service.integration.key)"])
             return Completed(credential: credential, serviceName: service.name, updated: true)

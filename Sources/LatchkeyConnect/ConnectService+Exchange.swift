@@ -2,6 +2,7 @@ import Foundation
 import LatchkeyCore
 import LatchkeyOAuthClient
 import LatchkeyProviders
+import LatchkeyStorage
 import Logging
 
 /// The provider's side of a callback, shared by the console's connect flow and apps' connect sessions: the issuer
@@ -101,5 +102,29 @@ extension ConnectService {
             identity = nil
         }
         return ProviderExchange(tokens: tokens, identity: identity, issuedBy: issuedBy)
+    }
+
+    /// The changes that put a new grant on a credential already stored (a reconnect of the same account, or a shared
+    /// account connected again): the tokens, scopes, expiry, account and client, and active again.
+    func reconnectChanges(
+        tokens: TokenSet,
+        secret: CredentialSecret,
+        scopes: [String],
+        identity: AccountIdentity?,
+        config: [String: String],
+        issuedBy: String
+    ) -> CredentialVault.Changes {
+        var changes = CredentialVault.Changes(
+            scopes: scopes,
+            expiresAt: .some(tokens.expiresAt),
+            status: .active,
+            providerAccount: identity.map { .some($0.display) } ?? nil,
+            secret: secret
+        )
+        changes.providerAccountID = identity.map { .some($0.id) } ?? nil
+        changes.connectionConfig = config
+        changes.issuedBy = issuedBy
+        changes.lastRefreshedAt = clock.now
+        return changes
     }
 }

@@ -91,17 +91,7 @@ extension ConnectService {
         let existing = try await sharedCredentials(of: connection)
         let same = identity.flatMap { identity in existing.first { $0.providerAccountID == identity.id } }
         if let target = same ?? (existing.count == 1 ? existing.first : nil) {
-            var changes = CredentialVault.Changes(
-                scopes: scopes,
-                expiresAt: .some(tokens.expiresAt),
-                status: .active,
-                providerAccount: identity.map { .some($0.display) } ?? nil,
-                secret: secret
-            )
-            changes.providerAccountID = identity.map { .some($0.id) } ?? nil
-            changes.connectionConfig = config
-            changes.issuedBy = issuedBy
-            changes.lastRefreshedAt = clock.now
+            let changes = reconnectChanges(tokens: tokens, secret: secret, scopes: scopes, identity: identity, config: config, issuedBy: issuedBy)
             let credential = try await vault.update(id: target.id, tenantID: user.tenantID, changes: changes, actor: actor)
             logger.info("shared credential reconnected", metadata: ["credential_id": "\(credential.id)", "connection_id": "\(connection.id)"])
             return Completed(credential: credential, serviceName: service.name, updated: true, sharedConnection: connection)
