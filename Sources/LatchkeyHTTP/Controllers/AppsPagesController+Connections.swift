@@ -52,15 +52,7 @@ extension AppsPagesController {
         guard IntegrationRules.isStoredKey(key),
             let integration = try await connect.integrations.integrations.find(key: key, tenantID: context.tenantID)
         else {
-            return try await detailPage(
-                app,
-                context: context,
-                form: AppPageForm(app),
-                flash: nil,
-                error: "Choose one of the tenant's integrations.",
-                cursor: nil,
-                status: .badRequest
-            )
+            return try await refused(app, context: context, message: "Choose one of the tenant's integrations.")
         }
         let now = clock.now
         let connection = try await database.write { db in
@@ -101,25 +93,9 @@ extension AppsPagesController {
                 refresh: url
             )
         } catch let error as LatchkeyError where error.code == .invalidRequest || error.code == .unavailable || error.code == .notFound {
-            return try await detailPage(
-                app,
-                context: context,
-                form: AppPageForm(app),
-                flash: nil,
-                error: error.message,
-                cursor: nil,
-                status: .badRequest
-            )
+            return try await refused(app, context: context, message: error.message)
         } catch let failure as ConnectFailure {
-            return try await detailPage(
-                app,
-                context: context,
-                form: AppPageForm(app),
-                flash: nil,
-                error: failure.message,
-                cursor: nil,
-                status: .badRequest
-            )
+            return try await refused(app, context: context, message: failure.message)
         }
     }
 
@@ -131,15 +107,7 @@ extension AppsPagesController {
         let label = form.trimmed("label")
         let kind = form.trimmed("type")
         guard kind == "api_key" || kind == "bearer", !secret.isEmpty, !secret.contains(where: \.isNewline) else {
-            return try await detailPage(
-                app,
-                context: context,
-                form: AppPageForm(app),
-                flash: nil,
-                error: "Choose API key or bearer token, and paste the key or token on one line.",
-                cursor: nil,
-                status: .badRequest
-            )
+            return try await refused(app, context: context, message: "Choose API key or bearer token, and paste the key or token on one line.")
         }
         let body = CreateCredentialRequest(
             integration: connection.integrationKey,
@@ -153,15 +121,7 @@ extension AppsPagesController {
         do {
             _ = try await vault.create(try body.validated(), tenantID: context.tenantID, actor: actor(request, context))
         } catch let error as LatchkeyError where error.code == .invalidRequest {
-            return try await detailPage(
-                app,
-                context: context,
-                form: AppPageForm(app),
-                flash: nil,
-                error: error.message,
-                cursor: nil,
-                status: .badRequest
-            )
+            return try await refused(app, context: context, message: error.message)
         }
         return WebResponse.redirect(to: "/admin/apps/\(app.id)?imported=\(connection.id)")
     }
@@ -181,5 +141,10 @@ extension AppsPagesController {
             throw LatchkeyError.invalidField("integration", "is not an integration key")
         }
         return key
+    }
+
+    /// The app's page again, with `message` on it and nothing changed (400).
+    private func refused(_ app: App, context: AdminPageContext, message: String) async throws -> Response {
+        try await detailPage(app, context: context, form: AppPageForm(app), flash: nil, error: message, cursor: nil, status: .badRequest)
     }
 }
