@@ -130,6 +130,9 @@ struct ToolsAPITests {
             let tooLong = try await client.execute(uri: "/api/v1/tools?externalUserId=\(long)", method: .get, headers: fixture.headers)
             #expect(tooLong.status == .badRequest)
             #expect(tooLong.text.contains("externalUserId"))
+            let empty = try await client.execute(uri: "/api/v1/tools?externalUserId=", method: .get, headers: fixture.headers)
+            #expect(empty.status == .badRequest)
+            #expect(empty.text.contains("externalUserId"))
         }
     }
 

@@ -18,8 +18,9 @@ struct ToolsController {
     }
 
     @Sendable func list(_ request: Request, context: CallerContext) async throws -> Response {
-        let externalUserID = request.query("externalUserId")
-        if let externalUserID, externalUserID.count > 255 {
+        // Present but empty is refused too, like any other bad value.
+        let externalUserID = request.uri.queryParameters["externalUserId"].map(String.init)
+        if let externalUserID, externalUserID.isEmpty || externalUserID.count > 255 {
             throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
         }
         try await context.authorize(.proxy, integration: nil, request: request)
