@@ -130,6 +130,11 @@ struct ToolsAPITests {
             let tooLong = try await client.execute(uri: "/api/v1/tools?externalUserId=\(long)", method: .get, headers: fixture.headers)
             #expect(tooLong.status == .badRequest)
             #expect(tooLong.text.contains("externalUserId"))
+            // Length is counted in code points, as the API description's maxLength counts it (256 skin-tone
+            // modifiers make fewer than 256 Swift characters).
+            let modifiers = String(repeating: "\u{1F3FB}", count: 256).addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let tooManyCodePoints = try await client.execute(uri: "/api/v1/tools?externalUserId=\(modifiers)", method: .get, headers: fixture.headers)
+            #expect(tooManyCodePoints.status == .badRequest)
             let empty = try await client.execute(uri: "/api/v1/tools?externalUserId=", method: .get, headers: fixture.headers)
             #expect(empty.status == .badRequest)
             #expect(empty.text.contains("externalUserId"))

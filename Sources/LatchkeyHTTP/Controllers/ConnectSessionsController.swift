@@ -72,7 +72,7 @@ struct CreateConnectSessionRequest: Decodable, AllowedKeys {
     static let allowedKeys: Set<String> = ["externalUserId", "integration", "redirectUrl", "endUser", "reconnectCredentialId"]
 
     func validated() throws -> AppConnectSessions.NewSession {
-        guard !externalUserId.isEmpty, externalUserId.count <= 255 else {
+        guard !externalUserId.isEmpty, externalUserId.unicodeScalars.count <= 255 else {
             throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
         }
         guard IntegrationRules.isStoredKey(integration) else {

@@ -150,7 +150,7 @@ struct ConnectUsersController {
     /// `externalUserId` from the path: any 1 to 255 characters (percent-encoded in the URL).
     static func externalUserID(_ context: AppKeyContext) throws -> String {
         guard let raw = context.parameters.get("externalUserId"), let decoded = raw.removingPercentEncoding, !decoded.isEmpty,
-            decoded.count <= 255
+            decoded.unicodeScalars.count <= 255
         else { throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters") }
         return decoded
     }

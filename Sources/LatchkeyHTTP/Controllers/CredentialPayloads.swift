@@ -35,7 +35,7 @@ struct CreateCredentialRequest: Decodable, AllowedKeys {
         if !IntegrationRules.isStoredKey(integration) {
             problem("integration", "must be 1 to 64 letters, digits, dashes, dots or underscores")
         }
-        if let externalUserId, externalUserId.isEmpty || externalUserId.count > 255 {
+        if let externalUserId, externalUserId.isEmpty || externalUserId.unicodeScalars.count > 255 {
             problem("externalUserId", "must be 1 to 255 characters")
         }
         if let connectionId, UUID(uuidString: connectionId) == nil { problem("connectionId", "is not a valid connection id") }

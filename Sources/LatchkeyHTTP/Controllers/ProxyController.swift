@@ -34,7 +34,7 @@ struct ProxyController {
         // Refused before anything is resolved, audited or sent.
         try ProxyService.check(path: path, queryString: queryString)
         let endUser = request.headers[Self.endUser]
-        if let endUser, endUser.isEmpty || endUser.count > 255 {
+        if let endUser, endUser.isEmpty || endUser.unicodeScalars.count > 255 {
             throw LatchkeyError.invalidField("Latchkey-End-User", "must be 1 to 255 characters")
         }
         let connection = request.headers[Self.connectionID]

@@ -46,7 +46,9 @@ struct RequestsController {
             filter.integrationKey = String(text)
         }
         if let text = request.uri.queryParameters["externalUserId"] {
-            guard !text.isEmpty, text.count <= 255 else { throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters") }
+            guard !text.isEmpty, text.unicodeScalars.count <= 255 else {
+                throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
+            }
             filter.externalUserID = String(text)
         }
         filter.since = try date(request, "since")

@@ -36,7 +36,7 @@ struct TokenController {
         let body = try await JSON.decodeFlat(TokenRequest.self, from: request, limit: maxBodySize)
         let integration = body.integration.trimmingWhitespace()
         guard IntegrationRules.isStoredKey(integration) else { throw LatchkeyError.invalidField("integration", "must be an integration key") }
-        if let external = body.externalUserId, external.isEmpty || external.count > 255 {
+        if let external = body.externalUserId, external.isEmpty || external.unicodeScalars.count > 255 {
             throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
         }
         if let id = body.credentialId, UUID(uuidString: id) == nil {
