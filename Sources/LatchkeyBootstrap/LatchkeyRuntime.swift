@@ -51,6 +51,8 @@ public struct LatchkeyRuntime: Sendable {
             throw ConfigurationError("The provider catalog is not valid: \(error.description)")
         }
         let database = try await Database.open(try configuration.database, logger: logger)
+        database.availability.degradedMode = configuration.degradedMode
+        database.availability.recordReachable()
         do {
             try await Migrations.run(on: database, logger: logger)
             let keyManager = KeyManager(database: database, provider: configuration.keyProvider, clock: clock, logger: logger)

@@ -81,6 +81,19 @@ public enum MetricsCatalogue {
             "Webhook delivery attempts, by result (delivered; failed: will be retried; dead: gave up).",
             initial: webhookResults.map { [("result", $0)] }
         ),
+        Entry("latchkey_database_reachable", .gauge, "1 while the database answers; 0 during an outage (degraded mode).", initial: []),
+        Entry(
+            "latchkey_audit_events_held",
+            .gauge,
+            "Audit events held in memory while the database is unreachable, written when it returns.",
+            initial: [[]]
+        ),
+        Entry(
+            "latchkey_degraded_handouts_total",
+            .counter,
+            "Credentials handed out from what this instance resolved lately because the database did not answer.",
+            initial: [[]]
+        ),
         Entry("hb.requests", .counter, "HTTP requests, by route, method and status code.", initial: []),
         Entry("hb.request.errors", .counter, "HTTP requests that ended in an error, by route, method and status code.", initial: []),
         Entry("http.server.request.duration", .timer, "Seconds to answer an HTTP request, by route, method and status code.", initial: []),

@@ -43,6 +43,9 @@ public struct ServerConfiguration: Sendable {
     public var refreshService = RefreshService.Configuration()
     /// How many days request-log entries are kept (`LATCHKEY_REQUEST_LOG_RETENTION_DAYS`, 1 to 3650); 30 by default.
     public var requestLogRetentionDays = 30
+    /// Degraded mode while the database is unreachable (`LATCHKEY_DEGRADED_TTL`, seconds from 0 (off) to 300, 120 by
+    /// default; `LATCHKEY_DEGRADED_AUDIT_HOLD`, audit events held in memory, 10000 by default).
+    public var degradedMode = DatabaseAvailability.DegradedMode()
 
     /// Whether the console's cookies are marked `Secure` (the public URL is https).
     public var secureCookies: Bool { effectivePublicURL.lowercased().hasPrefix("https://") }
@@ -139,6 +142,18 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_REQUEST_LOG_RETENTION_DAYS must be a number of days from 1 to 3650")
             }
             requestLogRetentionDays = days
+        }
+        if let value = environment["LATCHKEY_DEGRADED_TTL"], !value.isEmpty {
+            guard let seconds = Int(value), (0...300).contains(seconds) else {
+                throw ConfigurationError("LATCHKEY_DEGRADED_TTL must be a number of seconds from 0 (off) to 300")
+            }
+            degradedMode.lifetime = TimeInterval(seconds)
+        }
+        if let value = environment["LATCHKEY_DEGRADED_AUDIT_HOLD"], !value.isEmpty {
+            guard let count = Int(value), (0...1_000_000).contains(count) else {
+                throw ConfigurationError("LATCHKEY_DEGRADED_AUDIT_HOLD must be a number of audit events from 0 to 1000000")
+            }
+            degradedMode.heldAuditEvents = count
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
             guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }

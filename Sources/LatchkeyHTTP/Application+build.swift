@@ -101,7 +101,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
     router.add(middleware: ErrorMiddleware())
-    OpsController(database: runtime.database, registry: dependencies.registry).addRoutes(to: router)
+    OpsController(database: runtime.database, vault: runtime.vault, registry: dependencies.registry).addRoutes(to: router)
     router.get("/") { _, _ in
         HTMLPage.render(
             "message",

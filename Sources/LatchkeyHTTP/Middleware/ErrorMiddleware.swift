@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import LatchkeyCore
+import LatchkeyStorage
 import Logging
 
 /// Turns every error into the answer DESIGN §6 describes: JSON under `/api/v1` (and for clients that ask for
@@ -20,6 +21,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as LatchkeyError:
             return error
+        case is DatabaseUnreachable:
+            return DatabaseUnreachable.error
         case let error as HTTPError:
             switch error.status {
             case .notFound:

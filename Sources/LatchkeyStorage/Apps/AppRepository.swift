@@ -56,8 +56,9 @@ public struct AppRepository: Sendable {
     }
 
     /// The app whose key has this HMAC, whatever its status.
+    /// On every request (through `KeyCache`): does not wait on an unreachable database (degraded mode).
     public func find(keyHash: String) async throws -> App? {
-        try await database.read { db in
+        try await database.readPromptly { db in
             try await db.raw("SELECT * FROM apps WHERE key_hash = \(bind: keyHash)").first().map(Self.app(from:))
         }
     }

@@ -172,7 +172,15 @@ public struct AppService: Sendable {
         let hash = keyHash(key)
         let now = clock.now
         if let cached = keyCache.app(forHash: hash, now: now) { return cached }
-        guard let app = try await apps.find(keyHash: hash), app.kind == .external else { return nil }
+        let found: App?
+        do {
+            found = try await apps.find(keyHash: hash)
+        } catch let error as DatabaseUnreachable {
+            let lifetime = database.availability.degradedMode.lifetime
+            guard lifetime > 0, let kept = keyCache.degradedValue(forHash: hash, now: now, maximumAge: lifetime) else { throw error }
+            return kept
+        }
+        guard let app = found, app.kind == .external else { return nil }
         keyCache.store(app, hash: hash, now: now)
         return app
     }

@@ -19,6 +19,9 @@ public final class Database: Service, Sendable {
     let logger: Logger
     private let backend: Backend
     private let generation = Atomic<UInt64>(0)
+    /// Whether the database answers (degraded mode); see `DatabaseAvailability`.
+    public let availability = DatabaseAvailability()
+    let prober = Mutex<Task<Void, Never>?>(nil)
 
     /// Goes up after every `write` and `transaction` of this process has finished (committed, rolled back or
     /// failed), except those that say they change nothing a cache holds (`invalidatesCaches: false`). A value read
@@ -131,23 +134,26 @@ public final class Database: Service, Sendable {
 
     /// Runs `body` with a connection meant for reading.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        switch backend {
-        case .sqlite(_, let readers, _, let counter, _):
-            return try await body(readers[counter.next() % readers.count].sql(queryLogLevel: nil))
-        case .postgres(let client, _, _):
-            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        try await guarded(invalidatesCaches: nil) {
+            switch backend {
+            case .sqlite(_, let readers, _, let counter, _):
+                return try await body(readers[counter.next() % readers.count].sql(queryLogLevel: nil))
+            case .postgres(let client, _, _):
+                return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+            }
         }
     }
 
     /// Runs `body` with a connection meant for writing, outside a transaction (each statement commits on its own).
     /// `invalidatesCaches: false` only for writes that change nothing an in-process cache holds (see `writeGeneration`).
     public func write<T: Sendable>(invalidatesCaches: Bool = true, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        defer { wrote(invalidatesCaches) }
-        switch backend {
-        case .sqlite(let writer, _, let lock, _, _):
-            return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
-        case .postgres(let client, _, _):
-            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+        try await guarded(invalidatesCaches: invalidatesCaches) {
+            switch backend {
+            case .sqlite(let writer, _, let lock, _, _):
+                return try await lock.withLock { try await body(writer.sql(queryLogLevel: nil)) }
+            case .postgres(let client, _, _):
+                return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
+            }
         }
     }
 
@@ -155,29 +161,48 @@ public final class Database: Service, Sendable {
     /// An error thrown by `body` rolls back and is rethrown as it was. `invalidatesCaches: false` only for
     /// transactions that change nothing an in-process cache holds (the audit group commit; see `writeGeneration`).
     public func transaction<T: Sendable>(invalidatesCaches: Bool = true, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        defer { wrote(invalidatesCaches) }
-        switch backend {
-        case .sqlite(let writer, _, let lock, _, _):
-            return try await lock.withLock {
-                let db = writer.sql(queryLogLevel: nil)
-                try await db.raw("BEGIN IMMEDIATE").run()
+        try await guarded(invalidatesCaches: invalidatesCaches) {
+            switch backend {
+            case .sqlite(let writer, _, let lock, _, _):
+                return try await lock.withLock {
+                    let db = writer.sql(queryLogLevel: nil)
+                    try await db.raw("BEGIN IMMEDIATE").run()
+                    do {
+                        let result = try await body(db)
+                        try await db.raw("COMMIT").run()
+                        return result
+                    } catch {
+                        try? await db.raw("ROLLBACK").run()
+                        throw error
+                    }
+                }
+            case .postgres(let client, _, _):
                 do {
-                    let result = try await body(db)
-                    try await db.raw("COMMIT").run()
-                    return result
-                } catch {
-                    try? await db.raw("ROLLBACK").run()
-                    throw error
+                    return try await client.withTransaction(logger: logger) { connection in
+                        try await body(connection.sql(queryLogLevel: nil))
+                    }
+                } catch let error as PostgresTransactionError {
+                    throw error.closureError ?? error.beginError ?? error.commitError ?? error
                 }
             }
-        case .postgres(let client, _, _):
-            do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    try await body(connection.sql(queryLogLevel: nil))
-                }
-            } catch let error as PostgresTransactionError {
-                throw error.closureError ?? error.beginError ?? error.commitError ?? error
-            }
+        }
+    }
+
+    /// Runs one operation. A failure to get or keep a connection marks the database unreachable (and starts probing
+    /// it) and is thrown as `DatabaseUnreachable`; such a write changed nothing this process can know of, so it does
+    /// not move `writeGeneration` (cached rows stay usable for degraded mode). `invalidatesCaches` nil for reads.
+    private func guarded<T>(invalidatesCaches: Bool?, _ operation: () async throws -> T) async throws -> T {
+        if !availability.isReachable, availability.isSimulated { throw DatabaseUnreachable() }
+        do {
+            let result = try await operation()
+            if let invalidatesCaches { wrote(invalidatesCaches) }
+            return result
+        } catch  where DatabaseAvailability.isConnectionFailure(error) {
+            becameUnreachable()
+            throw DatabaseUnreachable()
+        } catch {
+            if let invalidatesCaches { wrote(invalidatesCaches) }
+            throw error
         }
     }
 
@@ -239,6 +264,7 @@ public final class Database: Service, Sendable {
 
     /// Closes every connection.
     public func close() async {
+        prober.withLock { $0?.cancel() }
         switch backend {
         case .sqlite(let writer, let readers, let lock, _, let checkpointer):
             await Task { await checkpointer.stop() }.value

@@ -20,8 +20,9 @@ public struct AdminKeyRepository: Sendable {
     }
 
     /// The unrevoked key with this HMAC.
+    /// On every request (through `KeyCache`): does not wait on an unreachable database (degraded mode).
     public func find(hash: String) async throws -> AdminKey? {
-        try await database.read { db in
+        try await database.readPromptly { db in
             try await db.raw("SELECT * FROM admin_keys WHERE key_hash = \(bind: hash) AND revoked_at IS NULL").first().map(Self.key(from:))
         }
     }

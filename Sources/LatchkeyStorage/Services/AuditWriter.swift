@@ -1,5 +1,7 @@
 import Foundation
 public import LatchkeyCore
+import Logging
+import Metrics
 import SQLKit
 import Synchronization
 
@@ -12,10 +14,16 @@ import Synchronization
 /// (`AuditChainRules`). When another writer moved a head since (another instance, the CLI, `AuditLog`), the
 /// statement is refused and the batch is written again in a transaction that reads and locks the heads first. If
 /// that fails too, the items are retried one by one so that one bad item cannot fail the others.
+///
+/// Degraded mode: while the database is unreachable, events are held in memory (up to the degraded mode's
+/// `heldAuditEvents`) and their callers go on; they are written first, in order and with the time they happened,
+/// when it answers again. An event that finds no room is refused, and so is the call that made it.
 public final class AuditWriter: Sendable {
     struct Entry: Sendable {
         let tenantID: String
         let record: AuditRecord
+        /// When it happened (not when it is written).
+        let at: Date
     }
 
     struct Item {
@@ -25,6 +33,8 @@ public final class AuditWriter: Sendable {
 
     private struct Queue: ~Copyable {
         var pending: [Item] = []
+        /// Accepted while the database was unreachable; written before anything else once it answers.
+        var held: [Entry] = []
         var draining = false
     }
 
@@ -39,6 +49,28 @@ public final class AuditWriter: Sendable {
         self.repository = AuditRepository(database: database)
         self.clock = clock
         self.maximumBatch = maximumBatch
+        database.availability.onRecovery { [weak self] in await self?.flushHeld() }
+    }
+
+    /// Events waiting for the database to answer again.
+    public var heldCount: Int { queue.withLock { $0.held.count } }
+
+    /// Writes the held events now if the database answers (it is called when an outage ends).
+    public func flushHeld() async {
+        let start = queue.withLock { queue -> Bool in
+            guard !queue.held.isEmpty, !queue.draining else { return false }
+            queue.draining = true
+            return true
+        }
+        if start { await drain() }
+    }
+
+    /// `flushHeld`, and waits for a drain that runs already, until none is held or the database does not answer.
+    func flushAllHeld() async {
+        while heldCount > 0, database.availability.isReachable {
+            await flushHeld()
+            await Task.yield()
+        }
     }
 
     /// Appends `record` to the tenant's chain; a successful `credential.token` or `credential.reveal` event also
@@ -46,7 +78,7 @@ public final class AuditWriter: Sendable {
     public func append(_ record: AuditRecord, tenantID: String) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let start = queue.withLock { queue -> Bool in
-                queue.pending.append(Item(entry: Entry(tenantID: tenantID, record: record), continuation: continuation))
+                queue.pending.append(Item(entry: Entry(tenantID: tenantID, record: record, at: clock.now), continuation: continuation))
                 guard !queue.draining else { return false }
                 queue.draining = true
                 return true
@@ -55,39 +87,99 @@ public final class AuditWriter: Sendable {
         }
     }
 
-    /// Writes batches until the queue is empty; only one drain runs at a time. The heads it left are its own.
+    /// Writes batches until the queue is empty, held events first; only one drain runs at a time. The heads it left
+    /// are its own.
     private func drain() async {
         var heads: [String: Head] = [:]
         while true {
-            let batch = queue.withLock { queue -> [Item] in
-                let batch = Array(queue.pending.prefix(maximumBatch))
+            let reachable = database.availability.isReachable
+            let (held, batch) = queue.withLock { queue -> ([Entry], [Item]) in
+                let held = reachable ? Array(queue.held.prefix(maximumBatch)) : []
+                queue.held.removeFirst(held.count)
+                let batch = Array(queue.pending.prefix(maximumBatch - held.count))
                 queue.pending.removeFirst(batch.count)
-                if batch.isEmpty { queue.draining = false }
-                return batch
+                if held.isEmpty, batch.isEmpty { queue.draining = false }
+                return (held, batch)
             }
-            guard !batch.isEmpty else { return }
+            guard !held.isEmpty || !batch.isEmpty else { return }
+            guard reachable else {
+                hold(batch)
+                continue
+            }
             do {
-                heads = try await write(batch.map(\.entry), heads: heads, now: clock.now)
+                heads = try await write(held + batch.map(\.entry), heads: heads)
                 for item in batch { item.continuation.resume() }
+                recordHeld()
+            } catch is DatabaseUnreachable {
+                heads = [:]
+                queue.withLock { $0.held.insert(contentsOf: held, at: 0) }
+                hold(batch)
             } catch {
                 heads = [:]
-                for item in batch {
-                    do {
-                        _ = try await write([item.entry], heads: [:], now: clock.now)
-                        item.continuation.resume()
-                    } catch {
-                        item.continuation.resume(throwing: error)
-                    }
-                }
+                await writeOneByOne(held, batch)
             }
         }
+    }
+
+    /// After a failed batch: each item alone, so that one bad item cannot fail the others.
+    private func writeOneByOne(_ held: [Entry], _ batch: [Item]) async {
+        var unwritten = held
+        while let entry = unwritten.first {
+            do {
+                _ = try await write([entry], heads: [:])
+            } catch is DatabaseUnreachable {
+                break
+            } catch {
+                database.logger.error("a held audit event could not be written", metadata: ["action": "\(entry.record.action)"])
+            }
+            unwritten.removeFirst()
+        }
+        queue.withLock { $0.held.insert(contentsOf: unwritten, at: 0) }
+        for item in batch {
+            do {
+                _ = try await write([item.entry], heads: [:])
+                item.continuation.resume()
+            } catch is DatabaseUnreachable {
+                hold([item])
+            } catch {
+                item.continuation.resume(throwing: error)
+            }
+        }
+        recordHeld()
+    }
+
+    /// Degraded mode: keeps the events for later and lets their callers go on, while there is room.
+    private func hold(_ items: [Item]) {
+        let capacity = database.availability.degradedMode.lifetime > 0 ? database.availability.degradedMode.heldAuditEvents : 0
+        let (accepted, refused) = queue.withLock { queue -> ([Item], [Item]) in
+            let room = max(0, capacity - queue.held.count)
+            let accepted = Array(items.prefix(room))
+            queue.held.append(contentsOf: accepted.map(\.entry))
+            return (accepted, Array(items.dropFirst(room)))
+        }
+        for item in accepted { item.continuation.resume() }
+        for item in refused {
+            item.continuation.resume(
+                throwing: LatchkeyError(
+                    .unavailable,
+                    "Latchkey's database is unreachable and no more audit events can be held until it returns, so this call "
+                        + "cannot be recorded and is refused. Try again in a few seconds.",
+                    retryAfter: 5
+                )
+            )
+        }
+        recordHeld()
+    }
+
+    private func recordHeld() {
+        Gauge(label: "latchkey_audit_events_held").record(heldCount)
     }
 
     typealias Head = (seq: Int, hash: String)
 
     /// Writes a batch and answers the tenants' chain heads after it: one statement when every head is known,
     /// else (or when the database refuses it because a head moved) a transaction that locks the heads first.
-    private func write(_ batch: [Entry], heads: [String: Head], now: Date) async throws -> [String: Head] {
+    private func write(_ batch: [Entry], heads: [String: Head]) async throws -> [String: Head] {
         var order: [String] = []
         var byTenant: [String: [Entry]] = [:]
         for item in batch {
@@ -98,7 +190,7 @@ public final class AuditWriter: Sendable {
             var after = heads
             var events: [AuditEvent] = []
             for tenantID in order {
-                let linked = Self.link(byTenant[tenantID]!, tenantID: tenantID, after: heads[tenantID]!, now: now)
+                let linked = Self.link(byTenant[tenantID]!, tenantID: tenantID, after: heads[tenantID]!)
                 events += linked
                 after[tenantID] = (linked.last!.seq, linked.last!.hash)
             }
@@ -114,7 +206,7 @@ public final class AuditWriter: Sendable {
             var after = heads
             for tenantID in order {
                 let head = try await repository.lockHead(tenantID: tenantID, on: db)
-                let events = Self.link(byTenant[tenantID]!, tenantID: tenantID, after: head, now: now)
+                let events = Self.link(byTenant[tenantID]!, tenantID: tenantID, after: head)
                 try await repository.insertEvents(events, on: db)
                 after[tenantID] = (events.last!.seq, events.last!.hash)
             }
@@ -122,10 +214,10 @@ public final class AuditWriter: Sendable {
         }
     }
 
-    private static func link(_ entries: [Entry], tenantID: String, after head: Head, now: Date) -> [AuditEvent] {
+    private static func link(_ entries: [Entry], tenantID: String, after head: Head) -> [AuditEvent] {
         var head = head
         return entries.map { item in
-            let event = AuditChain.link(item.record, tenantID: tenantID, seq: head.seq + 1, id: NewID.make(), timestamp: now, prevHash: head.hash)
+            let event = AuditChain.link(item.record, tenantID: tenantID, seq: head.seq + 1, id: NewID.make(), timestamp: item.at, prevHash: head.hash)
             head = (event.seq, event.hash)
             return event
         }

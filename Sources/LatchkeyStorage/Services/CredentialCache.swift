@@ -23,13 +23,17 @@ import Synchronization
 ///   resolution itself (default credential, shared fallback) is read fresh each time. LISTEN/NOTIFY would save
 ///   that read but leaves a window after another instance's commit in which a deleted credential's token is still
 ///   handed out; the version read has none.
-/// - **Bounded.** At most `capacity` entries (all dropped when full) and none older than `lifetime`, which also
-///   bounds how long a write made by another process on the same SQLite file (the CLI) goes unseen.
+/// - **Bounded.** At most `capacity` entries (all dropped when full) and none used older than `lifetime`, which
+///   also bounds how long a write made by another process on the same SQLite file (the CLI) goes unseen.
+/// - **Degraded mode.** While the database does not answer, an entry read (or, on PostgreSQL, found current) less
+///   than the degraded lifetime ago (README, "When the database is unreachable"; at most five minutes) is used
+///   instead, still only while no write of this process has ended since. No other instance can write while the
+///   database is down; what one wrote between this entry's last check and the outage is not seen until it returns.
 final class CredentialCache: Sendable {
     /// What a request resolves: one credential by id, or what a caller's app names (`CredentialVault.Resolution`:
     /// tenant, app, integration, and the credential, connection and end user asked for). The app is part of every
     /// resolution key, so one app's entry is never another app's answer.
-    enum Key: Hashable {
+    enum Key: Hashable, Sendable {
         case id(tenantID: String, id: String)
         case resolution(CredentialVault.Resolution)
     }
@@ -37,7 +41,8 @@ final class CredentialCache: Sendable {
     private struct Entry {
         let stored: StoredCredential
         let generation: UInt64
-        let expires: Date
+        /// When the row was read, or (PostgreSQL) last found current by a version read.
+        var verified: Date
     }
 
     private let entries = Mutex<[Key: Entry]>([:])
@@ -53,8 +58,20 @@ final class CredentialCache: Sendable {
     func row(for key: Key, generation: UInt64, now: Date) -> StoredCredential? {
         entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
-            guard entry.generation == generation, entry.expires > now else {
+            guard entry.generation == generation else {
                 entries[key] = nil
+                return nil
+            }
+            return entry.verified.addingTimeInterval(lifetime) > now ? entry.stored : nil
+        }
+    }
+
+    /// Degraded mode (the database does not answer): the row kept for `key` when no write of this process has ended
+    /// since it was read (`generation`) and it was read or found current less than `maximumAge` ago. Entries are
+    /// kept that long for this, though the token path uses them normally for `lifetime` only.
+    func degradedRow(for key: Key, generation: UInt64, now: Date, maximumAge: TimeInterval) -> StoredCredential? {
+        entries.withLock { entries in
+            guard let entry = entries[key], entry.generation == generation, entry.verified.addingTimeInterval(maximumAge) > now else {
                 return nil
             }
             return entry.stored
@@ -64,8 +81,8 @@ final class CredentialCache: Sendable {
     /// Keeps `stored` for `key`; `generation` must have been read before the row was.
     func store(_ stored: StoredCredential, for key: Key, generation: UInt64, now: Date) {
         entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll() }
-            entries[key] = Entry(stored: stored, generation: generation, expires: now.addingTimeInterval(lifetime))
+            if entries.count >= capacity, entries[key] == nil { entries.removeAll() }
+            entries[key] = Entry(stored: stored, generation: generation, verified: now)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 public import LatchkeyCore
+import Metrics
 import SQLKit
 
 /// The reads of the token path (`POST /api/v1/credentials/token`), served from `CredentialCache` while what it keeps
@@ -71,22 +72,36 @@ extension CredentialVault {
         // Read before anything else: a write that ends after this makes what is read below unusable later.
         let generation = database.writeGeneration
         let now = clock.now
-        switch database.kind {
-        case .sqlite:
-            if let kept = tokenCache.row(for: key, generation: generation, now: now) { return (kept, true) }
-            guard let stored = try await readRow(key, actor: actor) else { return nil }
-            tokenCache.store(stored, for: key, generation: generation, now: now)
-            tokenCache.store(stored, for: .id(tenantID: stored.credential.tenantID, id: stored.credential.id), generation: generation, now: now)
-            return (stored, false)
-        case .postgres:
-            guard let current = try await currentVersion(key) else { return nil }
-            let byID = CredentialCache.Key.id(tenantID: key.tenantID, id: current.id)
-            if let kept = tokenCache.row(for: byID, generation: generation, now: now), kept.credential.version == current.version {
-                return (kept, true)
+        do {
+            switch database.kind {
+            case .sqlite:
+                if let kept = tokenCache.row(for: key, generation: generation, now: now) { return (kept, true) }
+                guard let stored = try await readRow(key, actor: actor) else { return nil }
+                tokenCache.store(stored, for: key, generation: generation, now: now)
+                tokenCache.store(stored, for: .id(tenantID: stored.credential.tenantID, id: stored.credential.id), generation: generation, now: now)
+                return (stored, false)
+            case .postgres:
+                guard let current = try await currentVersion(key) else { return nil }
+                let byID = CredentialCache.Key.id(tenantID: key.tenantID, id: current.id)
+                if let kept = tokenCache.row(for: byID, generation: generation, now: now), kept.credential.version == current.version {
+                    // Found current now: kept (under the resolution too) for degraded mode from this moment.
+                    tokenCache.store(kept, for: byID, generation: generation, now: now)
+                    if case .resolution = key { tokenCache.store(kept, for: key, generation: generation, now: now) }
+                    return (kept, true)
+                }
+                guard let stored = try await findReadable(id: current.id, tenantID: key.tenantID, actor: actor) else { return nil }
+                tokenCache.store(stored, for: byID, generation: generation, now: now)
+                if case .resolution = key { tokenCache.store(stored, for: key, generation: generation, now: now) }
+                return (stored, false)
             }
-            guard let stored = try await findReadable(id: current.id, tenantID: key.tenantID, actor: actor) else { return nil }
-            tokenCache.store(stored, for: byID, generation: generation, now: now)
-            return (stored, false)
+        } catch let error as DatabaseUnreachable {
+            // Degraded mode: what this process resolved lately, while no write of it has ended since.
+            let lifetime = database.availability.degradedMode.lifetime
+            guard lifetime > 0, let kept = tokenCache.degradedRow(for: key, generation: generation, now: now, maximumAge: lifetime) else {
+                throw error
+            }
+            Counter(label: "latchkey_degraded_handouts_total").increment()
+            return (kept, true)
         }
     }
 
@@ -96,7 +111,7 @@ extension CredentialVault {
         case .id(let tenantID, let id):
             return try await findReadable(id: id, tenantID: tenantID, actor: actor)
         case .resolution(let resolution):
-            return try await database.read { db in
+            return try await database.readPromptly { db in
                 try await Self.resolvedRow(columns: CredentialRepository.selectColumns, resolution, on: db).map(CredentialRepository.stored(from:))
             }
         }
@@ -104,7 +119,7 @@ extension CredentialVault {
 
     /// The id and version of the row `key` resolves to, read now (PostgreSQL).
     private func currentVersion(_ key: CredentialCache.Key) async throws -> (id: String, version: Int)? {
-        let row = try await database.read { db -> (any SQLRow)? in
+        let row = try await database.readPromptly { db -> (any SQLRow)? in
             switch key {
             case .id(let tenantID, let id):
                 return try await db.raw("SELECT c.id, c.version FROM credentials c WHERE c.id = \(bind: id) AND c.tenant_id = \(bind: tenantID)")
@@ -155,5 +170,16 @@ extension CredentialVault {
             AuditRecord(actor: actor, action: "credential.token", target: credential.id, service: credential.integrationKey, details: recorded),
             tenantID: credential.tenantID
         )
+    }
+}
+
+extension CredentialVault {
+    /// Audit events waiting for the database to answer again (degraded mode).
+    public var heldAuditEvents: Int { auditWriter.heldCount }
+
+    /// Writes the held audit events now, and returns once none is held or the database does not answer. (An outage's
+    /// end writes them by itself; this is for shutdown and tests.)
+    public func flushHeldAuditEvents() async {
+        await auditWriter.flushAllHeld()
     }
 }

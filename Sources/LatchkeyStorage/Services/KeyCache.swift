@@ -5,11 +5,12 @@ import Synchronization
 /// A short-lived in-process cache of what an API key authenticates as (an admin key, an app), by the key's HMAC, so
 /// that a busy caller does not cost a database read per request. Entries live a few seconds: a key revoked or
 /// regenerated (an app disabled or deleted) through another instance stops working here within that time; through
-/// this instance at once (`remove`).
+/// this instance at once (`remove`). While the database does not answer (degraded mode), an entry up to the degraded
+/// lifetime old is used instead.
 final class KeyCache<Value: Sendable>: Sendable {
     private struct Entry {
         let value: Value
-        let expires: Date
+        let stored: Date
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -23,19 +24,24 @@ final class KeyCache<Value: Sendable>: Sendable {
 
     func value(forHash hash: String, now: Date) -> Value? {
         entries.withLock { entries in
-            guard let entry = entries[hash] else { return nil }
-            if entry.expires <= now {
-                entries[hash] = nil
-                return nil
-            }
+            guard let entry = entries[hash], entry.stored.addingTimeInterval(lifetime) > now else { return nil }
+            return entry.value
+        }
+    }
+
+    /// Degraded mode (the database does not answer): what the key authenticated as less than `maximumAge` ago.
+    /// Entries are kept (bounded by `capacity`) that long for this; a key revoked through this instance was removed.
+    func degradedValue(forHash hash: String, now: Date, maximumAge: TimeInterval) -> Value? {
+        entries.withLock { entries in
+            guard let entry = entries[hash], entry.stored.addingTimeInterval(maximumAge) > now else { return nil }
             return entry.value
         }
     }
 
     func store(_ value: Value, hash: String, now: Date) {
         entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll() }
-            entries[hash] = Entry(value: value, expires: now.addingTimeInterval(lifetime))
+            if entries.count >= capacity, entries[hash] == nil { entries.removeAll() }
+            entries[hash] = Entry(value: value, stored: now)
         }
     }
 

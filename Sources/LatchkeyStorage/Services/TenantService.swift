@@ -114,7 +114,15 @@ public struct TenantService: Sendable {
         let hash = adminKeyHash(token)
         let now = clock.now
         if let cached = adminKeyCache.key(forHash: hash, now: now) { return cached }
-        guard let key = try await adminKeys.find(hash: hash) else { return nil }
+        let found: AdminKey?
+        do {
+            found = try await adminKeys.find(hash: hash)
+        } catch let error as DatabaseUnreachable {
+            let lifetime = database.availability.degradedMode.lifetime
+            guard lifetime > 0, let kept = adminKeyCache.degradedValue(forHash: hash, now: now, maximumAge: lifetime) else { throw error }
+            return kept
+        }
+        guard let key = found else { return nil }
         adminKeyCache.store(key, hash: hash, now: now)
         return key
     }
