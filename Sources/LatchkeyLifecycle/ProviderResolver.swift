@@ -37,7 +37,7 @@ public struct ProviderResolver: Sendable {
 
     /// The integration and catalog entry of a credential, if both still exist.
     public func integration(of credential: Credential) async throws -> (Integration, Provider)? {
-        guard let integration = try await integrations.integrations.find(key: credential.integrationKey, tenantID: credential.tenantID),
+        guard let integration = try await integrations.forCall(key: credential.integrationKey, tenantID: credential.tenantID),
             let provider = catalog.provider(id: integration.provider)
         else { return nil }
         return (integration, provider)

@@ -15,6 +15,7 @@ import Synchronization
 /// instance that crashes are lost, and that an entry shows up in `GET /api/v1/requests` a moment after its answer
 /// (the list route calls ``flush()`` first, so an instance always lists its own entries). When the database falls
 /// far behind, entries beyond `capacity` are dropped, with a warning, instead of growing memory without bound.
+/// While the database is unreachable (degraded mode) entries are kept, within `capacity`, and written when it answers.
 public final class RequestLogWriter: Sendable {
     let repository: RequestLogRepository
     let database: Database
@@ -40,6 +41,33 @@ public final class RequestLogWriter: Sendable {
         self.logger = logger
         self.maximumBatch = maximumBatch
         self.capacity = capacity
+        database.availability.onRecovery { [weak self] in self?.resume() }
+    }
+
+    /// Starts a drain for the entries kept through an outage.
+    private func resume() {
+        let start = state.withLock { state -> Bool in
+            guard !state.pending.isEmpty, !state.draining else { return false }
+            state.draining = true
+            return true
+        }
+        if start { Task { await self.drain() } }
+    }
+
+    /// Puts a batch that met an unreachable database back in front, within `capacity`, and ends this drain: the
+    /// outage's end starts the next (`resume`).
+    private func keep(_ batch: [RequestLogEntry]) {
+        let resumed = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.pending.insert(contentsOf: batch, at: 0)
+            if state.pending.count > capacity {
+                state.dropped += state.pending.count - capacity
+                state.pending.removeLast(state.pending.count - capacity)
+            }
+            state.draining = false
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in resumed { waiter.resume() }
     }
 
     /// Queues `entry` to be written; returns at once, without suspending.
@@ -95,9 +123,12 @@ public final class RequestLogWriter: Sendable {
                 return
             }
             var batch = taken
+            guard database.availability.isReachable else { return keep(batch) }
             do {
                 try await fillApps(&batch)
                 try await repository.insert(batch)
+            } catch is DatabaseUnreachable {
+                return keep(batch)
             } catch {
                 logger.error(
                     "request log entries could not be written",
