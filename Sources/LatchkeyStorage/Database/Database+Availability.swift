@@ -36,8 +36,9 @@ extension Database {
     /// Asks the database whether it answers (within the deadline); an answer ends an outage.
     @discardableResult
     public func probe() async -> Bool {
+        guard !availability.isSimulated else { return false }
         do {
-            try await withDeadline { try await self.read { try await $0.raw("SELECT 1 AS ok").run() } }
+            try await withDeadline { try await self.readConnection { try await $0.raw("SELECT 1 AS ok").run() } }
             if !availability.isReachable {
                 availability.markReachable()
                 if availability.isReachable { logger.notice("the database answers again; degraded mode ends") }
@@ -48,20 +49,21 @@ extension Database {
         }
     }
 
-    /// Marks the outage and probes the database every second until it answers.
+    /// Marks the outage and probes the database until it answers.
     func becameUnreachable() {
         if availability.isReachable { logger.warning("the database is unreachable; degraded mode begins") }
         availability.markUnreachable()
         prober.withLock { prober in
             guard prober == nil else { return }
             prober = Task { [weak self] in
+                // At once (a broken connection may be all it was), then every second.
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
                     guard let self else { return }
                     if await self.probe() {
                         self.prober.withLock { $0 = nil }
                         return
                     }
+                    try? await Task.sleep(for: .seconds(1))
                 }
             }
         }

@@ -134,13 +134,16 @@ public final class Database: Service, Sendable {
 
     /// Runs `body` with a connection meant for reading.
     public func read<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await guarded(invalidatesCaches: nil) {
-            switch backend {
-            case .sqlite(_, let readers, _, let counter, _):
-                return try await body(readers[counter.next() % readers.count].sql(queryLogLevel: nil))
-            case .postgres(let client, _, _):
-                return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
-            }
+        try await guarded(invalidatesCaches: nil) { try await readConnection(body) }
+    }
+
+    /// `read` without the outage check (the probe's own read).
+    func readConnection<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch backend {
+        case .sqlite(_, let readers, _, let counter, _):
+            return try await body(readers[counter.next() % readers.count].sql(queryLogLevel: nil))
+        case .postgres(let client, _, _):
+            return try await client.withConnection { try await body($0.sql(queryLogLevel: nil)) }
         }
     }
 
@@ -188,11 +191,13 @@ public final class Database: Service, Sendable {
         }
     }
 
-    /// Runs one operation. A failure to get or keep a connection marks the database unreachable (and starts probing
-    /// it) and is thrown as `DatabaseUnreachable`; such a write changed nothing this process can know of, so it does
-    /// not move `writeGeneration` (cached rows stay usable for degraded mode). `invalidatesCaches` nil for reads.
+    /// Runs one operation. While the database is known to be unreachable it is refused at once (the probe notices the
+    /// end of the outage within a second), instead of waiting on a connection pool that keeps failing to connect.
+    /// A failure to get or keep a connection marks the database unreachable (and starts probing it) and is thrown as
+    /// `DatabaseUnreachable`; such a write changed nothing this process can know of, so it does not move
+    /// `writeGeneration` (cached rows stay usable for degraded mode). `invalidatesCaches` nil for reads.
     private func guarded<T>(invalidatesCaches: Bool?, _ operation: () async throws -> T) async throws -> T {
-        if !availability.isReachable, availability.isSimulated { throw DatabaseUnreachable() }
+        guard availability.isReachable else { throw DatabaseUnreachable() }
         do {
             let result = try await operation()
             if let invalidatesCaches { wrote(invalidatesCaches) }
