@@ -86,7 +86,7 @@ public enum MetricsCatalogue {
             "latchkey_audit_events_held",
             .gauge,
             "Audit events held in memory while the database is unreachable, written when it returns.",
-            initial: [[]]
+            initial: []
         ),
         Entry(
             "latchkey_degraded_handouts_total",

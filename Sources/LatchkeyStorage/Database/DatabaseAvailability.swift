@@ -63,8 +63,11 @@ public final class DatabaseAvailability: Sendable {
         Self.record(reachable: false)
     }
 
-    /// Exports the current state (`latchkey_database_reachable`), once metrics are set up.
-    public func recordReachable() { Self.record(reachable: isReachable) }
+    /// Exports the current state (`latchkey_database_reachable`, and no audit events held yet), once metrics are set up.
+    public func recordReachable() {
+        Self.record(reachable: isReachable)
+        Gauge(label: "latchkey_audit_events_held").record(0)
+    }
 
     static func record(reachable: Bool) {
         Gauge(label: "latchkey_database_reachable").record(reachable ? 1 : 0)
