@@ -111,4 +111,32 @@ struct AuditChainRulesTests {
             #expect(try await lastUsed()?.unixMilliseconds == clock.now.unixMilliseconds)
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func anUpdateOfARowReadBeforeAHandOutKeepsItsUseMark(kind: TestDatabases.Kind) async throws {
+        let clock = TestClock()
+        try await TestDatabases.withRuntime(kind, clock: clock) { runtime async throws in
+            let tenant = runtime.defaultTenant.id
+            let created = try await runtime.vault.create(
+                .init(integration: "github", externalUserID: "alice", type: .oauth2, secret: .init(accessToken: "gho_used")),
+                tenantID: tenant,
+                actor: Self.actor
+            )
+            // Read before the hand-out: the row as an update that runs beside it sees it.
+            let (read, secret) = try #require(try await runtime.vault.load(id: created.id, tenantID: tenant))
+            #expect(read.credential.lastUsedAt == nil)
+            clock.advance(by: 60)
+            try await runtime.vault.recordTokenAccess(read.credential, secret: secret, actor: Self.actor)
+            let used = clock.now
+            var changed = read.credential
+            changed.label = "renamed"
+            let written = try await runtime.database.write { db in
+                try await CredentialRepository(database: runtime.database).updateFenced(changed, payload: read.payload, on: db)
+            }
+            #expect(written)
+            let after = try await runtime.vault.get(id: created.id, tenantID: tenant, actor: Self.actor)
+            #expect(after.label == "renamed")
+            #expect(after.lastUsedAt?.unixMilliseconds == used.unixMilliseconds)
+        }
+    }
 }

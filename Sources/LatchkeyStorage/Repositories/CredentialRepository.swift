@@ -160,7 +160,8 @@ public struct CredentialRepository: Sendable {
     }
 
     /// Replaces payload and metadata if the row is still at `credential.version`; the row's version goes up by one.
-    /// Returns false when another writer got there first (the caller re-reads).
+    /// Returns false when another writer got there first (the caller re-reads). `last_used_at` only moves forward: a
+    /// hand-out marks it without changing the version (`AuditChainRules`), so the row read may be behind it.
     public func updateFenced(_ credential: Credential, payload: Data, on db: any SQLDatabase) async throws -> Bool {
         let c = credential
         return try await db.raw(
@@ -171,7 +172,9 @@ public struct CredentialRepository: Sendable {
               refresh_due_at = \(bind: c.refreshDueAt?.ms), refresh_failures = \(bind: c.refreshFailures),
               issued_by = \(bind: c.issuedBy), connection_config = \(bind: JSONColumn.encode(c.connectionConfig)),
               payload = \(bind: payload), key_version = \(bind: c.keyVersion), version = version + 1,
-              last_refreshed_at = \(bind: c.lastRefreshedAt?.ms), last_used_at = \(bind: c.lastUsedAt?.ms), updated_at = \(bind: c.updatedAt.ms)
+              last_refreshed_at = \(bind: c.lastRefreshedAt?.ms), updated_at = \(bind: c.updatedAt.ms),
+              last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < \(bind: c.lastUsedAt?.ms) THEN \(bind: c.lastUsedAt?.ms)
+                ELSE last_used_at END
             WHERE id = \(bind: c.id) AND tenant_id = \(bind: c.tenantID) AND version = \(bind: c.version)
             RETURNING version
             """
