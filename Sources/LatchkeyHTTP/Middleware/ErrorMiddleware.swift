@@ -55,7 +55,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 error: .init(
                     code: error.code.rawValue,
                     message: error.message,
-                    action: error.action,
+                    action: error.action ?? (error.retryAfter == nil ? nil : .init(type: "retry")),
                     retryAfter: error.retryAfter,
                     fields: error.fields.isEmpty ? nil : error.fields,
                     requestId: requestID
