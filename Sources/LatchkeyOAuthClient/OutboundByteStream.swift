@@ -132,8 +132,15 @@ public struct OutboundStreamedResponse: Sendable {
         header("Content-Length").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }
 
-    /// The first value of the header `name`, compared case-insensitively.
+    /// The first value of the header `name`, compared case-insensitively (ASCII, as header names are).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { Self.sameName($0.name, name) }?.value
+    }
+
+    /// Whether two header names are the same, ignoring ASCII case: without Foundation's locale-aware comparison,
+    /// which cost more than the rest of a relayed call's header handling.
+    static func sameName(_ lhs: String, _ rhs: String) -> Bool {
+        guard lhs.utf8.count == rhs.utf8.count else { return false }
+        return zip(lhs.utf8, rhs.utf8).allSatisfy { a, b in a == b || (a | 0x20 == b | 0x20 && (0x61...0x7A).contains(a | 0x20)) }
     }
 }
