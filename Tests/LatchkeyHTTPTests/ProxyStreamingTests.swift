@@ -183,4 +183,16 @@ struct ProxyStreamingTests {
             }
         }
     }
+
+    @Test func theLimitsAreSettingsInMebibytes() throws {
+        var configuration = ServerConfiguration()
+        #expect(configuration.proxyMaxUploadBytes == 100 << 20 && configuration.proxyMaxDownloadBytes == 1 << 30)
+        try configuration.applyEnvironment(["LATCHKEY_PROXY_MAX_UPLOAD_MB": "5", "LATCHKEY_PROXY_MAX_DOWNLOAD_MB": "2048"])
+        #expect(configuration.proxyMaxUploadBytes == 5 << 20 && configuration.proxyMaxDownloadBytes == 2 << 30)
+        for name in ["LATCHKEY_PROXY_MAX_UPLOAD_MB", "LATCHKEY_PROXY_MAX_DOWNLOAD_MB"] {
+            for value in ["0", "five", "-1", "1048577"] {
+                #expect(throws: ConfigurationError.self) { try configuration.applyEnvironment([name: value]) }
+            }
+        }
+    }
 }
