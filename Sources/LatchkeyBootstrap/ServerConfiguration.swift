@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies = TrustedProxies()
     /// The largest request body accepted.
     public var maxBodySize: Int = 1024 * 1024
+    /// The largest request body the proxy relays, streamed (`LATCHKEY_PROXY_MAX_UPLOAD_MB`); 100 MiB by default.
+    public var proxyMaxUploadBytes: Int = 100 << 20
+    /// The largest answer the proxy relays, streamed (`LATCHKEY_PROXY_MAX_DOWNLOAD_MB`); 1 GiB by default.
+    public var proxyMaxDownloadBytes: Int = 1 << 30
     /// Serve the built-in sandbox provider under `/sandbox/…` and enable it as an integration (`--demo`, `LATCHKEY_DEMO`).
     public var demo = false
     /// Allow outbound calls to loopback, private and link-local addresses, and plain http to them
@@ -98,6 +102,14 @@ public struct ServerConfiguration: Sendable {
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
+    /// Parses a whole number of MiB from 1 to 1,048,576 (1 TiB) into bytes.
+    static func mebibytes(_ value: String, setting: String) throws -> Int {
+        guard let count = Int(value.trimmingCharacters(in: .whitespaces)), (1...(1 << 20)).contains(count) else {
+            throw ConfigurationError("\(setting) must be a whole number of MiB from 1 to 1048576, got \(value)")
+        }
+        return count << 20
+    }
+
     /// Applies `LATCHKEY_*` variables for every setting not given as a flag.
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
         if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
@@ -154,6 +166,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_DEGRADED_AUDIT_HOLD must be a number of audit events from 0 to 1000000")
             }
             degradedMode.heldAuditEvents = count
+        }
+        if let value = environment["LATCHKEY_PROXY_MAX_UPLOAD_MB"], !value.isEmpty {
+            proxyMaxUploadBytes = try Self.mebibytes(value, setting: "LATCHKEY_PROXY_MAX_UPLOAD_MB")
+        }
+        if let value = environment["LATCHKEY_PROXY_MAX_DOWNLOAD_MB"], !value.isEmpty {
+            proxyMaxDownloadBytes = try Self.mebibytes(value, setting: "LATCHKEY_PROXY_MAX_DOWNLOAD_MB")
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
             guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }

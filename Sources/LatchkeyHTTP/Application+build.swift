@@ -156,9 +156,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         proxy: ProxyService(
             resolver: outbound.resolver,
             providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
-            transport: transport
-        ),
-        maxBodySize: configuration.maxBodySize
+            transport: transport,
+            limits: .init(
+                maxUploadBytes: configuration.proxyMaxUploadBytes,
+                maxDownloadBytes: configuration.proxyMaxDownloadBytes,
+                maxRetainedUploadBytes: configuration.maxBodySize
+            )
+        )
     ).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)

@@ -6,9 +6,11 @@ import NIOHTTP1
 public import ServiceLifecycle
 import Synchronization
 
-/// The production transport: AsyncHTTPClient with redirects off, the ``OutboundPolicy`` checked before every request,
-/// the answer cut off past ``OutboundPolicy/maxResponseBytes``, the whole exchange bounded by
-/// ``OutboundPolicy/timeout``, and `User-Agent: Latchkey`.
+/// The production transport: AsyncHTTPClient with redirects off, the ``OutboundPolicy`` checked before every request
+/// (before any connection), and `User-Agent: Latchkey`. ``send(_:)`` cuts the answer off past
+/// ``OutboundPolicy/maxResponseBytes`` and bounds the whole exchange by ``OutboundPolicy/timeout``;
+/// ``stream(_:body:)`` bounds connecting and the answer's status and headers by that timeout, and then any pause in
+/// the answer's body by it too (an idle-read timeout), however long the whole body takes.
 ///
 /// It owns an `HTTPClient`, which must be shut down: run it in the application's `ServiceGroup` (``run()`` waits for
 /// graceful shutdown, then shuts the client down), or call ``shutdown()``.
@@ -43,21 +45,49 @@ public final class AsyncHTTPClientTransport: HTTPTransport, Service {
                 guard let first = try await group.next() else { throw OutboundError.timedOut(host: host) }
                 return first
             }
-        } catch let error as OutboundError {
-            throw error
-        } catch let error as HTTPClientError {
-            if [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .tlsHandshakeTimeout].contains(error) {
-                throw OutboundError.timedOut(host: host)
-            }
-            throw OutboundError.unreachable(host: host)
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            throw OutboundError.unreachable(host: host)
+            throw Self.outboundError(error, host: host)
         }
     }
 
-    private func perform(_ request: OutboundRequest, host: String) async throws -> OutboundResponse {
+    public func stream(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse {
+        try await policy.enforce(request.url, logger: logger)
+        let host = request.url.host ?? "unknown host"
+        var outbound = Self.prepared(request)
+        if let body { outbound.body = .stream(body, length: body.length.map { .known(Int64($0)) } ?? .unknown) }
+        do {
+            // The deadline covers connecting and the answer's head; the client's read timeout then bounds every pause
+            // in the body.
+            let response = try await client.execute(outbound, deadline: .now() + .nanoseconds(Self.nanoseconds(policy.timeout)))
+            return OutboundStreamedResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                body: OutboundByteStream(response.body, length: response.headers.first(name: "Content-Length").flatMap { Int($0) })
+                    .mappingErrors { Self.outboundError($0, host: host) }
+            )
+        } catch {
+            throw Self.outboundError(error, host: host)
+        }
+    }
+
+    /// What a failed exchange with `host` is called: a timeout, or unreachable; cancellation stays cancellation.
+    static func outboundError(_ error: any Error, host: String) -> any Error {
+        switch error {
+        case let error as OutboundError:
+            return error
+        case let error as HTTPClientError:
+            if [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout, .tlsHandshakeTimeout].contains(error) {
+                return OutboundError.timedOut(host: host)
+            }
+            return OutboundError.unreachable(host: host)
+        case is CancellationError:
+            return error
+        default:
+            return OutboundError.unreachable(host: host)
+        }
+    }
+
+    private static func prepared(_ request: OutboundRequest) -> HTTPClientRequest {
         var outbound = HTTPClientRequest(url: request.url.absoluteString)
         outbound.method = HTTPMethod(rawValue: request.method)
         for header in request.headers where header.name.caseInsensitiveCompare("User-Agent") != .orderedSame {
@@ -65,6 +95,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport, Service {
         }
         outbound.headers.replaceOrAdd(name: "User-Agent", value: "Latchkey")
         if let body = request.body { outbound.body = .bytes(ByteBuffer(bytes: body)) }
+        return outbound
+    }
+
+    private func perform(_ request: OutboundRequest, host: String) async throws -> OutboundResponse {
+        let outbound = Self.prepared(request)
         let response = try await client.execute(outbound, deadline: .now() + .nanoseconds(Self.nanoseconds(policy.timeout)))
         if let length = response.headers.first(name: "Content-Length").flatMap(Int.init), length > policy.maxResponseBytes {
             throw OutboundError.responseTooLarge(host: host, limit: policy.maxResponseBytes)

@@ -1,4 +1,5 @@
 public import Foundation
+import NIOCore
 
 /// One outbound HTTP request to a provider: token exchange, refresh, revocation, user-info, discovery.
 public struct OutboundRequest: Sendable, Equatable {
@@ -87,5 +88,26 @@ extension OutboundError {
 
 /// Sends outbound requests. The production implementation uses AsyncHTTPClient; tests use a fake.
 public protocol HTTPTransport: Sendable {
+    /// Sends `request` and reads the whole answer, within the transport's size and time limits.
     func send(_ request: OutboundRequest) async throws -> OutboundResponse
+
+    /// Sends `request` with `body` (when not nil, in place of `request.body`) relayed as it is read, and returns as
+    /// soon as the status and headers are in: the answer's body is read as the caller iterates it. No size limit
+    /// applies to either body here; the caller sets its own.
+    func stream(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse
+}
+
+extension HTTPTransport {
+    /// For transports that only answer whole (fakes in tests): the body is read into memory, the request sent with
+    /// ``send(_:)``, and its answer handed back as a single piece.
+    public func stream(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse {
+        var request = request
+        if let body {
+            var data = Data()
+            for try await piece in body { data.append(contentsOf: piece.readableBytesView) }
+            request.body = data
+        }
+        let response = try await send(request)
+        return OutboundStreamedResponse(status: response.status, headers: response.headers, body: OutboundByteStream(response.body))
+    }
 }

@@ -83,7 +83,11 @@ public struct OutboundPolicy: Sendable {
 
     /// Why a URL's text cannot be used as it is: a control character or whitespace anywhere in it. Nil when clean.
     public static func textProblem(_ text: String) -> String? {
-        let bad = text.unicodeScalars.first { [.control, .format].contains($0.properties.generalCategory) || $0.properties.isWhitespace }
+        // ASCII first (controls, space and DEL; no format characters there), Unicode properties only beyond it.
+        let bad = text.unicodeScalars.first { scalar in
+            if scalar.isASCII { return scalar.value <= 0x20 || scalar.value == 0x7F }
+            return [.control, .format].contains(scalar.properties.generalCategory) || scalar.properties.isWhitespace
+        }
         guard bad != nil else { return nil }
         return "contains a control character or whitespace"
     }

@@ -18,4 +18,9 @@ public struct PolicyCheckedTransport: HTTPTransport {
         try await policy.enforce(request.url, logger: logger)
         return try await inner.send(request)
     }
+
+    public func stream(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse {
+        try await policy.enforce(request.url, logger: logger)
+        return try await inner.stream(request, body: body)
+    }
 }

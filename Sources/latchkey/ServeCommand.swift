@@ -30,6 +30,11 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_REQUEST_LOG_RETENTION_DAYS
                                             days the request log keeps its entries
                                             (default 30)
+              LATCHKEY_PROXY_MAX_UPLOAD_MB  largest request body the proxy relays
+                                            (default 100)
+              LATCHKEY_PROXY_MAX_DOWNLOAD_MB
+                                            largest answer the proxy relays
+                                            (default 1024)
             """
     )
 

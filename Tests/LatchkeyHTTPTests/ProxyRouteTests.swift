@@ -2,10 +2,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTPTesting
 import LatchkeyOAuthClient
 import LatchkeyTesting
+import NIOCore
 import Testing
 
 /// A provider API that answers every request with one prepared response and remembers what it was sent.
@@ -31,12 +33,13 @@ struct ProxyRouteTests {
     static func with(
         _ kind: TestDatabases.Kind,
         policy: OutboundPolicy? = nil,
+        configure: (inout ServerConfiguration) -> Void = { _ in },
         _ run: @Sendable (any TestClientProtocol, TestFixture, Upstream, FakeNetwork) async throws -> Void
     ) async throws {
         let network = FakeNetwork()
         let upstream = Upstream(OutboundResponse(status: 200, headers: [("Content-Type", "application/json")], body: Data("{}".utf8)))
         await network.route(host: "api.github.com", to: upstream)
-        try await TestApp.with(kind, transport: network, outboundPolicy: policy) { client, fixture in
+        try await TestApp.with(kind, transport: network, outboundPolicy: policy, configure: configure) { client, fixture in
             let imported = try await client.execute(
                 uri: "/api/v1/credentials",
                 method: .post,
@@ -191,17 +194,30 @@ struct ProxyRouteTests {
         }
     }
 
-    @Test func aRequestBodyOverTheLimitIsRefusedBeforeAnyConnection() async throws {
-        try await Self.with(.sqlite) { client, fixture, _, network in
-            let response = try await client.execute(
+    @Test func aRequestBodyOverTheProxyLimitIsRefusedBeforeAnyConnectionAndOneOverTheServerLimitIsRelayed() async throws {
+        let smallUploads: (inout ServerConfiguration) -> Void = { $0.proxyMaxUploadBytes = 3 << 20 }
+        try await Self.with(.sqlite, configure: smallUploads) { client, fixture, upstream, network in
+            let refused = try await client.execute(
                 uri: "/api/v1/proxy/github/repos/o/r/issues",
                 method: .post,
                 headers: Self.headers(fixture),
-                body: ByteBuffer(repeating: UInt8(ascii: "x"), count: 1024 * 1024 + 1)
+                body: ByteBuffer(repeating: UInt8(ascii: "x"), count: (3 << 20) + 1)
             )
-            #expect(response.status == .contentTooLarge)
-            #expect(response.errorCode == "payload_too_large")
+            #expect(refused.status == .contentTooLarge)
+            #expect(refused.errorCode == "payload_too_large")
+            #expect(refused.text.contains("3 MiB"))
             #expect(await network.requests.isEmpty)
+
+            // Over the server's 1 MiB body limit but within the proxy's: relayed as it is.
+            let large = ByteBuffer(repeating: UInt8(ascii: "y"), count: 2 << 20)
+            let relayed = try await client.execute(
+                uri: "/api/v1/proxy/github/repos/o/r/issues",
+                method: .post,
+                headers: Self.headers(fixture),
+                body: large
+            )
+            #expect(relayed.status == .ok)
+            #expect(await upstream.requests.last?.body == Data(large.readableBytesView))
         }
     }
 }

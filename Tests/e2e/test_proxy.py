@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -11,6 +12,40 @@ import pytest
 from conftest import api_session, assert_absent, error_of, mint_admin_key
 
 TOKEN = "proxy-e2e-secret-token"
+PIECE = 64 * 1024
+
+
+def pieces(size: int):
+    """`size` bytes of a body in 64 KiB pieces, each different (a lost, repeated or reordered piece changes the hash)."""
+    index = 0
+    while size > 0:
+        piece = (hashlib.sha256(str(index).encode()).digest() * (PIECE // 32))[:size]
+        yield piece
+        size -= len(piece)
+        index += 1
+
+
+def digest(size: int) -> str:
+    h = hashlib.sha256()
+    for piece in pieces(size):
+        h.update(piece)
+    return h.hexdigest()
+
+
+def read_body(handler) -> bytes:
+    """The request body, by its length or in chunks (a streamed upload), read before anything is answered."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip(), 16)
+            if size == 0:
+                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return bytes(body)
+            body += handler.rfile.read(size)
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
 
 
 class Upstream:
@@ -25,9 +60,27 @@ class Upstream:
                 pass
 
             def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                upstream.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
+                body = read_body(self)
+                upstream.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                          "body": body if len(body) <= PIECE else b""})
+                if self.path.startswith("/v1/stream/"):
+                    size = int(self.path.rsplit("/", 1)[1])
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(size))
+                    self.end_headers()
+                    for piece in pieces(size):
+                        self.wfile.write(piece)
+                    return
+                if self.path.startswith("/v1/upload"):
+                    payload = json.dumps({"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+                                          "chunked": "Transfer-Encoding" in self.headers}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 if self.path.startswith("/v1/redirect"):
                     self.send_response(302)
                     self.send_header("Location", "http://evil.example/collect")
@@ -71,12 +124,8 @@ def upstream():
         yield up
 
 
-def test_proxy_relays_to_a_local_upstream_and_keeps_it_to_the_api(database, tmp_path, servers, upstream):
-    workdir = tmp_path / "proxy"
-    workdir.mkdir()
-    server = servers(workdir, args=[*database.cli_args, "--allow-private-network"], env=database.server_env()).start_and_wait()
-    key = mint_admin_key(database, workdir)
-    api = api_session(key)
+def setup_local_api(api, server, upstream):
+    """The integration `local-api` (its API base is the upstream's /v1) and alice's credential for it."""
     origin = f"http://127.0.0.1:{upstream.port}"
     r = api.post(
         server.base_url + "/api/v1/integrations",
@@ -97,6 +146,17 @@ def test_proxy_relays_to_a_local_upstream_and_keeps_it_to_the_api(database, tmp_
         timeout=30,
     )
     assert r.status_code == 201, r.text[:400]
+
+
+def test_proxy_relays_to_a_local_upstream_and_keeps_it_to_the_api(database, tmp_path, servers, upstream):
+    workdir = tmp_path / "proxy"
+    workdir.mkdir()
+    # Small proxy limits (1 MiB each way), so that both can be crossed here.
+    env = database.server_env(LATCHKEY_PROXY_MAX_DOWNLOAD_MB="1", LATCHKEY_PROXY_MAX_UPLOAD_MB="1")
+    server = servers(workdir, args=[*database.cli_args, "--allow-private-network"], env=env).start_and_wait()
+    key = mint_admin_key(database, workdir)
+    api = api_session(key)
+    setup_local_api(api, server, upstream)
     proxy = server.base_url + "/api/v1/proxy/local-api/"
     as_alice = {"Latchkey-End-User": "alice"}
 
@@ -128,4 +188,61 @@ def test_proxy_relays_to_a_local_upstream_and_keeps_it_to_the_api(database, tmp_
     r = api.get(proxy + "big", headers=as_alice, timeout=30)
     assert r.status_code == 502 and error_of(r)["code"] == "provider_unreachable", r.text[:300]
 
+    # An upload over the limit: refused by its announced length before any connection, and a streamed one (chunked,
+    # no length) cut off at the limit, with 413 either way.
+    count = len(upstream.requests)
+    r = api.post(proxy + "upload", data=b"u" * (2 * 1024 * 1024), headers=as_alice, timeout=30)
+    assert r.status_code == 413 and error_of(r)["code"] == "payload_too_large", r.text[:300]
+    assert len(upstream.requests) == count
+    r = api.post(proxy + "upload", data=pieces(1024 * 1024 + PIECE), headers=as_alice, timeout=30)
+    assert r.status_code == 413 and error_of(r)["code"] == "payload_too_large", r.text[:300]
+    assert len(upstream.requests) == count, "a cut-off upload reached the provider's handler"
+
+    assert_absent(server.stdout_text + server.stderr_text, TOKEN, "the server's output")
+
+
+def peak_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM in /proc/PID/status")
+
+
+def test_proxy_streams_fifty_megabytes_down_and_several_up_without_holding_them(database, tmp_path, servers, upstream):
+    workdir = tmp_path / "proxy-stream"
+    workdir.mkdir()
+    server = servers(workdir, args=[*database.cli_args, "--allow-private-network"], env=database.server_env()).start_and_wait()
+    key = mint_admin_key(database, workdir)
+    api = api_session(key)
+    setup_local_api(api, server, upstream)
+    proxy = server.base_url + "/api/v1/proxy/local-api/"
+    as_alice = {"Latchkey-End-User": "alice"}
+
+    # Warm up (connections, caches), then take the server's peak resident size so far.
+    r = api.get(proxy + f"stream/{1024 * 1024}", headers=as_alice, timeout=60)
+    assert r.status_code == 200 and hashlib.sha256(r.content).hexdigest() == digest(1024 * 1024)
+    before = peak_rss_kib(server.proc.pid)
+
+    # 50 MB down, read in pieces here too: every byte arrives, in order.
+    size = 50 * 1024 * 1024
+    h = hashlib.sha256()
+    received = 0
+    with api.get(proxy + f"stream/{size}", headers=as_alice, timeout=120, stream=True) as r:
+        assert r.status_code == 200, r.text[:300]
+        assert r.headers.get("Content-Length") == str(size)
+        for chunk in r.iter_content(PIECE):
+            h.update(chunk)
+            received += len(chunk)
+    assert received == size
+    assert h.hexdigest() == digest(size)
+    grown = (peak_rss_kib(server.proc.pid) - before) / 1024
+    # A relay that held the answer would grow by at least its 50 MB.
+    assert grown < 20, f"the server's peak resident size grew by {grown:.1f} MB while relaying 50 MB"
+
+    # Several MB up, streamed (chunked, no length) and with its length: the provider reads every byte.
+    for data, chunked in ((pieces(6 * 1024 * 1024), True), (b"".join(pieces(6 * 1024 * 1024)), False)):
+        r = api.post(proxy + "upload", data=data, headers=as_alice, timeout=60)
+        assert r.status_code == 200, r.text[:300]
+        assert r.json() == {"bytes": 6 * 1024 * 1024, "sha256": digest(6 * 1024 * 1024), "chunked": chunked}
     assert_absent(server.stdout_text + server.stderr_text, TOKEN, "the server's output")

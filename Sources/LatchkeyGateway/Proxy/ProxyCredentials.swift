@@ -16,8 +16,11 @@ public enum ProxyCredentials {
         switch secret {
         case .oauth(let accessToken, let tokenType):
             let name = provider.oauth?.accessTokenHeader ?? "Authorization"
-            let format = provider.oauth?.accessTokenFormat ?? "\(tokenType) {accessToken}"
-            headers.append((name: name, value: format.replacingOccurrences(of: "{accessToken}", with: accessToken)))
+            if let format = provider.oauth?.accessTokenFormat {
+                headers.append((name: name, value: format.replacingOccurrences(of: "{accessToken}", with: accessToken)))
+            } else {
+                headers.append((name: name, value: tokenType + " " + accessToken))
+            }
         case .apiKey(let key):
             let settings = provider.apiKey
             let name = settings?.headerName ?? "Authorization"
@@ -26,9 +29,10 @@ public enum ProxyCredentials {
         case .basic(let username, let password):
             headers.append((name: "Authorization", value: "Basic " + Data("\(username):\(password)".utf8).base64EncodedString()))
         }
+        guard let fixed = provider.requestHeaders, !fixed.isEmpty else { return headers }
         let injected = Set(headers.map { $0.name.lowercased() })
         let present = Set(callerHeaders.map { $0.name.lowercased() })
-        for (name, value) in (provider.requestHeaders ?? [:]).sorted(by: { $0.key < $1.key })
+        for (name, value) in fixed.sorted(by: { $0.key < $1.key })
         where !present.contains(name.lowercased()) && !injected.contains(name.lowercased()) {
             headers.append((name: name, value: value))
         }

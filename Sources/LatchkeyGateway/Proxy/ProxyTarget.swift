@@ -71,7 +71,8 @@ public enum ProxyTarget {
     }
 
     private static func textProblem(_ text: String) -> String? {
-        if text.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || $0.properties.isWhitespace }) {
+        // ASCII first: spaces and controls are all below 0x21 there, and looking up Unicode properties costs more.
+        if text.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || (!$0.isASCII && $0.properties.isWhitespace) }) {
             return "must not contain control characters or spaces"
         }
         if text.contains("\\") { return "must not contain backslashes" }

@@ -4,15 +4,16 @@ import Hummingbird
 import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
+import LatchkeyOAuthClient
 import LatchkeyStorage
 
 /// `/api/v1/proxy/{integration}/{path…}`: any method relayed to the provider's API as an end user (named in
 /// `Latchkey-End-User`, one Connection optionally in `Latchkey-Connection-Id`). The rules live in `ProxyService`
-/// and `ProxyTarget`; bodies are buffered, within the server's body limit going out and the outbound policy's
-/// answer limit coming back.
+/// and `ProxyTarget`. Both bodies are relayed as they arrive, never held whole, within the proxy's limits
+/// (``ProxyService/Limits``); a request body whose announced length is within the retained size is read first, so
+/// that it can be sent again after a forced refresh.
 struct ProxyController {
     let proxy: ProxyService
-    let maxBodySize: Int
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
@@ -43,24 +44,33 @@ struct ProxyController {
         }
         try await context.authorize(.proxy, integration: integration, request: request)
         var body: Data?
+        var upload: OutboundByteStream?
         if request.method != .get, request.method != .head {
-            let buffer: ByteBuffer
-            do {
-                buffer = try await request.body.collect(upTo: maxBodySize)
-            } catch {
-                throw LatchkeyError.payloadTooLarge(limit: maxBodySize)
+            let limits = proxy.limits
+            let length = request.headers[.contentLength].flatMap { Int($0) }
+            if let length, length > limits.maxUploadBytes { throw LatchkeyError.payloadTooLarge(limit: limits.maxUploadBytes) }
+            if let length, length <= limits.maxRetainedUploadBytes {
+                let buffer: ByteBuffer
+                do {
+                    buffer = try await request.body.collect(upTo: limits.maxRetainedUploadBytes)
+                } catch {
+                    throw LatchkeyError.payloadTooLarge(limit: limits.maxRetainedUploadBytes)
+                }
+                if buffer.readableBytes > 0 { body = Data(buffer.readableBytesView) }
+            } else {
+                upload = OutboundByteStream(request.body, length: length)
             }
-            if buffer.readableBytes > 0 { body = Data(buffer.readableBytesView) }
         }
         let headers = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
-        let answer = try await proxy.send(
+        let answer = try await proxy.stream(
             .init(
                 method: request.method.rawValue,
                 query: .init(integrationKey: integration, externalUserID: endUser, connectionID: connection?.lowercased()),
                 path: path,
                 queryString: queryString,
                 headers: headers,
-                body: body
+                body: body,
+                upload: upload
             ),
             caller: .init(tenantID: context.tenantID, appID: context.app?.id, actor: context.actor(for: request))
         )
@@ -70,10 +80,16 @@ struct ProxyController {
             guard let name = HTTPField.Name(header.name) else { continue }
             fields.append(HTTPField(name: name, value: header.value))
         }
+        // The provider's length is kept when the answer has a body, so that the caller sees it too.
+        let hasBody = answer.status >= 200 && answer.status != 204 && answer.status != 304
+        let stream = answer.body
         return Response(
             status: .init(code: answer.status),
             headers: fields,
-            body: .init(byteBuffer: ByteBuffer(bytes: answer.body))
+            body: ResponseBody(contentLength: hasBody ? answer.contentLength : nil) { writer in
+                for try await piece in stream { try await writer.write(piece) }
+                try await writer.finish(nil)
+            }
         )
     }
 
