@@ -165,6 +165,24 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: callers, recorder: recorder)
     ToolsController(integrations: runtime.integrations, catalog: runtime.catalog, resolver: outbound.resolver)
         .addRoutes(to: callers, recorder: recorder)
+    let tools = ToolInvoker(
+        integrations: runtime.integrations,
+        catalog: runtime.catalog,
+        resolver: outbound.resolver,
+        proxy: ProxyService(
+            resolver: outbound.resolver,
+            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
+            transport: transport
+        ),
+        publicURL: configuration.effectivePublicURL
+    )
+    let loggedTools = callers.group()
+        .add(
+            middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .tool, clock: runtime.clock) { caller in
+                (caller.tenantID, caller.app?.id)
+            }
+        )
+    ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedTools, recorder: recorder)
     RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
