@@ -250,6 +250,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .add(middleware: CSRFMiddleware { context in webSessions.csrfToken(for: context.sessionToken) })
     let admin = signedIn.group(context: AdminPageContext.self)
     center.addRoutes(to: signedIn)
+    ConnectionToolsController(connect: connect, invoker: tools, sessions: webSessions).addRoutes(to: signedIn)
     AdminPagesController(
         store: runtime.integrations,
         rules: rules,

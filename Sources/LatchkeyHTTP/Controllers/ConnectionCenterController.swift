@@ -64,6 +64,7 @@ struct ConnectionCenterController {
             let provider = try? enabledProvider(credential.integrationKey, enabled)
             let permissions = provider.map { Self.permissions(provider: $0, scopes: credential.scopes) } ?? credential.scopes
             let (statusText, problem) = Self.status(credential, serviceName: name)
+            let tools = ConnectionToolsController.tryable(provider).map { ["name": $0.name, "title": $0.title] }
             return [
                 "id": credential.id,
                 "integration": credential.integrationKey,
@@ -78,6 +79,8 @@ struct ConnectionCenterController {
                 "problem": problem,
                 "permissions": permissions,
                 "hasPermissions": !permissions.isEmpty,
+                "tools": tools,
+                "hasTools": !tools.isEmpty,
                 "csrf": csrf,
             ]
         }

@@ -10,6 +10,7 @@ extension Templates {
         ("admin-users", adminUsers),
         ("sandbox-consent", sandboxConsent),
         ("admin-connections", adminConnections),
+        ("tool-result", toolResult),
     ]
 
     static let adminConnections = """
@@ -63,6 +64,10 @@ extension Templates {
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
         <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
         </div>
+        {{#hasTools}}<form method="post" action="/connections/{{id}}/tools" class="try-tool"><input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="tool-{{id}}">Try a tool on this account</label>
+        <select id="tool-{{id}}" name="tool">{{#tools}}<option value="{{name}}">{{title}}</option>{{/tools}}</select>
+        <button type="submit" class="secondary">Call the tool</button></form>{{/hasTools}}
         </li>
         {{/connections}}
         </ul>
