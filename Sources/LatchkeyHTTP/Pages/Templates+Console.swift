@@ -60,6 +60,9 @@ extension Templates {
         <p class="meta">Account: <span class="account">{{account}}</span>{{#label}} · {{label}}{{/label}}{{#isDefault}} · default{{/isDefault}}</p>
         <p class="meta">Connected <time datetime="{{connectedISO}}">{{connectedDate}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
         {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
+        {{#hasWanted}}<div class="error wanted-scopes" role="alert">A tool needs more permissions on this account. Reconnect and also allow it to:
+        <ul class="perm">{{#wanted}}<li>{{.}}</li>{{/wanted}}</ul>
+        <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="scopes" value="{{wantedScopes}}"><button type="submit" id="reconnect-wider">Reconnect and allow</button></form></div>{{/hasWanted}}
         <div class="actions">
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
         <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
