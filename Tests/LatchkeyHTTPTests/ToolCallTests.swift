@@ -29,7 +29,10 @@ struct ToolCallTests {
     }
 
     @Test func thePathIsFilledAndTheQueryMappedWithDefaults() throws {
-        let call = try ToolCall(tool: try Self.tool("github.list_issues"), input: try Self.input(#"{"owner":"octo cat","repo":"hello","labels":"bug,ui"}"#))
+        let call = try ToolCall(
+            tool: try Self.tool("github.list_issues"),
+            input: try Self.input(#"{"owner":"octo cat","repo":"hello","labels":"bug,ui"}"#)
+        )
         #expect(call.method == "GET")
         #expect(call.path == "repos/octo%20cat/hello/issues")
         // Defaults of the fields left out are sent; the value's spaces and commas are encoded.
@@ -75,7 +78,9 @@ struct ToolCallTests {
         #expect(fields.count == 6)
         #expect(try Self.problems("github.list_issues", #"{"owner":"o","repo":"r","per_page":0}"#)["input.per_page"] == "must be at least 1")
         #expect(try Self.problems("sandbox.list_items", #"{"x":true}"#)["input.x"]?.contains("this tool takes no input") == true)
-        #expect(try Self.problems("github.create_issue", #"{"owner":"o","repo":"r","title":"t","labels":"bug"}"#)["input.labels"] == "must be an array")
+        #expect(
+            try Self.problems("github.create_issue", #"{"owner":"o","repo":"r","title":"t","labels":"bug"}"#)["input.labels"] == "must be an array"
+        )
         #expect(
             try Self.problems("github.create_issue", #"{"owner":"o","repo":"r","title":"t","labels":["ok",3]}"#)["input.labels"]
                 == "element 1 must be a string"
@@ -135,11 +140,15 @@ struct ToolCallTests {
     @Test func theResultKeepsTheCatalogsFieldsThroughArraysAndReadsTheNextCursor() throws {
         let repos = ToolResultShaper(tool: try Self.tool("github.get_repo"))
         let shaped = try #require(
-            repos.shape(Data(#"{"id":1,"full_name":"o/r","owner":{"login":"o"},"license":{"spdx_id":"MIT","name":"MIT License"},"topics":["a"]}"#.utf8))
+            repos.shape(
+                Data(#"{"id":1,"full_name":"o/r","owner":{"login":"o"},"license":{"spdx_id":"MIT","name":"MIT License"},"topics":["a"]}"#.utf8)
+            )
         )
         #expect(
             shaped.result
-                == .object(["id": .integer(1), "full_name": .string("o/r"), "license": .object(["spdx_id": .string("MIT")]), "topics": .array([.string("a")])])
+                == .object([
+                    "id": .integer(1), "full_name": .string("o/r"), "license": .object(["spdx_id": .string("MIT")]), "topics": .array([.string("a")]),
+                ])
         )
         #expect(shaped.nextCursor == nil)
 

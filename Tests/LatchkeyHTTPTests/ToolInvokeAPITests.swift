@@ -101,17 +101,28 @@ struct ToolInvokeAPITests {
 
             let unknown = try await Self.invoke(client, fixture.headers, ["tool": "github.nope", "externalUserId": "alice"])
             #expect(unknown.status == .badRequest)
-            #expect(try Self.error(unknown)["fields"] as? [[String: String]] == [["path": "tool", "message": "is not a tool of this server; GET /api/v1/tools lists the tools you can call"]])
+            #expect(
+                try Self.error(unknown)["fields"] as? [[String: String]] == [
+                    ["path": "tool", "message": "is not a tool of this server; GET /api/v1/tools lists the tools you can call"]
+                ]
+            )
             let notSetUp = try await Self.invoke(client, fixture.headers, ["tool": "notion.search", "externalUserId": "alice"])
             #expect(notSetUp.status == .notFound)
-            #expect(try Self.error(notSetUp)["message"] as? String == "Notion is not set up on this server, so notion.search cannot be called. An administrator adds it under Integrations.")
+            #expect(
+                try Self.error(notSetUp)["message"] as? String
+                    == "Notion is not set up on this server, so notion.search cannot be called. An administrator adds it under Integrations."
+            )
         }
     }
 
     @Test(arguments: TestDatabases.kinds)
     func notConnectedAndInsufficientScopeSayWhatToDoWithAbsoluteURLs(kind: TestDatabases.Kind) async throws {
         try await Self.with(kind) { client, fixture, upstream in
-            let missing = try await Self.invoke(client, fixture.headers, ["tool": "github.get_repo", "input": ["owner": "o", "repo": "r"], "externalUserId": "bob"])
+            let missing = try await Self.invoke(
+                client,
+                fixture.headers,
+                ["tool": "github.get_repo", "input": ["owner": "o", "repo": "r"], "externalUserId": "bob"]
+            )
             #expect(missing.status == .conflict)
             let notConnected = try Self.error(missing)
             #expect(notConnected["code"] as? String == "not_connected")
@@ -143,7 +154,11 @@ struct ToolInvokeAPITests {
                     body: Data(#"{"message":"Resource not accessible by integration"}"#.utf8)
                 )
             )
-            let refused = try await Self.invoke(client, fixture.headers, ["tool": "github.get_repo", "input": ["owner": "o", "repo": "r"], "externalUserId": "carol"])
+            let refused = try await Self.invoke(
+                client,
+                fixture.headers,
+                ["tool": "github.get_repo", "input": ["owner": "o", "repo": "r"], "externalUserId": "carol"]
+            )
             #expect(refused.status == .forbidden)
             #expect(try Self.error(refused)["code"] as? String == "insufficient_scope")
         }
@@ -156,7 +171,10 @@ struct ToolInvokeAPITests {
             await upstream.answer(OutboundResponse(status: 404, headers: [], body: Data(#"{"message":"Not Found\nat all"}"#.utf8)))
             let notFound = try await Self.invoke(client, fixture.headers, call)
             #expect(notFound.status == .notFound)
-            #expect(try Self.error(notFound)["message"] as? String == "GitHub found nothing at this address (HTTP 404): check the input. GitHub said: Not Found at all")
+            #expect(
+                try Self.error(notFound)["message"] as? String
+                    == "GitHub found nothing at this address (HTTP 404): check the input. GitHub said: Not Found at all"
+            )
 
             await upstream.answer(OutboundResponse(status: 403, headers: [], body: Data(#"{"message":"Repository access blocked"}"#.utf8)))
             let forbidden = try await Self.invoke(client, fixture.headers, call)
@@ -181,7 +199,11 @@ struct ToolInvokeAPITests {
             #expect(try Self.error(limited)["retryAfter"] as? Int == 120)
 
             let logged = try RequestLogTests.items(try await RequestLogTests.list(client, fixture, "?kind=tool"))
-            #expect(Set(logged.compactMap { $0["errorCode"] as? String }) == ["rate_limited", "provider_unreachable", "invalid_request", "forbidden", "not_found"])
+            #expect(
+                Set(logged.compactMap { $0["errorCode"] as? String }) == [
+                    "rate_limited", "provider_unreachable", "invalid_request", "forbidden", "not_found",
+                ]
+            )
             #expect(logged.count == 5)
             #expect(logged.allSatisfy { $0["tool"] as? String == "github.get_repo" })
         }

@@ -70,7 +70,10 @@ struct ConnectionToolsController {
     static func pretty(_ value: JSONValue) -> String {
         let compact = Data(ToolJSON.bytes(value))
         guard let object = try? JSONSerialization.jsonObject(with: compact, options: [.fragmentsAllowed]),
-            let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+            let data = try? JSONSerialization.data(
+                withJSONObject: object,
+                options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]
+            )
         else { return String(decoding: compact, as: UTF8.self) }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,8 +1,8 @@
 import Foundation
 import Hummingbird
+import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
-import LatchkeyConnect
 import LatchkeyOAuthClient
 import LatchkeyProviders
 import LatchkeyStorage
