@@ -244,4 +244,59 @@ struct ToolInvokeAPITests {
             #expect(await upstream.requests.count == 1)
         }
     }
+    @Test(arguments: TestDatabases.kinds)
+    func slacksErrorsInASuccessfulAnswerAreErrorsToo(kind: TestDatabases.Kind) async throws {
+        let network = FakeNetwork()
+        let upstream = Upstream(
+            OutboundResponse(
+                status: 200,
+                headers: [("Content-Type", "application/json")],
+                body: Data(#"{"ok":false,"error":"missing_scope","needed":"channels:read","provided":"chat:write"}"#.utf8)
+            )
+        )
+        await network.route(host: "slack.com", to: upstream)
+        try await TestApp.with(kind, transport: network) { client, fixture in
+            try await ToolsAPITests.createIntegration(client, fixture.headers, "slack")
+            // No scopes recorded: Latchkey cannot tell beforehand, Slack tells afterwards.
+            let imported = try await client.execute(
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
+                body: try body(["integration": "slack", "type": "oauth2", "accessToken": "xoxp-dana", "externalUserId": "dana"])
+            )
+            #expect(imported.status == .created)
+            let call: [String: Any] = ["tool": "slack.list_channels", "externalUserId": "dana"]
+            let scoped = try await Self.invoke(client, fixture.headers, call)
+            #expect(scoped.status == .forbidden)
+            let error = try Self.error(scoped)
+            #expect(error["code"] as? String == "insufficient_scope")
+            #expect((error["message"] as? String)?.contains("channels:read") == true)
+            #expect(((error["action"] as? [String: Any])?["url"] as? String)?.hasSuffix("&scopes=channels%3Aread") == true)
+
+            await upstream.answer(
+                OutboundResponse(status: 200, headers: [], body: Data(#"{"ok":false,"error":"channel_not_found"}"#.utf8))
+            )
+            let other = try Self.error(try await Self.invoke(client, fixture.headers, call))
+            #expect(other["code"] as? String == "invalid_request")
+            #expect((other["message"] as? String)?.contains("channel_not_found") == true)
+
+            await upstream.answer(OutboundResponse(status: 200, headers: [], body: Data(#"{"ok":false,"error":"invalid_auth"}"#.utf8)))
+            #expect(try Self.error(try await Self.invoke(client, fixture.headers, call))["code"] as? String == "needs_reauth")
+
+            await upstream.answer(
+                OutboundResponse(
+                    status: 200,
+                    headers: [],
+                    body: Data(
+                        #"{"ok":true,"channels":[{"id":"C1","name":"general","creator":"U9"}],"response_metadata":{"next_cursor":"abc"}}"#.utf8
+                    )
+                )
+            )
+            let page = try await Self.invoke(client, fixture.headers, call)
+            #expect(page.status == .ok)
+            let meta = try #require(try page.json["meta"] as? [String: Any])
+            #expect(meta["nextCursor"] as? String == "abc" && meta["cursorInput"] as? String == "cursor")
+            #expect(!page.text.contains("creator"))
+        }
+    }
 }

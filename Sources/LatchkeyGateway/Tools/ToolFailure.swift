@@ -9,15 +9,24 @@ public struct ToolFailure: Sendable {
     /// The service's name as people know it.
     public var name: String
     public var provider: Provider
-    /// Where the person widens the credential's permissions: see ``ToolScopes/reconnectURL(for:appID:publicURL:scopes:)``.
-    public var reconnectURL: String
     public var credential: Credential
+    /// The caller's app; nil for the console app (an admin key, a signed-in person).
+    public var appID: String?
+    /// The server's public URL, no trailing slash.
+    public var publicURL: String
 
-    public init(name: String, provider: Provider, reconnectURL: String, credential: Credential) {
+    public init(name: String, provider: Provider, credential: Credential, appID: String?, publicURL: String) {
         self.name = name
         self.provider = provider
-        self.reconnectURL = reconnectURL
         self.credential = credential
+        self.appID = appID
+        self.publicURL = publicURL
+    }
+
+    /// Where the person connects the credential again, asking for `scopes` too: see
+    /// ``ToolScopes/reconnectURL(for:appID:publicURL:scopes:)``.
+    func reconnectURL(asking scopes: [String] = []) -> String {
+        ToolScopes.reconnectURL(for: credential, appID: appID, publicURL: publicURL, scopes: scopes)
     }
 
     /// The error for a provider's answer that is not a success; nil when it is one (a 2xx that does not say it
@@ -34,8 +43,8 @@ public struct ToolFailure: Sendable {
         case 401:
             return LatchkeyError(
                 .needsReauth,
-                "\(name) no longer accepts the stored credential (HTTP 401). Please reconnect: \(reconnectURL)",
-                action: .init(type: "reconnect", url: reconnectURL)
+                "\(name) no longer accepts the stored credential (HTTP 401). Please reconnect: \(reconnectURL())",
+                action: .init(type: "reconnect", url: reconnectURL())
             )
         case 403:
             if let accepted = Self.header("X-Accepted-OAuth-Scopes", in: headers) {
@@ -70,6 +79,7 @@ public struct ToolFailure: Sendable {
     public func insufficientScope(_ needed: [String]) -> LatchkeyError {
         let named = needed.map { scope in provider.oauth?.scopes[scope].map { "\(scope) (\($0))" } ?? scope }
         let granted = credential.scopes.isEmpty ? "" : " The connection allows: \(credential.scopes.joined(separator: ", "))."
+        let reconnectURL = reconnectURL(asking: needed)
         return LatchkeyError(
             .insufficientScope,
             "This tool needs additional \(name) permissions: \(named.joined(separator: " or ")).\(granted) "
@@ -86,8 +96,8 @@ public struct ToolFailure: Sendable {
         case "not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive":
             return LatchkeyError(
                 .needsReauth,
-                "\(name) no longer accepts the stored credential (\(code)). Please reconnect: \(reconnectURL)",
-                action: .init(type: "reconnect", url: reconnectURL)
+                "\(name) no longer accepts the stored credential (\(code)). Please reconnect: \(reconnectURL())",
+                action: .init(type: "reconnect", url: reconnectURL())
             )
         case "ratelimited":
             return LatchkeyError(.rateLimited, "\(name) rate limit reached. Try again in a minute.", action: .init(type: "retry"), retryAfter: 60)

@@ -111,7 +111,7 @@ public struct ToolInvoker: Sendable {
         let credential = try await resolver.find(query, caller: caller)
         found(credential)
         if let missing = ToolScopes.missing(for: tool, credential: credential) {
-            throw failure(target, credential, caller: caller, scopes: missing).insufficientScope(missing)
+            throw failure(target, credential, caller: caller).insufficientScope(missing)
         }
         // The credential checked is the one used.
         query.credentialID = credential.id
@@ -125,7 +125,7 @@ public struct ToolInvoker: Sendable {
         let elapsed = ContinuousClock.now - start
         let milliseconds = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         found(answer.credential)
-        let failure = failure(target, answer.credential, caller: caller, scopes: tool.scopes)
+        let failure = failure(target, answer.credential, caller: caller)
         if let error = failure.error(status: answer.status, headers: answer.headers, body: answer.body, tool: tool) { throw error }
         guard let shaped = ToolResultShaper(tool: tool).shape(answer.body) else {
             throw LatchkeyError(
@@ -143,12 +143,7 @@ public struct ToolInvoker: Sendable {
         )
     }
 
-    private func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller, scopes: [String]) -> ToolFailure {
-        ToolFailure(
-            name: target.name,
-            provider: target.provider,
-            reconnectURL: ToolScopes.reconnectURL(for: credential, appID: caller.appID, publicURL: publicURL, scopes: scopes),
-            credential: credential
-        )
+    private func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller) -> ToolFailure {
+        ToolFailure(name: target.name, provider: target.provider, credential: credential, appID: caller.appID, publicURL: publicURL)
     }
 }
