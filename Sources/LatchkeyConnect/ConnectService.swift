@@ -96,8 +96,16 @@ public struct ConnectService: Sendable {
 
     /// Starts connecting `key` for `user` in browser `browserID`: a redirect to the provider, a form to fill in
     /// first, or (API keys, basic credentials) the stored credential. `reconnect` names the user's credential to
-    /// replace.
-    public func start(user: User, key: String, browserID: String, form: ConnectFormValues?, reconnect: String?) async throws -> Start {
+    /// replace. `extraScopes` are asked for besides the integration's (a tool that needs more); only scopes the
+    /// provider's catalog entry describes are taken.
+    public func start(
+        user: User,
+        key: String,
+        browserID: String,
+        form: ConnectFormValues?,
+        reconnect: String?,
+        extraScopes: [String] = []
+    ) async throws -> Start {
         let service = try await service(key: key, tenantID: user.tenantID)
         let endUser = try await endUser(for: user)
         if let reconnect { _ = try await ownCredential(reconnect, endUser: endUser, user: user) }
@@ -123,7 +131,8 @@ public struct ConnectService: Sendable {
                 appID: endUser.appID,
                 browserID: browserID,
                 templateValues: templateValues,
-                reconnect: reconnect
+                reconnect: reconnect,
+                extraScopes: extraScopes
             )
             return .redirect(url, service: service)
         }
@@ -138,7 +147,8 @@ public struct ConnectService: Sendable {
         appID: String,
         browserID: String,
         templateValues: [String: String],
-        reconnect: String?
+        reconnect: String?,
+        extraScopes: [String] = []
     ) async throws -> URL {
         guard let oauthSettings = service.provider.oauth,
             let client = try await integrations.client(issuedBy: AppIntegrationConfig.issuer(appID: appID), integration: service.integration)
@@ -159,7 +169,8 @@ public struct ConnectService: Sendable {
             )
         }
         let configured = client.scopes.isEmpty ? service.integration.scopes : client.scopes
-        let scopes = configured.isEmpty ? oauthSettings.defaultScopes : configured
+        var scopes = configured.isEmpty ? oauthSettings.defaultScopes : configured
+        for scope in extraScopes where oauthSettings.scopes[scope] != nil && !scopes.contains(scope) { scopes.append(scope) }
         let state = SecureRandom.token()
         let verifier = oauthSettings.pkce ? PKCE.makeVerifier() : nil
         let nonce = scopes.contains("openid") ? SecureRandom.token(byteCount: 16) : nil

@@ -169,6 +169,24 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: callers, recorder: recorder)
     ToolsController(integrations: runtime.integrations, catalog: runtime.catalog, resolver: outbound.resolver)
         .addRoutes(to: callers, recorder: recorder)
+    let tools = ToolInvoker(
+        integrations: runtime.integrations,
+        catalog: runtime.catalog,
+        resolver: outbound.resolver,
+        proxy: ProxyService(
+            resolver: outbound.resolver,
+            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
+            transport: transport
+        ),
+        publicURL: configuration.effectivePublicURL
+    )
+    let loggedTools = callers.group()
+        .add(
+            middleware: RequestRecordingMiddleware<CallerContext>(writer: requestLog, kind: .tool, clock: runtime.clock) { caller in
+                (caller.tenantID, caller.app?.id)
+            }
+        )
+    ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedTools, recorder: recorder)
     RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
@@ -236,6 +254,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .add(middleware: CSRFMiddleware { context in webSessions.csrfToken(for: context.sessionToken) })
     let admin = signedIn.group(context: AdminPageContext.self)
     center.addRoutes(to: signedIn)
+    ConnectionToolsController(connect: connect, invoker: tools, sessions: webSessions).addRoutes(to: signedIn)
     AdminPagesController(
         store: runtime.integrations,
         rules: rules,

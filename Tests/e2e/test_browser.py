@@ -13,6 +13,7 @@ and nojs-<test>-NN-<step>.png.
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 
@@ -131,6 +132,24 @@ def _connect_sandbox(driver, shots, decision: str = "allow", check: bool = True)
     _one(driver, f"#{decision}", f"{decision} button").click()
 
 
+def _call_sandbox_tool(driver, shots, conn, cred_id: str, tool: str) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    select = conn.find_elements("css selector", "form.try-tool select[name=tool]")
+    assert select, "the sandbox connection offers no tool to try"
+    Select(select[0]).select_by_value(tool)
+    _click_button_in_form(conn, f"/connections/{cred_id}/tools", "try a tool")
+    _wait_path(driver, f"/connections/{cred_id}/tools", "calling a tool shows its result")
+    shots.take(driver, "tool-result")
+    _check_page(driver, "tool result page")
+    assert not _css(driver, "#tool-error"), f"the tool failed: {_one(driver, '#tool-error', 'error').text}"
+    result = json.loads(_one(driver, "#tool-result", "the tool's JSON result").text)
+    items = result.get("items")
+    assert isinstance(items, list) and items, f"sandbox.list_items returned no items: {result!r}"
+    assert all(set(item) <= {"id", "title", "done"} for item in items), f"the result kept fields the tool drops: {items!r}"
+    assert "HTTP 200" in _one(driver, "#tool-meta", "how the call went").text
+
+
 def _flash(driver) -> str:
     found = _css(driver, ".flash")
     return found[0].text if found else ""
@@ -164,7 +183,12 @@ def test_sign_in_connect_and_disconnect_the_sandbox(demo, browser):
     assert cred_id, "the connection card has no data-credential-id"
     _check_page(driver, "Connection Center with a connection")
 
-    # The message belongs to the action: the Connection Center on its own shows none.
+    # Call a tool on the connected account, as an agent would through POST /api/v1/tools/invoke.
+    _call_sandbox_tool(driver, shots, conn, cred_id, "sandbox.list_items")
+    _one(driver, "#back", "link back to the Connection Center").click()
+    _wait_path(driver, "/connections", "the tool's page leads back to the Connection Center")
+
+    # The message belongs to the action: the Connection Center on its own shows none (a refresh).
     driver.get(demo.url("/connections"))
     _wait_path(driver, "/connections", "GET /connections")
     assert not _flash(driver), f"GET /connections (no action just done) shows a message: {_flash(driver)!r}"

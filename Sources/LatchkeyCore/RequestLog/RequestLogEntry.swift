@@ -26,6 +26,8 @@ public struct RequestLogEntry: Sendable, Equatable {
     public var connectionID: String?
     public var integrationKey: String?
     public var credentialID: String?
+    /// The catalog tool called (`github.list_repos`), for a tool call.
+    public var tool: String?
     public var status: Int
     /// The error code of DESIGN §6 (`not_connected`, `needs_reauth`, …) when the call failed.
     public var errorCode: String?
@@ -41,6 +43,7 @@ public struct RequestLogEntry: Sendable, Equatable {
         connectionID: String? = nil,
         integrationKey: String? = nil,
         credentialID: String? = nil,
+        tool: String? = nil,
         status: Int,
         errorCode: String? = nil,
         latencyMilliseconds: Int
@@ -54,6 +57,7 @@ public struct RequestLogEntry: Sendable, Equatable {
         self.connectionID = connectionID
         self.integrationKey = integrationKey
         self.credentialID = credentialID
+        self.tool = tool
         self.status = status
         self.errorCode = errorCode
         self.latencyMilliseconds = latencyMilliseconds

@@ -64,6 +64,12 @@ struct ConnectionCenterController {
             let provider = try? enabledProvider(credential.integrationKey, enabled)
             let permissions = provider.map { Self.permissions(provider: $0, scopes: credential.scopes) } ?? credential.scopes
             let (statusText, problem) = Self.status(credential, serviceName: name)
+            let tools = ConnectionToolsController.tryable(provider).map { ["name": $0.name, "title": $0.title] }
+            // `?reconnect={id}&scopes=…` (the link of an insufficient_scope answer): offer to reconnect asking for them.
+            var wanted: [String] = []
+            if request.uri.queryParameters.get("reconnect")?.lowercased() == credential.id, let text = request.uri.queryParameters.get("scopes") {
+                wanted = Self.scopeList(text).filter { scope in provider?.oauth?.scopes[scope] != nil && !credential.scopes.contains(scope) }
+            }
             return [
                 "id": credential.id,
                 "integration": credential.integrationKey,
@@ -78,6 +84,11 @@ struct ConnectionCenterController {
                 "problem": problem,
                 "permissions": permissions,
                 "hasPermissions": !permissions.isEmpty,
+                "tools": tools,
+                "hasTools": !tools.isEmpty,
+                "wantedScopes": wanted.joined(separator: " "),
+                "wanted": provider.map { Self.permissions(provider: $0, scopes: wanted) } ?? wanted,
+                "hasWanted": !wanted.isEmpty,
                 "csrf": csrf,
             ]
         }
@@ -125,13 +136,33 @@ struct ConnectionCenterController {
         let id = (context.parameters.get("id") ?? "").lowercased()
         let endUser = try await connect.endUser(for: context.user)
         let credential = try await connect.ownCredential(id, endUser: endUser, user: context.user)
-        return try await run(key: credential.integrationKey, form: nil, reconnect: credential.id, context: context)
+        // A tool that needs more permissions sends the person here with the scopes to ask for as well.
+        let extra = (try await WebForm.read(request))["scopes"].map(Self.scopeList) ?? []
+        return try await run(key: credential.integrationKey, form: nil, reconnect: credential.id, context: context, extraScopes: extra)
     }
 
-    private func run(key: String, form: WebForm?, reconnect: String?, context: SignedInContext) async throws -> Response {
+    /// `a b,c` → its scopes.
+    static func scopeList(_ text: String) -> [String] {
+        text.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init).prefix(20).map { $0 }
+    }
+
+    private func run(
+        key: String,
+        form: WebForm?,
+        reconnect: String?,
+        context: SignedInContext,
+        extraScopes: [String] = []
+    ) async throws -> Response {
         do {
             let values = form.map { ConnectFormValues($0.fields) }
-            switch try await connect.start(user: context.user, key: key, browserID: context.browserID, form: values, reconnect: reconnect) {
+            switch try await connect.start(
+                user: context.user,
+                key: key,
+                browserID: context.browserID,
+                form: values,
+                reconnect: reconnect,
+                extraScopes: extraScopes
+            ) {
             case .redirect(let url, let service):
                 if let formAction = connect.formActionSource(for: service), formAction.allows(url) {
                     return WebResponse.redirect(to: url.absoluteString)

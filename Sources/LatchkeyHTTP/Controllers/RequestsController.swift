@@ -77,6 +77,7 @@ struct RequestLogEntryResponse: Encodable {
     var connectionId: String?
     var integration: String?
     var credentialId: String?
+    var tool: String?
     var status: Int
     var errorCode: String?
     var latencyMs: Int
@@ -90,6 +91,7 @@ struct RequestLogEntryResponse: Encodable {
         connectionId = e.connectionID
         integration = e.integrationKey
         credentialId = e.credentialID
+        tool = e.tool
         status = e.status
         errorCode = e.errorCode
         latencyMs = e.latencyMilliseconds

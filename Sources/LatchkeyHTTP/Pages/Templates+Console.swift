@@ -10,6 +10,7 @@ extension Templates {
         ("admin-users", adminUsers),
         ("sandbox-consent", sandboxConsent),
         ("admin-connections", adminConnections),
+        ("tool-result", toolResult),
     ]
 
     static let adminConnections = """
@@ -59,10 +60,17 @@ extension Templates {
         <p class="meta">Account: <span class="account">{{account}}</span>{{#label}} · {{label}}{{/label}}{{#isDefault}} · default{{/isDefault}}</p>
         <p class="meta">Connected <time datetime="{{connectedISO}}">{{connectedDate}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
         {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
+        {{#hasWanted}}<div class="error wanted-scopes" role="alert">A tool needs more permissions on this account. Reconnect and also allow it to:
+        <ul class="perm">{{#wanted}}<li>{{.}}</li>{{/wanted}}</ul>
+        <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="scopes" value="{{wantedScopes}}"><button type="submit" id="reconnect-wider">Reconnect and allow</button></form></div>{{/hasWanted}}
         <div class="actions">
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
         <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
         </div>
+        {{#hasTools}}<form method="post" action="/connections/{{id}}/tools" class="try-tool"><input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="tool-{{id}}">Try a tool on this account</label>
+        <select id="tool-{{id}}" name="tool">{{#tools}}<option value="{{name}}">{{title}}</option>{{/tools}}</select>
+        <button type="submit" class="secondary">Call the tool</button></form>{{/hasTools}}
         </li>
         {{/connections}}
         </ul>

@@ -17,6 +17,7 @@ public final class RequestLogNote: Sendable {
         var connectionID: String?
         var integrationKey: String?
         var credentialID: String?
+        var tool: String?
     }
 
     private let fields = Mutex(Fields())
@@ -36,8 +37,15 @@ public final class RequestLogNote: Sendable {
     }
 
     /// Notes what is known of a call before (or without) a credential; nil leaves a field as it is.
-    public func note(appID: String? = nil, externalUserID: String? = nil, connectionID: String? = nil, integrationKey: String? = nil) {
+    public func note(
+        appID: String? = nil,
+        externalUserID: String? = nil,
+        connectionID: String? = nil,
+        integrationKey: String? = nil,
+        tool: String? = nil
+    ) {
         fields.withLock {
+            if let tool { $0.tool = tool }
             if let appID { $0.appID = appID }
             if let externalUserID { $0.externalUserID = externalUserID }
             if let connectionID { $0.connectionID = connectionID }

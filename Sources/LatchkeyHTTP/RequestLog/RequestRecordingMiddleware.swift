@@ -47,6 +47,7 @@ struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddleware {
                 connectionID: fields.connectionID,
                 integrationKey: fields.integrationKey,
                 credentialID: fields.credentialID,
+                tool: fields.tool,
                 status: status,
                 errorCode: errorCode,
                 latencyMilliseconds: Int(milliseconds)

@@ -260,6 +260,11 @@ public enum Migrations {
                 """
             ]
         ),
+        Step(
+            version: 15,
+            name: "request log: the tool a tool call called",
+            statements: ["ALTER TABLE request_log ADD COLUMN tool TEXT"]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -17,7 +17,7 @@ public struct RequestLogRepository: Sendable {
             var query = SQLQueryString(
                 """
                 INSERT INTO request_log (id, tenant_id, ts, kind, app_id, external_user_id, connection_id, integration_key, credential_id,
-                  http_status, error_code, latency_ms) VALUES\u{20}
+                  tool, http_status, error_code, latency_ms) VALUES\u{20}
                 """
             )
             for (index, e) in entries.enumerated() {
@@ -26,7 +26,7 @@ public struct RequestLogRepository: Sendable {
                 query.appendInterpolation(unsafeRaw: ", ")
                 query.appendInterpolation(
                     binds: [
-                        e.time.ms, e.kind.rawValue, e.appID, e.externalUserID, e.connectionID, e.integrationKey, e.credentialID, e.status,
+                        e.time.ms, e.kind.rawValue, e.appID, e.externalUserID, e.connectionID, e.integrationKey, e.credentialID, e.tool, e.status,
                         e.errorCode, e.latencyMilliseconds,
                     ] as [any Encodable & Sendable]
                 )
@@ -105,6 +105,7 @@ public struct RequestLogRepository: Sendable {
             connectionID: try row.optionalString("connection_id"),
             integrationKey: try row.optionalString("integration_key"),
             credentialID: try row.optionalString("credential_id"),
+            tool: try row.optionalString("tool"),
             status: try row.int("http_status"),
             errorCode: try row.optionalString("error_code"),
             latencyMilliseconds: try row.int("latency_ms")
