@@ -73,6 +73,7 @@ public func buildApplication(
         services.append(outbound.refreshService)
         services.append(outbound.probeService)
         services.append(outbound.webhookDelivery)
+        services.append(outbound.rateBudgetRefill)
         services.append(
             RequestLogPurgeService(
                 repository: RequestLogRepository(database: runtime.database),
@@ -156,7 +157,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         proxy: ProxyService(
             resolver: outbound.resolver,
             providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
-            transport: transport
+            transport: transport,
+            gate: outbound.gate
         ),
         maxBodySize: configuration.maxBodySize
     ).addRoutes(to: loggedProxy, recorder: recorder)
@@ -173,6 +175,15 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         health: outbound.health,
         database: runtime.database,
+        clock: runtime.clock,
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: api, recorder: recorder)
+    ConnectionUsageController(
+        directory: runtime.tenants.directory,
+        integrations: runtime.integrations,
+        catalog: runtime.catalog,
+        limits: ConnectionRateLimitRepository(database: runtime.database),
+        gate: outbound.gate,
         clock: runtime.clock,
         maxBodySize: configuration.maxBodySize
     ).addRoutes(to: api, recorder: recorder)

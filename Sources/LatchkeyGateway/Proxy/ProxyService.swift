@@ -14,11 +14,14 @@ public struct ProxyService: Sendable {
     let resolver: CredentialResolver
     let providers: ProviderResolver
     let transport: any HTTPTransport
+    /// Fair rate limits and the shared circuit; none in tests of the relay alone.
+    let gate: ProviderCallGate?
 
-    public init(resolver: CredentialResolver, providers: ProviderResolver, transport: any HTTPTransport) {
+    public init(resolver: CredentialResolver, providers: ProviderResolver, transport: any HTTPTransport, gate: ProviderCallGate? = nil) {
         self.resolver = resolver
         self.providers = providers
         self.transport = transport
+        self.gate = gate
     }
 
     /// One call as it came in: the path relative to the API base and the query, both still percent-encoded.
@@ -81,11 +84,16 @@ public struct ProxyService: Sendable {
         }
         let url = try ProxyTarget.url(base: base, path: call.path, query: call.queryString)
         let forwarded = ProxyTarget.requestHeaders(call.headers)
+        let endUser = call.query.externalUserID
+        let ticket = try await gate?.admit(credential: credential, integration: integration, provider: provider, endUser: endUser, name: name)
         func send(_ token: CredentialResolver.Token) async throws -> OutboundResponse {
             let headers = forwarded + ProxyCredentials.headers(for: token.secret, provider: provider, callerHeaders: forwarded)
             do {
-                return try await transport.send(OutboundRequest(method: call.method, url: url, headers: headers, body: call.body))
+                let response = try await transport.send(OutboundRequest(method: call.method, url: url, headers: headers, body: call.body))
+                try await ticket?.observe(response)
+                return response
             } catch let error as OutboundError {
+                await ticket?.failed(error)
                 throw Self.failure(error, name: name)
             }
         }
