@@ -229,6 +229,13 @@ public struct RateLimitHeaders: Sendable, Codable, Equatable {
     public var remaining: String?
     /// Header giving the window's limit.
     public var limit: String?
+
+    public init(retryAfter: String?, reset: String?, remaining: String?, limit: String?) {
+        self.retryAfter = retryAfter
+        self.reset = reset
+        self.remaining = remaining
+        self.limit = limit
+    }
 }
 
 /// A Connection's default rate budget for a provider: `budget` calls per `windowSeconds`, shared fairly by its end

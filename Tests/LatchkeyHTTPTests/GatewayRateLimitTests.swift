@@ -4,8 +4,10 @@ import Hummingbird
 import HummingbirdTesting
 import LatchkeyBootstrap
 import LatchkeyCore
+import LatchkeyGateway
 import LatchkeyHTTPTesting
 import LatchkeyOAuthClient
+import LatchkeyProviders
 import LatchkeyStorage
 import LatchkeyTesting
 import Testing
@@ -192,5 +194,53 @@ struct GatewayRateLimitTests {
             #expect(!metrics.contains("heavy"))
             #expect(!metrics.contains("token-of-"))
         }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
+    func aConnectionsOwnBudgetIsCheckedSetAndRemoved(kind: TestDatabases.Kind) async throws {
+        try await Self.with(kind) { client, fixture, _, connection in
+            let uri = "/api/v1/connections/\(connection)/rate-limit"
+            let initial = try await client.execute(uri: uri, method: .get, headers: fixture.headers)
+            #expect(try initial.json["source"] as? String == "catalog")
+            #expect(try initial.json["budget"] as? Int == 5000 && initial.json["windowSeconds"] as? Int == 3600)
+            for (bad, field) in [
+                (["budget": 0, "windowSeconds": 60], "budget"), (["budget": 10, "windowSeconds": 90_000], "windowSeconds"),
+                (["budget": 10, "windowSeconds": 60, "burst": 3], "burst"),
+            ] as [([String: Any], String)] {
+                let refused = try await client.execute(uri: uri, method: .put, headers: fixture.headers, body: try body(bad))
+                #expect(refused.status == .badRequest, "\(bad)")
+                #expect(refused.errorFields.contains(field), "\(bad)")
+            }
+            try await Self.setBudget(client, fixture, connection, 1)
+            #expect(try await Self.call(client, fixture, as: "heavy").status == .ok)
+            #expect(try await Self.call(client, fixture, as: "light-1").status == .tooManyRequests)
+            let removed = try await client.execute(uri: uri, method: .delete, headers: fixture.headers)
+            #expect(try removed.json["source"] as? String == "catalog")
+            let again = try await Self.call(client, fixture, as: "light-1")
+            #expect(again.status == .ok, "\(again.text)")
+            let unknown = try await client.execute(
+                uri: "/api/v1/connections/\(UUID().uuidString.lowercased())/usage",
+                method: .get,
+                headers: fixture.headers
+            )
+            #expect(unknown.status == .notFound)
+        }
+    }
+
+    @Test func theProvidersHeadersAreReadAsTheCatalogNamesThem() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let github = RateLimitHeaders(retryAfter: "Retry-After", reset: "x-ratelimit-reset", remaining: "x-ratelimit-remaining", limit: nil)
+        let epoch = try #require(
+            ProviderRateLimitSignal.read([("X-RateLimit-Remaining", "7"), ("X-RateLimit-Reset", "1800000600")], names: github, now: now)
+        )
+        #expect(epoch.remaining == 7 && epoch.resetAt == now.addingTimeInterval(600) && epoch.waitSeconds(now: now) == nil)
+        let delta = ProviderRateLimitSignal.read([("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "30")], names: github, now: now)
+        #expect(delta?.waitSeconds(now: now) == 30)
+        let rfc3339 = RateLimitHeaders(retryAfter: nil, reset: "reset", remaining: "left", limit: nil)
+        let dated = ProviderRateLimitSignal.read([("left", "0"), ("reset", "2027-01-15T08:00:45Z")], names: rfc3339, now: now)
+        #expect(dated?.resetAt == Date(timeIntervalSince1970: 1_800_000_045))
+        let httpDate = ProviderRateLimitSignal.read([("Retry-After", "Fri, 15 Jan 2027 08:01:00 GMT")], names: nil, now: now)
+        #expect(httpDate?.waitSeconds(now: now) == 60)
+        #expect(ProviderRateLimitSignal.read([("Retry-After", "soon")], names: github, now: now) == nil)
     }
 }
