@@ -114,6 +114,9 @@ let package = Package(
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

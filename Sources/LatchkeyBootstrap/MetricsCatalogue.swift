@@ -94,6 +94,38 @@ public enum MetricsCatalogue {
             "Credentials handed out from what this instance resolved lately because the database did not answer.",
             initial: [[]]
         ),
+        Entry(
+            "latchkey_gateway_calls_total",
+            .counter,
+            "Calls through the gateway (proxy and tools), by provider (integration key), tool (empty for proxy calls) and outcome (ok, provider_4xx, provider_5xx, or the error code the caller got).",
+            initial: []
+        ),
+        Entry(
+            "latchkey_gateway_call_duration_seconds",
+            .histogram,
+            "Seconds a call through the gateway took, provider call included, by provider, tool and outcome.",
+            initial: [],
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+        ),
+        Entry("latchkey_rate_limit_admitted_total", .counter, "Calls admitted by the fair rate limiter, by integration.", initial: []),
+        Entry(
+            "latchkey_rate_limit_throttled_total",
+            .counter,
+            "Calls refused with rate_limited by the fair rate limiter, by integration and reason (over_fair_share, budget_exhausted, provider_limit).",
+            initial: []
+        ),
+        Entry(
+            "latchkey_rate_budget_used_ratio",
+            .gauge,
+            "Share of the rate budget used in the current window on this instance, by integration (the busiest Connection); alert when near 1.",
+            initial: []
+        ),
+        Entry(
+            "latchkey_gateway_circuit_refusals_total",
+            .counter,
+            "Calls refused with provider_unavailable because the integration's circuit was open, by integration.",
+            initial: []
+        ),
         Entry("hb.requests", .counter, "HTTP requests, by route, method and status code.", initial: []),
         Entry("hb.request.errors", .counter, "HTTP requests that ended in an error, by route, method and status code.", initial: []),
         Entry("http.server.request.duration", .timer, "Seconds to answer an HTTP request, by route, method and status code.", initial: []),

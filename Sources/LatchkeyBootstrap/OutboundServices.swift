@@ -4,6 +4,7 @@ import LatchkeyCore
 public import LatchkeyGateway
 public import LatchkeyLifecycle
 public import LatchkeyOAuthClient
+import LatchkeyProviders
 import LatchkeyStorage
 import Logging
 
@@ -20,6 +21,10 @@ public struct OutboundServices: Sendable {
     public let webhookDelivery: WebhookDeliveryService
     /// The connect flow (start, callback, forms, disconnect) of the web console.
     public let connect: ConnectService
+    /// Fair rate limits per Connection and the shared circuit, in front of every provider call.
+    public let gate: ProviderCallGate
+    /// Leases the shared rate budget ahead and refreshes the near-limit gauge.
+    public let rateBudgetRefill: RateBudgetRefillService
 }
 
 extension LatchkeyRuntime {
@@ -30,12 +35,15 @@ extension LatchkeyRuntime {
         let logger = self.logger
         // Webhook events (credential.needs_reauth, integration.misconfigured) are written by the vault and the
         // integration store in the same transaction as the change they describe.
+        // One circuit per integration for refresh and the gateway alike (one cache per process).
+        let circuit = CircuitBreaker(store: CircuitRepository(database: database), policy: configuration.refresh.circuit, clock: clock)
         let coordinator = RefreshCoordinator(
             vault: vault,
             resolver: resolver,
             oauth: oauth,
             clock: clock,
             random: random,
+            circuit: circuit,
             configuration: configuration.refresh,
             logger: logger
         )
@@ -51,6 +59,16 @@ extension LatchkeyRuntime {
         let probeService = ProbeService(monitor: health, directory: tenants.directory, clock: clock, logger: logger) {
             try await tenants.directory.tenants().map(\.id)
         }
+        let limits = ConnectionRateLimitRepository(database: database)
+        let gate = ProviderCallGate(
+            store: SQLRateBudgetLeaseStore(database: database),
+            circuit: circuit,
+            clock: clock,
+            overrides: { id in
+                try await limits.find(connectionID: id).map { RateLimitDefault(budget: $0.budget, windowSeconds: $0.windowSeconds) }
+            },
+            logger: logger
+        )
         return OutboundServices(
             oauth: oauth,
             coordinator: coordinator,
@@ -71,7 +89,9 @@ extension LatchkeyRuntime {
                 callbackURL: configuration.callbackURL,
                 clock: clock,
                 logger: logger
-            )
+            ),
+            gate: gate,
+            rateBudgetRefill: RateBudgetRefillService(gate: gate, clock: clock)
         )
     }
 }

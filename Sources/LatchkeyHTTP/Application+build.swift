@@ -73,6 +73,7 @@ public func buildApplication(
         services.append(outbound.refreshService)
         services.append(outbound.probeService)
         services.append(outbound.webhookDelivery)
+        services.append(outbound.rateBudgetRefill)
         services.append(
             RequestLogPurgeService(
                 repository: RequestLogRepository(database: runtime.database),
@@ -152,18 +153,19 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
                 (caller.tenantID, caller.app?.id)
             }
         )
-    ProxyController(
-        proxy: ProxyService(
-            resolver: outbound.resolver,
-            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
-            transport: transport,
-            limits: .init(
-                maxUploadBytes: configuration.proxyMaxUploadBytes,
-                maxDownloadBytes: configuration.proxyMaxDownloadBytes,
-                maxRetainedUploadBytes: configuration.maxBodySize
-            )
-        )
-    ).addRoutes(to: loggedProxy, recorder: recorder)
+    // One relay for the proxy route and tool calls: the same limits, rate limits and circuit.
+    let proxy = ProxyService(
+        resolver: outbound.resolver,
+        providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
+        transport: transport,
+        limits: .init(
+            maxUploadBytes: configuration.proxyMaxUploadBytes,
+            maxDownloadBytes: configuration.proxyMaxDownloadBytes,
+            maxRetainedUploadBytes: configuration.maxBodySize
+        ),
+        gate: outbound.gate
+    )
+    ProxyController(proxy: proxy).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: callers, recorder: recorder)
@@ -173,11 +175,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         catalog: runtime.catalog,
         resolver: outbound.resolver,
-        proxy: ProxyService(
-            resolver: outbound.resolver,
-            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
-            transport: transport
-        ),
+        proxy: proxy,
         publicURL: configuration.effectivePublicURL
     )
     let loggedTools = callers.group()
@@ -195,6 +193,15 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         health: outbound.health,
         database: runtime.database,
+        clock: runtime.clock,
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: api, recorder: recorder)
+    ConnectionUsageController(
+        directory: runtime.tenants.directory,
+        integrations: runtime.integrations,
+        catalog: runtime.catalog,
+        limits: ConnectionRateLimitRepository(database: runtime.database),
+        gate: outbound.gate,
         clock: runtime.clock,
         maxBodySize: configuration.maxBodySize
     ).addRoutes(to: api, recorder: recorder)

@@ -31,6 +31,8 @@ public struct Provider: Sendable, Codable, Equatable, Identifiable {
     public var requestHeaders: [String: String]?
     /// Names of the headers the provider uses to announce rate limits.
     public var rateLimitHeaders: RateLimitHeaders?
+    /// The calls a Connection may make per window by default (each Connection may set its own).
+    public var rateLimit: RateLimitDefault?
     /// A cheap authenticated request used to check that a credential still works.
     public var probe: Probe?
     /// How to read who the credential belongs to.
@@ -227,6 +229,27 @@ public struct RateLimitHeaders: Sendable, Codable, Equatable {
     public var remaining: String?
     /// Header giving the window's limit.
     public var limit: String?
+
+    public init(retryAfter: String?, reset: String?, remaining: String?, limit: String?) {
+        self.retryAfter = retryAfter
+        self.reset = reset
+        self.remaining = remaining
+        self.limit = limit
+    }
+}
+
+/// A Connection's default rate budget for a provider: `budget` calls per `windowSeconds`, shared fairly by its end
+/// users.
+public struct RateLimitDefault: Sendable, Codable, Equatable {
+    /// Calls per window, all end users of a Connection together.
+    public var budget: Int
+    /// The window's length in seconds.
+    public var windowSeconds: Int
+
+    public init(budget: Int, windowSeconds: Int) {
+        self.budget = budget
+        self.windowSeconds = windowSeconds
+    }
 }
 
 /// A cheap request that tells whether a credential still works.

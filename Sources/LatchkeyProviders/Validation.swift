@@ -48,6 +48,10 @@ struct ProviderValidator {
                 if let value { try headerName(value, "rateLimitHeaders.\(name)") }
             }
         }
+        if let limit = provider.rateLimit {
+            guard (1...1_000_000).contains(limit.budget) else { throw fail("rateLimit.budget", "must be 1 to 1000000 calls") }
+            guard (1...86_400).contains(limit.windowSeconds) else { throw fail("rateLimit.windowSeconds", "must be 1 to 86400 seconds") }
+        }
         if let probe = provider.probe {
             try method(probe.method, "probe.method")
             try pathOrURL(probe.path, "probe.path")

@@ -16,12 +16,21 @@ public struct ProxyService: Sendable {
     let providers: ProviderResolver
     let transport: any HTTPTransport
     public let limits: Limits
+    /// Fair rate limits and the shared circuit; none in tests of the relay alone.
+    let gate: ProviderCallGate?
 
-    public init(resolver: CredentialResolver, providers: ProviderResolver, transport: any HTTPTransport, limits: Limits = .init()) {
+    public init(
+        resolver: CredentialResolver,
+        providers: ProviderResolver,
+        transport: any HTTPTransport,
+        limits: Limits = .init(),
+        gate: ProviderCallGate? = nil
+    ) {
         self.resolver = resolver
         self.providers = providers
         self.transport = transport
         self.limits = limits
+        self.gate = gate
     }
 
     /// How much may cross the proxy.
@@ -152,15 +161,33 @@ public struct ProxyService: Sendable {
                 uploadTooLarge.raise()
                 return LatchkeyError.payloadTooLarge(limit: uploadLimit)
             }
+        let ticket = try await gate?.admit(
+            credential: credential,
+            integration: integration,
+            provider: provider,
+            endUser: call.query.externalUserID,
+            name: name
+        )
         func send(_ token: CredentialResolver.Token) async throws -> OutboundStreamedResponse {
             let headers = forwarded + ProxyCredentials.headers(for: token.secret, provider: provider, callerHeaders: forwarded)
+            let response: OutboundStreamedResponse
             do {
-                return try await transport.stream(OutboundRequest(method: call.method, url: url, headers: headers, body: call.body), body: upload)
+                response = try await transport.stream(OutboundRequest(method: call.method, url: url, headers: headers, body: call.body), body: upload)
             } catch {
                 if uploadTooLarge.isRaised { throw LatchkeyError.payloadTooLarge(limit: uploadLimit) }
-                if let error = error as? OutboundError { throw Self.failure(error, name: name) }
+                if let error = error as? OutboundError {
+                    await ticket?.failed(error)
+                    throw Self.failure(error, name: name)
+                }
                 throw error
             }
+            do {
+                try await ticket?.observe(status: response.status, headers: response.headers)
+            } catch {
+                await response.body.discard(upTo: Self.refusalBodyBytes)
+                throw error
+            }
+            return response
         }
         var response = try await send(token)
         if response.status == 401, credential.type == .oauth2 {

@@ -18,6 +18,8 @@ public final class RateBudgetSlices: Sendable {
 
     private struct Slice {
         var windowStart: TimeInterval
+        /// The policy the slice was leased under: a changed budget or window starts afresh.
+        var policy: RateLimitPolicy
         var remaining = 0
         /// The store said this window's budget is all taken.
         var exhausted = false
@@ -46,8 +48,8 @@ public final class RateBudgetSlices: Sendable {
     public func take(connectionID: String, policy: RateLimitPolicy, now: Date) -> Take {
         let start = Self.windowStart(now, window: policy.window)
         return slices.withLock { slices in
-            var slice = slices[connectionID] ?? Slice(windowStart: start)
-            if slice.windowStart != start { slice = Slice(windowStart: start) }
+            var slice = slices[connectionID] ?? Slice(windowStart: start, policy: policy)
+            if slice.windowStart != start || slice.policy != policy { slice = Slice(windowStart: start, policy: policy) }
             defer { slices[connectionID] = slice }
             if slice.remaining > 0 {
                 slice.remaining -= 1
@@ -66,7 +68,7 @@ public final class RateBudgetSlices: Sendable {
     public func giveBack(connectionID: String, policy: RateLimitPolicy, now: Date) {
         let start = Self.windowStart(now, window: policy.window)
         slices.withLock { slices in
-            guard var slice = slices[connectionID], slice.windowStart == start else { return }
+            guard var slice = slices[connectionID], slice.windowStart == start, slice.policy == policy else { return }
             slice.remaining += 1
             slice.spent = max(0, slice.spent - 1)
             slices[connectionID] = slice
@@ -78,7 +80,7 @@ public final class RateBudgetSlices: Sendable {
     public func lease(connectionID: String, policy: RateLimitPolicy, now: Date) async throws {
         let start = Self.windowStart(now, window: policy.window)
         let want = slices.withLock { slices -> Int in
-            let spent = slices[connectionID].map { $0.windowStart == start ? $0.spent : 0 } ?? 0
+            let spent = slices[connectionID].map { $0.windowStart == start && $0.policy == policy ? $0.spent : 0 } ?? 0
             return min(policy.budget, max(minimumSlice(policy), spent))
         }
         let grant = try await store.lease(
@@ -88,8 +90,8 @@ public final class RateBudgetSlices: Sendable {
             want: want
         )
         slices.withLock { slices in
-            var slice = slices[connectionID] ?? Slice(windowStart: start)
-            if slice.windowStart != start { slice = Slice(windowStart: start) }
+            var slice = slices[connectionID] ?? Slice(windowStart: start, policy: policy)
+            if slice.windowStart != start || slice.policy != policy { slice = Slice(windowStart: start, policy: policy) }
             slice.remaining += grant
             slice.spent = 0
             if grant < want { slice.exhausted = true }
@@ -103,7 +105,7 @@ public final class RateBudgetSlices: Sendable {
         let low = slices.withLock { slices in
             slices.compactMap { id, slice -> (String, RateLimitPolicy)? in
                 let policy = policy(id)
-                guard slice.windowStart == Self.windowStart(now, window: policy.window), !slice.exhausted,
+                guard slice.windowStart == Self.windowStart(now, window: policy.window), slice.policy == policy, !slice.exhausted,
                     slice.spent > 0, slice.remaining < minimumSlice(policy)
                 else { return nil }
                 return (id, policy)

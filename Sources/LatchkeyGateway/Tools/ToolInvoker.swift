@@ -100,6 +100,18 @@ public struct ToolInvoker: Sendable {
         caller: CredentialResolver.Caller,
         found: @Sendable (Credential) -> Void = { _ in }
     ) async throws -> Outcome {
+        // Counted by provider, tool and outcome (`latchkey_gateway_calls_total`), like proxy calls.
+        try await GatewayCallMetrics.measure(provider: target.integration.key, tool: target.tool.name, status: \.status) {
+            try await call(target, invocation, caller: caller, found: found)
+        }
+    }
+
+    private func call(
+        _ target: Target,
+        _ invocation: Invocation,
+        caller: CredentialResolver.Caller,
+        found: @Sendable (Credential) -> Void
+    ) async throws -> Outcome {
         let tool = target.tool
         let call = try ToolCall(tool: tool, input: invocation.input)
         var query = CredentialResolver.Query(

@@ -20,7 +20,7 @@ struct ProxyController {
     func addRoutes(to group: RouterGroup<CallerContext>, recorder: RouteRecorder?) {
         for method in Self.methods {
             recorder?.record(method, "proxy/:integration/:path")
-            group.on("proxy/:integration/**", method: method, use: relay)
+            group.on("proxy/:integration/**", method: method, use: GatewayCallMetrics.measured(relay))
         }
     }
 

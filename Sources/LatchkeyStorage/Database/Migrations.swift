@@ -265,6 +265,16 @@ public enum Migrations {
             name: "request log: the tool a tool call called",
             statements: ["ALTER TABLE request_log ADD COLUMN tool TEXT"]
         ),
+        Step(
+            version: 16,
+            name: "a Connection's own rate budget, overriding the catalog's default",
+            statements: [
+                """
+                CREATE TABLE connection_rate_limits (connection_id TEXT PRIMARY KEY REFERENCES connections(id) ON DELETE CASCADE,
+                  budget {bigint} NOT NULL, window_seconds {bigint} NOT NULL, updated_at {bigint} NOT NULL)
+                """
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -1,0 +1,123 @@
+import Foundation
+import Hummingbird
+import LatchkeyCore
+import LatchkeyGateway
+import LatchkeyProviders
+import LatchkeyStorage
+
+/// `/api/v1/connections/{id}/usage` and `/api/v1/connections/{id}/rate-limit`: how a Connection's rate budget is
+/// used by its end users in the current window (as this instance counts it), and the Connection's own budget in
+/// place of the catalog's default.
+struct ConnectionUsageController {
+    let directory: DirectoryRepository
+    let integrations: IntegrationStore
+    let catalog: ProviderCatalog
+    let limits: ConnectionRateLimitRepository
+    let gate: ProviderCallGate
+    let clock: any LatchkeyClock
+    let maxBodySize: Int
+
+    func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
+        group.route(.get, "connections/:id/usage", recorder: recorder, use: usage)
+        group.route(.get, "connections/:id/rate-limit", recorder: recorder, use: showLimit)
+        group.route(.put, "connections/:id/rate-limit", recorder: recorder, use: putLimit)
+        group.route(.delete, "connections/:id/rate-limit", recorder: recorder, use: deleteLimit)
+    }
+
+    struct LimitResponse: Encodable {
+        /// `connection` (set on the Connection), `catalog` (the provider's default) or `default` (the server's).
+        var source: String
+        var budget: Int
+        var windowSeconds: Int
+    }
+
+    struct UsageResponse: Encodable {
+        struct User: Encodable {
+            var externalUserId: String?
+            var admitted: Int
+            var throttled: Int
+            var share: Double
+        }
+        var connectionId: String
+        var integration: String
+        var limit: LimitResponse
+        var budgetInForce: Int
+        var used: Int
+        var throttled: Int
+        var activeUsers: Int
+        var nearLimit: Bool
+        var providerRemaining: Int?
+        var providerResetAt: Date?
+        var users: [User]
+    }
+
+    struct LimitRequest: Decodable, AllowedKeys {
+        var budget: Int
+        var windowSeconds: Int
+        static let allowedKeys: Set<String> = ["budget", "windowSeconds"]
+    }
+
+    private func connection(_ context: AdminContext) async throws -> Connection {
+        let id = try PathID.parse(context, what: "connection")
+        guard let connection = try await directory.connection(id: id, tenantID: context.tenantID) else {
+            throw LatchkeyError.notFound("connection")
+        }
+        return connection
+    }
+
+    private func limit(of connection: Connection) async throws -> LimitResponse {
+        if let own = try await limits.find(connectionID: connection.id) {
+            return LimitResponse(source: "connection", budget: own.budget, windowSeconds: own.windowSeconds)
+        }
+        let integration = try await integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
+        if let catalog = integration.flatMap({ catalog.provider(id: $0.provider) })?.rateLimit {
+            return LimitResponse(source: "catalog", budget: catalog.budget, windowSeconds: catalog.windowSeconds)
+        }
+        let fallback = ProviderCallGate.fallbackPolicy
+        return LimitResponse(source: "default", budget: fallback.budget, windowSeconds: Int(fallback.window))
+    }
+
+    @Sendable func usage(_ request: Request, context: AdminContext) async throws -> Response {
+        let connection = try await connection(context)
+        let limit = try await limit(of: connection)
+        let usage = gate.limiter.usage(connectionID: connection.id, now: clock.now)
+        return try JSON.response(
+            UsageResponse(
+                connectionId: connection.id,
+                integration: connection.integrationKey,
+                limit: limit,
+                budgetInForce: usage?.budget ?? limit.budget,
+                used: usage?.used ?? 0,
+                throttled: usage?.throttled ?? 0,
+                activeUsers: usage?.activeUsers ?? 0,
+                nearLimit: usage?.nearLimit ?? false,
+                providerRemaining: usage?.providerRemaining,
+                providerResetAt: usage?.providerResetAt,
+                users: (usage?.users ?? []).map { .init(externalUserId: $0.endUser, admitted: $0.calls, throttled: $0.throttled, share: $0.share) }
+            )
+        )
+    }
+
+    @Sendable func showLimit(_ request: Request, context: AdminContext) async throws -> Response {
+        try JSON.response(try await limit(of: try await connection(context)))
+    }
+
+    @Sendable func putLimit(_ request: Request, context: AdminContext) async throws -> Response {
+        let connection = try await connection(context)
+        let body = try await JSON.decode(LimitRequest.self, from: request, limit: maxBodySize)
+        guard (1...1_000_000).contains(body.budget) else { throw LatchkeyError.invalidField("budget", "must be 1 to 1000000 calls") }
+        guard (1...86_400).contains(body.windowSeconds) else {
+            throw LatchkeyError.invalidField("windowSeconds", "must be 1 to 86400 seconds")
+        }
+        try await limits.save(connectionID: connection.id, .init(budget: body.budget, windowSeconds: body.windowSeconds, updatedAt: clock.now))
+        gate.invalidatePolicy(connection.id)
+        return try JSON.response(try await limit(of: connection))
+    }
+
+    @Sendable func deleteLimit(_ request: Request, context: AdminContext) async throws -> Response {
+        let connection = try await connection(context)
+        try await limits.delete(connectionID: connection.id)
+        gate.invalidatePolicy(connection.id)
+        return try JSON.response(try await limit(of: connection))
+    }
+}
