@@ -37,6 +37,15 @@ public struct ProviderResolver: Sendable {
 
     /// The integration and catalog entry of a credential, if both still exist.
     public func integration(of credential: Credential) async throws -> (Integration, Provider)? {
+        guard let integration = try await integrations.integrations.find(key: credential.integrationKey, tenantID: credential.tenantID),
+            let provider = catalog.provider(id: integration.provider)
+        else { return nil }
+        return (integration, provider)
+    }
+
+    /// As ``integration(of:)`` for a call relayed to the provider: kept a few seconds, and served in degraded mode
+    /// (`IntegrationStore.forCall`). Refreshes read the integration fresh (its OAuth client may just have changed).
+    public func integrationForCall(of credential: Credential) async throws -> (Integration, Provider)? {
         guard let integration = try await integrations.forCall(key: credential.integrationKey, tenantID: credential.tenantID),
             let provider = catalog.provider(id: integration.provider)
         else { return nil }

@@ -138,7 +138,7 @@ public struct ProxyService: Sendable {
         try Self.check(path: call.path, queryString: call.queryString)
         let token = try await resolver.token(for: call.query, caller: caller)
         var credential = token.credential
-        guard let (integration, provider) = try await providers.integration(of: credential) else {
+        guard let (integration, provider) = try await providers.integrationForCall(of: credential) else {
             throw LatchkeyError(.notConnected, "The service \(credential.integrationKey) is no longer set up on this server.")
         }
         let name = integration.displayName ?? provider.displayName

@@ -16,7 +16,7 @@ public struct IntegrationStore: Sendable {
     /// Where `integration.misconfigured` events go (nil: none are sent).
     public var webhooks: WebhookOutbox?
     /// What `forCall` read lately, for degraded mode.
-    let recentForCalls = KeyCache<RecentIntegration>(lifetime: 0, capacity: 1024)
+    let recentForCalls = KeyCache<RecentIntegration>(lifetime: 5, capacity: 1024)
 
     public init(database: Database, keyring: Keyring, audit: AuditLog, clock: any LatchkeyClock, logger: Logger) {
         self.database = database
