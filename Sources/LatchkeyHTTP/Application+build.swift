@@ -152,14 +152,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
                 (caller.tenantID, caller.app?.id)
             }
         )
-    ProxyController(
-        proxy: ProxyService(
-            resolver: outbound.resolver,
-            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
-            transport: transport
-        ),
-        maxBodySize: configuration.maxBodySize
-    ).addRoutes(to: loggedProxy, recorder: recorder)
+    // One proxy for proxied calls and tool calls alike.
+    let proxy = ProxyService(
+        resolver: outbound.resolver,
+        providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
+        transport: transport
+    )
+    ProxyController(proxy: proxy, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: callers, recorder: recorder)
@@ -169,11 +168,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         catalog: runtime.catalog,
         resolver: outbound.resolver,
-        proxy: ProxyService(
-            resolver: outbound.resolver,
-            providers: ProviderResolver(catalog: runtime.catalog, integrations: runtime.integrations),
-            transport: transport
-        ),
+        proxy: proxy,
         publicURL: configuration.effectivePublicURL
     )
     let loggedTools = callers.group()
