@@ -182,8 +182,16 @@ struct ToolInvokeAPITests {
             #expect(try Self.error(forbidden)["code"] as? String == "forbidden")
             #expect((try Self.error(forbidden)["message"] as? String)?.hasSuffix("GitHub said: Repository access blocked") == true)
 
-            await upstream.answer(OutboundResponse(status: 422, headers: [], body: Data(#"{"message":"Validation Failed"}"#.utf8)))
-            #expect(try Self.error(try await Self.invoke(client, fixture.headers, call))["code"] as? String == "invalid_request")
+            // A provider that echoes the token in its message does not get it passed on.
+            await upstream.answer(
+                OutboundResponse(status: 422, headers: [], body: Data(#"{"message":"Validation Failed for alice-secret-token-0123456789"}"#.utf8))
+            )
+            let invalid = try await Self.invoke(client, fixture.headers, call)
+            #expect(try Self.error(invalid)["code"] as? String == "invalid_request")
+            #expect(
+                try Self.error(invalid)["message"] as? String
+                    == "GitHub refused this call (HTTP 422): check the input. GitHub said: Validation Failed for [redacted]"
+            )
 
             await upstream.answer(OutboundResponse(status: 503, headers: [], body: Data("<html>down</html>".utf8)))
             let down = try await Self.invoke(client, fixture.headers, call)
