@@ -231,6 +231,12 @@ struct ToolInvokeAPITests {
             #expect(try Self.error(refused)["code"] as? String == "forbidden")
             #expect(try await AppsAPITests.auditActions(client, fixture, "app.access_denied").count == 1)
 
+            // A key that may not call tools at all is told so before anything about the integrations.
+            let (_, tokensOnly) = try await AppsAPITests.createApp(client, fixture, ["name": "Tokens", "permissions": ["operations": ["tokens"]]])
+            let noTools = try await Self.invoke(client, AppsAPITests.appHeaders(tokensOnly), ["tool": "notion.search"])
+            #expect(noTools.status == .forbidden)
+            #expect((try Self.error(noTools)["message"] as? String)?.contains("not allowed to use proxy") == true)
+
             // An app may call it, for its own end users only: alice is the console's, not the app's.
             let (_, everything) = try await AppsAPITests.createApp(client, fixture, ["name": "Agent"])
             let notTheirs = try await Self.invoke(client, AppsAPITests.appHeaders(everything), call)
