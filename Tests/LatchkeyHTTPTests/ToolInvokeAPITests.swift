@@ -182,8 +182,16 @@ struct ToolInvokeAPITests {
             #expect(try Self.error(forbidden)["code"] as? String == "forbidden")
             #expect((try Self.error(forbidden)["message"] as? String)?.hasSuffix("GitHub said: Repository access blocked") == true)
 
-            await upstream.answer(OutboundResponse(status: 422, headers: [], body: Data(#"{"message":"Validation Failed"}"#.utf8)))
-            #expect(try Self.error(try await Self.invoke(client, fixture.headers, call))["code"] as? String == "invalid_request")
+            // A provider that echoes the token in its message does not get it passed on.
+            await upstream.answer(
+                OutboundResponse(status: 422, headers: [], body: Data(#"{"message":"Validation Failed for alice-secret-token-0123456789"}"#.utf8))
+            )
+            let invalid = try await Self.invoke(client, fixture.headers, call)
+            #expect(try Self.error(invalid)["code"] as? String == "invalid_request")
+            #expect(
+                try Self.error(invalid)["message"] as? String
+                    == "GitHub refused this call (HTTP 422): check the input. GitHub said: Validation Failed for [redacted]"
+            )
 
             await upstream.answer(OutboundResponse(status: 503, headers: [], body: Data("<html>down</html>".utf8)))
             let down = try await Self.invoke(client, fixture.headers, call)
@@ -222,6 +230,12 @@ struct ToolInvokeAPITests {
             #expect(refused.status == .forbidden)
             #expect(try Self.error(refused)["code"] as? String == "forbidden")
             #expect(try await AppsAPITests.auditActions(client, fixture, "app.access_denied").count == 1)
+
+            // A key that may not call tools at all is told so before anything about the integrations.
+            let (_, tokensOnly) = try await AppsAPITests.createApp(client, fixture, ["name": "Tokens", "permissions": ["operations": ["tokens"]]])
+            let noTools = try await Self.invoke(client, AppsAPITests.appHeaders(tokensOnly), ["tool": "notion.search"])
+            #expect(noTools.status == .forbidden)
+            #expect((try Self.error(noTools)["message"] as? String)?.contains("not allowed to use proxy") == true)
 
             // An app may call it, for its own end users only: alice is the console's, not the app's.
             let (_, everything) = try await AppsAPITests.createApp(client, fixture, ["name": "Agent"])

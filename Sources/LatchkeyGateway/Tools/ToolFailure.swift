@@ -137,10 +137,36 @@ public struct ToolFailure: Sendable {
         return nil
     }
 
-    /// One line of at most 200 characters, control characters dropped.
+    /// One line of at most 200 characters, control characters dropped, and anything that looks like a token or key
+    /// (a run of 24 or more letters, digits, `-`, `_` or `.` with both letters and digits) replaced by `[redacted]`:
+    /// a provider that echoes the credential in its message does not get it passed on.
     static func trimmed(_ text: String) -> String {
         let line = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
             .trimmingCharacters(in: .whitespaces)
-        return line.count > 200 ? String(line.prefix(199)) + "…" : line
+        let redacted = redactingTokens(line)
+        return redacted.count > 200 ? String(redacted.prefix(199)) + "…" : redacted
+    }
+
+    static func redactingTokens(_ text: String) -> String {
+        func isTokenCharacter(_ character: Character) -> Bool {
+            character.isASCII && (character.isLetter || character.isNumber || "-_.".contains(character))
+        }
+        var result = ""
+        var run = ""
+        func flush() {
+            let looksLikeToken = run.count >= 24 && run.contains(where: \.isLetter) && run.contains(where: \.isNumber)
+            result += looksLikeToken ? "[redacted]" : run
+            run = ""
+        }
+        for character in text {
+            if isTokenCharacter(character) {
+                run.append(character)
+            } else {
+                flush()
+                result.append(character)
+            }
+        }
+        flush()
+        return result
     }
 }

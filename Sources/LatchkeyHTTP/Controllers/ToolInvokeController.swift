@@ -45,6 +45,8 @@ struct ToolInvokeController {
         }
         let note = RequestLogNote.current
         note?.note(externalUserID: body.externalUserId, connectionID: body.connectionId?.lowercased())
+        // An app key that may not call tools learns nothing about the tenant's integrations.
+        try await context.authorize(.proxy, integration: nil, request: request)
         let permissions = context.app?.permissions
         let target = try await invoker.target(tool: body.tool, integration: body.integration, tenantID: context.tenantID) { key in
             permissions?.allows(integration: key) != false
