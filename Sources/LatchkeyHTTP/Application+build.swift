@@ -183,6 +183,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         catalog: runtime.catalog,
         gate: outbound.gate,
+        audit: runtime.audit,
+        database: runtime.database,
         clock: runtime.clock
     )
     ConnectionUsageController(directory: runtime.tenants.directory, rateLimits: rateLimits, maxBodySize: configuration.maxBodySize)

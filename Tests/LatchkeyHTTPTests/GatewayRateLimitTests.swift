@@ -216,6 +216,8 @@ struct GatewayRateLimitTests {
             #expect(try await Self.call(client, fixture, as: "light-1").status == .tooManyRequests)
             let removed = try await client.execute(uri: uri, method: .delete, headers: fixture.headers)
             #expect(try removed.json["source"] as? String == "catalog")
+            let audited = try await client.execute(uri: "/api/v1/audit", method: .get, headers: fixture.headers)
+            #expect(audited.text.contains("connection.rate_limit_set") && audited.text.contains("connection.rate_limit_removed"))
             let again = try await Self.call(client, fixture, as: "light-1")
             #expect(again.status == .ok, "\(again.text)")
             let unknown = try await client.execute(

@@ -23,12 +23,12 @@ extension AppsPagesController {
         let budget = form.trimmed("budget")
         do {
             if budget.isEmpty {
-                try await rateLimits.remove(connection)
+                try await rateLimits.remove(connection, actor: actor(request, context))
             } else {
                 guard let calls = Int(budget), let window = Int(form.trimmed("windowSeconds")) else {
                     throw LatchkeyError.invalidRequest("Give the calls per window and the window in seconds as whole numbers.")
                 }
-                try await rateLimits.set(connection, budget: calls, windowSeconds: window)
+                try await rateLimits.set(connection, budget: calls, windowSeconds: window, actor: actor(request, context))
             }
         } catch let error as LatchkeyError where error.code == .invalidRequest {
             return try await refused(app, context: context, message: error.message)

@@ -82,13 +82,13 @@ struct ConnectionUsageController {
     @Sendable func putLimit(_ request: Request, context: AdminContext) async throws -> Response {
         let connection = try await connection(context)
         let body = try await JSON.decode(LimitRequest.self, from: request, limit: maxBodySize)
-        try await rateLimits.set(connection, budget: body.budget, windowSeconds: body.windowSeconds)
+        try await rateLimits.set(connection, budget: body.budget, windowSeconds: body.windowSeconds, actor: context.actor(for: request))
         return try JSON.response(try await rateLimits.limit(of: connection))
     }
 
     @Sendable func deleteLimit(_ request: Request, context: AdminContext) async throws -> Response {
         let connection = try await connection(context)
-        try await rateLimits.remove(connection)
+        try await rateLimits.remove(connection, actor: context.actor(for: request))
         return try JSON.response(try await rateLimits.limit(of: connection))
     }
 }
