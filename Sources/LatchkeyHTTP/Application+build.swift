@@ -196,15 +196,17 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         clock: runtime.clock,
         maxBodySize: configuration.maxBodySize
     ).addRoutes(to: api, recorder: recorder)
-    ConnectionUsageController(
-        directory: runtime.tenants.directory,
+    let rateLimits = ConnectionRateLimits(
+        limits: ConnectionRateLimitRepository(database: runtime.database),
         integrations: runtime.integrations,
         catalog: runtime.catalog,
-        limits: ConnectionRateLimitRepository(database: runtime.database),
         gate: outbound.gate,
-        clock: runtime.clock,
-        maxBodySize: configuration.maxBodySize
-    ).addRoutes(to: api, recorder: recorder)
+        audit: runtime.audit,
+        database: runtime.database,
+        clock: runtime.clock
+    )
+    ConnectionUsageController(directory: runtime.tenants.directory, rateLimits: rateLimits, maxBodySize: configuration.maxBodySize)
+        .addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
     let appConnect = AppConnectSessions(
@@ -280,7 +282,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         database: runtime.database,
         clock: runtime.clock,
         publicURL: configuration.effectivePublicURL,
-        revokeAndDelete: revokeAndDelete
+        revokeAndDelete: revokeAndDelete,
+        rateLimits: rateLimits
     ).addRoutes(to: admin)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {

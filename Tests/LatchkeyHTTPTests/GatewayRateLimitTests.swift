@@ -216,6 +216,8 @@ struct GatewayRateLimitTests {
             #expect(try await Self.call(client, fixture, as: "light-1").status == .tooManyRequests)
             let removed = try await client.execute(uri: uri, method: .delete, headers: fixture.headers)
             #expect(try removed.json["source"] as? String == "catalog")
+            let audited = try await client.execute(uri: "/api/v1/audit", method: .get, headers: fixture.headers)
+            #expect(audited.text.contains("connection.rate_limit_set") && audited.text.contains("connection.rate_limit_removed"))
             let again = try await Self.call(client, fixture, as: "light-1")
             #expect(again.status == .ok, "\(again.text)")
             let unknown = try await client.execute(
@@ -242,5 +244,32 @@ struct GatewayRateLimitTests {
         let httpDate = ProviderRateLimitSignal.read([("Retry-After", "Fri, 15 Jan 2027 08:01:00 GMT")], names: nil, now: now)
         #expect(httpDate?.waitSeconds(now: now) == 60)
         #expect(ProviderRateLimitSignal.read([("Retry-After", "soon")], names: github, now: now) == nil)
+    }
+
+    @Test func theAppsPageShowsEachConnectionsRateLimitAndUseAndChangesIt() async throws {
+        try await Self.with(.sqlite) { client, fixture, _, connection in
+            let app = try #require(try await fixture.runtime.tenants.directory.consoleApp(tenantID: fixture.tenantID))
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            #expect(try await Self.call(client, fixture, as: "heavy").status == .ok)
+            let page = try await admin.get("/admin/apps/\(app.id)")
+            let line = "Rate limit: 5000 calls per 3600 s (the service&#39;s default) · this window: 1 calls, 0 refused"
+            #expect(page.text.contains(line))
+            let form = "/admin/apps/\(app.id)/connections/\(connection)/rate-limit"
+            let refused = try await admin.post(form, ["budget": "lots", "windowSeconds": "60"])
+            #expect(refused.status == .badRequest)
+            #expect(refused.text.contains("whole numbers"))
+            let tooLong = try await admin.post(form, ["budget": "10", "windowSeconds": "90000"])
+            #expect(tooLong.status == .badRequest && tooLong.text.contains("86400"))
+            let saved = try await admin.post(form, ["budget": "10", "windowSeconds": "60"])
+            #expect(saved.status == .seeOther)
+            let after = try await admin.get(try #require(saved.location))
+            #expect(after.text.contains("Rate limit saved.") && after.text.contains("Rate limit: 10 calls per 60 s (set here)"))
+            let api = try await client.execute(uri: "/api/v1/connections/\(connection)/rate-limit", method: .get, headers: fixture.headers)
+            #expect(try api.json["source"] as? String == "connection" && api.json["budget"] as? Int == 10)
+            _ = try await admin.get("/admin/apps/\(app.id)")
+            #expect(try await admin.post(form, ["budget": "", "windowSeconds": "60"]).status == .seeOther)
+            let reset = try await client.execute(uri: "/api/v1/connections/\(connection)/rate-limit", method: .get, headers: fixture.headers)
+            #expect(try reset.json["source"] as? String == "catalog")
+        }
     }
 }

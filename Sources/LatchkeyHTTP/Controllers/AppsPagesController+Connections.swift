@@ -127,7 +127,7 @@ extension AppsPagesController {
     }
 
     /// The app of the path and its Connection `:connection`; not found when the Connection is another app's.
-    private func appConnection(_ context: AdminPageContext) async throws -> (App, Connection) {
+    func appConnection(_ context: AdminPageContext) async throws -> (App, Connection) {
         let app = try await app(context)
         let id = try PathID.parse(context, "connection", what: "connection")
         guard let connection = try await vault.directory.connection(id: id, tenantID: context.tenantID), connection.appID == app.id else {
@@ -144,7 +144,7 @@ extension AppsPagesController {
     }
 
     /// The app's page again, with `message` on it and nothing changed (400).
-    private func refused(_ app: App, context: AdminPageContext, message: String) async throws -> Response {
+    func refused(_ app: App, context: AdminPageContext, message: String) async throws -> Response {
         try await detailPage(app, context: context, form: AppPageForm(app), flash: nil, error: message, cursor: nil, status: .badRequest)
     }
 }

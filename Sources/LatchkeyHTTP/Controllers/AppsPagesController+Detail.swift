@@ -54,7 +54,7 @@ extension AppsPagesController {
                 "health": state.state.rawValue, "problem": state.state != .healthy,
                 "active": state.counts.active, "expired": state.counts.expired, "needsReauth": state.counts.needsReauth,
                 "shared": shared.map { ["account": $0.providerAccount ?? $0.label ?? "stored", "status": $0.status.rawValue] } as Any,
-                "oauth": oauth,
+                "oauth": oauth, "rate": try await rateRow(connection),
             ])
         }
         let unconnected = integrations.filter { integration in integration.enabled && !mine.contains { $0.integrationID == integration.id } }

@@ -22,6 +22,7 @@ struct AppsPagesController {
     let clock: any LatchkeyClock
     let publicURL: String
     let revokeAndDelete: AppService.RevokeAndDelete
+    let rateLimits: ConnectionRateLimits
 
     /// End users per page of the app page.
     static let endUsersPerPage = 25
@@ -41,6 +42,7 @@ struct AppsPagesController {
         group.post("admin/apps/:id/connections", use: addConnection)
         group.post("admin/apps/:id/connections/:connection/connect-shared", use: connectShared)
         group.post("admin/apps/:id/connections/:connection/import", use: importShared)
+        group.post("admin/apps/:id/connections/:connection/rate-limit", use: setRateLimit)
     }
 
     func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
@@ -140,6 +142,8 @@ struct AppsPagesController {
             flash = "Shared credential imported."
         } else if query.get("connection") != nil {
             flash = "Connection added."
+        } else if query.get("rateLimit") != nil {
+            flash = "Rate limit saved."
         }
         let cursor = query.get("cursor").flatMap { $0.count <= 200 ? String($0) : nil }
         return try await detailPage(app, context: context, form: AppPageForm(app), flash: flash, error: nil, cursor: cursor)

@@ -10,11 +10,7 @@ import LatchkeyStorage
 /// place of the catalog's default.
 struct ConnectionUsageController {
     let directory: DirectoryRepository
-    let integrations: IntegrationStore
-    let catalog: ProviderCatalog
-    let limits: ConnectionRateLimitRepository
-    let gate: ProviderCallGate
-    let clock: any LatchkeyClock
+    let rateLimits: ConnectionRateLimits
     let maxBodySize: Int
 
     func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
@@ -22,13 +18,6 @@ struct ConnectionUsageController {
         group.route(.get, "connections/:id/rate-limit", recorder: recorder, use: showLimit)
         group.route(.put, "connections/:id/rate-limit", recorder: recorder, use: putLimit)
         group.route(.delete, "connections/:id/rate-limit", recorder: recorder, use: deleteLimit)
-    }
-
-    struct LimitResponse: Encodable {
-        /// `connection` (set on the Connection), `catalog` (the provider's default) or `default` (the server's).
-        var source: String
-        var budget: Int
-        var windowSeconds: Int
     }
 
     struct UsageResponse: Encodable {
@@ -40,7 +29,7 @@ struct ConnectionUsageController {
         }
         var connectionId: String
         var integration: String
-        var limit: LimitResponse
+        var limit: ConnectionRateLimits.Limit
         var budgetInForce: Int
         var used: Int
         var throttled: Int
@@ -65,22 +54,10 @@ struct ConnectionUsageController {
         return connection
     }
 
-    private func limit(of connection: Connection) async throws -> LimitResponse {
-        if let own = try await limits.find(connectionID: connection.id) {
-            return LimitResponse(source: "connection", budget: own.budget, windowSeconds: own.windowSeconds)
-        }
-        let integration = try await integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
-        if let catalog = integration.flatMap({ catalog.provider(id: $0.provider) })?.rateLimit {
-            return LimitResponse(source: "catalog", budget: catalog.budget, windowSeconds: catalog.windowSeconds)
-        }
-        let fallback = ProviderCallGate.fallbackPolicy
-        return LimitResponse(source: "default", budget: fallback.budget, windowSeconds: Int(fallback.window))
-    }
-
     @Sendable func usage(_ request: Request, context: AdminContext) async throws -> Response {
         let connection = try await connection(context)
-        let limit = try await limit(of: connection)
-        let usage = gate.limiter.usage(connectionID: connection.id, now: clock.now)
+        let limit = try await rateLimits.limit(of: connection)
+        let usage = rateLimits.usage(of: connection)
         return try JSON.response(
             UsageResponse(
                 connectionId: connection.id,
@@ -99,25 +76,19 @@ struct ConnectionUsageController {
     }
 
     @Sendable func showLimit(_ request: Request, context: AdminContext) async throws -> Response {
-        try JSON.response(try await limit(of: try await connection(context)))
+        try JSON.response(try await rateLimits.limit(of: try await connection(context)))
     }
 
     @Sendable func putLimit(_ request: Request, context: AdminContext) async throws -> Response {
         let connection = try await connection(context)
         let body = try await JSON.decode(LimitRequest.self, from: request, limit: maxBodySize)
-        guard (1...1_000_000).contains(body.budget) else { throw LatchkeyError.invalidField("budget", "must be 1 to 1000000 calls") }
-        guard (1...86_400).contains(body.windowSeconds) else {
-            throw LatchkeyError.invalidField("windowSeconds", "must be 1 to 86400 seconds")
-        }
-        try await limits.save(connectionID: connection.id, .init(budget: body.budget, windowSeconds: body.windowSeconds, updatedAt: clock.now))
-        gate.invalidatePolicy(connection.id)
-        return try JSON.response(try await limit(of: connection))
+        try await rateLimits.set(connection, budget: body.budget, windowSeconds: body.windowSeconds, actor: context.actor(for: request))
+        return try JSON.response(try await rateLimits.limit(of: connection))
     }
 
     @Sendable func deleteLimit(_ request: Request, context: AdminContext) async throws -> Response {
         let connection = try await connection(context)
-        try await limits.delete(connectionID: connection.id)
-        gate.invalidatePolicy(connection.id)
-        return try JSON.response(try await limit(of: connection))
+        try await rateLimits.remove(connection, actor: context.actor(for: request))
+        return try JSON.response(try await rateLimits.limit(of: connection))
     }
 }

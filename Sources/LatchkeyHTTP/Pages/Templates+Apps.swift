@@ -137,6 +137,16 @@ extension Templates {
         <div class="tile app-connection" data-connection-id="{{id}}" data-integration="{{integration}}">
         <h3>{{name}} <span class="status{{#problem}} warn{{/problem}}">{{health}}</span></h3>
         <p class="meta">End users' credentials: {{active}} active · {{expired}} expired · {{needsReauth}} need re-auth</p>
+        {{#rate}}<p class="meta rate-limit">Rate limit: {{budget}} calls per {{windowSeconds}} s ({{source}}) · this window: {{used}} calls, {{throttled}} refused{{#nearLimit}} · <strong>near the limit</strong>{{/nearLimit}}</p>
+        <details><summary>Change the rate limit</summary>
+        <form method="post" action="/admin/apps/{{appID}}/connections/{{id}}/rate-limit">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="budget-{{id}}">Calls per window <span class="hint">(empty: the service's default)</span></label>
+        <input id="budget-{{id}}" name="budget" type="number" min="1" max="1000000" value="{{ownBudget}}">
+        <label for="window-{{id}}">Window in seconds</label>
+        <input id="window-{{id}}" name="windowSeconds" type="number" min="1" max="86400" value="{{windowSeconds}}">
+        <button type="submit">Save rate limit</button>
+        </form></details>{{/rate}}
         <p class="meta shared">Shared credential: {{#shared}}<span class="shared-account">{{account}}</span> ({{status}}){{/shared}}{{^shared}}none{{/shared}}</p>
         {{#oauth}}<form method="post" action="/admin/apps/{{appID}}/connections/{{id}}/connect-shared"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="connect-shared">Connect shared account</button></form>{{/oauth}}
         <details><summary>Import a shared key or token</summary>

@@ -1,6 +1,6 @@
 public import Foundation
 import LatchkeyCore
-import SQLKit
+public import SQLKit
 
 /// A Connection's own rate budget (migration 16): `budget` calls per `windowSeconds`, in place of the catalog's
 /// default for its provider.
@@ -41,26 +41,32 @@ public struct ConnectionRateLimitRepository: Sendable {
 
     /// Sets (or replaces) `connectionID`'s budget.
     public func save(connectionID: String, _ limit: ConnectionRateLimit) async throws {
-        try await database.write(invalidatesCaches: false) { db in
-            try await db.raw(
-                """
-                INSERT INTO connection_rate_limits (connection_id, budget, window_seconds, updated_at)
-                VALUES (\(bind: connectionID), \(bind: limit.budget), \(bind: limit.windowSeconds), \(bind: limit.updatedAt.unixMilliseconds))
-                ON CONFLICT (connection_id) DO UPDATE SET budget = \(bind: limit.budget),
-                  window_seconds = \(bind: limit.windowSeconds), updated_at = \(bind: limit.updatedAt.unixMilliseconds)
-                """
-            ).run()
-        }
+        try await database.write(invalidatesCaches: false) { db in try await save(connectionID: connectionID, limit, on: db) }
+    }
+
+    /// Sets (or replaces) `connectionID`'s budget within the caller's transaction.
+    public func save(connectionID: String, _ limit: ConnectionRateLimit, on db: any SQLDatabase) async throws {
+        try await db.raw(
+            """
+            INSERT INTO connection_rate_limits (connection_id, budget, window_seconds, updated_at)
+            VALUES (\(bind: connectionID), \(bind: limit.budget), \(bind: limit.windowSeconds), \(bind: limit.updatedAt.unixMilliseconds))
+            ON CONFLICT (connection_id) DO UPDATE SET budget = \(bind: limit.budget),
+              window_seconds = \(bind: limit.windowSeconds), updated_at = \(bind: limit.updatedAt.unixMilliseconds)
+            """
+        ).run()
     }
 
     /// Removes `connectionID`'s budget: the catalog's default applies again. Answers whether one was set.
     @discardableResult
     public func delete(connectionID: String) async throws -> Bool {
-        try await database.write(invalidatesCaches: false) { db in
-            let row = try await db.raw(
-                "DELETE FROM connection_rate_limits WHERE connection_id = \(bind: connectionID) RETURNING connection_id"
-            ).first()
-            return row != nil
-        }
+        try await database.write(invalidatesCaches: false) { db in try await delete(connectionID: connectionID, on: db) }
+    }
+
+    /// Removes `connectionID`'s budget within the caller's transaction; answers whether one was set.
+    public func delete(connectionID: String, on db: any SQLDatabase) async throws -> Bool {
+        let row = try await db.raw(
+            "DELETE FROM connection_rate_limits WHERE connection_id = \(bind: connectionID) RETURNING connection_id"
+        ).first()
+        return row != nil
     }
 }
