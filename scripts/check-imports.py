@@ -13,7 +13,7 @@ import re
 import subprocess
 import sys
 
-SYSTEM = {"Foundation", "FoundationEssentials", "Glibc", "Darwin", "Dispatch", "Synchronization", "Testing", "XCTest", "os"}
+SYSTEM = {"Foundation", "FoundationEssentials", "FoundationNetworking", "Glibc", "Darwin", "Dispatch", "Synchronization", "Testing", "XCTest", "os"}
 IMPORT = re.compile(r"^\s*(?:@testable\s+|public\s+|internal\s+|package\s+|private\s+|fileprivate\s+)?import\s+(?:struct\s+|class\s+|enum\s+|func\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 root = pathlib.Path(__file__).resolve().parent.parent

@@ -202,7 +202,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         catalog: runtime.catalog,
         gate: outbound.gate,
         audit: runtime.audit,
-        database: runtime.database,
         clock: runtime.clock
     )
     ConnectionUsageController(directory: runtime.tenants.directory, rateLimits: rateLimits, maxBodySize: configuration.maxBodySize)

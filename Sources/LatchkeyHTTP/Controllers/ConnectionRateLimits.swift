@@ -3,7 +3,6 @@ import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyProviders
 import LatchkeyStorage
-import SQLKit
 
 /// A Connection's rate limit as the API and the console show and change it: its own budget, else the catalog's
 /// default for its provider, else the server's; and its use in the current window on this instance.
@@ -13,7 +12,6 @@ struct ConnectionRateLimits: Sendable {
     let catalog: ProviderCatalog
     let gate: ProviderCallGate
     let audit: AuditLog
-    let database: Database
     let clock: any LatchkeyClock
 
     struct Limit: Encodable {
@@ -41,36 +39,31 @@ struct ConnectionRateLimits: Sendable {
         guard (1...1_000_000).contains(budget) else { throw LatchkeyError.invalidField("budget", "must be 1 to 1000000 calls") }
         guard (1...86_400).contains(windowSeconds) else { throw LatchkeyError.invalidField("windowSeconds", "must be 1 to 86400 seconds") }
         let limit = ConnectionRateLimit(budget: budget, windowSeconds: windowSeconds, updatedAt: clock.now)
-        try await database.transaction(invalidatesCaches: false) { db in
-            try await limits.save(connectionID: connection.id, limit, on: db)
-            try await record("connection.rate_limit_set", connection, actor, ["budget": "\(budget)", "window_seconds": "\(windowSeconds)"], on: db)
-        }
+        let details = ["budget": "\(budget)", "window_seconds": "\(windowSeconds)"]
+        try await limits.save(
+            connectionID: connection.id,
+            limit,
+            audited: record("connection.rate_limit_set", connection, actor, details),
+            tenantID: connection.tenantID,
+            in: audit
+        )
         gate.invalidatePolicy(connection.id)
     }
 
     /// Removes `connection`'s own budget (audited as `connection.rate_limit_removed` when there was one): the
     /// catalog's default applies again.
     func remove(_ connection: Connection, actor: AuditActor) async throws {
-        try await database.transaction(invalidatesCaches: false) { db in
-            if try await limits.delete(connectionID: connection.id, on: db) {
-                try await record("connection.rate_limit_removed", connection, actor, [:], on: db)
-            }
-        }
+        try await limits.delete(
+            connectionID: connection.id,
+            audited: record("connection.rate_limit_removed", connection, actor, [:]),
+            tenantID: connection.tenantID,
+            in: audit
+        )
         gate.invalidatePolicy(connection.id)
     }
 
-    private func record(
-        _ action: String,
-        _ connection: Connection,
-        _ actor: AuditActor,
-        _ details: [String: String],
-        on db: any SQLDatabase
-    ) async throws {
-        _ = try await audit.append(
-            AuditRecord(actor: actor, action: action, target: connection.id, service: connection.integrationKey, details: details),
-            tenantID: connection.tenantID,
-            on: db
-        )
+    private func record(_ action: String, _ connection: Connection, _ actor: AuditActor, _ details: [String: String]) -> AuditRecord {
+        AuditRecord(actor: actor, action: action, target: connection.id, service: connection.integrationKey, details: details)
     }
 
     /// The use of `connection`'s budget in the current window, as this instance counts it; nil before its first call.

@@ -1,5 +1,5 @@
 public import Foundation
-import LatchkeyCore
+public import LatchkeyCore
 public import SQLKit
 
 /// A Connection's own rate budget (migration 16): `budget` calls per `windowSeconds`, in place of the catalog's
@@ -68,5 +68,24 @@ public struct ConnectionRateLimitRepository: Sendable {
             "DELETE FROM connection_rate_limits WHERE connection_id = \(bind: connectionID) RETURNING connection_id"
         ).first()
         return row != nil
+    }
+}
+
+extension ConnectionRateLimitRepository {
+    /// Stores a Connection's own budget and its audit event in one transaction.
+    public func save(connectionID: String, _ limit: ConnectionRateLimit, audited record: AuditRecord, tenantID: String, in audit: AuditLog) async throws {
+        try await database.transaction(invalidatesCaches: false) { db in
+            try await save(connectionID: connectionID, limit, on: db)
+            _ = try await audit.append(record, tenantID: tenantID, on: db)
+        }
+    }
+
+    /// Removes a Connection's own budget and, when there was one, records `record`, in one transaction.
+    public func delete(connectionID: String, audited record: AuditRecord, tenantID: String, in audit: AuditLog) async throws {
+        try await database.transaction(invalidatesCaches: false) { db in
+            if try await delete(connectionID: connectionID, on: db) {
+                _ = try await audit.append(record, tenantID: tenantID, on: db)
+            }
+        }
     }
 }
