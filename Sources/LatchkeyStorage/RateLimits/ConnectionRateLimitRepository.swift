@@ -73,7 +73,13 @@ public struct ConnectionRateLimitRepository: Sendable {
 
 extension ConnectionRateLimitRepository {
     /// Stores a Connection's own budget and its audit event in one transaction.
-    public func save(connectionID: String, _ limit: ConnectionRateLimit, audited record: AuditRecord, tenantID: String, in audit: AuditLog) async throws {
+    public func save(
+        connectionID: String,
+        _ limit: ConnectionRateLimit,
+        audited record: AuditRecord,
+        tenantID: String,
+        in audit: AuditLog
+    ) async throws {
         try await database.transaction(invalidatesCaches: false) { db in
             try await save(connectionID: connectionID, limit, on: db)
             _ = try await audit.append(record, tenantID: tenantID, on: db)
