@@ -87,6 +87,8 @@ text = json.dumps(body, separators=(",", ":"))
 assert len(text) == 1024, len(text)
 open(sys.argv[1], "w").write(text)
 EOF
+# The sandbox provider's `list_items` tool reads `/items` of its API: the same file.
+cp "$SCRATCH/www/data.json" "$SCRATCH/www/items"
 chmod -R a+rX "$SCRATCH/www"
 BYTES=$(wc -c <"$SCRATCH/www/data.json")
 UPSTREAM_PORT=$(free_port)
@@ -163,6 +165,15 @@ PROXY_HEADERS=(-H "Authorization: Bearer $KEY" -H "Latchkey-End-User: bench-user
 await_ok "$LATCHKEY_PROXY_URL" "$LATCHKEY_PID" "${PROXY_HEADERS[@]}" || die "the proxied call did not answer 200"
 cmp -s <(curl -s "${PROXY_HEADERS[@]}" "$LATCHKEY_PROXY_URL") "$SCRATCH/www/data.json" || die "the proxied body differs from the file"
 cmp -s <(curl -s "$REFERENCE_URL") "$SCRATCH/www/data.json" || die "the reference proxy's body differs from the file"
+# (d) the same GET as a tool call: the sandbox provider's `list_items` on an integration whose API is that nginx.
+api POST /api/v1/integrations "{\"provider\":\"sandbox\",\"key\":\"bench-tools\",\"clientId\":\"c\",\"clientSecret\":\"s\",
+    \"settings\":{\"apiBaseURL\":\"$ORIGIN/v1\"}}"
+api POST /api/v1/credentials '{"integration":"bench-tools","type":"oauth2","accessToken":"bench-token","externalUserId":"bench-user","expiresAt":"2099-01-01T00:00:00Z","scopes":["items.read"]}'
+INVOKE_BODY='{"tool":"sandbox.list_items","integration":"bench-tools","input":{},"externalUserId":"bench-user"}'
+printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer %s"\n' \
+    "'$INVOKE_BODY'" "$KEY" >"$SCRATCH/invoke.lua"
+api POST /api/v1/tools/invoke "$INVOKE_BODY"
+grep -q '"result"' "$SCRATCH/api.json" || die "the tool call gave no result: $(cat "$SCRATCH/api.json")"
 
 # ---------------------------------------------------------------------------------------------------------------
 # run_case CASE CONNECTIONS DURATION: one wrk run; CASE is direct, reference or latchkey.
@@ -173,6 +184,7 @@ run_case() {
         direct) wrk -t"$threads" -c"$connections" -d"$duration" --latency "$DIRECT_URL" ;;
         reference) wrk -t"$threads" -c"$connections" -d"$duration" --latency "$REFERENCE_URL" ;;
         latchkey) wrk -t"$threads" -c"$connections" -d"$duration" --latency "${PROXY_HEADERS[@]}" "$LATCHKEY_PROXY_URL" ;;
+        tools) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/invoke.lua" "$LATCHKEY_URL/api/v1/tools/invoke" ;;
     esac
 }
 
@@ -190,7 +202,7 @@ parse_wrk() {
     ' "$1"
 }
 
-CASES=(direct reference latchkey)
+CASES=(direct reference latchkey tools)
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $CONCURRENCY; do
     log "warm-up at concurrency $c: $WARMUP each"
@@ -213,6 +225,7 @@ HWM="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$LATCHKEY_PID/status"
 # Per concurrency: medians over the rounds, and ratios taken round by round (same round, then the median).
 ROWS=()
 SUMMARY=()
+TOOLS=()
 for c in $CONCURRENCY; do
     declare -A RPS P50 P99
     for name in "${CASES[@]}"; do
@@ -230,7 +243,11 @@ for c in $CONCURRENCY; do
     ROWS+=("| $c | (a) nginx, direct | ${RPS[direct]} | ${P50[direct]} | ${P99[direct]} | 1 | | |")
     ROWS+=("| $c | (b) nginx \`proxy_pass\` | ${RPS[reference]} | ${P50[reference]} | ${P99[reference]} | $ref_vs_direct | $ref_p50 | $ref_p99 |")
     ROWS+=("| $c | (c) Latchkey proxy | ${RPS[latchkey]} | ${P50[latchkey]} | ${P99[latchkey]} | $vs_direct | $added_p50 | $added_p99 |")
+    tools_vs_proxy=$(paste -d' ' "$SCRATCH/tools-$c-runs" "$SCRATCH/latchkey-$c-runs" | awk '{ printf "%.4f\n", $1 / $5 }' | median | awk '{ printf "%.2f", $1 }')
+    tools_p50=$(awk -v a="${P50[tools]}" -v b="${P50[latchkey]}" 'BEGIN { printf "%+.3f", a - b }')
+    ROWS+=("| $c | (d) Latchkey \`tools/invoke\` | ${RPS[tools]} | ${P50[tools]} | ${P99[tools]} | | | |")
     SUMMARY+=("| $c | $vs_reference | $vs_direct | $added_p50 | $added_p99 |")
+    TOOLS+=("| $c | $tools_vs_proxy | $tools_p50 |")
     unset RPS P50 P99
 done
 
@@ -259,7 +276,14 @@ SECTION="$SCRATCH/section.md"
     printf '%s\n' "${ROWS[@]}"
     echo
     echo "Budget: (c) ÷ (b) ≥ 0.5 and added p50 ≤ 1 ms at concurrency 1. Latchkey's peak RSS over the run: $HWM MB."
-    echo "\`POST /api/v1/tools/invoke\` over the raw proxy: not measured here yet (the route is not in this tree)."
+    echo
+    echo "(d) \`POST /api/v1/tools/invoke\` of the sandbox provider's \`list_items\` on an integration whose API is the same"
+    echo "nginx (the input checked, the request built from the catalog, the scope checked, the answer parsed and shaped), in"
+    echo "the same rounds, against the raw proxy (c):"
+    echo
+    echo "| concurrency | (d) ÷ (c) req/s | added p50 ms vs (c) |"
+    echo "| ---: | ---: | ---: |"
+    printf '%s\n' "${TOOLS[@]}"
 } >"$SECTION"
 
 mkdir -p "$(dirname "$RESULTS")"
