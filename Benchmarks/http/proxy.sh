@@ -160,6 +160,14 @@ ORIGIN="http://127.0.0.1:$UPSTREAM_PORT"
 api POST /api/v1/integrations "{\"provider\":\"oauth2\",\"key\":\"bench-api\",\"clientId\":\"c\",\"clientSecret\":\"s\",\"scopes\":[\"read\"],
     \"settings\":{\"authorizationURL\":\"$ORIGIN/authorize\",\"tokenURL\":\"$ORIGIN/token\",\"apiBaseURL\":\"$ORIGIN/v1\"}}"
 api POST /api/v1/credentials '{"integration":"bench-api","type":"oauth2","accessToken":"bench-token","externalUserId":"bench-user","expiresAt":"2099-01-01T00:00:00Z"}'
+# The Connection's rate budget raised far above what the run can send (the limiter still runs on every call).
+unlimit() {
+    local connection
+    connection=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["connectionId"])' "$SCRATCH/api.json") ||
+        die "no connectionId in $(cat "$SCRATCH/api.json")"
+    api PUT "/api/v1/connections/$connection/rate-limit" '{"budget":1000000,"windowSeconds":60}'
+}
+unlimit
 LATCHKEY_PROXY_URL="$LATCHKEY_URL/api/v1/proxy/bench-api/data.json"
 PROXY_HEADERS=(-H "Authorization: Bearer $KEY" -H "Latchkey-End-User: bench-user")
 await_ok "$LATCHKEY_PROXY_URL" "$LATCHKEY_PID" "${PROXY_HEADERS[@]}" || die "the proxied call did not answer 200"
@@ -167,8 +175,9 @@ cmp -s <(curl -s "${PROXY_HEADERS[@]}" "$LATCHKEY_PROXY_URL") "$SCRATCH/www/data
 cmp -s <(curl -s "$REFERENCE_URL") "$SCRATCH/www/data.json" || die "the reference proxy's body differs from the file"
 # (d) the same GET as a tool call: the sandbox provider's `list_items` on an integration whose API is that nginx.
 api POST /api/v1/integrations "{\"provider\":\"sandbox\",\"key\":\"bench-tools\",\"clientId\":\"c\",\"clientSecret\":\"s\",
-    \"settings\":{\"apiBaseURL\":\"$ORIGIN/v1\"}}"
+    \"settings\":{\"authorizationURL\":\"$ORIGIN/authorize\",\"tokenURL\":\"$ORIGIN/token\",\"apiBaseURL\":\"$ORIGIN/v1\"}}"
 api POST /api/v1/credentials '{"integration":"bench-tools","type":"oauth2","accessToken":"bench-token","externalUserId":"bench-user","expiresAt":"2099-01-01T00:00:00Z","scopes":["items.read"]}'
+unlimit
 INVOKE_BODY='{"tool":"sandbox.list_items","integration":"bench-tools","input":{},"externalUserId":"bench-user"}'
 printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Authorization"] = "Bearer %s"\n' \
     "'$INVOKE_BODY'" "$KEY" >"$SCRATCH/invoke.lua"
@@ -263,7 +272,8 @@ SECTION="$SCRATCH/section.md"
     echo "(a) straight from nginx, (b) through an nginx \`proxy_pass\` block that adds an \`Authorization\` header (keep-alive to"
     echo "the upstream), (c) through \`/api/v1/proxy/bench-api/data.json\` of a release \`latchkey serve\` (SQLite, warning-level"
     echo "logs) with an admin key and \`Latchkey-End-User\`, whose integration's \`apiBaseURL\` is the nginx of (a): the credential"
-    echo "resolved, the token injected, the hand-out audited and the call in the request log. \`wrk --latency\`, ${THREADS} threads"
+    echo "resolved, the token injected, the fair rate limiter asked (the Connection's budget set to 1,000,000 a minute), the hand-out"
+    echo "audited and the call in the request log. \`wrk --latency\`, ${THREADS} threads"
     echo "(1 at concurrency 1), $DURATION per run after a $WARMUP warm-up, $ROUNDS rounds of (a), (b), (c); req/s and latencies are"
     echo "medians over the rounds, ratios are taken within each round and their median shown. wrk, nginx and Latchkey share the machine."
     echo

@@ -66,15 +66,18 @@ public struct ToolInvoker: Sendable {
         guard let (provider, tool) = catalog.tool(named: name) else {
             throw LatchkeyError.invalidField("tool", "is not a tool of this server; GET /api/v1/tools lists the tools you can call")
         }
-        let offering = try await integrations.integrations.list(tenantID: tenantID)
-            .filter { $0.enabled && $0.provider == provider.id }
-            .sorted { $0.key < $1.key }
         if let key {
-            guard let integration = offering.first(where: { $0.key == key }) else {
+            // Named: read as a relayed call reads it (kept a few seconds, served in degraded mode).
+            guard let integration = try await integrations.forCall(key: key, tenantID: tenantID), integration.enabled,
+                integration.provider == provider.id
+            else {
                 throw LatchkeyError.invalidField("integration", "is not an enabled integration of \(provider.displayName) on this server")
             }
             return Target(tool: tool, provider: provider, integration: integration)
         }
+        let offering = try await integrations.integrations.list(tenantID: tenantID)
+            .filter { $0.enabled && $0.provider == provider.id }
+            .sorted { $0.key < $1.key }
         let allowed = offering.filter { usable($0.key) }
         let candidates = allowed.isEmpty ? offering : allowed
         guard let first = candidates.first else {
