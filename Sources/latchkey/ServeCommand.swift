@@ -35,6 +35,11 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_PROXY_MAX_DOWNLOAD_MB
                                             largest answer the proxy relays
                                             (default 1024)
+              LATCHKEY_DEGRADED_TTL         seconds a credential or key resolved lately
+                                            may be used while the database is
+                                            unreachable (0 to 300, 0 = off; default 120)
+              LATCHKEY_DEGRADED_AUDIT_HOLD  audit events held in memory meanwhile
+                                            (default 10000)
             """
     )
 

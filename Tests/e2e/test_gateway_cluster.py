@@ -7,10 +7,8 @@ and never more; a provider that keeps failing behind one instance is paused for 
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -18,53 +16,31 @@ import requests
 from conftest import _make_database
 from peers import nginx_problem
 from refresh_cluster import Cluster, ensure, unique_name
+from upstreams import LocalAPI, send_json
 
 BUDGET = 300
 CALLS = 600
 USERS = [f"user-{i}" for i in range(6)]
 
 
-class CountingUpstream:
+class CountingUpstream(LocalAPI):
     """A provider API on 127.0.0.1 that counts requests by first path segment: `/ok/…` answers 200, `/down/…` 503."""
 
     def __init__(self):
         self.counts: dict[str, int] = {}
         self.lock = threading.Lock()
-        upstream = self
+        super().__init__(self._answer, keep_alive=True)
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                segment = self.path.strip("/").split("/")[0]
-                with upstream.lock:
-                    upstream.counts[segment] = upstream.counts.get(segment, 0) + 1
-                status = 503 if segment == "down" else 200
-                payload = json.dumps({"ok": status == 200}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+    def _answer(self, handler):
+        segment = handler.path.strip("/").split("/")[0]
+        with self.lock:
+            self.counts[segment] = self.counts.get(segment, 0) + 1
+        status = 503 if segment == "down" else 200
+        send_json(handler, status, {"ok": status == 200})
 
     def count(self, segment: str) -> int:
         with self.lock:
             return self.counts.get(segment, 0)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import api_session, assert_absent, error_of, mint_admin_key
+from upstreams import LocalAPI, read_body, send, send_json
 
 TOKEN = "proxy-e2e-secret-token"
 PIECE = 64 * 1024
@@ -32,90 +30,36 @@ def digest(size: int) -> str:
     return h.hexdigest()
 
 
-def read_body(handler) -> bytes:
-    """The request body, by its length or in chunks (a streamed upload), read before anything is answered."""
-    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        body = bytearray()
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip(), 16)
-            if size == 0:
-                while handler.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass
-                return bytes(body)
-            body += handler.rfile.read(size)
-            handler.rfile.readline()
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
-
-
-class Upstream:
+class Upstream(LocalAPI):
     """A small provider API: remembers every request, answers by path."""
 
     def __init__(self):
         self.requests: list[dict] = []
-        upstream = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _answer(self):
-                body = read_body(self)
-                upstream.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                          "body": body if len(body) <= PIECE else b""})
-                if self.path.startswith("/v1/stream/"):
-                    size = int(self.path.rsplit("/", 1)[1])
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/octet-stream")
-                    self.send_header("Content-Length", str(size))
-                    self.end_headers()
-                    for piece in pieces(size):
-                        self.wfile.write(piece)
-                    return
-                if self.path.startswith("/v1/upload"):
-                    payload = json.dumps({"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(),
-                                          "chunked": "Transfer-Encoding" in self.headers}).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                if self.path.startswith("/v1/redirect"):
-                    self.send_response(302)
-                    self.send_header("Location", "http://evil.example/collect")
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                if self.path.startswith("/v1/big"):
-                    payload = b"x" * (2 * 1024 * 1024)
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                payload = json.dumps({"path": self.path, "body": body.decode()}).encode()
-                self.send_response(201 if self.command == "POST" else 200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Set-Cookie", "provider_session=1")
-                self.send_header("X-RateLimit-Remaining", "41")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, handler):
+        body = read_body(handler)
+        path = handler.path
+        self.requests.append({"method": handler.command, "path": path, "headers": dict(handler.headers),
+                              "body": body if len(body) <= PIECE else b""})
+        if path.startswith("/v1/stream/"):
+            size = int(path.rsplit("/", 1)[1])
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/octet-stream")
+            handler.send_header("Content-Length", str(size))
+            handler.end_headers()
+            for piece in pieces(size):
+                handler.wfile.write(piece)
+        elif path.startswith("/v1/upload"):
+            send_json(handler, 200, {"bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(),
+                                     "chunked": "Transfer-Encoding" in handler.headers})
+        elif path.startswith("/v1/redirect"):
+            send(handler, 302, b"", {"Location": "http://evil.example/collect"})
+        elif path.startswith("/v1/big"):
+            send(handler, 200, b"x" * (2 * 1024 * 1024))
+        else:
+            send_json(handler, 201 if handler.command == "POST" else 200, {"path": path, "body": body.decode()},
+                      {"Set-Cookie": "provider_session=1", "X-RateLimit-Remaining": "41"})
 
 
 @pytest.fixture

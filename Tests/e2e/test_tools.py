@@ -3,52 +3,27 @@ at a small stdlib upstream on 127.0.0.1) with the real HTTP client and outbound 
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from conftest import api_session, assert_absent, error_of, mint_admin_key
+from upstreams import LocalAPI, send_json
 
 TOKEN = "tools-e2e-secret-token"
 
 
-class SandboxAPI:
+class SandboxAPI(LocalAPI):
     """The sandbox provider's API: `/api/items` answers with one more field than the tool keeps, `/api/me` fails."""
 
     def __init__(self):
         self.requests: list[dict] = []
-        api = self
+        super().__init__(self._answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                api.requests.append({"path": self.path, "headers": dict(self.headers)})
-                if self.path == "/api/items":
-                    status, payload = 200, {"items": [{"id": 1, "title": "Buy milk", "done": False, "owner": "internal"}]}
-                else:
-                    status, payload = 503, {"message": "maintenance"}
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, handler):
+        self.requests.append({"path": handler.path, "headers": dict(handler.headers)})
+        if handler.path == "/api/items":
+            send_json(handler, 200, {"items": [{"id": 1, "title": "Buy milk", "done": False, "owner": "internal"}]})
+        else:
+            send_json(handler, 503, {"message": "maintenance"})
 
 
 @pytest.fixture

@@ -36,15 +36,7 @@ struct TokenController {
         let body = try await JSON.decodeFlat(TokenRequest.self, from: request, limit: maxBodySize)
         let integration = body.integration.trimmingWhitespace()
         guard IntegrationRules.isStoredKey(integration) else { throw LatchkeyError.invalidField("integration", "must be an integration key") }
-        if let external = body.externalUserId, external.isEmpty || external.unicodeScalars.count > 255 {
-            throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
-        }
-        if let id = body.credentialId, UUID(uuidString: id) == nil {
-            throw LatchkeyError.invalidField("credentialId", "is not a valid credential id")
-        }
-        if let id = body.connectionId, UUID(uuidString: id) == nil {
-            throw LatchkeyError.invalidField("connectionId", "is not a valid connection id")
-        }
+        try CredentialSelection.check(externalUserID: body.externalUserId, credentialID: body.credentialId, connectionID: body.connectionId)
         try await context.authorize(.tokens, integration: integration, request: request)
         let token = try await resolver.token(
             for: .init(

@@ -31,15 +31,7 @@ struct ToolInvokeController {
 
     @Sendable func invoke(_ request: Request, context: CallerContext) async throws -> Response {
         let body = try await JSON.decode(InvokeRequest.self, from: request, limit: maxBodySize)
-        if let external = body.externalUserId, external.isEmpty || external.unicodeScalars.count > 255 {
-            throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
-        }
-        if let id = body.credentialId, UUID(uuidString: id) == nil {
-            throw LatchkeyError.invalidField("credentialId", "is not a valid credential id")
-        }
-        if let id = body.connectionId, UUID(uuidString: id) == nil {
-            throw LatchkeyError.invalidField("connectionId", "is not a valid connection id")
-        }
+        try CredentialSelection.check(externalUserID: body.externalUserId, credentialID: body.credentialId, connectionID: body.connectionId)
         if let key = body.integration, !IntegrationRules.isStoredKey(key) {
             throw LatchkeyError.invalidField("integration", "must be an integration key")
         }
