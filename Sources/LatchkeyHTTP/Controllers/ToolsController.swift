@@ -20,9 +20,7 @@ struct ToolsController {
     @Sendable func list(_ request: Request, context: CallerContext) async throws -> Response {
         // Present but empty is refused too, like any other bad value.
         let externalUserID = request.uri.queryParameters["externalUserId"].map(String.init)
-        if let externalUserID, externalUserID.isEmpty || externalUserID.unicodeScalars.count > 255 {
-            throw LatchkeyError.invalidField("externalUserId", "must be 1 to 255 characters")
-        }
+        try CredentialSelection.check(externalUserID: externalUserID, credentialID: nil, connectionID: nil)
         try await context.authorize(.proxy, integration: nil, request: request)
         let permissions = context.app?.permissions
         let usable = try await integrations.integrations.list(tenantID: context.tenantID)

@@ -109,7 +109,8 @@ public final class AuditWriter: Sendable {
             do {
                 heads = try await write(held + batch.map(\.entry), heads: heads)
                 for item in batch { item.continuation.resume() }
-                recordHeld()
+                // The gauge moves only when held events were written (not on every batch of the hot path).
+                if !held.isEmpty { recordHeld() }
             } catch is DatabaseUnreachable {
                 heads = [:]
                 queue.withLock { $0.held.insert(contentsOf: held, at: 0) }
