@@ -3,6 +3,7 @@ public import LatchkeyCore
 public import LatchkeyLifecycle
 import LatchkeyOAuthClient
 public import LatchkeyProviders
+import LatchkeyStorage
 public import Logging
 import Metrics
 import Synchronization
@@ -121,6 +122,9 @@ public struct ProviderCallGate: Sendable {
             return !state.isClean
         } catch let error as LatchkeyError where error.code == .providerUnavailable {
             throw error
+        } catch is DatabaseUnreachable {
+            // Degraded mode: the outage is logged once by the database, not on every call.
+            return false
         } catch {
             logger.warning("circuit not readable; call goes on", metadata: ["integration": "\(integration.key)", "error": "\(error)"])
             return false
