@@ -161,6 +161,13 @@ extension AppConnectSessions {
                     message: "The answer did not come from the sign-in server we sent you to, so it was refused and nothing was connected."
                 )
             case .denied(let error):
+                try await connect.auditDenied(
+                    error,
+                    service: service,
+                    actor: AuditActor(id: "app:\(session.appID)"),
+                    tenantID: session.tenantID,
+                    details: ["app_id": session.appID, "end_user_id": session.endUserID, "connect_session": session.id]
+                )
                 throw AttemptFailure(
                     code: error == "access_denied" ? "access_denied" : ConnectService.printable(error),
                     message: error == "access_denied"

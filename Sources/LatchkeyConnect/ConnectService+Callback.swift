@@ -136,6 +136,7 @@ extension ConnectService {
                     : "The answer came from a different sign-in server than the one we sent you to, so it was refused."
                 throw ConnectFailure(heading: "\(name) was not connected", message: why + " Nothing was connected.")
             case .denied(let error):
+                try await auditDenied(error, service: service, actor: AuditActor(id: "user:\(user.id)"), tenantID: user.tenantID)
                 let message =
                     error == "access_denied"
                     ? "You did not allow access at \(name), so nothing was connected. You can try again whenever you like."

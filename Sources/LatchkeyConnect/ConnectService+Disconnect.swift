@@ -60,7 +60,8 @@ extension ConnectService {
         let resolver = ProviderResolver(catalog: catalog, integrations: integrations)
         guard let context = try? await resolver.context(for: credential), context.endpoints.revocationURL != nil else { return .notSupported }
         do {
-            let (_, secret) = try await vault.reveal(id: credential.id, tenantID: credential.tenantID, actor: actor)
+            // Read to be revoked, not handed out: the `credential.delete` event records it, with the outcome.
+            guard let secret = try await vault.load(id: credential.id, tenantID: credential.tenantID, actor: actor)?.secret else { return .failed }
             var result = RevocationResult.notSupported
             if let refresh = secret.refreshToken {
                 result = try await oauth.revoke(

@@ -43,6 +43,22 @@ extension ConnectService {
     /// Checks the callback's issuer, takes its code and exchanges it with the app's OAuth client for the integration
     /// (else the integration's), then reads the account. Throws ``ProviderExchangeFailure`` for what the person is to
     /// be told about, other errors as they are.
+    /// Records that the person did not allow access at the provider (or the provider ended the sign-in with an
+    /// error): nothing was connected, and the attempt stays in the audit log.
+    func auditDenied(_ error: String, service: Service, actor: AuditActor, tenantID: String, details: [String: String] = [:]) async throws {
+        try await vault.audit(
+            AuditRecord(
+                actor: actor,
+                action: "connect.denied",
+                target: service.integration.id,
+                service: service.integration.key,
+                result: .failure,
+                details: details.merging(["error": error == "access_denied" ? error : Self.printable(error)]) { a, _ in a }
+            ),
+            tenantID: tenantID
+        )
+    }
+
     func exchangeAtProvider(_ parameters: CallbackParameters, service: Service, attempt: ExchangeAttempt) async throws -> ProviderExchange {
         let endpoints: OAuthEndpoints
         do {

@@ -184,6 +184,8 @@ struct ConnectFlowTests {
             #expect(revoked.contains(try #require(secret.refreshToken)))
             let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
             #expect(events.contains { $0.action == "credential.delete" && $0.details["provider_revocation"] == "revoked" })
+            // Reading the token to revoke it is not a reveal: the only one is this test's own, above.
+            #expect(events.filter { $0.action == "credential.reveal" }.map(\.actor) == [AuditActor.cli.id])
             let center = try await world.browser.get(page.location ?? "/connections")
             #expect(center.text.contains("GitLab disconnected."))
         }
@@ -215,6 +217,10 @@ struct ConnectFlowTests {
             #expect(page.status == .badRequest)
             #expect(page.text.contains("You did not allow access at GitHub"))
             #expect(page.text.contains(#"id="try-again""#))
+            let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
+            let denial = try #require(events.first { $0.action == "connect.denied" })
+            #expect(denial.result == "failure" && denial.service == "github" && denial.details["error"] == "access_denied")
+            #expect(denial.actor.hasPrefix("user:"))
             #expect(!page.text.contains("nil"))
             #expect(try await Self.credentials(world).isEmpty)
             // Try again goes straight back to the provider.

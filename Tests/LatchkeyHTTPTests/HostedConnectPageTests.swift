@@ -170,6 +170,11 @@ struct HostedConnectPageTests {
             #expect(page.text.contains(#"action="\#(path)""#) && page.text.contains("Try again"))
             #expect(page.text.contains("session_id=\(id)&amp;status=failed&amp;error=access_denied"))
             #expect(try await Self.status(world, id)["status"] as? String == "pending")
+            // The denial is audited, for the app and its end user.
+            let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
+            let denial = try #require(events.first { $0.action == "connect.denied" })
+            #expect(denial.result == "failure" && denial.service == "github" && denial.details["error"] == "access_denied")
+            #expect(denial.details["connect_session"] == id && denial.actor.hasPrefix("app:"))
             // The spent state is not accepted again.
             let replay = try await browser.get(WebBrowser.pathAndQuery(denied))
             #expect(replay.status == .badRequest)

@@ -54,6 +54,19 @@ struct WebConsoleTests {
         }
     }
 
+    /// A signed-in person who calls the API from the browser learns that the API takes keys, not sessions.
+    @Test func theAPISaysItTakesKeysNotBrowserSessions() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = WebBrowser(client)
+            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            let answer = try await browser.get("/api/v1/credentials")
+            #expect(answer.status == .unauthorized)
+            #expect(answer.text.contains("API key, not a browser session"))
+            #expect(!answer.text.contains("Sign in"))
+        }
+    }
+
     @Test func nextCannotRedirectElsewhere() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             try await TestUsers.create(fixture, email: "alice@example.com")

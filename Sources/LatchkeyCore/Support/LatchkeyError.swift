@@ -84,7 +84,10 @@ public struct LatchkeyError: Error, Sendable, Equatable, CustomStringConvertible
     public static func notFound(_ what: String) -> Self {
         .init(.notFound, "No \(what) was found with that id.")
     }
-    public static func unauthorized(_ message: String = "Sign in or send a valid API key in the Authorization header.") -> Self {
+    public static func unauthorized(
+        _ message: String =
+            "The API takes an API key, not a browser session: send `Authorization: Bearer <key>` with an `lk_live_` admin key or an `lk_app_` app key."
+    ) -> Self {
         .init(.unauthorized, message)
     }
     public static func forbidden(_ message: String) -> Self {

@@ -49,22 +49,26 @@ struct TokenController {
             caller: .init(tenantID: context.tenantID, appID: context.app?.id, actor: context.actor(for: request))
         )
         let credential = token.credential
-        var answer = CompactJSONObject()
-        answer.add("type", credential.type.rawValue)
+        // Members in sorted key order, as every JSON response of the API has them.
+        var oauth: (accessToken: String, tokenType: String)?
+        var apiKey: String?
+        var basic: (username: String, password: String)?
         switch token.secret {
-        case .oauth(let accessToken, let tokenType):
-            answer.add("accessToken", accessToken)
-            answer.add("tokenType", tokenType)
-            answer.add("expiresAt", credential.expiresAt)
-        case .apiKey(let apiKey):
-            answer.add("apiKey", apiKey)
-        case .basic(let username, let password):
-            answer.add("username", username)
-            answer.add("password", password)
+        case .oauth(let accessToken, let tokenType): oauth = (accessToken, tokenType)
+        case .apiKey(let key): apiKey = key
+        case .basic(let username, let password): basic = (username, password)
         }
+        var answer = CompactJSONObject()
+        answer.add("accessToken", oauth?.accessToken)
+        answer.add("apiKey", apiKey)
         answer.add("credentialId", credential.id)
+        answer.add("expiresAt", oauth == nil ? nil : credential.expiresAt)
         answer.add("integration", credential.integrationKey)
+        answer.add("password", basic?.password)
         answer.add("scopes", credential.scopes)
+        answer.add("tokenType", oauth?.tokenType)
+        answer.add("type", credential.type.rawValue)
+        answer.add("username", basic?.username)
         RequestLogNote.current?.note(credential)
         return answer.response()
     }

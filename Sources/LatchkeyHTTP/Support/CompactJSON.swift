@@ -5,12 +5,15 @@ import NIOCore
 
 /// JSON for the hot routes' small, fixed-shape bodies (the token route, health checks), where `JSONEncoder` and
 /// `JSONSerialization` + `JSONDecoder` cost more than the rest of the handler. Writes what `JSON.encoder` writes for
-/// the same values (compact, slashes not escaped, ISO 8601 dates in UTC without fractions, absent optionals left
-/// out), and reads only what it can read exactly: anything else is handed back to the general path (`JSON.decode`),
+/// the same values (compact, keys in sorted order — members must be added that way —, slashes not escaped, ISO 8601
+/// dates in UTC without fractions, absent optionals left out), and reads only what it can read exactly: anything else is handed back to the general path (`JSON.decode`),
 /// which gives every error its usual wording.
 struct CompactJSONObject {
     private var bytes: [UInt8]
     private var empty = true
+    #if DEBUG
+    private var lastKey = ""
+    #endif
 
     init(capacity: Int = 256) {
         bytes = []
@@ -59,6 +62,11 @@ struct CompactJSONObject {
     }
 
     private mutating func member(_ key: StaticString) {
+        #if DEBUG
+        let text = key.description
+        assert(empty || text > lastKey, "CompactJSONObject members must be added in sorted key order, as JSON.encoder writes them")
+        lastKey = text
+        #endif
         if !empty { bytes.append(UInt8(ascii: ",")) }
         empty = false
         bytes.append(UInt8(ascii: "\""))
