@@ -23,12 +23,12 @@ import Testing
         return ClientMetadataDocumentFetcher(transport: network, policy: policy, clock: clock)
     }
 
-    func serve(_ host: String, _ document: DocumentHost) async {
+    func serve(_ host: String, _ document: MetadataDocumentHost) async {
         await network.route(host: host, to: document)
     }
 
     @Test func aValidDocumentIsFetchedWithOneGETAndReadIntoItsFields() async throws {
-        await serve("app.example", DocumentHost(json: DocumentHost.document(Self.clientID, extra: #""client_name": "Example App""#)))
+        await serve("app.example", MetadataDocumentHost(json: MetadataDocumentHost.document(Self.clientID, extra: #""client_name": "Example App""#)))
         let document = try await fetcher().document(for: Self.clientID)
         #expect(
             document
@@ -43,8 +43,8 @@ import Testing
 
     @Test func aPrivateAddressIsRefusedBeforeAnyConnectionIsAttempted() async throws {
         let clientID = "https://10.0.0.5/client.json"
-        await serve("10.0.0.5", DocumentHost(json: DocumentHost.document(clientID)))
-        let error = await refusal { try await fetcher().document(for: clientID) }
+        await serve("10.0.0.5", MetadataDocumentHost(json: MetadataDocumentHost.document(clientID)))
+        let error = await metadataDocumentRefusal { try await fetcher().document(for: clientID) }
         #expect(error == .blockedAddress(host: "10.0.0.5", reason: "it is a private address"))
         #expect(error?.message.contains("--allow-private-network") == true)
         #expect(await network.requests.isEmpty)
@@ -52,17 +52,17 @@ import Testing
 
     @Test func aNameThatResolvesToThisMachineIsRefusedBeforeAnyConnectionIsAttempted() async throws {
         let clientID = "https://intranet.example/client.json"
-        await serve("intranet.example", DocumentHost(json: DocumentHost.document(clientID)))
+        await serve("intranet.example", MetadataDocumentHost(json: MetadataDocumentHost.document(clientID)))
         let fetcher = try fetcher(resolver: ["intranet.example": "127.0.0.1"])
-        let error = await refusal { try await fetcher.document(for: clientID) }
+        let error = await metadataDocumentRefusal { try await fetcher.document(for: clientID) }
         #expect(error == .blockedAddress(host: "intranet.example", reason: "it resolves to 127.0.0.1, a loopback address (this machine)"))
         #expect(await network.requests.isEmpty)
     }
 
     @Test func plainHTTPToLoopbackIsFetchedOnlyWhenPrivateNetworksAreAllowed() async throws {
         let clientID = "http://127.0.0.1:8123/client.json"
-        await serve("127.0.0.1", DocumentHost(json: DocumentHost.document(clientID, redirect: "http://127.0.0.1:8123/callback")))
-        let refused = await refusal { try await fetcher().document(for: clientID) }
+        await serve("127.0.0.1", MetadataDocumentHost(json: MetadataDocumentHost.document(clientID, redirect: "http://127.0.0.1:8123/callback")))
+        let refused = await metadataDocumentRefusal { try await fetcher().document(for: clientID) }
         #expect(refused?.message.contains("--allow-private-network") == true)
         #expect(await network.requests.isEmpty)
 
@@ -72,35 +72,35 @@ import Testing
     }
 
     @Test func aRedirectIsNotFollowed() async throws {
-        await serve("app.example", DocumentHost(status: 302, json: "", headers: [(name: "Location", value: "https://10.0.0.5/c.json")]))
-        let error = await refusal { try await fetcher().document(for: Self.clientID) }
+        await serve("app.example", MetadataDocumentHost(status: 302, json: "", headers: [(name: "Location", value: "https://10.0.0.5/c.json")]))
+        let error = await metadataDocumentRefusal { try await fetcher().document(for: Self.clientID) }
         #expect(error == .unexpectedStatus(302))
         #expect(error?.message.contains("redirect") == true)
         #expect(await network.requests.count == 1)
     }
 
     @Test func aMissingDocumentIsRefused() async throws {
-        await serve("app.example", DocumentHost(status: 404, json: #"{"error": "not found"}"#))
-        #expect(await refusal { try await fetcher().document(for: Self.clientID) } == .unexpectedStatus(404))
+        await serve("app.example", MetadataDocumentHost(status: 404, json: #"{"error": "not found"}"#))
+        #expect(await metadataDocumentRefusal { try await fetcher().document(for: Self.clientID) } == .unexpectedStatus(404))
     }
 
     @Test func aDocumentLargerThanFiveKiBIsRefused() async throws {
         let padding = String(repeating: "x", count: 6000)
-        await serve("app.example", DocumentHost(json: DocumentHost.document(Self.clientID, extra: #""client_name": "\#(padding)""#)))
-        let error = await refusal { try await fetcher().document(for: Self.clientID) }
+        await serve("app.example", MetadataDocumentHost(json: MetadataDocumentHost.document(Self.clientID, extra: #""client_name": "\#(padding)""#)))
+        let error = await metadataDocumentRefusal { try await fetcher().document(for: Self.clientID) }
         #expect(error == .tooLarge(limit: 5120))
     }
 
     @Test func anAnnouncedLengthOverTheLimitIsRefusedUnread() async throws {
-        let body = DocumentHost.document(Self.clientID)
-        await serve("app.example", DocumentHost(json: body, headers: [(name: "Content-Length", value: "999999")]))
-        #expect(await refusal { try await fetcher().document(for: Self.clientID) } == .tooLarge(limit: 5120))
+        let body = MetadataDocumentHost.document(Self.clientID)
+        await serve("app.example", MetadataDocumentHost(json: body, headers: [(name: "Content-Length", value: "999999")]))
+        #expect(await metadataDocumentRefusal { try await fetcher().document(for: Self.clientID) } == .tooLarge(limit: 5120))
     }
 
     @Test func aHostThatDoesNotAnswerWithinTheTimeLimitTimesOut() async throws {
-        await network.route(host: "app.example", to: SilentHost())
+        await network.route(host: "app.example", to: SilentMetadataDocumentHost())
         let fetcher = try fetcher()
-        async let outcome = refusal { try await fetcher.document(for: Self.clientID) }
+        async let outcome = metadataDocumentRefusal { try await fetcher.document(for: Self.clientID) }
         while clock.sleeperCount == 0 { await Task.yield() }
         clock.advance(by: 5)
         let error = await outcome
@@ -109,19 +109,22 @@ import Testing
     }
 
     @Test func anUnreachableHostIsATransientFailure() async throws {
-        let error = await refusal { try await fetcher().document(for: Self.clientID) }
+        let error = await metadataDocumentRefusal { try await fetcher().document(for: Self.clientID) }
         #expect(error == .unreachable(host: "app.example"))
         #expect(error?.isTransient == true)
     }
 
     @Test func anInvalidClientIDIsRefusedWithoutAnyRequest() async throws {
-        let error = await refusal { try await fetcher().document(for: "https://app.example/a/../client.json") }
+        let error = await metadataDocumentRefusal { try await fetcher().document(for: "https://app.example/a/../client.json") }
         #expect(error?.message.contains("\"..\"") == true)
         #expect(await network.requests.isEmpty)
     }
 
     @Test func aDocumentIsReusedForItsMaxAgeThenFetchedAgain() async throws {
-        let host = DocumentHost(json: DocumentHost.document(Self.clientID), headers: [(name: "Cache-Control", value: "public, max-age=600")])
+        let host = MetadataDocumentHost(
+            json: MetadataDocumentHost.document(Self.clientID),
+            headers: [(name: "Cache-Control", value: "public, max-age=600")]
+        )
         await serve("app.example", host)
         let fetcher = try fetcher()
         _ = try await fetcher.document(for: Self.clientID)
@@ -129,14 +132,17 @@ import Testing
         _ = try await fetcher.document(for: Self.clientID)
         #expect(await network.requests.count == 1)
 
-        await host.set(json: DocumentHost.document(Self.clientID, extra: #""client_name": "Renamed""#))
+        await host.set(json: MetadataDocumentHost.document(Self.clientID, extra: #""client_name": "Renamed""#))
         clock.advance(by: 2)
         #expect(try await fetcher.document(for: Self.clientID).clientName == "Renamed")
         #expect(await network.requests.count == 2)
     }
 
     @Test func noStoreIsFetchedEveryTime() async throws {
-        await serve("app.example", DocumentHost(json: DocumentHost.document(Self.clientID), headers: [(name: "Cache-Control", value: "no-store")]))
+        await serve(
+            "app.example",
+            MetadataDocumentHost(json: MetadataDocumentHost.document(Self.clientID), headers: [(name: "Cache-Control", value: "no-store")])
+        )
         let fetcher = try fetcher()
         _ = try await fetcher.document(for: Self.clientID)
         _ = try await fetcher.document(for: Self.clientID)
@@ -146,7 +152,7 @@ import Testing
     @Test func aLongMaxAgeIsCappedAtAnHour() async throws {
         await serve(
             "app.example",
-            DocumentHost(json: DocumentHost.document(Self.clientID), headers: [(name: "Cache-Control", value: "max-age=86400")])
+            MetadataDocumentHost(json: MetadataDocumentHost.document(Self.clientID), headers: [(name: "Cache-Control", value: "max-age=86400")])
         )
         let fetcher = try fetcher()
         _ = try await fetcher.document(for: Self.clientID)
@@ -159,7 +165,7 @@ import Testing
     }
 
     @Test func withoutCachingHeadersADocumentIsKeptFiveMinutes() async throws {
-        await serve("app.example", DocumentHost(json: DocumentHost.document(Self.clientID)))
+        await serve("app.example", MetadataDocumentHost(json: MetadataDocumentHost.document(Self.clientID)))
         let fetcher = try fetcher()
         _ = try await fetcher.document(for: Self.clientID)
         clock.advance(by: 299)
@@ -171,18 +177,18 @@ import Testing
     }
 
     @Test func aRefusedDocumentIsNotKept() async throws {
-        let host = DocumentHost(json: DocumentHost.document("https://other.example/client.json"))
+        let host = MetadataDocumentHost(json: MetadataDocumentHost.document("https://other.example/client.json"))
         await serve("app.example", host)
         let fetcher = try fetcher()
-        #expect(await refusal { try await fetcher.document(for: Self.clientID) } != nil)
-        await host.set(json: DocumentHost.document(Self.clientID))
+        #expect(await metadataDocumentRefusal { try await fetcher.document(for: Self.clientID) } != nil)
+        await host.set(json: MetadataDocumentHost.document(Self.clientID))
         #expect(try await fetcher.document(for: Self.clientID).clientID == Self.clientID)
         #expect(await network.requests.count == 2)
     }
 }
 
 /// Serves one answer (a client's metadata document) to every request.
-actor DocumentHost: HTTPTransport {
+actor MetadataDocumentHost: HTTPTransport {
     private var response: OutboundResponse
 
     init(status: Int = 200, json: String, headers: [(name: String, value: String)] = []) {
@@ -211,7 +217,7 @@ actor DocumentHost: HTTPTransport {
 }
 
 /// A host that accepts the connection and never answers.
-struct SilentHost: HTTPTransport {
+struct SilentMetadataDocumentHost: HTTPTransport {
     func send(_ request: OutboundRequest) async throws -> OutboundResponse {
         try await Task.sleep(for: .seconds(3600))
         throw OutboundError.timedOut(host: request.url.host ?? "")
@@ -219,7 +225,7 @@ struct SilentHost: HTTPTransport {
 }
 
 /// The ClientMetadataDocumentError `body` throws; records an issue when it returns or throws something else.
-func refusal(_ body: () async throws -> ClientMetadataDocument) async -> ClientMetadataDocumentError? {
+func metadataDocumentRefusal(_ body: () async throws -> ClientMetadataDocument) async -> ClientMetadataDocumentError? {
     do {
         let document = try await body()
         Issue.record("expected a refusal, got \(document)")

@@ -53,6 +53,7 @@ import Testing
         ("https://app.example/a/%2E%2E/c", "\"..\" segments"),
         ("https://app.example/c d", "space or a control character"),
         ("http://10.0.0.5/c", "must start with https://"),
+        ("https://app.example/" + String(repeating: "a", count: 2100), "longer than 2048 characters"),
     ])
     func otherClientIDsAreRefusedWithTheReason(clientID: String, reason: String) {
         let problem = clientIDProblem(clientID, allowPrivateNetwork: true)

@@ -6,12 +6,15 @@ import LatchkeyOAuthClient
 public enum ClientMetadataDocumentValidator {
     /// Authentication methods that need a shared secret, which a published document cannot carry.
     static let secretMethods: Set<String> = ["client_secret_basic", "client_secret_post", "client_secret_jwt"]
+    /// The longest `client_id` URL fetched.
+    public static let maxClientIDLength = 2048
 
     /// The URL to fetch for `clientID`: https with a host and a path, no fragment, no user name or password, no `.` or
-    /// `..` path segment. Plain http only to a loopback host, and only when `allowPrivateNetwork` (the https-less local
-    /// test mode); a query is allowed, as the draft allows it.
+    /// `..` path segment, at most ``maxClientIDLength`` bytes. Plain http only to a loopback host, and only when
+    /// `allowPrivateNetwork` (the https-less local test mode); a query is allowed, as the draft allows it.
     public static func documentURL(for clientID: String, allowPrivateNetwork: Bool) throws(ClientMetadataDocumentError) -> URL {
         func refuse(_ problem: String) -> ClientMetadataDocumentError { .invalidClientID(clientID, problem: problem) }
+        guard clientID.utf8.count <= maxClientIDLength else { throw refuse("it is longer than \(maxClientIDLength) characters") }
         if OutboundPolicy.textProblem(clientID) != nil { throw refuse("it contains a space or a control character") }
         guard let components = URLComponents(string: clientID), let url = components.url, let scheme = components.scheme?.lowercased()
         else { throw refuse("it is not a URL") }
