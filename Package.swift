@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
         .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
+        .library(name: "LatchkeyAuthServer", targets: ["LatchkeyAuthServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -128,6 +129,16 @@ let package = Package(
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LatchkeyAuthServer",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyOAuthClient",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -276,6 +287,17 @@ let package = Package(
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
                 "LatchkeyBootstrap",
+                "LatchkeyTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyAuthServerTests",
+            dependencies: [
+                "LatchkeyAuthServer",
+                "LatchkeyCore",
+                "LatchkeyOAuthClient",
                 "LatchkeyTesting",
                 .product(name: "Logging", package: "swift-log"),
             ],
