@@ -101,19 +101,11 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     router.add(middleware: ClientAddressMiddleware(proxies: runtime.configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
-    router.add(middleware: ErrorMiddleware())
+    // The console's sessions: read by the sign-in groups below, and by error pages to keep the navigation.
+    let webSessions = WebSessions(store: runtime.webSessionStore, keyring: runtime.keyring, clock: runtime.clock)
+    router.add(middleware: ErrorMiddleware(chrome: { request in await PageChrome.of(request, sessions: webSessions) }))
     OpsController(database: runtime.database, vault: runtime.vault, registry: dependencies.registry).addRoutes(to: router)
-    router.get("/") { _, _ in
-        HTMLPage.render(
-            "message",
-            title: "Latchkey",
-            context: [
-                "heading": "Latchkey is running",
-                "message": "This server keeps credentials for your tools and agents. The API lives under /api/v1 and is described at /openapi.json.",
-                "home": false,
-            ]
-        )
-    }
+    ConsoleScript.addRoutes(to: router)
     SetupController(tenants: runtime.tenants, tenant: runtime.defaultTenant, publicURL: runtime.configuration.effectivePublicURL)
         .addRoutes(to: router)
     let configuration = runtime.configuration
@@ -240,9 +232,23 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: api, recorder: recorder)
 
     // The web console: cookies, sign-in, the Connection Center and the provider callback.
-    let webSessions = WebSessions(store: runtime.webSessionStore, keyring: runtime.keyring, clock: runtime.clock)
     let webSession = WebSessionMiddleware(sessions: webSessions, secureCookies: configuration.secureCookies)
     let web = router.group().add(middleware: webSession)
+    // The start page leads somewhere: the Connection Center when signed in.
+    web.get("/") { _, context in
+        if context.webSession != nil { return WebResponse.redirect(to: "/connections") }
+        return HTMLPage.render(
+            "message",
+            title: "Latchkey",
+            context: [
+                "heading": "Latchkey is running",
+                "message":
+                    "This server keeps the accounts you connect and lets your tools and agents use them as you. Sign in to the console to connect yours; the API lives under /api/v1 and is described at /openapi.json.",
+                "link": ["id": "sign-in", "href": "/login", "label": "Sign in"],
+                "home": false,
+            ]
+        )
+    }
     LoginController(
         tenants: runtime.tenants,
         tenant: runtime.defaultTenant,

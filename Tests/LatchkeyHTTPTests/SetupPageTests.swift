@@ -58,6 +58,10 @@ struct SetupPageTests {
 
             let done = try await client.execute(uri: "/setup?token=\(token)", method: .post, headers: headers, body: Self.form(fields))
             #expect(done.status == .ok && done.text.contains("Administrator created"))
+            // No dead end: a copy button for the key (our own script, allowed by the policy) and the way on.
+            #expect(done.text.contains(#"data-copy="admin-key""#) && done.text.contains(#"<script src="/assets/console.js"></script>"#))
+            #expect(done.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            #expect(done.text.contains(#"id="open-console" href="/login""#))
             let keyStart = try #require(done.text.range(of: "lk_live_"))
             let apiKey = String(done.text[keyStart.lowerBound...].prefix { $0 != "<" })
             let api = try await client.execute(uri: "/api/v1/credentials", method: .get, headers: [.authorization: "Bearer \(apiKey)"])
@@ -65,6 +69,7 @@ struct SetupPageTests {
 
             let again = try await client.execute(uri: "/setup?token=\(token)", method: .get)
             #expect(again.status == .notFound)
+            #expect(again.text.contains("Setup is done") && again.text.contains(#"id="sign-in" href="/login""#))
             let replay = try await client.execute(uri: "/setup?token=\(token)", method: .post, headers: headers, body: Self.form(fields))
             #expect(replay.status == .notFound)
             #expect(try await fixture.runtime.tenants.users.adminExists(tenantID: fixture.tenantID))
@@ -101,8 +106,33 @@ struct SetupPageTests {
             let missing = try await client.execute(uri: "/no/such/page", method: .get, headers: [.accept: "text/html"])
             #expect(missing.status == .notFound && missing.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(missing.text.contains("<h1") && missing.text.contains("Page not found"))
+            // Plain words for a person; the API keeps the method and path for a developer.
+            #expect(missing.text.contains("There is no page at this address") && !missing.text.contains("GET /no/such/page"))
+            let api = try await client.execute(uri: "/api/v1/nope", method: .get)
+            let apiError = try api.json["error"] as? [String: Any]
+            #expect(api.status == .notFound && apiError?["message"] as? String == "There is nothing at GET /api/v1/nope.")
             let home = try await client.execute(uri: "/", method: .get)
-            #expect(home.status == .ok && home.text.contains("Latchkey is running"))
+            #expect(home.status == .ok && home.text.contains("Latchkey is running") && home.text.contains(#"href="/login""#))
+            let script = try await client.execute(uri: "/assets/console.js", method: .get)
+            #expect(script.status == .ok && script.headers[.contentType]?.hasPrefix("text/javascript") == true)
+            #expect(script.text.contains("data-copy"))
+        }
+    }
+
+    /// Signed in, the start page leads to the Connection Center and an error page keeps the navigation.
+    @Test func signedInPagesAreNoDeadEnds() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = WebBrowser(client)
+            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            let home = try await browser.get("/")
+            #expect(home.status == .seeOther && home.location == "/connections")
+            let missing = try await browser.get("/no/such/page")
+            #expect(missing.status == .notFound && missing.text.contains("Page not found"))
+            #expect(missing.text.contains(#"<nav aria-label="Main">"#) && missing.text.contains(#"id="sign-out""#))
+            // Signed out, the same page has no navigation to offer.
+            let stranger = try await client.execute(uri: "/no/such/page", method: .get, headers: [.accept: "text/html"])
+            #expect(!stranger.text.contains(#"id="sign-out""#))
         }
     }
 }

@@ -6,7 +6,7 @@ import LatchkeyStorage
 import NIOPosix
 
 /// `GET|POST /setup?token=…`: creates the first administrator with the one-time token printed at start. Once an
-/// administrator exists the route answers 404.
+/// administrator exists the route answers 404 with a page that says setup is done and leads to the sign-in.
 struct SetupController {
     let tenants: TenantService
     let tenant: Tenant
@@ -26,11 +26,13 @@ struct SetupController {
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let done = try await setupComplete() { return done }
         let token = try await checkedToken(request)
         return page(token: token, errors: [], email: "", name: "")
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let done = try await setupComplete() { return done }
         let token = try await checkedToken(request)
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         let form: Form
@@ -69,18 +71,35 @@ struct SetupController {
             name: "created at setup by \(email)",
             actor: AuditActor(id: "user:\(user.id)")
         )
+        // The page's copy button is our own script (no inline script, ever).
+        var policy = ContentSecurityPolicy.standard
+        policy.ownScripts = true
         return HTMLPage.render(
             "setup-done",
             title: "Administrator created",
-            context: ["name": name, "email": email, "apiKey": apiKey, "publicURL": publicURL]
+            context: ["name": name, "email": email, "apiKey": apiKey, "publicURL": publicURL],
+            policy: policy
+        )
+    }
+
+    /// Once an administrator exists the link has done its work: the page says so and where to sign in (404: the
+    /// route is gone).
+    private func setupComplete() async throws -> Response? {
+        guard try await tenants.users.adminExists(tenantID: tenant.id) else { return nil }
+        return HTMLPage.render(
+            "message",
+            title: "Setup is done",
+            context: [
+                "heading": "Setup is done",
+                "message": "This server already has its administrator, so this setup link is no longer needed. Sign in to the console with your email and password.",
+                "link": ["id": "sign-in", "href": "/login", "label": "Sign in"],
+            ],
+            status: .notFound
         )
     }
 
     /// The token from the query, if it is still valid; otherwise the reason as an error page.
     private func checkedToken(_ request: Request) async throws -> String {
-        if try await tenants.users.adminExists(tenantID: tenant.id) {
-            throw LatchkeyError(.notFound, "Setup is complete: this server already has an administrator.")
-        }
         guard let token = request.query("token"), try await tenants.setupTokenIsValid(token, tenantID: tenant.id) else {
             throw LatchkeyError.forbidden(
                 "This setup link is not valid or has expired. Use the link printed when Latchkey started, or restart it to print a new one."

@@ -8,12 +8,16 @@ import Logging
 /// JSON), a plain HTML page for browsers everywhere else. Unexpected errors are logged with the request id and
 /// answered without internals.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The navigation of the signed-in person an HTML error page is for (nil: none), so an error is no dead end.
+    var chrome: (@Sendable (Request) async -> PageChrome?)? = nil
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
             let latchkeyError = Self.map(error, request: request, context: context)
-            return Self.response(for: latchkeyError, request: request, requestID: context.id)
+            let chrome = Self.wantsJSON(request) ? nil : await chrome?(request)
+            return Self.response(for: latchkeyError, request: request, requestID: context.id, chrome: chrome)
         }
     }
 
@@ -26,6 +30,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case let error as HTTPError:
             switch error.status {
             case .notFound:
+                if !wantsJSON(request) {
+                    return LatchkeyError(.notFound, "There is no page at this address. Check the link, or go back to the start page.")
+                }
                 return LatchkeyError(.notFound, "There is nothing at \(request.method) \(request.uri.path).")
             case .methodNotAllowed:
                 return LatchkeyError(.invalidRequest, "\(request.method) is not allowed on \(request.uri.path).")
@@ -46,7 +53,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    static func response(for error: LatchkeyError, request: Request, requestID: String) -> Response {
+    static func response(for error: LatchkeyError, request: Request, requestID: String, chrome: PageChrome? = nil) -> Response {
         let status = HTTPResponse.Status(code: error.httpStatus)
         var headers: HTTPFields = [:]
         if let retryAfter = error.retryAfter { headers[.retryAfter] = String(retryAfter) }
@@ -63,7 +70,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             )
             return (try? JSON.response(body, status: status, headers: headers)) ?? Response(status: status)
         }
-        return HTMLPage.error(status: status, title: HTMLPage.title(for: error), message: error.message, headers: headers)
+        return HTMLPage.error(status: status, title: HTMLPage.title(for: error), message: error.message, headers: headers, chrome: chrome)
     }
 
     static func wantsJSON(_ request: Request) -> Bool {

@@ -13,9 +13,22 @@ struct PageChrome {
     var isAdmin: Bool
 
     init(_ context: some ConsoleContext, sessions: WebSessions) {
-        self.userName = context.user.displayName
-        self.csrf = sessions.csrfToken(for: context.sessionToken)
-        self.isAdmin = context.user.isAdmin
+        self.init(user: context.user, sessionToken: context.sessionToken, sessions: sessions)
+    }
+
+    init(user: User, sessionToken: String, sessions: WebSessions) {
+        self.userName = user.displayName
+        self.csrf = sessions.csrfToken(for: sessionToken)
+        self.isAdmin = user.isAdmin
+    }
+
+    /// The chrome of the person whose session cookie `request` carries, for pages outside the signed-in groups
+    /// (error pages); nil when there is none or it has ended.
+    static func of(_ request: Request, sessions: WebSessions) async -> PageChrome? {
+        guard let token = request.cookies[WebCookies.session]?.value, !token.isEmpty,
+            let session = try? await sessions.find(token)
+        else { return nil }
+        return PageChrome(user: session.user, sessionToken: token, sessions: sessions)
     }
 }
 
@@ -86,8 +99,16 @@ enum HTMLPage {
         return value
     }
 
-    static func error(status: HTTPResponse.Status, title: String, message: String, headers: HTTPFields = [:]) -> Response {
-        render("message", title: title, context: ["heading": title, "message": message, "home": true], status: status, headers: headers)
+    /// An error page. With `chrome`, the signed-in person keeps the navigation.
+    static func error(status: HTTPResponse.Status, title: String, message: String, headers: HTTPFields = [:], chrome: PageChrome? = nil) -> Response {
+        render(
+            "message",
+            title: title,
+            context: ["heading": title, "message": message, "home": true],
+            status: status,
+            headers: headers,
+            chrome: chrome
+        )
     }
 
     static func title(for error: LatchkeyError) -> String {
@@ -186,7 +207,8 @@ enum Templates {
         <section class="card" aria-labelledby="heading">
         <h1 id="heading">{{heading}}</h1>
         <p>{{message}}</p>
-        {{#home}}<a class="button" href="/">Go to the start page</a>{{/home}}
+        {{#link}}<a class="button" id="{{id}}" href="{{href}}">{{label}}</a>{{/link}}
+        {{#home}}<a class="button{{#link}} secondary{{/link}}" href="/">Go to the start page</a>{{/home}}
         </section>
         """
 
@@ -216,7 +238,11 @@ enum Templates {
         <p>Welcome, {{name}}. Your administrator account <strong>{{email}}</strong> is ready.</p>
         <p>Here is an admin API key for the <code>/api/v1</code> endpoints. It is shown <strong>only this once</strong>; store it in a password manager:</p>
         <p class="secret" id="admin-key">{{apiKey}}</p>
+        <button type="button" class="secondary copy" data-copy="admin-key" hidden>Copy the key</button>
         <p class="hint">Try it: <code>curl -H "Authorization: Bearer &lt;key&gt;" {{publicURL}}/api/v1/credentials</code>. More keys: <code>latchkey keys create-admin</code>.</p>
+        <p>Next, sign in to the console with your email and password: add the services your people may connect under <em>Integrations</em>, and connect your own accounts under <em>Connections</em>.</p>
+        <a class="button" id="open-console" href="/login">Open the console</a>
         </section>
+        <script src="/assets/console.js"></script>
         """
 }
