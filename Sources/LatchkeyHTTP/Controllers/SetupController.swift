@@ -91,7 +91,8 @@ struct SetupController {
             title: "Setup is done",
             context: [
                 "heading": "Setup is done",
-                "message": "This server already has its administrator, so this setup link is no longer needed. Sign in to the console with your email and password.",
+                "message":
+                    "This server already has its administrator, so this setup link is no longer needed. Sign in to the console with your email and password.",
                 "link": ["id": "sign-in", "href": "/login", "label": "Sign in"],
             ],
             status: .notFound
