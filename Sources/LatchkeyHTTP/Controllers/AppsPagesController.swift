@@ -28,7 +28,6 @@ struct AppsPagesController {
     static let endUsersPerPage = 25
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
-        group.get("admin/assets/copy.js") { _, _ in Self.copyScriptResponse() }
         group.get("admin/apps", use: list)
         group.post("admin/apps", use: create)
         group.get("admin/apps/:id", use: show)
@@ -253,32 +252,5 @@ struct AppsPagesController {
     static func plain(_ error: LatchkeyError) -> String {
         let details = error.fields.map { "\($0.path) \($0.message)" }.joined(separator: "; ")
         return details.isEmpty ? error.message : details + "."
-    }
-
-    // MARK: The copy button
-
-    /// Shows the copy buttons of the page and copies the text of the element each names; without it, the key is
-    /// selectable text.
-    static let copyScript = """
-        (function () {
-          "use strict";
-          document.querySelectorAll("button[data-copy]").forEach(function (button) {
-            var target = document.getElementById(button.getAttribute("data-copy"));
-            if (!target || !navigator.clipboard) { return; }
-            button.hidden = false;
-            button.addEventListener("click", function () {
-              navigator.clipboard.writeText(target.textContent.trim()).then(function () { button.textContent = "Copied"; });
-            });
-          });
-        })();
-
-        """
-
-    static func copyScriptResponse() -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/javascript; charset=utf-8"
-        headers[.cacheControl] = "private, max-age=300"
-        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: copyScript)))
     }
 }

@@ -52,7 +52,7 @@ extension Templates {
         <p class="hint">Try it: <code>curl -X POST -H "Authorization: Bearer &lt;key&gt;" {{publicURL}}/api/v1/connect/sessions</code></p>
         <a class="button" href="/admin/apps/{{id}}" id="continue">Continue to the app</a>
         </section>
-        <script src="/admin/assets/copy.js"></script>
+        <script src="/assets/console.js"></script>
         """
 
     /// A confirmation step before regenerating a key or deleting an app.
