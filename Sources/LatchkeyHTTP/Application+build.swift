@@ -290,6 +290,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         revokeAndDelete: revokeAndDelete,
         rateLimits: rateLimits
     ).addRoutes(to: admin)
+    AdminKeysPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
+    AdminAuditPagesController(audit: runtime.audit, users: runtime.tenants.users, sessions: webSessions).addRoutes(to: admin)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

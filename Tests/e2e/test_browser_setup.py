@@ -6,6 +6,7 @@ from __future__ import annotations
 import urllib.parse
 
 from peers import Screenshots, chromium_problem, make_driver, need_peer, wait_until
+from webtools import accessibility_problems
 
 
 def test_setup_shows_the_key_with_a_copy_button_and_leads_to_the_console(sqlite_database, tmp_path, servers):
@@ -53,6 +54,28 @@ def test_setup_shows_the_key_with_a_copy_button_and_leads_to_the_console(sqlite_
         shots.take(driver, "not-found")
         assert "There is no page at this address" in driver.page_source
         assert driver.find_elements(By.ID, "sign-out"), "the error page lost the navigation"
+
+        # Admin keys in the console: minted (shown once, copy button), revoked after a confirmation.
+        driver.get(server.base_url + "/admin/keys")
+        driver.find_element(By.ID, "key-name").send_keys("browser test")
+        driver.find_element(By.ID, "create-key").click()
+        wait_until(lambda: driver.find_elements(By.ID, "new-key"), what="the new key is shown")
+        copy = driver.find_element(By.CSS_SELECTOR, "button[data-copy=new-key]")
+        wait_until(copy.is_displayed, what="the new key's copy button is shown")
+        shots.take(driver, "admin-key-created")
+        problems = accessibility_problems(driver.page_source)
+        assert not problems, f"admin keys page: {problems}"
+        driver.find_element(By.LINK_TEXT, "Revoke…").click()
+        wait_until(lambda: driver.find_elements(By.ID, "confirm-revoke"), what="the revoke confirmation")
+        shots.take(driver, "admin-key-revoke")
+        driver.find_element(By.ID, "confirm-revoke").click()
+        wait_until(lambda: "was revoked" in driver.page_source, what="the revocation is confirmed")
+        driver.get(server.base_url + "/admin/audit")
+        assert "admin_key.revoke" in driver.page_source
+        driver.find_element(By.ID, "verify-chain").click()
+        wait_until(lambda: driver.find_elements(By.ID, "chain-status"), what="the chain check's result")
+        assert "The chain is intact" in driver.find_element(By.ID, "chain-status").text
+        shots.take(driver, "admin-audit")
 
         # The setup link, used again, says setup is done and where to sign in.
         driver.get(server.setup_url)

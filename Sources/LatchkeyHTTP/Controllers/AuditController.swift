@@ -35,10 +35,13 @@ struct AuditController {
     }
 
     @Sendable func export(_ request: Request, context: AdminContext) async throws -> Response {
+        try Self.export(audit: audit, tenantID: context.tenantID, request: request)
+    }
+
+    /// The whole chain as a download (`?format=jsonl|csv`), streamed page by page: for the API and the console.
+    static func export(audit: AuditLog, tenantID: String, request: Request) throws -> Response {
         let exportFormat = try request.query("format", oneOf: AuditExport.Format.allCases) ?? .jsonl
         let format = exportFormat.rawValue
-        let tenantID = context.tenantID
-        let audit = self.audit
         let body = ResponseBody { writer in
             try await AuditExport.write(audit: audit, tenantID: tenantID, format: exportFormat) { chunk in
                 try await writer.write(ByteBuffer(string: chunk))

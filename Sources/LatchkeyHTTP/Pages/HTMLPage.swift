@@ -45,6 +45,7 @@ enum HTMLPage {
         for (name, template) in Templates.console { try! library.register(template, named: name) }
         for (name, template) in Templates.apps { try! library.register(template, named: name) }
         for (name, template) in Templates.hostedConnect { try! library.register(template, named: name) }
+        for (name, template) in Templates.admin { try! library.register(template, named: name) }
         return library
     }()
 
@@ -166,8 +167,9 @@ enum Templates {
         .status.warn { background: #fef3c7; color: #92400e; }
         .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; }
         .actions form { margin: 0; }
-        .actions button { margin-top: 0.75rem; }
-        button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
+        .actions button, .actions .button { margin-top: 0.75rem; }
+        button.secondary, .button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
+        button.danger { background: #b91c1c; }
         h2 { font-size: 1.15rem; margin: 2rem 0 0.75rem; }
         table { width: 100%; border-collapse: collapse; font-size: 0.95rem; }
         th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
@@ -190,7 +192,7 @@ enum Templates {
         <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
         {{#chrome}}<nav aria-label="Main">
         <a href="/connections">Connections</a>
-        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/apps">Apps</a><a href="/admin/users">Users</a>{{/isAdmin}}
+        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/apps">Apps</a><a href="/admin/users">Users</a><a href="/admin/keys">Keys</a><a href="/admin/audit">Audit</a>{{/isAdmin}}
         <span class="who">{{userName}}</span>
         <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
         </nav>{{/chrome}}
