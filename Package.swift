@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
         .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
+        .library(name: "LatchkeyAuthServer", targets: ["LatchkeyAuthServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -133,6 +134,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyAuthServer",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyBootstrap",
             dependencies: [
                 "LatchkeyCore",
@@ -142,6 +153,7 @@ let package = Package(
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
                 "LatchkeyConnect",
+                "LatchkeyAuthServer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -159,6 +171,7 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyBootstrap",
                 "LatchkeyConnect",
+                "LatchkeyAuthServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -282,6 +295,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LatchkeyAuthServerTests",
+            dependencies: [
+                "LatchkeyAuthServer",
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyBootstrap",
+                "LatchkeyTesting",
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LatchkeyStorageTests",
             dependencies: [
                 "LatchkeyCore",
@@ -308,6 +332,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
+                "LatchkeyAuthServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
