@@ -8,7 +8,8 @@ public import Logging
 /// as HMACs under keys derived from the keyring.
 public struct AuthorizationServer: Sendable {
     public let settings: AuthServerSettings
-    let tenantID: String
+    /// The tenant whose people sign in and whose clients register.
+    public let tenantID: String
     let keyring: Keyring
     let clients: OAuthClientRepository
     let grants: OAuthGrantRepository

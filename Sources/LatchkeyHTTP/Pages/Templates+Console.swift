@@ -33,6 +33,7 @@ extension Templates {
         <section class="card" aria-labelledby="heading">
         <h1 id="heading">Sign in</h1>
         <p>Sign in to connect your accounts and see what is connected.</p>
+        {{#notice}}<div class="flash signed-out" role="status">{{notice}}</div>{{/notice}}
         {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
         <form method="post" action="/login">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
