@@ -302,8 +302,14 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             context: CallerContext.self
         )
     )
-    OAuthAuthorizeController(server: authServer, connect: connect, sessions: webSessions, limit: OAuthRateLimiter(limit: 120, clock: runtime.clock))
-        .addRoutes(web: web, signedIn: signedIn)
+    let authorize = OAuthAuthorizeController(
+        server: authServer,
+        connect: connect,
+        sessions: webSessions,
+        limit: OAuthRateLimiter(limit: 120, clock: runtime.clock)
+    )
+    authorize.addRoutes(web: web, signedIn: signedIn)
+    OAuthAppsController(server: authServer, authorize: authorize, sessions: webSessions).addRoutes(to: signedIn)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

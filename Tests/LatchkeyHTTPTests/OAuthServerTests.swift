@@ -295,4 +295,42 @@ struct OAuthServerTests {
             #expect(try gone.json["error"] as? String == "invalid_grant")
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func authorizedAppsListChangeServicesAndRevoke(kind: TestDatabases.Kind) async throws {
+        try await Self.withAlice(kind) { browser, fixture, client, user in
+            let registered = ["redirect_uris": [Self.redirect], "token_endpoint_auth_method": "none", "client_name": "Helper Bot"] as [String: Any]
+            let id = try #require(try await Self.register(client, registered).json["client_id"] as? String)
+            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            let authorize = Self.authorizeURI(clientID: id)
+            _ = try await browser.get(authorize)
+            var fields = Self.query("?" + (URLComponents(string: authorize)?.percentEncodedQuery ?? ""))
+            fields["decision"] = "approve"
+            // Nothing ticked: the page asks again, nothing is issued.
+            let none = try await browser.post("/oauth/authorize", fields)
+            #expect(none.status == .unprocessableContent && none.text.contains("Tick at least one service"))
+            fields["service.sandbox"] = "on"
+            let code = try #require(Self.query(try await browser.post("/oauth/authorize", fields).location)["code"])
+            let tokens = try await Self.form(
+                client,
+                "/oauth/token",
+                ["grant_type": "authorization_code", "code": code, "code_verifier": Self.verifier, "client_id": id]
+            ).json
+            let access = try #require(tokens["access_token"] as? String)
+            _ = try await fixture.runtime.authorizationServer().verifyAccessToken(access)
+            let page = try await browser.get("/settings/authorized-apps")
+            #expect(page.status == .ok && page.text.contains("Helper Bot"))
+            let grantID = try #require(try await fixture.runtime.authorizationServer().grants(of: user.id).first?.id)
+            #expect(!page.text.contains("last used never"))
+            // Taking the service away: the token stays valid but grants no service.
+            #expect(try await browser.post("/settings/authorized-apps/\(grantID)/services", [:]).location == "/settings/authorized-apps?saved=1")
+            #expect(try await fixture.runtime.authorizationServer().verifyAccessToken(access)?.services == [])
+            // Revoking: the token stops working at once.
+            let revoked = try await browser.post("/settings/authorized-apps/\(grantID)/revoke")
+            #expect(revoked.location == "/settings/authorized-apps?revoked=1")
+            #expect(try await fixture.runtime.authorizationServer().verifyAccessToken(access) == nil)
+            #expect(try await browser.get("/settings/authorized-apps").text.contains("No application is authorized"))
+            #expect(try await browser.post("/settings/authorized-apps/\(grantID)/revoke").status == .notFound)
+        }
+    }
 }
