@@ -19,6 +19,7 @@ public struct AuthorizationServer: Sendable {
     let logger: Logger
     let documents: (any ClientMetadataDocumentSource)?
     let cache = AccessTokenCache()
+    let purges = PurgeSchedule()
 
     public static let accessTokenPrefix = "lk_at_"
     public static let refreshTokenPrefix = "lk_rt_"
@@ -70,6 +71,10 @@ public struct AuthorizationServer: Sendable {
         actor: AuditActor
     ) async throws -> Registration {
         let valid = try request.validated()
+        if kind == .dynamic, purges.isDue(now: clock.now) {
+            let purged = try await purgeUnusedClients()
+            if purged > 0 { logger.info("unused client registrations deleted", metadata: ["count": "\(purged)"]) }
+        }
         let secret = valid.isConfidential ? SecureRandom.token(prefix: Self.clientSecretPrefix) : nil
         let client = OAuthClientRecord(
             id: (kind == .static ? "lk_sc_" : "lk_dc_") + SecureRandom.token(byteCount: 18),

@@ -1,3 +1,4 @@
+import Foundation
 public import LatchkeyAuthServer
 import LatchkeyCore
 
@@ -7,6 +8,7 @@ extension LatchkeyRuntime {
     public func authorizationServer(documents: (any ClientMetadataDocumentSource)? = nil) -> AuthorizationServer {
         var settings = AuthServerSettings(publicURL: configuration.effectivePublicURL)
         settings.allowPrivateNetwork = configuration.allowPrivateNetwork
+        settings.accessTokenLifetime = TimeInterval(configuration.oauthAccessTokenLifetime)
         return AuthorizationServer(
             settings: settings,
             tenantID: defaultTenant.id,

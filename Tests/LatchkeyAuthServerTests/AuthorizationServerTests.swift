@@ -268,3 +268,19 @@ extension AuthorizationCheck {
         return false
     }
 }
+
+@Suite("Authorization server registrations")
+struct UnusedRegistrationTests {
+    @Test(arguments: TestDatabases.kinds)
+    func unusedDynamicRegistrationsExpireButGrantedOnesStay(kind: TestDatabases.Kind) async throws {
+        try await AuthServerWorld.with(kind) { world in
+            let unused = try await world.registerPublic()
+            let used = try await world.registerPublic()
+            _ = try await world.redeem(try await world.code(used), client: used)
+            world.clock.advance(by: 31 * 24 * 3600)
+            #expect(try await world.server.purgeUnusedClients() == 1)
+            #expect(try await world.server.client(id: unused.id) == nil)
+            #expect(try await world.server.client(id: used.id) != nil)
+        }
+    }
+}

@@ -333,4 +333,17 @@ struct OAuthServerTests {
             #expect(try await browser.post("/settings/authorized-apps/\(grantID)/revoke").status == .notFound)
         }
     }
+
+    @Test func accessTokenLifetimeIsConfigurable() async throws {
+        var configuration = try TestDatabases.configuration(.sqlite)
+        try configuration.applyEnvironment(["LATCHKEY_OAUTH_ACCESS_TOKEN_TTL": "120"])
+        #expect(configuration.oauthAccessTokenLifetime == 120)
+        for value in ["0", "59", "86401", "an hour"] {
+            var other = try TestDatabases.configuration(.sqlite)
+            #expect(throws: ConfigurationError.self) { try other.applyEnvironment(["LATCHKEY_OAUTH_ACCESS_TOKEN_TTL": value]) }
+        }
+        try await TestApp.with(.sqlite, configure: { $0.oauthAccessTokenLifetime = 120 }) { _, fixture in
+            #expect(fixture.runtime.authorizationServer().settings.accessTokenLifetime == 120)
+        }
+    }
 }
