@@ -24,7 +24,7 @@ public struct AuthorizationServer: Sendable {
     public static let accessTokenPrefix = "lk_at_"
     public static let refreshTokenPrefix = "lk_rt_"
     static let codePrefix = "lk_ac_"
-    static let clientSecretPrefix = "lk_cs_"
+    static let clientSecretPrefix = "lk_ocs_"
 
     /// - Parameters:
     ///   - tenantID: the tenant whose people sign in and whose clients register.

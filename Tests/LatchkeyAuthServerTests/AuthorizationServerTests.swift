@@ -18,7 +18,7 @@ struct AuthorizationServerTests {
                 actor: world.actor
             )
             let secret = try #require(registration.clientSecret)
-            #expect(secret.hasPrefix("lk_cs_"))
+            #expect(secret.hasPrefix("lk_ocs_"))
             let stored = try #require(try await OAuthClientRepository(database: world.runtime.database).find(id: registration.client.id))
             #expect(stored.secretHash != nil && stored.secretHash != secret)
             #expect(stored.redirectURIs == ["https://client.example/cb"])

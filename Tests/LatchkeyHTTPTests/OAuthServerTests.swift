@@ -147,7 +147,7 @@ struct OAuthServerTests {
             // Persisted: a new server over the same database knows the client.
             #expect(try await fixture.runtime.authorizationServer().client(id: id)?.redirectURIs == [Self.redirect])
             let confidential = try await Self.register(client, ["redirect_uris": [Self.redirect]]).json
-            #expect((confidential["client_secret"] as? String)?.hasPrefix("lk_cs_") == true)
+            #expect((confidential["client_secret"] as? String)?.hasPrefix("lk_ocs_") == true)
             #expect(confidential["client_secret_expires_at"] as? Int == 0)
             for bad in ["http://client.example/cb", "https://client.example/cb#x", "https://u:p@client.example/cb", "javascript:alert(1)"] {
                 let refused = try await Self.register(client, ["redirect_uris": [bad]])
@@ -342,8 +342,13 @@ struct OAuthServerTests {
             var other = try TestDatabases.configuration(.sqlite)
             #expect(throws: ConfigurationError.self) { try other.applyEnvironment(["LATCHKEY_OAUTH_ACCESS_TOKEN_TTL": value]) }
         }
-        try await TestApp.with(.sqlite, configure: { $0.oauthAccessTokenLifetime = 120 }) { _, fixture in
-            #expect(fixture.runtime.authorizationServer().settings.accessTokenLifetime == 120)
-        }
+        let lifetime = try await TestApp.with(
+            .sqlite,
+            configure: { $0.oauthAccessTokenLifetime = 120 },
+            { _, fixture in
+                fixture.runtime.authorizationServer().settings.accessTokenLifetime
+            }
+        )
+        #expect(lifetime == 120)
     }
 }
