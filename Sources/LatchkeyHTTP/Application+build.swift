@@ -261,6 +261,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: api, recorder: recorder)
     var center = ConnectionCenterController(connect: connect, sessions: webSessions)
     center.appSessions = appConnect
+    center.secureCookies = configuration.secureCookies
     center.addCallback(to: web)
     HostedConnectController(sessions: appConnect, connect: connect).addRoutes(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.

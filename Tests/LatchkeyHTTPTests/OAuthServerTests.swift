@@ -351,4 +351,24 @@ struct OAuthServerTests {
         )
         #expect(lifetime == 120)
     }
+
+    @Test func connectFirstRemembersOnlyALocalConsentPage() async throws {
+        try await Self.withAlice(.sqlite) { browser, _, client, _ in
+            let id = try #require(
+                try await Self.register(client, ["redirect_uris": [Self.redirect], "token_endpoint_auth_method": "none"]).json["client_id"] as? String
+            )
+            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            let consent = try await browser.get(Self.authorizeURI(clientID: id))
+            let link = try #require(
+                consent.text.range(of: #"/connections\?return=[^"]+"#, options: .regularExpression).map { String(consent.text[$0]) }
+            )
+            let center = try await browser.get(link.replacingOccurrences(of: "&amp;", with: "&"))
+            #expect(center.headers[values: .setCookie].contains { $0.hasPrefix("latchkey_return=") && $0.contains("HttpOnly") })
+            #expect(center.text.contains("taken back to the application"))
+            for hostile in ["https%3A%2F%2Fevil.example%2F", "%2F%2Fevil.example%2Foauth%2Fauthorize%3Fx", "%2Fconnections"] {
+                let page = try await browser.get("/connections?return=" + hostile)
+                #expect(!page.headers[values: .setCookie].contains { $0.hasPrefix("latchkey_return=") }, "\(hostile)")
+            }
+        }
+    }
 }

@@ -95,14 +95,8 @@ def test_register_consent_in_chromium_token_refresh_restart_revoke(stack, reques
     resource = requests.get(stack.url("/.well-known/oauth-protected-resource/mcp"), timeout=HTTP_TIMEOUT).json()
     assert resource["resource"] == issuer + "/mcp" and resource["authorization_servers"] == [issuer]
 
-    # A person with a connected sandbox account.
+    # A person with nothing connected yet: the consent page offers "connect first", which comes back.
     user = stack.new_user("oauth", name="Olga Oauth")
-    imported = stack.api.post(
-        stack.url("/api/v1/credentials"),
-        json={"integration": "sandbox", "type": "oauth2", "accessToken": "sandbox-olga", "externalUserId": user.id},
-        timeout=HTTP_TIMEOUT,
-    )
-    assert imported.status_code == 201, imported.text
 
     with ClientPage() as client_page:
         registered = requests.post(
@@ -129,6 +123,16 @@ def test_register_consent_in_chromium_token_refresh_restart_revoke(stack, reques
             driver.find_element("css selector", "input[name=password]").send_keys(user.password)
             driver.find_element("css selector", "#sign-in").click()
             wait_until(lambda: urllib.parse.urlsplit(driver.current_url).path == "/oauth/authorize", what="back at the consent page")
+            shots.take(driver, "consent-nothing-connected")
+            assert not driver.find_elements("css selector", "button[name=decision][value=approve]"), "Allow offered with nothing to share"
+            driver.find_element("link text", "connect first").click()
+            wait_until(lambda: urllib.parse.urlsplit(driver.current_url).path == "/connections", what="the Connection Center")
+            shots.take(driver, "connect-first")
+            card = driver.find_element("css selector", 'li.service[data-integration="sandbox"]')
+            card.find_element("css selector", "form[action$='/connections/sandbox/connect'] button").click()
+            wait_until(lambda: urllib.parse.urlsplit(driver.current_url).path == "/sandbox/authorize", what="the sandbox consent page")
+            driver.find_element("css selector", "#allow").click()
+            wait_until(lambda: urllib.parse.urlsplit(driver.current_url).path == "/oauth/authorize", what="back at the consent page after connecting")
             shots.take(driver, "consent")
             assert "E2E Client" in driver.page_source
             box = driver.find_element("css selector", "input[name='service.sandbox']")

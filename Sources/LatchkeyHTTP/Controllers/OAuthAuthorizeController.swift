@@ -118,12 +118,24 @@ struct OAuthAuthorizeController {
                 "hasServices": !connected.isEmpty,
                 "unconnected": unconnected.map { ["key": $0.key, "name": $0.name] },
                 "hasUnconnected": !unconnected.isEmpty,
+                "returnTo": Self.returnTo(fields),
                 "csrf": csrf,
                 "error": error as Any,
             ],
             status: status,
             policy: ContentSecurityPolicy(formActions: target.map { [$0] } ?? [])
         )
+    }
+
+    /// The consent page's own URL, encoded as one query value: where *connect first* comes back to.
+    static func returnTo(_ fields: [String: String]) -> String {
+        var components = URLComponents()
+        components.path = "/oauth/authorize"
+        components.queryItems = fields.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let url = (components.string ?? "/oauth/authorize").replacingOccurrences(of: "+", with: "%2B")
+        return url.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     private func errorPage(_ message: String) -> Response {

@@ -51,6 +51,7 @@ extension Templates {
         <h1 id="heading">Your connections</h1>
         <p class="meta">Services you connect here can be used on your behalf by the tools and agents you allow. Your tokens stay in this vault.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#returning}}<div class="returning" role="note">{{returning}}</div>{{/returning}}
         <section aria-labelledby="connected-heading">
         <h2 id="connected-heading">Connected accounts</h2>
         {{^connections}}<p class="meta" id="no-connections">Nothing is connected yet. Pick a service below.</p>{{/connections}}

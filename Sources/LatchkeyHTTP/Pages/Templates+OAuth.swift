@@ -25,7 +25,7 @@ extension Templates {
         {{^hasServices}}<div class="empty-state" role="note"><p>You have not connected any service yet, so there is nothing to share. Connect one first, then come back to this page.</p></div>{{/hasServices}}
         {{#hasUnconnected}}
         <p class="meta">Not connected yet:</p>
-        <ul class="unconnected">{{#unconnected}}<li>{{name}} — <a href="/connections">connect first</a></li>{{/unconnected}}</ul>
+        <ul class="unconnected">{{#unconnected}}<li>{{name}} — <a href="/connections?return={{returnTo}}">connect first</a></li>{{/unconnected}}</ul>
         {{/hasUnconnected}}
         <p>
         {{#hasServices}}<button type="submit" name="decision" value="approve">Allow</button>{{/hasServices}}
