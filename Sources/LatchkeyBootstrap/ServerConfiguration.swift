@@ -47,6 +47,9 @@ public struct ServerConfiguration: Sendable {
     public var refreshService = RefreshService.Configuration()
     /// How many days request-log entries are kept (`LATCHKEY_REQUEST_LOG_RETENTION_DAYS`, 1 to 3650); 30 by default.
     public var requestLogRetentionDays = 30
+    /// How long an access token of the OAuth authorization server (`/oauth/token`) is accepted, in seconds
+    /// (`LATCHKEY_OAUTH_ACCESS_TOKEN_TTL`, 60 to 86400); one hour by default.
+    public var oauthAccessTokenLifetime = 3600
     /// Degraded mode while the database is unreachable (`LATCHKEY_DEGRADED_TTL`, seconds from 0 (off) to 300, 120 by
     /// default; `LATCHKEY_DEGRADED_AUDIT_HOLD`, audit events held in memory, 10000 by default).
     public var degradedMode = DatabaseAvailability.DegradedMode()
@@ -154,6 +157,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_REQUEST_LOG_RETENTION_DAYS must be a number of days from 1 to 3650")
             }
             requestLogRetentionDays = days
+        }
+        if let value = environment["LATCHKEY_OAUTH_ACCESS_TOKEN_TTL"], !value.isEmpty {
+            guard let seconds = Int(value), (60...86400).contains(seconds) else {
+                throw ConfigurationError("LATCHKEY_OAUTH_ACCESS_TOKEN_TTL must be a number of seconds from 60 to 86400")
+            }
+            oauthAccessTokenLifetime = seconds
         }
         if let value = environment["LATCHKEY_DEGRADED_TTL"], !value.isEmpty {
             guard let seconds = Int(value), (0...300).contains(seconds) else {

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import LatchkeyAuthServer
 public import LatchkeyBootstrap
 import LatchkeyConnect
 import LatchkeyCore
@@ -28,6 +29,8 @@ public struct ApplicationDependencies: Sendable {
     /// Adds routes to the console's groups (signed in; administrators), after the built-in ones. Whatever it adds
     /// gets the groups' checks: sign-in, CSRF on every form post, administrator only.
     public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
+    /// Where Client ID Metadata Documents come from; without it an URL `client_id` is an unknown client.
+    public var clientMetadataDocuments: (any ClientMetadataDocumentSource)?
     /// The outbound services; made from the runtime and transport when nil.
     var outbound: OutboundServices?
     /// The request log's writer (one per process); made from the runtime when nil.
@@ -249,18 +252,22 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             ]
         )
     }
-    LoginController(
+    let authServer = runtime.authorizationServer(documents: dependencies.clientMetadataDocuments)
+    var login = LoginController(
         tenants: runtime.tenants,
         tenant: runtime.defaultTenant,
         sessions: webSessions,
         throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock),
         audit: runtime.audit,
         secureCookies: configuration.secureCookies
-    ).addRoutes(to: web)
+    )
+    login.authorizationServer = authServer
+    login.addRoutes(to: web)
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: api, recorder: recorder)
     var center = ConnectionCenterController(connect: connect, sessions: webSessions)
     center.appSessions = appConnect
+    center.secureCookies = configuration.secureCookies
     center.addCallback(to: web)
     HostedConnectController(sessions: appConnect, connect: connect).addRoutes(to: web)
     // A group of its own: adding middleware to a group changes that group for every route added later.
@@ -292,6 +299,26 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ).addRoutes(to: admin)
     AdminKeysPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
     AdminAuditPagesController(audit: runtime.audit, users: runtime.tenants.users, sessions: webSessions).addRoutes(to: admin)
+    // The OAuth authorization server of `/mcp`: discovery, registration, consent, tokens.
+    OAuthMetadataController(server: authServer).addRoutes(to: router)
+    OAuthEndpointsController(
+        server: authServer,
+        registerLimit: OAuthRateLimiter(limit: 20, clock: runtime.clock),
+        tokenLimit: OAuthRateLimiter(limit: 300, clock: runtime.clock)
+    ).addRoutes(
+        to: router,
+        introspection: router.group("oauth").add(middleware: APIKeyAuthenticator(tenants: runtime.tenants, apps: apps)).group(
+            context: CallerContext.self
+        )
+    )
+    let authorize = OAuthAuthorizeController(
+        server: authServer,
+        connect: connect,
+        sessions: webSessions,
+        limit: OAuthRateLimiter(limit: 120, clock: runtime.clock)
+    )
+    authorize.addRoutes(web: web, signedIn: signedIn)
+    OAuthAppsController(server: authServer, authorize: authorize, sessions: webSessions).addRoutes(to: signedIn)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

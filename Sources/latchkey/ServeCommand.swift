@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_REQUEST_LOG_RETENTION_DAYS
                                             days the request log keeps its entries
                                             (default 30)
+              LATCHKEY_OAUTH_ACCESS_TOKEN_TTL
+                                            seconds an MCP client's access token is
+                                            accepted (default 3600)
               LATCHKEY_PROXY_MAX_UPLOAD_MB  largest request body the proxy relays
                                             (default 100)
               LATCHKEY_PROXY_MAX_DOWNLOAD_MB

@@ -12,6 +12,8 @@ struct ConnectionCenterController {
     let sessions: WebSessions
     /// Apps' connect sessions share the one callback (``HostedConnectController/callback(_:browserID:query:)``).
     var appSessions: AppConnectSessions? = nil
+    /// Whether cookies are marked `Secure` (the public URL is https).
+    var secureCookies = false
 
     /// Routes that need a signed-in user.
     func addRoutes(to group: RouterGroup<SignedInContext>) {
@@ -101,16 +103,23 @@ struct ConnectionCenterController {
         } else if let key = request.uri.queryParameters.get("disconnected"), IntegrationRules.isIntegrationKey(key) {
             flash = "\(names[key] ?? key) disconnected."
         }
-        return HTMLPage.render(
+        // *Connect first* on a consent page: go back there once a service is connected.
+        let returning = ConnectReturn.target(request.uri.queryParameters.get("return"))
+        var response = HTMLPage.render(
             "connections",
             title: "Your connections",
-            context: ["services": services, "connections": connections, "flash": flash as Any],
+            context: [
+                "services": services, "connections": connections, "flash": flash as Any,
+                "returning": returning.map { _ in "Connect a service below; you will then be taken back to the application's authorization." } as Any,
+            ],
             chrome: PageChrome(context, sessions: sessions),
             wide: true,
             // Connect and Reconnect answer with a redirect to the provider; a Reconnect is only possible for an
             // enabled integration, so the offered services cover both.
             policy: ContentSecurityPolicy(formActions: connect.formActionSources(for: offered))
         )
+        if let returning { response.setCookie(ConnectReturn.set(returning, secure: secureCookies)) }
+        return response
     }
 
     private func enabledProvider(_ key: String, _ enabled: [Integration]) throws -> Provider? {
@@ -129,7 +138,7 @@ struct ConnectionCenterController {
         let form = try await WebForm.read(request)
         let key = context.parameters.get("id") ?? ""
         let reconnect = form["reconnect"].flatMap { $0.isEmpty ? nil : $0.lowercased() }
-        return try await run(key: key, form: form, reconnect: reconnect, context: context)
+        return try await run(key: key, form: form, reconnect: reconnect, context: context, request: request)
     }
 
     @Sendable func reconnect(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -138,7 +147,14 @@ struct ConnectionCenterController {
         let credential = try await connect.ownCredential(id, endUser: endUser, user: context.user)
         // A tool that needs more permissions sends the person here with the scopes to ask for as well.
         let extra = (try await WebForm.read(request))["scopes"].map(Self.scopeList) ?? []
-        return try await run(key: credential.integrationKey, form: nil, reconnect: credential.id, context: context, extraScopes: extra)
+        return try await run(
+            key: credential.integrationKey,
+            form: nil,
+            reconnect: credential.id,
+            context: context,
+            request: request,
+            extraScopes: extra
+        )
     }
 
     /// `a b,c` → its scopes.
@@ -151,6 +167,7 @@ struct ConnectionCenterController {
         form: WebForm?,
         reconnect: String?,
         context: SignedInContext,
+        request: Request,
         extraScopes: [String] = []
     ) async throws -> Response {
         do {
@@ -171,6 +188,7 @@ struct ConnectionCenterController {
             case .form(let spec):
                 return await formPage(spec, context: context, form: nil, error: nil)
             case .stored(let credential, let updated):
+                if let back = ConnectReturn.redirect(request, secure: secureCookies) { return back }
                 return WebResponse.redirect(to: "/connections?\(updated ? "reconnected" : "connected")=\(credential.id)")
             }
         } catch let error as ConnectFormError {
@@ -203,6 +221,7 @@ struct ConnectionCenterController {
             if let shared = completed.sharedConnection {
                 return WebResponse.redirect(to: "/admin/apps/\(shared.appID)?shared=\(shared.id)")
             }
+            if let back = ConnectReturn.redirect(request, secure: secureCookies) { return back }
             return WebResponse.redirect(to: "/connections?\(completed.updated ? "reconnected" : "connected")=\(completed.credential.id)")
         } catch let failure as ConnectFailure {
             return await failurePage(failure, chrome: chrome, tenantID: context.webSession?.user.tenantID)

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
+import LatchkeyAuthServer
 import LatchkeyCore
 import LatchkeyStorage
 import NIOPosix
@@ -16,6 +17,8 @@ struct LoginController {
     let throttle: LoginThrottle
     let audit: AuditLog
     let secureCookies: Bool
+    /// Sign-out revokes every application the person authorized through it (MCP clients).
+    var authorizationServer: AuthorizationServer? = nil
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let signIn = group.group().add(middleware: CSRFMiddleware { context in loginCSRF(context) })
@@ -31,7 +34,14 @@ struct LoginController {
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let next = WebResponse.safeNext(request.uri.queryParameters.get("next"))
         if context.webSession != nil { return WebResponse.redirect(to: next) }
-        return page(context: context, next: next, email: "", error: nil)
+        var notice: String?
+        if let revoked = request.uri.queryParameters.get("signed_out").flatMap({ Int($0) }) {
+            notice =
+                revoked == 0
+                ? "You are signed out."
+                : "You are signed out. The \(revoked == 1 ? "application" : "\(revoked) applications") you authorized can no longer use your services; authorize again after signing in."
+        }
+        return page(context: context, next: next, email: "", error: nil, notice: notice)
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -88,7 +98,16 @@ struct LoginController {
         // Nothing to end without a session; the form can only have come from an old page.
         guard let token = context.sessionToken else { return WebResponse.redirect(to: "/login") }
         try await sessions.delete(token)
-        var response = WebResponse.redirect(to: "/login")
+        var revoked = 0
+        if let authorizationServer, let user = context.webSession?.user {
+            let actor = AuditActor(
+                id: "user:\(user.id)",
+                ip: context.remoteAddress,
+                userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }
+            )
+            revoked = try await authorizationServer.revokeAllGrants(userID: user.id, actor: actor)
+        }
+        var response = WebResponse.redirect(to: revoked == 0 ? "/login" : "/login?signed_out=\(revoked)")
         response.setCookie(WebCookies.clearedSession(secure: secureCookies))
         return response
     }
@@ -98,11 +117,18 @@ struct LoginController {
         String(sessions.browserBinding(context.browserID ?? "", purpose: "login-csrf").prefix(43))
     }
 
-    private func page(context: AppRequestContext, next: String, email: String, error: String?, status: HTTPResponse.Status = .ok) -> Response {
+    private func page(
+        context: AppRequestContext,
+        next: String,
+        email: String,
+        error: String?,
+        notice: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         HTMLPage.render(
             "login",
             title: "Sign in",
-            context: ["csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any],
+            context: ["csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any, "notice": notice as Any],
             status: status
         )
     }

@@ -46,6 +46,7 @@ enum HTMLPage {
         for (name, template) in Templates.apps { try! library.register(template, named: name) }
         for (name, template) in Templates.hostedConnect { try! library.register(template, named: name) }
         for (name, template) in Templates.admin { try! library.register(template, named: name) }
+        for (name, template) in Templates.oauth { try! library.register(template, named: name) }
         return library
     }()
 
@@ -191,7 +192,7 @@ enum Templates {
         <body>
         <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
         {{#chrome}}<nav aria-label="Main">
-        <a href="/connections">Connections</a>
+        <a href="/connections">Connections</a><a href="/settings/authorized-apps">Authorized apps</a>
         {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/apps">Apps</a><a href="/admin/users">Users</a><a href="/admin/keys">Keys</a><a href="/admin/audit">Audit</a>{{/isAdmin}}
         <span class="who">{{userName}}</span>
         <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>

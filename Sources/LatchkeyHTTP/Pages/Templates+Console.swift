@@ -33,6 +33,7 @@ extension Templates {
         <section class="card" aria-labelledby="heading">
         <h1 id="heading">Sign in</h1>
         <p>Sign in to connect your accounts and see what is connected.</p>
+        {{#notice}}<div class="flash signed-out" role="status">{{notice}}</div>{{/notice}}
         {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
         <form method="post" action="/login">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
@@ -50,6 +51,7 @@ extension Templates {
         <h1 id="heading">Your connections</h1>
         <p class="meta">Services you connect here can be used on your behalf by the tools and agents you allow. Your tokens stay in this vault.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#returning}}<div class="returning" role="note">{{returning}}</div>{{/returning}}
         <section aria-labelledby="connected-heading">
         <h2 id="connected-heading">Connected accounts</h2>
         {{^connections}}<p class="meta" id="no-connections">Nothing is connected yet. Pick a service below.</p>{{/connections}}

@@ -99,7 +99,7 @@ enum WebResponse {
     /// Only local paths are followed after sign-in, so `next` cannot send anyone elsewhere.
     static func safeNext(_ value: String?) -> String {
         guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.hasPrefix("/\\"), !value.contains("\\"),
-            !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }), value.count < 512
+            !value.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F }), value.count < 4096
         else { return "/connections" }
         return value
     }

@@ -275,6 +275,42 @@ public enum Migrations {
                 """
             ]
         ),
+        Step(
+            version: 17,
+            name: "the OAuth authorization server: clients, grants, authorization codes and tokens",
+            statements: [
+                """
+                CREATE TABLE oauth_clients (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), kind TEXT NOT NULL,
+                  name TEXT, client_uri TEXT, logo_uri TEXT, redirect_uris TEXT NOT NULL, auth_method TEXT NOT NULL,
+                  application_type TEXT NOT NULL, secret_hash TEXT, secret_expires_at {bigint}, created_at {bigint} NOT NULL,
+                  last_used_at {bigint})
+                """,
+                "CREATE INDEX oauth_clients_tenant ON oauth_clients (tenant_id, kind)",
+                """
+                CREATE TABLE oauth_grants (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  user_id TEXT NOT NULL REFERENCES users(id), client_id TEXT NOT NULL, services TEXT NOT NULL, scopes TEXT NOT NULL,
+                  resource TEXT NOT NULL, created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL, last_used_at {bigint},
+                  revoked_at {bigint})
+                """,
+                "CREATE INDEX oauth_grants_user ON oauth_grants (user_id, client_id)",
+                """
+                CREATE TABLE oauth_codes (code_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  grant_id TEXT NOT NULL REFERENCES oauth_grants(id), client_id TEXT NOT NULL, user_id TEXT NOT NULL,
+                  redirect_uri TEXT NOT NULL, code_challenge TEXT NOT NULL, resource TEXT NOT NULL, scopes TEXT NOT NULL,
+                  status TEXT NOT NULL, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, used_at {bigint})
+                """,
+                """
+                CREATE TABLE oauth_tokens (token_hash TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                  tenant_id TEXT NOT NULL REFERENCES tenants(id), grant_id TEXT NOT NULL REFERENCES oauth_grants(id),
+                  client_id TEXT NOT NULL, user_id TEXT NOT NULL, family_id TEXT NOT NULL, parent_id TEXT, code_hash TEXT,
+                  scopes TEXT NOT NULL, resource TEXT NOT NULL, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL,
+                  used_at {bigint}, revoked_at {bigint})
+                """,
+                "CREATE INDEX oauth_tokens_family ON oauth_tokens (family_id)",
+                "CREATE INDEX oauth_tokens_grant ON oauth_tokens (grant_id)",
+                "CREATE INDEX oauth_tokens_code ON oauth_tokens (code_hash)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.
