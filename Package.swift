@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
         .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
+        .library(name: "LatchkeyMCP", targets: ["LatchkeyMCP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -121,6 +122,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyMCP",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyGateway",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyConnect",
             dependencies: [
                 "LatchkeyCore",
@@ -159,6 +173,7 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyBootstrap",
                 "LatchkeyConnect",
+                "LatchkeyMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -282,6 +297,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LatchkeyMCPTests",
+            dependencies: [
+                "LatchkeyMCP",
+                "LatchkeyCore",
+                "LatchkeyOAuthClient",
+                "LatchkeyTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LatchkeyStorageTests",
             dependencies: [
                 "LatchkeyCore",
@@ -308,6 +334,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
+                "LatchkeyMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
