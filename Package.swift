@@ -231,6 +231,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyBootstrap",
                 "LatchkeyHTTP",
+                "LatchkeyMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyLifecycle
+public import LatchkeyMCP
 public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
@@ -28,6 +29,8 @@ public struct ApplicationDependencies: Sendable {
     /// Adds routes to the console's groups (signed in; administrators), after the built-in ones. Whatever it adds
     /// gets the groups' checks: sign-in, CSRF on every form post, administrator only.
     public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
+    /// Checks the access tokens of `/mcp`; until one is given, every token is refused (401).
+    public var mcpTokenVerifier: (any MCPTokenVerifier)?
     /// The outbound services; made from the runtime and transport when nil.
     var outbound: OutboundServices?
     /// The request log's writer (one per process); made from the runtime when nil.
@@ -185,6 +188,22 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             }
         )
     ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedTools, recorder: recorder)
+    // MCP (`/mcp`): the catalog's tools for OAuth clients, run as the person who granted them.
+    MCPController(
+        server: MCPServer(
+            info: .init(name: "latchkey", title: "Latchkey", version: "0.1.0"),
+            tools: GatewayToolSource(integrations: runtime.integrations, catalog: runtime.catalog, invoker: tools),
+            logger: runtime.logger
+        ),
+        sessions: MCPSessions(key: runtime.keyring.hmacKey(purpose: "mcp-session"), clock: runtime.clock),
+        gate: MCPBearerGate(
+            verifier: dependencies.mcpTokenVerifier ?? RefusingTokenVerifier(),
+            publicURL: configuration.effectivePublicURL,
+            logger: runtime.logger
+        ),
+        origins: MCPOriginPolicy(publicURL: configuration.effectivePublicURL, listenHost: configuration.host),
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: router)
     RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
