@@ -192,7 +192,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     MCPController(
         server: MCPServer(
             info: .init(name: "latchkey", title: "Latchkey", version: "0.1.0"),
-            tools: GatewayToolSource(integrations: runtime.integrations, catalog: runtime.catalog, invoker: tools),
+            tools: GatewayToolSource(
+                integrations: runtime.integrations,
+                catalog: runtime.catalog,
+                invoker: tools,
+                requestLog: requestLog,
+                clock: runtime.clock
+            ),
             logger: runtime.logger
         ),
         sessions: MCPSessions(key: runtime.keyring.hmacKey(purpose: "mcp-session"), clock: runtime.clock),

@@ -67,7 +67,7 @@ struct MCPToolsEndpointTests {
 
     @Test(arguments: TestDatabases.kinds)
     func toolsCallRunsAsThePersonWithTheirCredential(kind: TestDatabases.Kind) async throws {
-        try await E.with(kind) { client, _, upstream in
+        try await E.with(kind) { client, fixture, upstream in
             await upstream.answer(
                 OutboundResponse(status: 200, headers: [("Content-Type", "application/json")], body: Data(#"{"id":7,"full_name":"octo/hello"}"#.utf8))
             )
@@ -87,6 +87,13 @@ struct MCPToolsEndpointTests {
             #expect(sent.headers.contains { $0.name == "Authorization" && $0.value == "Bearer alice-secret-token" })
             // The MCP client's token goes nowhere.
             #expect(!sent.headers.contains { $0.value.contains("alice-mcp-token") })
+            // Logged as a tool call of alice, the console app's end user.
+            let logged = try RequestLogTests.items(try await RequestLogTests.list(client, fixture, "?kind=tool"))
+            try #require(logged.count == 1)
+            #expect(logged[0]["tool"] as? String == "github.get_repo")
+            #expect(logged[0]["externalUserId"] as? String == "alice")
+            #expect(logged[0]["status"] as? Int == 200)
+            #expect(logged[0]["credentialId"] as? String != nil)
         }
     }
 

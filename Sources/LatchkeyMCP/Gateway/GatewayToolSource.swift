@@ -1,9 +1,10 @@
 import Foundation
-import LatchkeyCore
+public import LatchkeyCore
 public import LatchkeyGateway
 public import LatchkeyOAuthClient
 public import LatchkeyProviders
 public import LatchkeyStorage
+import Synchronization
 
 /// The catalog's tools behind the MCP endpoint: those of the tenant's enabled integrations the person granted, run
 /// through ``ToolInvoker`` as the person — the console app acting for its end user whose external id is the person's
@@ -15,11 +16,23 @@ public struct GatewayToolSource: MCPToolSource {
     let integrations: IntegrationStore
     let catalog: ProviderCatalog
     let invoker: ToolInvoker
+    /// Where each call is logged (kind `tool`, the person as the console app's end user), as `/api/v1/tools/invoke`
+    /// calls are; nil logs nothing.
+    let requestLog: RequestLogWriter?
+    let clock: any LatchkeyClock
 
-    public init(integrations: IntegrationStore, catalog: ProviderCatalog, invoker: ToolInvoker) {
+    public init(
+        integrations: IntegrationStore,
+        catalog: ProviderCatalog,
+        invoker: ToolInvoker,
+        requestLog: RequestLogWriter? = nil,
+        clock: any LatchkeyClock = SystemClock()
+    ) {
         self.integrations = integrations
         self.catalog = catalog
         self.invoker = invoker
+        self.requestLog = requestLog
+        self.clock = clock
     }
 
     public func tools(for principal: MCPPrincipal) async throws -> [MCPTool] {
@@ -71,15 +84,38 @@ public struct GatewayToolSource: MCPToolSource {
             appID: nil,
             actor: AuditActor(id: "user:\(principal.userID)", ip: origin.ip, userAgent: origin.userAgent)
         )
+        let time = clock.now
+        let start = ContinuousClock.now
+        let used = Mutex<String?>(nil)
+        func log(status: Int, errorCode: String?) {
+            let elapsed = ContinuousClock.now - start
+            requestLog?.record(
+                RequestLogEntry(
+                    id: NewID.make(),
+                    tenantID: principal.tenantID,
+                    time: time,
+                    kind: .tool,
+                    externalUserID: principal.userID,
+                    integrationKey: tool.integration,
+                    credentialID: used.withLock { $0 },
+                    tool: tool.catalogName,
+                    status: status,
+                    errorCode: errorCode,
+                    latencyMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+                )
+            )
+        }
         do {
             let target = try await invoker.target(tool: tool.catalogName, integration: tool.integration, tenantID: principal.tenantID) { _ in true }
             let outcome = try await invoker.invoke(
                 target,
                 .init(input: arguments ?? .object([:]), externalUserID: principal.userID, connectionID: nil, credentialID: nil),
                 caller: caller
-            )
+            ) { credential in used.withLock { $0 = credential.id } }
+            log(status: outcome.status, errorCode: nil)
             return .success(outcome.result ?? .null)
         } catch let error as LatchkeyError {
+            log(status: error.httpStatus, errorCode: error.code.rawValue)
             if error.code == .invalidRequest, !error.fields.isEmpty {
                 return .invalidArguments(
                     message: error.message,
