@@ -305,6 +305,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
