@@ -212,6 +212,31 @@ struct MCPEndpointTests {
         }
     }
 
+    @Test func aNotificationOfAHandshakeRevisionNeedsALiveSession() async throws {
+        try await Self.with(.sqlite) { client, _, _ in
+            let note: [String: Any] = ["method": "notifications/cancelled", "params": ["requestId": 1]]
+            #expect(try await Self.post(client, note).status == .badRequest)
+            #expect(try await Self.post(client, note, session: "v1.forged").status == .notFound)
+            let session = try await Self.initialize(client)
+            #expect(try await Self.post(client, note, session: session).status == .accepted)
+            // A client's answer to a server request is taken without a reply.
+            #expect(try await Self.post(client, ["id": 5, "result": [:]], session: session).status == .accepted)
+        }
+    }
+
+    @Test func aBodyOverTheLimitIsRefused() async throws {
+        try await Self.with(.sqlite) { client, _, _ in
+            let padding = String(repeating: "a", count: 1_100_000)
+            let response = try await client.execute(
+                uri: "/mcp",
+                method: .post,
+                headers: Self.headers("alice-mcp-token"),
+                body: body(#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"\#(padding)"}}"#)
+            )
+            #expect(response.status == .contentTooLarge)
+        }
+    }
+
     @Test func malformedBodiesGetTheirJSONRPCErrors() async throws {
         try await Self.with(.sqlite) { client, _, _ in
             let parse = try await client.execute(uri: "/mcp", method: .post, headers: Self.headers("alice-mcp-token"), body: body("{not json"))
