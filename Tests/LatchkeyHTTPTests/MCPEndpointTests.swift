@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LatchkeyBootstrap
+import LatchkeyCore
 import LatchkeyHTTPTesting
 import LatchkeyMCP
 import LatchkeyOAuthClient
@@ -26,6 +27,7 @@ struct FakeMCPVerifier: MCPTokenVerifier {
 
     func verify(bearer token: String) async throws -> MCPTokenCheck {
         if token == "elsewhere-token" { return .otherResource }
+        if token == "unlucky-token" { throw CancellationError() }
         guard let known = Self.bearers[token] else { return .invalid }
         return .valid(
             MCPPrincipal(
@@ -147,10 +149,32 @@ struct MCPEndpointTests {
                 #expect(Self.challenge(response).contains("resource_metadata="))
                 #expect(!response.text.contains(token))
             }
+            // The token store failing is the server's problem, told as such.
+            let failing = try await Self.post(client, ["id": 1, "method": "tools/list"], token: "unlucky-token")
+            #expect(failing.status == .serviceUnavailable)
             let narrow = try await Self.post(client, ["id": 1, "method": "tools/list"], token: "noscope-token")
             #expect(narrow.status == .forbidden)
             #expect(Self.challenge(narrow).contains("error=\"insufficient_scope\""))
             #expect(Self.challenge(narrow).contains("scope=\"mcp:tools\""))
+        }
+    }
+
+    @Test func noBearerTokenEverReachesTheLogs() async throws {
+        try await Self.with(.sqlite) { client, fixture, _ in
+            let session = try await Self.initialize(client)
+            _ = try await Self.post(client, ["id": 2, "method": "tools/list"], session: session)
+            _ = try await Self.post(
+                client,
+                ["id": 3, "method": "tools/call", "params": ["name": "github.get_repo", "arguments": ["owner": "o", "repo": "r"]]],
+                session: session
+            )
+            _ = try await Self.post(client, ["id": 1, "method": "tools/list"], token: "unlucky-token")
+            _ = try await Self.post(client, ["id": 1, "method": "tools/list"], uri: "/mcp?access_token=query-secret-token")
+            let logs = fixture.logs.text
+            #expect(!logs.isEmpty)
+            for secret in ["alice-mcp-token", "unlucky-token", "query-secret-token", "alice-secret-token"] {
+                #expect(!logs.contains(secret), "\(secret) in the logs")
+            }
         }
     }
 
