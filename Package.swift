@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
         .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
         .library(name: "LatchkeyAuthServer", targets: ["LatchkeyAuthServer"]),
+        .library(name: "LatchkeyMCP", targets: ["LatchkeyMCP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -122,6 +123,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LatchkeyMCP",
+            dependencies: [
+                "LatchkeyCore",
+                "LatchkeyStorage",
+                "LatchkeyProviders",
+                "LatchkeyOAuthClient",
+                "LatchkeyGateway",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LatchkeyConnect",
             dependencies: [
                 "LatchkeyCore",
@@ -173,6 +187,7 @@ let package = Package(
                 "LatchkeyBootstrap",
                 "LatchkeyConnect",
                 "LatchkeyAuthServer",
+                "LatchkeyMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -230,6 +245,7 @@ let package = Package(
                 "LatchkeyOAuthClient",
                 "LatchkeyBootstrap",
                 "LatchkeyHTTP",
+                "LatchkeyMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -309,6 +325,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "LatchkeyMCPTests",
+            dependencies: [
+                "LatchkeyMCP",
+                "LatchkeyCore",
+                "LatchkeyOAuthClient",
+                "LatchkeyTesting",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LatchkeyStorageTests",
             dependencies: [
                 "LatchkeyCore",
@@ -336,6 +364,7 @@ let package = Package(
                 "LatchkeyLifecycle",
                 "LatchkeyGateway",
                 "LatchkeyAuthServer",
+                "LatchkeyMCP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -6,6 +6,7 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyLifecycle
+public import LatchkeyMCP
 public import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
@@ -29,8 +30,10 @@ public struct ApplicationDependencies: Sendable {
     /// Adds routes to the console's groups (signed in; administrators), after the built-in ones. Whatever it adds
     /// gets the groups' checks: sign-in, CSRF on every form post, administrator only.
     public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
-    /// Where Client ID Metadata Documents come from; without it an URL `client_id` is an unknown client.
+    /// Where Client ID Metadata Documents come from; fetched over the outbound transport and policy when nil.
     public var clientMetadataDocuments: (any ClientMetadataDocumentSource)?
+    /// Checks the access tokens of `/mcp`; the authorization server's own check when nil (tests pass a fake).
+    public var mcpTokenVerifier: (any MCPTokenVerifier)?
     /// The outbound services; made from the runtime and transport when nil.
     var outbound: OutboundServices?
     /// The request log's writer (one per process); made from the runtime when nil.
@@ -180,6 +183,39 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             }
         )
     ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedTools, recorder: recorder)
+    // The OAuth authorization server of `/mcp` (its routes are added with the console's, below); a `client_id` that
+    // is a URL is read from its Client ID Metadata Document, fetched under the outbound policy.
+    let documents =
+        dependencies.clientMetadataDocuments
+        ?? ClientMetadataDocumentFetcher(
+            transport: transport,
+            policy: OutboundPolicy(allowPrivateNetwork: configuration.allowPrivateNetwork),
+            clock: runtime.clock,
+            logger: runtime.logger
+        )
+    let authServer = runtime.authorizationServer(documents: documents)
+    // MCP (`/mcp`): the catalog's tools for OAuth clients, run as the person who granted them.
+    MCPController(
+        server: MCPServer(
+            info: .init(name: "latchkey", title: "Latchkey", version: "0.1.0"),
+            tools: GatewayToolSource(
+                integrations: runtime.integrations,
+                catalog: runtime.catalog,
+                invoker: tools,
+                requestLog: requestLog,
+                clock: runtime.clock
+            ),
+            logger: runtime.logger
+        ),
+        sessions: MCPSessions(key: runtime.keyring.hmacKey(purpose: "mcp-session"), clock: runtime.clock),
+        gate: MCPBearerGate(
+            verifier: dependencies.mcpTokenVerifier ?? AuthServerTokenVerifier(server: authServer, resource: authServer.settings.resource),
+            publicURL: configuration.effectivePublicURL,
+            logger: runtime.logger
+        ),
+        origins: MCPOriginPolicy(publicURL: configuration.effectivePublicURL, listenHost: configuration.host),
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: router)
     RequestsController(writer: requestLog, repository: RequestLogRepository(database: runtime.database))
         .addRoutes(to: api, recorder: recorder)
     ConnectionsController(
@@ -252,7 +288,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             ]
         )
     }
-    let authServer = runtime.authorizationServer(documents: dependencies.clientMetadataDocuments)
     var login = LoginController(
         tenants: runtime.tenants,
         tenant: runtime.defaultTenant,

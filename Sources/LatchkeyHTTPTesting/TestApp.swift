@@ -4,6 +4,7 @@ public import HummingbirdTesting
 public import LatchkeyBootstrap
 public import LatchkeyCore
 public import LatchkeyHTTP
+public import LatchkeyMCP
 public import LatchkeyOAuthClient
 import LatchkeyStorage
 public import LatchkeyTesting
@@ -48,6 +49,7 @@ public enum TestApp {
         outboundPolicy: OutboundPolicy? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)? = nil,
+        mcpTokenVerifier: (any MCPTokenVerifier)? = nil,
         _ body: @Sendable (any TestClientProtocol, TestFixture) async throws -> T
     ) async throws -> T {
         let logs = LogCapture()
@@ -65,6 +67,7 @@ public enum TestApp {
                 transport: outbound ?? network
             )
             dependencies.consoleRoutes = consoleRoutes
+            dependencies.mcpTokenVerifier = mcpTokenVerifier
             let app = buildApplication(runtime: runtime, dependencies: dependencies)
             return try await app.test(framework) { client in try await body(client, fixture) }
         }
