@@ -165,7 +165,16 @@ public struct CredentialVault: Sendable {
                 connection = try await directory.findOrCreateConnection(app: app, integration: found.integration, now: now, on: db)
             }
             var endUser: EndUser?
-            if let external = new.externalUserID {
+            if var external = new.externalUserID {
+                // For the console app, a person may be named by their email (as the token route reads it): their
+                // credentials belong to the end user whose external id is their User id, the one they see signed in.
+                if app.kind == .console, external.contains("@"),
+                    let userID = try await db.raw(
+                        "SELECT id FROM users WHERE tenant_id = \(bind: tenantID) AND LOWER(email) = \(bind: external.lowercased()) LIMIT 1"
+                    ).first()?.string("id")
+                {
+                    external = userID
+                }
                 endUser = try await directory.findOrCreateEndUser(tenantID: tenantID, appID: connection.appID, externalID: external, now: now, on: db)
             }
             let ownerClause: SQLQueryString =
