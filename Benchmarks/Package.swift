@@ -46,6 +46,7 @@ let package = Package(
                 .product(name: "LatchkeyStorage", package: "latchkey"),
                 .product(name: "LatchkeyBootstrap", package: "latchkey"),
                 .product(name: "LatchkeyHTTP", package: "latchkey"),
+                .product(name: "LatchkeyAuthServer", package: "latchkey"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

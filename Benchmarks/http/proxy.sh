@@ -6,6 +6,8 @@
 #   /api/v1/proxy/{integration}/{path} (a generic integration whose apiBaseURL is the nginx of (a), an imported token,
 #   an admin key; the token injected, the call audited and in the request log), at concurrency 1 and 32
 #                                 -> requests/s, p50 and p99; ratios (c)/(b) and (c)/(a); latency added over (a)
+#   (d) the same GET as POST /api/v1/tools/invoke; (e) tools/list and (f) tools/call of that tool through /mcp with an
+#   MCP access token a console person got by consenting (mcp_token.py)      -> requests/s, p50, p99
 #
 # Usage: Benchmarks/http/proxy.sh     (builds the main package's `latchkey` in release unless SKIP_BUILD=1)
 # Settings (environment): DURATION=10s WARMUP=3s ROUNDS=3 CONCURRENCY="1 32" THREADS=2 (wrk threads at concurrency > 1)
@@ -183,6 +185,28 @@ printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "appli
     "'$INVOKE_BODY'" "$KEY" >"$SCRATCH/invoke.lua"
 api POST /api/v1/tools/invoke "$INVOKE_BODY"
 grep -q '"result"' "$SCRATCH/api.json" || die "the tool call gave no result: $(cat "$SCRATCH/api.json")"
+# (e) and (f): `tools/list` and the same tool call through /mcp (protocol 2026-07-28: one self-contained POST, no
+# session), with an access token a console person got by consenting to the integration (mcp_token.py).
+MCP_EMAIL="bench-person@example.com"
+MCP_PASSWORD="benchmark-password-$RANDOM$RANDOM"
+printf '%s\n' "$MCP_PASSWORD" | "$BIN/latchkey" users create --email "$MCP_EMAIL" --name "Bench person" --password-stdin --data-dir "$DATA" \
+    >/dev/null 2>&1 || die "could not create the console person"
+api POST /api/v1/credentials "{\"integration\":\"bench-tools\",\"type\":\"oauth2\",\"accessToken\":\"bench-token\",\"externalUserId\":\"$MCP_EMAIL\",\"expiresAt\":\"2099-01-01T00:00:00Z\",\"scopes\":[\"items.read\"]}"
+unlimit
+MCP_TOKEN="$(python3 "$HERE/mcp_token.py" "$LATCHKEY_URL" "$MCP_EMAIL" "$MCP_PASSWORD")" || die "no MCP access token"
+mcp_script() {
+    local method="$1" name="$2" params="$3"
+    printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["Accept"] = "application/json, text/event-stream"\nwrk.headers["Authorization"] = "Bearer %s"\nwrk.headers["MCP-Protocol-Version"] = "2026-07-28"\nwrk.headers["Mcp-Method"] = "%s"\n%s' \
+        "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$method\",\"params\":$params}'" "$MCP_TOKEN" "$method" \
+        "${name:+wrk.headers[\"Mcp-Name\"] = \"$name\"}"
+}
+MCP_META='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}'
+mcp_script tools/list "" "{$MCP_META}" >"$SCRATCH/mcp-list.lua"
+mcp_script tools/call sandbox.list_items "{\"name\":\"sandbox.list_items\",\"arguments\":{},$MCP_META}" >"$SCRATCH/mcp-call.lua"
+for script in mcp-list mcp-call; do
+    wrk -t1 -c1 -d1s -s "$SCRATCH/$script.lua" "$LATCHKEY_URL/mcp" >"$SCRATCH/$script.check" 2>&1
+    ! grep -q "Non-2xx" "$SCRATCH/$script.check" || die "$script through /mcp did not answer 200: $(cat "$SCRATCH/$script.check")"
+done
 
 # ---------------------------------------------------------------------------------------------------------------
 # run_case CASE CONNECTIONS DURATION: one wrk run; CASE is direct, reference or latchkey.
@@ -194,6 +218,8 @@ run_case() {
         reference) wrk -t"$threads" -c"$connections" -d"$duration" --latency "$REFERENCE_URL" ;;
         latchkey) wrk -t"$threads" -c"$connections" -d"$duration" --latency "${PROXY_HEADERS[@]}" "$LATCHKEY_PROXY_URL" ;;
         tools) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/invoke.lua" "$LATCHKEY_URL/api/v1/tools/invoke" ;;
+        mcplist) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/mcp-list.lua" "$LATCHKEY_URL/mcp" ;;
+        mcpcall) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/mcp-call.lua" "$LATCHKEY_URL/mcp" ;;
     esac
 }
 
@@ -211,7 +237,7 @@ parse_wrk() {
     ' "$1"
 }
 
-CASES=(direct reference latchkey tools)
+CASES=(direct reference latchkey tools mcplist mcpcall)
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $CONCURRENCY; do
     log "warm-up at concurrency $c: $WARMUP each"
@@ -235,6 +261,7 @@ HWM="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$LATCHKEY_PID/status"
 ROWS=()
 SUMMARY=()
 TOOLS=()
+MCP=()
 for c in $CONCURRENCY; do
     declare -A RPS P50 P99
     for name in "${CASES[@]}"; do
@@ -257,6 +284,9 @@ for c in $CONCURRENCY; do
     ROWS+=("| $c | (d) Latchkey \`tools/invoke\` | ${RPS[tools]} | ${P50[tools]} | ${P99[tools]} | | | |")
     SUMMARY+=("| $c | $vs_reference | $vs_direct | $added_p50 | $added_p99 |")
     TOOLS+=("| $c | $tools_vs_proxy | $tools_p50 |")
+    mcp_vs_invoke=$(paste -d' ' "$SCRATCH/mcpcall-$c-runs" "$SCRATCH/tools-$c-runs" | awk '{ printf "%.4f\n", $1 / $5 }' | median | awk '{ printf "%.2f", $1 }')
+    MCP+=("| $c | \`tools/list\` | ${RPS[mcplist]} | ${P50[mcplist]} | ${P99[mcplist]} | |")
+    MCP+=("| $c | \`tools/call\` \`sandbox.list_items\` | ${RPS[mcpcall]} | ${P50[mcpcall]} | ${P99[mcpcall]} | $mcp_vs_invoke |")
     unset RPS P50 P99
 done
 
@@ -294,6 +324,15 @@ SECTION="$SCRATCH/section.md"
     echo "| concurrency | (d) ÷ (c) req/s | added p50 ms vs (c) |"
     echo "| ---: | ---: | ---: |"
     printf '%s\n' "${TOOLS[@]}"
+    echo
+    echo "(e) and (f): MCP through \`POST /mcp\` (protocol 2026-07-28: one self-contained request, no session) with an access"
+    echo "token a console person got by consenting to the \`bench-tools\` service (\`mcp_token.py\`: sign-in, registration,"
+    echo "consent, PKCE code exchange): \`tools/list\` of the granted tools, and \`tools/call\` of the same \`sandbox.list_items\`"
+    echo "as (d), run as that person (token checked, their credential resolved, rate share asked, audited, request-logged)."
+    echo
+    echo "| concurrency | MCP request | req/s | p50 ms | p99 ms | ÷ (d) req/s |"
+    echo "| ---: | --- | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${MCP[@]}"
 } >"$SECTION"
 
 mkdir -p "$(dirname "$RESULTS")"

@@ -145,24 +145,39 @@ REDIRECT_URI[peer]="$PEER_REDIRECT_URI"
 DIR[peer]="$PEER_DIR"
 
 # ---------------------------------------------------------------------------------------------------------------
-# >>> LATCHKEY SIDE — fill in once Latchkey's /oauth/token lands. <<<
-# It must: build and start a release `latchkey serve` (SQLite, warning-level logs, --allow-private-network, port 0;
-# see Benchmarks/http/proxy.sh for starting it and reading its address) and add its PID to PIDS; register a public
-# client (`token_endpoint_auth_method` none) whose redirect URI is $PEER_REDIRECT_URI; then, for each run r in
-# 0 … RUNS-1, write $LATCHKEY_DIR/codes.txt-r (CODES_PER_RUN lines "code verifier", each code from /oauth/authorize
-# with PKCE S256 after sign-in and consent, or from a seeding command) and $LATCHKEY_DIR/refresh.txt-r (CONNECTIONS
-# refresh tokens, each from a code exchange of its own); and set the five values below. Codes live 10 minutes: the
-# code case of the last round must start within that of minting. The same wrk scripts and rounds then run against
-# it, and the section gets the Latchkey ÷ peer ratios.
+# The Latchkey side: the release benchmark server (`latchkey serve`'s bootstrap and application, SQLite) with its
+# `--oauth-seed`: a public client for $PEER_REDIRECT_URI, and per run the codes (PKCE S256, as consent issues them) and
+# refresh tokens, made in process before the server starts listening. Codes live 10 minutes: LATCHKEY_CODES per run
+# (default CODES_PER_RUN) must be used within that, so the minting comes last before the runs.
+LATCHKEY_CODES="${LATCHKEY_CODES:-$CODES_PER_RUN}"
 latchkey_side() {
     LATCHKEY_DIR="$SCRATCH/latchkey"
-    mkdir -p "$LATCHKEY_DIR"
-    return 1 # not written yet: the peer runs alone
-    # BASE_URL[latchkey]="$LATCHKEY_URL"
-    # TOKEN_PATH[latchkey]="/oauth/token"
-    # CLIENT_ID[latchkey]="$LATCHKEY_CLIENT_ID"
-    # REDIRECT_URI[latchkey]="$PEER_REDIRECT_URI"
-    # DIR[latchkey]="$LATCHKEY_DIR"
+    mkdir -p "$LATCHKEY_DIR/data"
+    local bin="$PACKAGE/.build/release/LatchkeyBenchServer"
+    if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+        log "building LatchkeyBenchServer (release)"
+        (cd "$PACKAGE" && swift build -c release --product LatchkeyBenchServer >&2) || die "the build failed"
+    fi
+    [[ -x "$bin" ]] || die "no $bin (run without SKIP_BUILD=1)"
+    log "starting Latchkey, minting $((LATCHKEY_CODES * RUNS)) codes and $((CONNECTIONS * RUNS)) refresh tokens"
+    "$bin" --port 0 --data-dir "$LATCHKEY_DIR/data" --oauth-seed "$LATCHKEY_DIR" --oauth-runs "$RUNS" \
+        --oauth-codes "$LATCHKEY_CODES" --oauth-refresh "$CONNECTIONS" --oauth-redirect "$PEER_REDIRECT_URI" \
+        >"$LATCHKEY_DIR/out.log" 2>"$LATCHKEY_DIR/err.log" &
+    local pid=$!
+    PIDS+=("$pid")
+    local deadline=$((SECONDS + 1800)) port=""
+    until port="$(grep -m1 '^LISTENING=' "$LATCHKEY_DIR/out.log" 2>/dev/null | cut -d= -f2)" && [[ -n "$port" ]]; do
+        kill -0 "$pid" 2>/dev/null || { cat "$LATCHKEY_DIR/err.log" >&2; die "Latchkey exited"; }
+        ((SECONDS < deadline)) || die "Latchkey did not start listening"
+        sleep 0.2
+    done
+    LATCHKEY_CLIENT_ID="$(grep -m1 '^OAUTH_CLIENT_ID=' "$LATCHKEY_DIR/out.log" | cut -d= -f2)"
+    [[ -n "$LATCHKEY_CLIENT_ID" ]] || die "Latchkey printed no OAUTH_CLIENT_ID"
+    BASE_URL[latchkey]="http://127.0.0.1:$port"
+    TOKEN_PATH[latchkey]="/oauth/token"
+    CLIENT_ID[latchkey]="$LATCHKEY_CLIENT_ID"
+    REDIRECT_URI[latchkey]="$PEER_REDIRECT_URI"
+    DIR[latchkey]="$LATCHKEY_DIR"
 }
 if latchkey_side; then SERVERS+=(latchkey); fi
 # >>> end of the Latchkey side <<<

@@ -14,28 +14,13 @@ import requests
 
 from conftest import api_session, assert_absent, complete_setup
 from mcp_flow import MemoryStorage, Person, oauth_provider, text_of, tool_named, with_client
-from upstreams import LocalAPI, send_json
+from upstreams import LocalAPI, SandboxAPI, send_json
 from webtools import free_port
 
 TOKEN = "mcp-e2e-provider-token"
 EMAIL = "admin@example.com"
 PASSWORD = "correct horse battery staple"
 MODES = ["legacy", "2026-07-28"]
-
-
-class SandboxAPI(LocalAPI):
-    """The sandbox provider's API, as the tools test has it: `/api/items` answers one item."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        super().__init__(self._answer)
-
-    def _answer(self, handler):
-        self.requests.append({"path": handler.path, "headers": dict(handler.headers)})
-        if handler.path == "/api/items":
-            send_json(handler, 200, {"items": [{"id": 1, "title": "Buy milk", "done": False}]})
-        else:
-            send_json(handler, 404, {"message": "no such thing"})
 
 
 class RedirectTarget(LocalAPI):

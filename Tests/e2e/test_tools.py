@@ -6,24 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import api_session, assert_absent, error_of, mint_admin_key
-from upstreams import LocalAPI, send_json
+from upstreams import SandboxAPI
 
 TOKEN = "tools-e2e-secret-token"
-
-
-class SandboxAPI(LocalAPI):
-    """The sandbox provider's API: `/api/items` answers with one more field than the tool keeps, `/api/me` fails."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        super().__init__(self._answer)
-
-    def _answer(self, handler):
-        self.requests.append({"path": handler.path, "headers": dict(handler.headers)})
-        if handler.path == "/api/items":
-            send_json(handler, 200, {"items": [{"id": 1, "title": "Buy milk", "done": False, "owner": "internal"}]})
-        else:
-            send_json(handler, 503, {"message": "maintenance"})
 
 
 @pytest.fixture

@@ -65,3 +65,20 @@ def send(handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dic
 
 def send_json(handler: BaseHTTPRequestHandler, status: int, payload, headers: dict[str, str] | None = None) -> None:
     send(handler, status, json.dumps(payload).encode(), {"Content-Type": "application/json", **(headers or {})})
+
+
+class SandboxAPI(LocalAPI):
+    """The sandbox provider's API: `/api/items` answers one item with one more field than the `list_items` tool keeps;
+    anything else fails (503). Every request is kept, with its headers."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        super().__init__(self._answer)
+
+    def _answer(self, handler):
+        self.requests.append({"path": handler.path, "headers": dict(handler.headers)})
+        if handler.path == "/api/items":
+            send_json(handler, 200, {"items": [{"id": 1, "title": "Buy milk", "done": False, "owner": "internal"}]})
+        else:
+            send_json(handler, 503, {"message": "maintenance"})
+

@@ -2,7 +2,8 @@
 // bootstrap, same application, same metrics registry), with warning-level logging so that request logs do not
 // dominate what is measured.
 //
-//     LatchkeyBenchServer --port PORT --data-dir DIR [--seed]
+//     LatchkeyBenchServer --port PORT --data-dir DIR [--seed [--app-users N]]
+//         [--oauth-seed DIR [--oauth-runs N] [--oauth-codes N] [--oauth-refresh N] [--oauth-redirect URI]]
 //
 // LATCHKEY_* environment variables apply as they do for `latchkey serve`; the flags win. With --seed, an admin key
 // and one credential (a 2 KiB OAuth token set) are created before the server starts, and printed on standard output
@@ -34,6 +35,7 @@ do {
 }
 var seed = false
 var appUsers = 0
+var oauthSeed: OAuthSeed?
 var arguments = Array(CommandLine.arguments.dropFirst())
 while !arguments.isEmpty {
     let flag = arguments.removeFirst()
@@ -46,11 +48,22 @@ while !arguments.isEmpty {
     case "--port":
         guard !arguments.isEmpty, let port = Int(arguments.removeFirst()), (0...65535).contains(port) else { fail("--port needs a port number") }
         configuration.port = port
+    case "--oauth-seed":
+        guard !arguments.isEmpty else { fail("--oauth-seed needs a directory") }
+        oauthSeed = OAuthSeed(directory: arguments.removeFirst())
+    case "--oauth-runs", "--oauth-codes", "--oauth-refresh":
+        guard oauthSeed != nil, !arguments.isEmpty, let count = Int(arguments.removeFirst()), count > 0 else {
+            fail("\(flag) needs --oauth-seed first and a positive count")
+        }
+        if flag == "--oauth-runs" { oauthSeed?.runs = count } else if flag == "--oauth-codes" { oauthSeed?.codes = count } else { oauthSeed?.refresh = count }
+    case "--oauth-redirect":
+        guard oauthSeed != nil, !arguments.isEmpty else { fail("--oauth-redirect needs --oauth-seed first and a URI") }
+        oauthSeed?.redirect = arguments.removeFirst()
     case "--data-dir":
         guard !arguments.isEmpty else { fail("--data-dir needs a directory") }
         configuration.dataDirectory = arguments.removeFirst()
     default:
-        fail("unknown argument \(flag); usage: LatchkeyBenchServer --port PORT --data-dir DIR [--seed [--app-users N]]")
+        fail("unknown argument \(flag); usage: LatchkeyBenchServer --port PORT --data-dir DIR [--seed [--app-users N]] [--oauth-seed DIR …]")
     }
 }
 configuration.host = "127.0.0.1"
@@ -93,6 +106,10 @@ if seed {
     if appUsers > 0 {
         try await seedAppUsers(runtime: runtime, count: appUsers)
     }
+}
+
+if let oauthSeed {
+    try await oauthSeed.run(runtime: runtime)
 }
 
 // As `latchkey serve`: a setup token is issued while the tenant has no administrator.

@@ -16,13 +16,7 @@ struct HostedConnectController {
         group.get("connect/:token", use: show)
         group.post("connect/:token", use: start)
         let script = ConnectScript.source(origin: sessions.publicOrigin)
-        group.get("connect.js") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/javascript; charset=utf-8"
-            headers[.cacheControl] = "public, max-age=300"
-            headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: script)))
-        }
+        group.get("connect.js") { _, _ in ConsoleScript.response(script) }
     }
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
