@@ -371,4 +371,52 @@ struct OAuthServerTests {
             }
         }
     }
+
+    @Test func tokenEndpointIsRateLimitedPerClientAndAddress() async throws {
+        try await TestApp.with(.sqlite) { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<301 {
+                statuses.append(
+                    try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": "x", "client_id": "lk_dc_a"]).status
+                )
+            }
+            #expect(statuses.dropLast().allSatisfy { $0 == .unauthorized })
+            let limited = try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": "x", "client_id": "lk_dc_a"])
+            #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
+            // Another client from the same address is not held up.
+            let other = try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": "x", "client_id": "lk_dc_b"])
+            #expect(other.status == .unauthorized)
+        }
+    }
+
+    @Test func everyStepIsAuditedWithoutSecrets() async throws {
+        try await Self.withAlice(.sqlite) { browser, fixture, client, _ in
+            let registration = try await Self.register(client, ["redirect_uris": [Self.redirect], "token_endpoint_auth_method": "none"]).json
+            let id = try #require(registration["client_id"] as? String)
+            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            let authorize = Self.authorizeURI(clientID: id)
+            _ = try await browser.get(authorize)
+            var fields = Self.query("?" + (URLComponents(string: authorize)?.percentEncodedQuery ?? ""))
+            fields["service.sandbox"] = "on"
+            fields["decision"] = "approve"
+            let code = try #require(Self.query(try await browser.post("/oauth/authorize", fields).location)["code"])
+            let tokens = try await Self.form(
+                client,
+                "/oauth/token",
+                ["grant_type": "authorization_code", "code": code, "code_verifier": Self.verifier, "client_id": id]
+            ).json
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            let access = try #require(tokens["access_token"] as? String)
+            let rotated = try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": refresh, "client_id": id]).json
+            _ = try await Self.form(client, "/oauth/revoke", ["token": try #require(rotated["refresh_token"] as? String), "client_id": id])
+            _ = try await browser.post("/logout")
+            let export = try await client.execute(uri: "/api/v1/audit/export?format=jsonl", method: .get, headers: fixture.headers).text
+            for action in ["oauth.client.register", "oauth.consent", "oauth.token.issue", "oauth.token.refresh", "oauth.token.revoke"] {
+                #expect(export.contains("\"\(action)\""), "\(action)")
+            }
+            for secret in [code, access, refresh, try #require(rotated["access_token"] as? String)] {
+                #expect(!export.contains(secret))
+            }
+        }
+    }
 }
