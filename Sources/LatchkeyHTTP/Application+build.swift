@@ -140,6 +140,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let revokeAndDelete: AppService.RevokeAndDelete = { credential, actor in try await connect.revokeAndDelete(credential, actor: actor) }
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    let authServer = runtime.authorizationServer(documents: dependencies.clientMetadataDocuments)
+    OAuthClientsController(server: authServer, maxBodySize: configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
     let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
     // A group of its own, so that only the logged routes get the recording middleware.
     let loggedTokens = callers.group()
@@ -246,7 +248,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let webSessions = WebSessions(store: runtime.webSessionStore, keyring: runtime.keyring, clock: runtime.clock)
     let webSession = WebSessionMiddleware(sessions: webSessions, secureCookies: configuration.secureCookies)
     let web = router.group().add(middleware: webSession)
-    let authServer = runtime.authorizationServer(documents: dependencies.clientMetadataDocuments)
     var login = LoginController(
         tenants: runtime.tenants,
         tenant: runtime.defaultTenant,

@@ -419,4 +419,48 @@ struct OAuthServerTests {
             }
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func administratorsRegisterListAndDeleteStaticClients(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let created = try await client.execute(
+                uri: "/api/v1/oauth/clients",
+                method: .post,
+                headers: fixture.headers,
+                body: try body(["name": "Team assistant", "redirectUris": [Self.redirect], "confidential": true])
+            )
+            #expect(created.status == .created, "\(created.text)")
+            let json = try created.json
+            let id = try #require(json["id"] as? String)
+            let secret = try #require(json["clientSecret"] as? String)
+            #expect(id.hasPrefix("lk_sc_") && json["tokenEndpointAuthMethod"] as? String == "client_secret_basic")
+            // The secret authenticates at the token endpoint (HTTP Basic); the list never shows it again.
+            let basic = "Basic " + Data("\(id):\(secret)".utf8).base64EncodedString()
+            let token = try await Self.form(
+                client,
+                "/oauth/token",
+                ["grant_type": "refresh_token", "refresh_token": "x"],
+                headers: [.authorization: basic]
+            )
+            #expect(try token.json["error"] as? String == "invalid_grant")
+            let list = try await client.execute(uri: "/api/v1/oauth/clients", method: .get, headers: fixture.headers)
+            #expect(list.text.contains(id) && !list.text.contains(secret))
+            let bad = try await client.execute(
+                uri: "/api/v1/oauth/clients",
+                method: .post,
+                headers: fixture.headers,
+                body: try body(["name": "Bad", "redirectUris": ["http://assistant.example/cb"]])
+            )
+            #expect(bad.status == .badRequest && bad.text.contains("redirectUris"))
+            #expect(try await client.execute(uri: "/api/v1/oauth/clients/\(id)", method: .delete, headers: fixture.headers).status == .noContent)
+            #expect(try await client.execute(uri: "/api/v1/oauth/clients/\(id)", method: .delete, headers: fixture.headers).status == .notFound)
+            let gone = try await Self.form(
+                client,
+                "/oauth/token",
+                ["grant_type": "refresh_token", "refresh_token": "x"],
+                headers: [.authorization: basic]
+            )
+            #expect(gone.status == .unauthorized)
+        }
+    }
 }
