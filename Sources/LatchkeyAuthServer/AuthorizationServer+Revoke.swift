@@ -48,6 +48,21 @@ extension AuthorizationServer {
         ]
     }
 
+    // MARK: Static clients (the admin API)
+
+    /// The clients an administrator registered.
+    public func staticClients() async throws -> [OAuthClientRecord] {
+        try await clients.listStatic(tenantID: tenantID)
+    }
+
+    /// Deletes a client an administrator registered, revoking its grants and tokens; false when there is none.
+    public func deleteStaticClient(_ id: String, actor: AuditActor) async throws -> Bool {
+        guard try await clients.deleteStatic(id: id, tenantID: tenantID, now: clock.now) else { return false }
+        cache.invalidateAll()
+        try await audit.append(AuditRecord(actor: actor, action: "oauth.client.delete", target: id), tenantID: tenantID)
+        return true
+    }
+
     // MARK: Grants (Settings → Authorized apps)
 
     /// The person's live grants, newest first.

@@ -135,6 +135,18 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let revokeAndDelete: AppService.RevokeAndDelete = { credential, actor in try await connect.revokeAndDelete(credential, actor: actor) }
 
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
+    // The OAuth authorization server of `/mcp` (its routes are added with the console's, below); a `client_id` that
+    // is a URL is read from its Client ID Metadata Document, fetched under the outbound policy.
+    let documents =
+        dependencies.clientMetadataDocuments
+        ?? ClientMetadataDocumentFetcher(
+            transport: transport,
+            policy: OutboundPolicy(allowPrivateNetwork: configuration.allowPrivateNetwork),
+            clock: runtime.clock,
+            logger: runtime.logger
+        )
+    let authServer = runtime.authorizationServer(documents: documents)
+    OAuthClientsController(server: authServer, maxBodySize: configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
     let requestLog = dependencies.requestLog ?? RequestLogWriter(database: runtime.database, logger: runtime.logger)
     // A group of its own, so that only the logged routes get the recording middleware.
     let loggedTokens = callers.group()
@@ -183,17 +195,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             }
         )
     ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedTools, recorder: recorder)
-    // The OAuth authorization server of `/mcp` (its routes are added with the console's, below); a `client_id` that
-    // is a URL is read from its Client ID Metadata Document, fetched under the outbound policy.
-    let documents =
-        dependencies.clientMetadataDocuments
-        ?? ClientMetadataDocumentFetcher(
-            transport: transport,
-            policy: OutboundPolicy(allowPrivateNetwork: configuration.allowPrivateNetwork),
-            clock: runtime.clock,
-            logger: runtime.logger
-        )
-    let authServer = runtime.authorizationServer(documents: documents)
     // MCP (`/mcp`): the catalog's tools for OAuth clients, run as the person who granted them.
     MCPController(
         server: MCPServer(

@@ -25,7 +25,7 @@ enum OAuthResponse {
     static func error(_ error: OAuthError, basicChallenge: Bool = false) -> Response {
         let data = (try? encoder.encode(["error": error.code, "error_description": error.description])) ?? Data()
         var response = body(data, status: HTTPResponse.Status(code: error.status), cacheable: false)
-        if error.status == 401 { response.headers[.wwwAuthenticate] = basicChallenge ? "Basic realm=\"latchkey\"" : "Bearer" }
+        if error.status == 401, basicChallenge { response.headers[.wwwAuthenticate] = "Basic realm=\"latchkey\"" }
         return response
     }
 

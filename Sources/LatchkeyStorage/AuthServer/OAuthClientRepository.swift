@@ -40,12 +40,22 @@ public struct OAuthClientRepository: Sendable {
         }
     }
 
-    /// Deletes a client registered by an administrator; false when there is none with this id.
-    public func deleteStatic(id: String, tenantID: String) async throws -> Bool {
-        try await database.write { db in
+    /// Deletes a client registered by an administrator and revokes its grants and tokens, in one transaction; false
+    /// when there is none with this id.
+    public func deleteStatic(id: String, tenantID: String, now: Date) async throws -> Bool {
+        try await database.transaction { db in
+            guard
+                try await db.raw(
+                    "DELETE FROM oauth_clients WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) AND kind = 'static' RETURNING id"
+                ).first() != nil
+            else { return false }
             try await db.raw(
-                "DELETE FROM oauth_clients WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) AND kind = 'static' RETURNING id"
-            ).first() != nil
+                "UPDATE oauth_grants SET revoked_at = \(bind: now.ms) WHERE client_id = \(bind: id) AND revoked_at IS NULL"
+            ).run()
+            try await db.raw(
+                "UPDATE oauth_tokens SET revoked_at = \(bind: now.ms) WHERE client_id = \(bind: id) AND revoked_at IS NULL"
+            ).run()
+            return true
         }
     }
 
