@@ -50,6 +50,9 @@ public struct ServerConfiguration: Sendable {
     /// How long an access token of the OAuth authorization server (`/oauth/token`) is accepted, in seconds
     /// (`LATCHKEY_OAUTH_ACCESS_TOKEN_TTL`, 60 to 86400); one hour by default.
     public var oauthAccessTokenLifetime = 3600
+    /// Requests `/oauth/token` answers per minute for one client from one address before 429
+    /// (`LATCHKEY_OAUTH_TOKEN_RATE`, 1 to 1000000); 300 by default — far above what a client needs (a refresh an hour).
+    public var oauthTokenRate = 300
     /// Degraded mode while the database is unreachable (`LATCHKEY_DEGRADED_TTL`, seconds from 0 (off) to 300, 120 by
     /// default; `LATCHKEY_DEGRADED_AUDIT_HOLD`, audit events held in memory, 10000 by default).
     public var degradedMode = DatabaseAvailability.DegradedMode()
@@ -163,6 +166,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_OAUTH_ACCESS_TOKEN_TTL must be a number of seconds from 60 to 86400")
             }
             oauthAccessTokenLifetime = seconds
+        }
+        if let value = environment["LATCHKEY_OAUTH_TOKEN_RATE"], !value.isEmpty {
+            guard let rate = Int(value), (1...1_000_000).contains(rate) else {
+                throw ConfigurationError("LATCHKEY_OAUTH_TOKEN_RATE must be a number of requests a minute from 1 to 1000000")
+            }
+            oauthTokenRate = rate
         }
         if let value = environment["LATCHKEY_DEGRADED_TTL"], !value.isEmpty {
             guard let seconds = Int(value), (0...300).contains(seconds) else {

@@ -340,7 +340,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     OAuthEndpointsController(
         server: authServer,
         registerLimit: OAuthRateLimiter(limit: 20, clock: runtime.clock),
-        tokenLimit: OAuthRateLimiter(limit: 300, clock: runtime.clock)
+        tokenLimit: OAuthRateLimiter(limit: configuration.oauthTokenRate, clock: runtime.clock)
     ).addRoutes(
         to: router,
         introspection: router.group("oauth").add(middleware: APIKeyAuthenticator(tenants: runtime.tenants, apps: apps)).group(

@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_OAUTH_ACCESS_TOKEN_TTL
                                             seconds an MCP client's access token is
                                             accepted (default 3600)
+              LATCHKEY_OAUTH_TOKEN_RATE     /oauth/token requests a minute per client
+                                            and address before 429 (default 300)
               LATCHKEY_PROXY_MAX_UPLOAD_MB  largest request body the proxy relays
                                             (default 100)
               LATCHKEY_PROXY_MAX_DOWNLOAD_MB

@@ -85,6 +85,26 @@ struct OAuthServerSettingsTests {
         }
     }
 
+    @Test func tokenRateIsConfigurable() async throws {
+        var configuration = try TestDatabases.configuration(.sqlite)
+        #expect(configuration.oauthTokenRate == 300)
+        try configuration.applyEnvironment(["LATCHKEY_OAUTH_TOKEN_RATE": "100000"])
+        #expect(configuration.oauthTokenRate == 100_000)
+        for value in ["0", "-1", "1000001", "lots"] {
+            var other = try TestDatabases.configuration(.sqlite)
+            #expect(throws: ConfigurationError.self) { try other.applyEnvironment(["LATCHKEY_OAUTH_TOKEN_RATE": value]) }
+        }
+        try await TestApp.with(.sqlite, configure: { $0.oauthTokenRate = 5 }) { client, _ in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<6 {
+                statuses.append(
+                    try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": "x", "client_id": "lk_dc_a"]).status
+                )
+            }
+            #expect(statuses == Array(repeating: .unauthorized, count: 5) + [.tooManyRequests])
+        }
+    }
+
     @Test func accessTokenLifetimeIsConfigurable() async throws {
         var configuration = try TestDatabases.configuration(.sqlite)
         try configuration.applyEnvironment(["LATCHKEY_OAUTH_ACCESS_TOKEN_TTL": "120"])
