@@ -53,6 +53,12 @@ def test_schemathesis_finds_no_failure(tmp_path, servers, sqlite_database):
         server.base_url,
         "--checks",
         "all",
+        # Every check but one: `ensure_resource_availability` (stateful phase only) follows each inferred link from a
+        # created app, its webhook sub-resource included, which exists only once set (404 until then, as documented).
+        # Schemathesis 4.32.5 does not apply the per-operation switch in schemathesis.toml in that phase, and whether a
+        # run draws that link depends on the whole document. Created resources are read back by the other suites.
+        "--exclude-checks",
+        "ensure_resource_availability",
         "--header",
         f"Authorization: Bearer {key}",
         "--max-examples",
