@@ -197,15 +197,22 @@ extension AuthorizationServer {
     }
 
     private func finish(_ issued: Issued, grant: OAuthGrantRecord, client: OAuthClientRecord, action: String, actor: AuditActor) async throws {
-        if client.kind != .document { try await clients.touch(id: client.id, at: clock.now) }
-        try await audit.append(
-            AuditRecord(
-                actor: actor,
-                action: action,
-                target: grant.id,
-                details: ["client_id": client.id, "scopes": issued.response.scope, "family": issued.records[0].familyID]
-            ),
-            tenantID: tenantID
+        // A client's last use moves at most once a minute (it only decides when an unused registration expires).
+        let now = clock.now
+        if client.kind != .document, client.lastUsedAt.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+            try await clients.touch(id: client.id, at: now)
+        }
+        let record = AuditRecord(
+            actor: actor,
+            action: action,
+            target: grant.id,
+            details: ["client_id": client.id, "scopes": issued.response.scope, "family": issued.records[0].familyID]
         )
+        // Written before the answer either way; the group-commit writer shares one transaction among concurrent requests.
+        if let auditWriter {
+            try await auditWriter.append(record, tenantID: tenantID)
+        } else {
+            try await audit.append(record, tenantID: tenantID)
+        }
     }
 }

@@ -15,6 +15,9 @@ public struct AuthorizationServer: Sendable {
     let grants: OAuthGrantRepository
     let tokens: OAuthTokenRepository
     let audit: AuditLog
+    /// Appends the token endpoint's events in group commits (the one writer of the process, shared with the token
+    /// route); `audit` directly when nil.
+    let auditWriter: AuditWriter?
     let clock: any LatchkeyClock
     let logger: Logger
     let documents: (any ClientMetadataDocumentSource)?
@@ -29,6 +32,7 @@ public struct AuthorizationServer: Sendable {
     /// - Parameters:
     ///   - tenantID: the tenant whose people sign in and whose clients register.
     ///   - documents: where Client ID Metadata Documents come from; without it an URL `client_id` is unknown.
+    ///   - auditWriter: the process's group-commit audit writer, for the events of every token request.
     public init(
         settings: AuthServerSettings,
         tenantID: String,
@@ -37,7 +41,8 @@ public struct AuthorizationServer: Sendable {
         audit: AuditLog,
         clock: any LatchkeyClock,
         logger: Logger,
-        documents: (any ClientMetadataDocumentSource)? = nil
+        documents: (any ClientMetadataDocumentSource)? = nil,
+        auditWriter: AuditWriter? = nil
     ) {
         self.settings = settings
         self.tenantID = tenantID
@@ -49,6 +54,7 @@ public struct AuthorizationServer: Sendable {
         self.clock = clock
         self.logger = logger
         self.documents = documents
+        self.auditWriter = auditWriter
     }
 
     /// The RFC 8414 document.

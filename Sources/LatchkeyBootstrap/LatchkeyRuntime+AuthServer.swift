@@ -1,6 +1,7 @@
 import Foundation
 public import LatchkeyAuthServer
 import LatchkeyCore
+import LatchkeyStorage
 
 extension LatchkeyRuntime {
     /// The OAuth authorization server of the MCP endpoint, for the default tenant's people, at the public URL.
@@ -17,7 +18,8 @@ extension LatchkeyRuntime {
             audit: audit,
             clock: clock,
             logger: logger,
-            documents: documents
+            documents: documents,
+            auditWriter: vault.auditWriter
         )
     }
 }

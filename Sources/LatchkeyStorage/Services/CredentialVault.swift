@@ -15,7 +15,8 @@ public struct CredentialVault: Sendable {
     let keyManager: KeyManager
     let audit: AuditLog
     /// Group-commits the audit events of reveals (one per call).
-    let auditWriter: AuditWriter
+    /// The process's group-commit audit writer (token hand-outs, and other hot paths that share it).
+    public let auditWriter: AuditWriter
     /// Sealed rows of the token path (`CredentialVault+TokenPath.swift`).
     let tokenCache: CredentialCache
     let tokenFingerprints = FingerprintMemo()
