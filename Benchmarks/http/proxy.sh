@@ -189,9 +189,9 @@ grep -q '"result"' "$SCRATCH/api.json" || die "the tool call gave no result: $(c
 # session), with an access token a console person got by consenting to the integration (mcp_token.py).
 MCP_EMAIL="bench-person@example.com"
 MCP_PASSWORD="benchmark-password-$RANDOM$RANDOM"
-printf '%s\n' "$MCP_PASSWORD" | "$BIN/latchkey" users create --email "$MCP_EMAIL" --name "Bench person" --password-stdin --data-dir "$DATA" \
-    >/dev/null 2>&1 || die "could not create the console person"
-api POST /api/v1/credentials "{\"integration\":\"bench-tools\",\"type\":\"oauth2\",\"accessToken\":\"bench-token\",\"externalUserId\":\"$MCP_EMAIL\",\"expiresAt\":\"2099-01-01T00:00:00Z\",\"scopes\":[\"items.read\"]}"
+MCP_USER_ID="$(printf '%s\n' "$MCP_PASSWORD" | "$BIN/latchkey" users create --email "$MCP_EMAIL" --name "Bench person" --password-stdin \
+    --data-dir "$DATA" 2>/dev/null | grep -oE '^[0-9a-f-]{36}$' | tail -1)" || die "could not create the console person"
+api POST /api/v1/credentials "{\"integration\":\"bench-tools\",\"type\":\"oauth2\",\"accessToken\":\"bench-token\",\"externalUserId\":\"$MCP_USER_ID\",\"expiresAt\":\"2099-01-01T00:00:00Z\",\"scopes\":[\"items.read\"]}"
 unlimit
 MCP_TOKEN="$(python3 "$HERE/mcp_token.py" "$LATCHKEY_URL" "$MCP_EMAIL" "$MCP_PASSWORD")" || die "no MCP access token"
 mcp_script() {

@@ -84,7 +84,8 @@ struct LoginThrottleTests {
             let back = try await owner.signIn(email: "alice@example.com", password: Self.right)
             #expect(back.status == .seeOther && back.location == "/connections")
             // A known browser is throttled on its own (a stolen cookie does not buy unlimited guesses).
-            _ = try await owner.post("/logout")
+            _ = try await owner.get("/connections")
+            #expect(try await owner.post("/logout").location == "/login")
             _ = try await owner.get("/login")
             for _ in 0..<3 { _ = try await owner.post("/login", ["email": "alice@example.com", "password": Self.wrong]) }
             #expect(try await owner.post("/login", ["email": "alice@example.com", "password": Self.right]).status == .tooManyRequests)

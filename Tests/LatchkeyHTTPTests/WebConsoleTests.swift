@@ -68,22 +68,6 @@ struct WebConsoleTests {
         }
     }
 
-    /// An admin import naming a console user by email lands in that person's own Connection Center.
-    @Test func anImportNamingAPersonByEmailIsTheirs() async throws {
-        try await TestApp.with(.sqlite) { client, fixture in
-            try await TestUsers.create(fixture, email: "alice@example.com")
-            let body = #"{"integration":"openai","type":"api_key","apiKey":"sk-alice","externalUserId":"Alice@Example.com"}"#
-            var headers = fixture.headers
-            headers[.contentType] = "application/json"
-            let created = try await client.execute(uri: "/api/v1/credentials", method: .post, headers: headers, body: ByteBuffer(string: body))
-            #expect(created.status == .created)
-            let browser = WebBrowser(client)
-            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
-            let center = try await browser.get("/connections")
-            #expect(center.text.contains("data-credential-id=\"\(try created.json["id"] as? String ?? "?")\""))
-        }
-    }
-
     @Test func nextCannotRedirectElsewhere() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             try await TestUsers.create(fixture, email: "alice@example.com")

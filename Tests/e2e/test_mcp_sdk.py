@@ -49,9 +49,12 @@ def connected_server(servers, database, workdir, sandbox, port: int | None = Non
         timeout=30,
     )
     assert r.status_code == 201, r.text[:400]
+    # The person's console end user is named by their User id (the setup's audit event names it).
+    setup = api.get(server.base_url + "/api/v1/audit", params={"action": "admin.setup"}, timeout=30).json()["items"]
+    person = setup[0]["target"]
     r = api.post(
         server.base_url + "/api/v1/credentials",
-        json={"integration": "sandbox", "type": "oauth2", "accessToken": TOKEN, "externalUserId": EMAIL, "scopes": ["profile", "items.read"],
+        json={"integration": "sandbox", "type": "oauth2", "accessToken": TOKEN, "externalUserId": person, "scopes": ["profile", "items.read"],
               "expiresAt": "2099-01-01T00:00:00Z"},
         timeout=30,
     )

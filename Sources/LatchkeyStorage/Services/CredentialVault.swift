@@ -14,8 +14,7 @@ public struct CredentialVault: Sendable {
     let keyring: Keyring
     let keyManager: KeyManager
     let audit: AuditLog
-    /// Group-commits the audit events of reveals (one per call).
-    /// The process's group-commit audit writer (token hand-outs, and other hot paths that share it).
+    /// The process's group-commit audit writer: reveals and token hand-outs, and the OAuth token endpoint's events.
     public let auditWriter: AuditWriter
     /// Sealed rows of the token path (`CredentialVault+TokenPath.swift`).
     let tokenCache: CredentialCache
@@ -166,16 +165,7 @@ public struct CredentialVault: Sendable {
                 connection = try await directory.findOrCreateConnection(app: app, integration: found.integration, now: now, on: db)
             }
             var endUser: EndUser?
-            if var external = new.externalUserID {
-                // For the console app, a person may be named by their email (as the token route reads it): their
-                // credentials belong to the end user whose external id is their User id, the one they see signed in.
-                if app.kind == .console, external.contains("@"),
-                    let userID = try await db.raw(
-                        "SELECT id FROM users WHERE tenant_id = \(bind: tenantID) AND LOWER(email) = \(bind: external.lowercased()) LIMIT 1"
-                    ).first()?.string("id")
-                {
-                    external = userID
-                }
+            if let external = new.externalUserID {
                 endUser = try await directory.findOrCreateEndUser(tenantID: tenantID, appID: connection.appID, externalID: external, now: now, on: db)
             }
             let ownerClause: SQLQueryString =
