@@ -51,8 +51,8 @@ def main(base: str, email: str, password: str) -> str:
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     query = urllib.parse.urlencode({"response_type": "code", "client_id": client, "redirect_uri": redirect, "state": "s",
                                     "code_challenge": challenge, "code_challenge_method": "S256", "resource": base + "/mcp"})
-    status, _, page = call("GET", "/oauth/authorize?" + query)
-    assert status == 200, f"authorize: {status} {page[:300]}"
+    status, headers, page = call("GET", "/oauth/authorize?" + query)
+    assert status == 200, f"authorize: {status} {headers.get('Location')} {page[:300]}"
     form = re.search(r'<form[^>]*action="(/oauth/authorize[^"]*)"(.*?)</form>', page, re.S)
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2)))
     fields.update({name: "on" for name in re.findall(r'<input type="checkbox" name="([^"]+)"', form.group(2))})

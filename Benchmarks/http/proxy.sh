@@ -138,7 +138,9 @@ await_ok "$REFERENCE_URL" "$NGINX_PID" || die "the nginx proxy_pass block did no
 # Latchkey (c): SQLite, default settings but warning-level logs, a generic integration whose API is the nginx of (a).
 DATA="$SCRATCH/data"
 mkdir -p "$DATA"
-LATCHKEY_LOG_LEVEL=warning "$BIN/latchkey" serve --port 0 --data-dir "$DATA" --allow-private-network \
+# A fixed port: the public URL (the OAuth issuer and the /mcp resource of (e) and (f)) names it.
+LATCHKEY_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+LATCHKEY_LOG_LEVEL=warning "$BIN/latchkey" serve --port "$LATCHKEY_PORT" --data-dir "$DATA" --allow-private-network \
     >"$SCRATCH/latchkey.out" 2>"$SCRATCH/latchkey.err" &
 LATCHKEY_PID=$!
 PIDS+=("$LATCHKEY_PID")
