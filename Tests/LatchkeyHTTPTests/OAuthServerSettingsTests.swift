@@ -166,20 +166,7 @@ struct OAuthServerSettingsTests {
 
     @Test func everyStepIsAuditedWithoutSecrets() async throws {
         try await Self.withAlice(.sqlite) { browser, fixture, client, _ in
-            let registration = try await Self.register(client, ["redirect_uris": [Self.redirect], "token_endpoint_auth_method": "none"]).json
-            let id = try #require(registration["client_id"] as? String)
-            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
-            let authorize = Self.authorizeURI(clientID: id)
-            _ = try await browser.get(authorize)
-            var fields = Self.query("?" + (URLComponents(string: authorize)?.percentEncodedQuery ?? ""))
-            fields["service.sandbox"] = "on"
-            fields["decision"] = "approve"
-            let code = try #require(Self.query(try await browser.post("/oauth/authorize", fields).location)["code"])
-            let tokens = try await Self.form(
-                client,
-                "/oauth/token",
-                ["grant_type": "authorization_code", "code": code, "code_verifier": Self.verifier, "client_id": id]
-            ).json
+            let (id, code, tokens) = try await Flow.consentedTokens(browser, client)
             let refresh = try #require(tokens["refresh_token"] as? String)
             let access = try #require(tokens["access_token"] as? String)
             let rotated = try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": refresh, "client_id": id]).json

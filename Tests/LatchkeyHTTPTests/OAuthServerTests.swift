@@ -102,6 +102,30 @@ struct OAuthServerTests {
         )
     }
 
+    /// A client registered, Alice signed in and consenting to her sandbox service, the code exchanged: the client id
+    /// the code and the token response.
+    static func consentedTokens(
+        _ browser: WebBrowser,
+        _ client: any TestClientProtocol
+    ) async throws -> (clientID: String, code: String, tokens: [String: Any]) {
+        let id = try #require(
+            try await register(client, ["redirect_uris": [redirect], "token_endpoint_auth_method": "none"]).json["client_id"] as? String
+        )
+        _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+        let authorize = authorizeURI(clientID: id)
+        _ = try await browser.get(authorize)
+        var fields = query("?" + (URLComponents(string: authorize)?.percentEncodedQuery ?? ""))
+        fields["service.sandbox"] = "on"
+        fields["decision"] = "approve"
+        let code = try #require(query(try await browser.post("/oauth/authorize", fields).location)["code"])
+        let tokens = try await form(
+            client,
+            "/oauth/token",
+            ["grant_type": "authorization_code", "code": code, "code_verifier": verifier, "client_id": id]
+        ).json
+        return (id, code, tokens)
+    }
+
     @Test func discoveryDocumentsShareOneIssuerAndHaveNoSlashRedirects() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             let server = try await client.execute(uri: "/.well-known/oauth-authorization-server", method: .get)
@@ -250,21 +274,7 @@ struct OAuthServerTests {
 
     @Test func refreshRevokeIntrospectAndSignOut() async throws {
         try await Self.withAlice(.sqlite) { browser, fixture, client, _ in
-            let id = try #require(
-                try await Self.register(client, ["redirect_uris": [Self.redirect], "token_endpoint_auth_method": "none"]).json["client_id"] as? String
-            )
-            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
-            let authorize = Self.authorizeURI(clientID: id)
-            _ = try await browser.get(authorize)
-            var fields = Self.query("?" + (URLComponents(string: authorize)?.percentEncodedQuery ?? ""))
-            fields["service.sandbox"] = "on"
-            fields["decision"] = "approve"
-            let code = try #require(Self.query(try await browser.post("/oauth/authorize", fields).location)["code"])
-            let tokens = try await Self.form(
-                client,
-                "/oauth/token",
-                ["grant_type": "authorization_code", "code": code, "code_verifier": Self.verifier, "client_id": id]
-            ).json
+            let (id, _, tokens) = try await Self.consentedTokens(browser, client)
             let refresh = try #require(tokens["refresh_token"] as? String)
             let rotated = try await Self.form(client, "/oauth/token", ["grant_type": "refresh_token", "refresh_token": refresh, "client_id": id]).json
             let access = try #require(rotated["access_token"] as? String)
