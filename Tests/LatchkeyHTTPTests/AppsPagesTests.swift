@@ -238,7 +238,8 @@ struct AppsPagesTests {
             #expect(queryOf(authorize)["client_id"] == "derek-client")  // the app's own client
             let callback = try await fake.authorize(url: authorize, accountID: "4242", email: "bot@derek.example")
             let done = try await admin.get(WebBrowser.pathAndQuery(callback))
-            #expect(done.location == "/admin/apps/\(app.id)?shared=\(connection.id)")
+            #expect(done.location == "/admin/apps/\(app.id)")
+            #expect(try await admin.get("/admin/apps/\(app.id)").text.contains("Shared credential connected."))
             let shared = try await fixture.runtime.vault.list(tenantID: fixture.tenantID, filter: .init(connectionID: connection.id)).items
             #expect(shared.count == 1)
             #expect(shared.first?.endUserID == nil)

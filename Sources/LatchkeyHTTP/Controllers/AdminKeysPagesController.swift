@@ -19,7 +19,7 @@ struct AdminKeysPagesController {
     }
 
     @Sendable func list(_ request: Request, context: AdminPageContext) async throws -> Response {
-        let flash = request.uri.queryParameters.get("revoked").map { "The key \(String($0.prefix(80))) was revoked; it no longer works." }
+        let flash = PageFlash.message(request)
         return try await page(context, flash: flash)
     }
 
@@ -54,8 +54,7 @@ struct AdminKeysPagesController {
     @Sendable func revoke(_ request: Request, context: AdminPageContext) async throws -> Response {
         let key = try await activeKey(context)
         _ = try await tenants.revokeAdminKey(id: key.id, tenantID: context.tenantID, actor: actor(request, context))
-        let name = key.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return WebResponse.redirect(to: "/admin/keys?revoked=\(name)")
+        return WebResponse.redirect(to: "/admin/keys", flash: "The key \(key.name) was revoked; it no longer works.")
     }
 
     /// The tenant's key named in the path, not yet revoked; not found otherwise (another tenant's id included).

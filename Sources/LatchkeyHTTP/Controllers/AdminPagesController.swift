@@ -34,9 +34,7 @@ struct AdminPagesController {
     }
 
     @Sendable func integrations(_ request: Request, context: AdminPageContext) async throws -> Response {
-        let flash =
-            request.uri.queryParameters.get("added").map { "Integration \(String($0.prefix(64))) added." }
-            ?? request.uri.queryParameters.get("changed").map { "Integration \(String($0.prefix(64))) updated." }
+        let flash = PageFlash.message(request)
         return try await integrationsPage(context, flash: flash, error: nil)
     }
 
@@ -87,7 +85,7 @@ struct AdminPagesController {
         )
         do {
             let integration = try await store.create(try await rules.validated(new), tenantID: context.tenantID, actor: actor(request, context))
-            return WebResponse.redirect(to: "/admin/integrations?added=\(integration.key)")
+            return WebResponse.redirect(to: "/admin/integrations", flash: "Integration \(integration.key) added.")
         } catch let error as LatchkeyError where error.code == .invalidRequest || error.code == .conflict {
             let details = error.fields.map { "\($0.path) \($0.message)" }.joined(separator: "; ")
             return try await integrationsPage(context, flash: nil, error: details.isEmpty ? error.message : details, status: .badRequest)
@@ -105,7 +103,7 @@ struct AdminPagesController {
             changes: .init(enabled: !integration.enabled),
             actor: actor(request, context)
         )
-        return WebResponse.redirect(to: "/admin/integrations?changed=\(key)")
+        return WebResponse.redirect(to: "/admin/integrations", flash: "Integration \(key) updated.")
     }
 
     @Sendable func connections(_ request: Request, context: AdminPageContext) async throws -> Response {
@@ -158,7 +156,7 @@ struct AdminPagesController {
     }
 
     @Sendable func users(_ request: Request, context: AdminPageContext) async throws -> Response {
-        let flash = request.uri.queryParameters.get("added").map { "User \(String($0.prefix(254))) added." }
+        let flash = PageFlash.message(request)
         return try await usersPage(context, flash: flash, error: nil)
     }
 
@@ -195,7 +193,7 @@ struct AdminPagesController {
         } catch let error as LatchkeyError where error.code == .conflict {
             return try await usersPage(context, flash: nil, error: error.message, status: .badRequest)
         }
-        return WebResponse.redirect(to: "/admin/users?added=\(email.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")")
+        return WebResponse.redirect(to: "/admin/users", flash: "User \(email) added.")
     }
 }
 

@@ -36,14 +36,14 @@ extension AppsPagesController {
             scopes: scopes,
             actor: actor(request, context)
         )
-        return WebResponse.redirect(to: "/admin/apps/\(app.id)?config=\(key)")
+        return WebResponse.redirect(to: "/admin/apps/\(app.id)", flash: "OAuth client for \(key) saved.")
     }
 
     @Sendable func deleteConfig(_ request: Request, context: AdminPageContext) async throws -> Response {
         let app = try await app(context)
         let key = try Self.integrationKey(context)
         try await apps.deleteConfig(appID: app.id, integrationKey: key, tenantID: context.tenantID, actor: actor(request, context))
-        return WebResponse.redirect(to: "/admin/apps/\(app.id)?configRemoved=\(key)")
+        return WebResponse.redirect(to: "/admin/apps/\(app.id)", flash: "\(key) now uses the integration's OAuth client.")
     }
 
     @Sendable func addConnection(_ request: Request, context: AdminPageContext) async throws -> Response {
@@ -68,7 +68,7 @@ extension AppsPagesController {
             ),
             tenantID: context.tenantID
         )
-        return WebResponse.redirect(to: "/admin/apps/\(app.id)?connection=\(connection.id)")
+        return WebResponse.redirect(to: "/admin/apps/\(app.id)", flash: "Connection added.")
     }
 
     /// Off to the provider to sign in with the account whose tokens every end user without their own will use.
@@ -123,7 +123,7 @@ extension AppsPagesController {
         } catch let error as LatchkeyError where error.code == .invalidRequest {
             return try await refused(app, context: context, message: error.message)
         }
-        return WebResponse.redirect(to: "/admin/apps/\(app.id)?imported=\(connection.id)")
+        return WebResponse.redirect(to: "/admin/apps/\(app.id)", flash: "Shared credential imported.")
     }
 
     /// The app of the path and its Connection `:connection`; not found when the Connection is another app's.

@@ -33,6 +33,6 @@ extension AppsPagesController {
         } catch let error as LatchkeyError where error.code == .invalidRequest {
             return try await refused(app, context: context, message: error.message)
         }
-        return WebResponse.redirect(to: "/admin/apps/\(app.id)?rateLimit=\(connection.id)")
+        return WebResponse.redirect(to: "/admin/apps/\(app.id)", flash: "Rate limit saved.")
     }
 }

@@ -58,7 +58,7 @@ struct AppsPagesController {
     // MARK: List and create
 
     @Sendable func list(_ request: Request, context: AdminPageContext) async throws -> Response {
-        let flash = request.uri.queryParameters.get("deleted").map { "App \(String($0.prefix(100))) deleted." }
+        let flash = PageFlash.message(request)
         return try await listPage(context, form: AppPageForm(), flash: flash, error: nil)
     }
 
@@ -128,22 +128,7 @@ struct AppsPagesController {
     @Sendable func show(_ request: Request, context: AdminPageContext) async throws -> Response {
         let app = try await app(context)
         let query = request.uri.queryParameters
-        var flash: String?
-        if query.get("saved") != nil {
-            flash = "Settings saved."
-        } else if let key = query.get("config") {
-            flash = "OAuth client for \(String(key.prefix(64))) saved."
-        } else if let key = query.get("configRemoved") {
-            flash = "\(String(key.prefix(64))) now uses the integration's OAuth client."
-        } else if query.get("shared") != nil {
-            flash = "Shared credential connected."
-        } else if query.get("imported") != nil {
-            flash = "Shared credential imported."
-        } else if query.get("connection") != nil {
-            flash = "Connection added."
-        } else if query.get("rateLimit") != nil {
-            flash = "Rate limit saved."
-        }
+        let flash = PageFlash.message(request)
         let cursor = query.get("cursor").flatMap { $0.count <= 200 ? String($0) : nil }
         return try await detailPage(app, context: context, form: AppPageForm(app), flash: flash, error: nil, cursor: cursor)
     }
@@ -162,7 +147,7 @@ struct AppsPagesController {
         } catch let error as LatchkeyError where error.code == .invalidRequest || error.code == .conflict {
             return try await detailPage(app, context: context, form: form, flash: nil, error: Self.plain(error), cursor: nil, status: .badRequest)
         }
-        return WebResponse.redirect(to: "/admin/apps/\(app.id)?saved=1")
+        return WebResponse.redirect(to: "/admin/apps/\(app.id)", flash: "Settings saved.")
     }
 
     // MARK: Regenerate and delete
@@ -202,8 +187,7 @@ struct AppsPagesController {
             return confirmPage(app, kind: .delete, context: context, error: "Tick the box to confirm. Nothing was deleted.", status: .badRequest)
         }
         try await apps.delete(id: app.id, tenantID: context.tenantID, actor: actor(request, context), revokeAndDelete: revokeAndDelete)
-        let name = app.name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        return WebResponse.redirect(to: "/admin/apps?deleted=\(name)")
+        return WebResponse.redirect(to: "/admin/apps", flash: "App \(app.name) deleted.")
     }
 
     static let consoleHasNoKey =

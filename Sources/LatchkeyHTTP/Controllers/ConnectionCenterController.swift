@@ -94,22 +94,13 @@ struct ConnectionCenterController {
                 "csrf": csrf,
             ]
         }
-        var flash: String?
-        if let id = request.uri.queryParameters.get("connected"), let credential = mine.first(where: { $0.id == id }) {
-            flash =
-                "\(names[credential.integrationKey] ?? credential.integrationKey) connected as \(credential.providerAccount ?? credential.label ?? "your account")."
-        } else if let id = request.uri.queryParameters.get("reconnected"), let credential = mine.first(where: { $0.id == id }) {
-            flash = "\(names[credential.integrationKey] ?? credential.integrationKey) reconnected."
-        } else if let key = request.uri.queryParameters.get("disconnected"), IntegrationRules.isIntegrationKey(key) {
-            flash = "\(names[key] ?? key) disconnected."
-        }
         // *Connect first* on a consent page: go back there once a service is connected.
         let returning = ConnectReturn.target(request.uri.queryParameters.get("return"))
         var response = HTMLPage.render(
             "connections",
             title: "Your connections",
             context: [
-                "services": services, "connections": connections, "flash": flash as Any,
+                "services": services, "connections": connections, "flash": PageFlash.message(request) as Any,
                 "returning": returning.map { _ in "Connect a service below; you will then be taken back to the application's authorization." } as Any,
             ],
             chrome: PageChrome(context, sessions: sessions),
@@ -189,7 +180,7 @@ struct ConnectionCenterController {
                 return await formPage(spec, context: context, form: nil, error: nil)
             case .stored(let credential, let updated):
                 if let back = ConnectReturn.redirect(request, secure: secureCookies) { return back }
-                return WebResponse.redirect(to: "/connections?\(updated ? "reconnected" : "connected")=\(credential.id)")
+                return WebResponse.redirect(to: "/connections", flash: await connectedMessage(credential, updated: updated))
             }
         } catch let error as ConnectFormError {
             return await formPage(error.spec, context: context, form: form, error: error.message, status: .badRequest)
@@ -201,7 +192,23 @@ struct ConnectionCenterController {
     @Sendable func disconnect(_ request: Request, context: SignedInContext) async throws -> Response {
         let id = (context.parameters.get("id") ?? "").lowercased()
         let key = try await connect.disconnect(credentialID: id, user: context.user)
-        return WebResponse.redirect(to: "/connections?disconnected=\(key)")
+        return WebResponse.redirect(to: "/connections", flash: "\(await serviceName(key, tenantID: context.tenantID)) disconnected.")
+    }
+
+    /// "GitHub connected as octocat." — the one-time message after a connect or a reconnect.
+    private func connectedMessage(_ credential: Credential, updated: Bool) async -> String {
+        let name = await serviceName(credential.integrationKey, tenantID: credential.tenantID)
+        let account = credential.providerAccount ?? credential.label
+        if updated { return account.map { "\(name) reconnected as \($0)." } ?? "\(name) reconnected." }
+        return "\(name) connected as \(account ?? "your account")."
+    }
+
+    /// The name people know an integration by: its display name, else its provider's; its key when neither is known.
+    private func serviceName(_ key: String, tenantID: String) async -> String {
+        guard let integration = try? await connect.integrations.integrations.find(key: key, tenantID: tenantID),
+            let provider = connect.catalog.provider(id: integration.provider)
+        else { return key }
+        return ConnectService.Service(integration: integration, provider: provider).name
     }
 
     @Sendable func callback(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -219,10 +226,10 @@ struct ConnectionCenterController {
         do {
             let completed = try await connect.complete(query: query, browserID: context.browserID, signedInUser: context.webSession?.user)
             if let shared = completed.sharedConnection {
-                return WebResponse.redirect(to: "/admin/apps/\(shared.appID)?shared=\(shared.id)")
+                return WebResponse.redirect(to: "/admin/apps/\(shared.appID)", flash: "Shared credential connected.")
             }
             if let back = ConnectReturn.redirect(request, secure: secureCookies) { return back }
-            return WebResponse.redirect(to: "/connections?\(completed.updated ? "reconnected" : "connected")=\(completed.credential.id)")
+            return WebResponse.redirect(to: "/connections", flash: await connectedMessage(completed.credential, updated: completed.updated))
         } catch let failure as ConnectFailure {
             return await failurePage(failure, chrome: chrome, tenantID: context.webSession?.user.tenantID)
         }

@@ -43,9 +43,7 @@ struct OAuthAppsController {
                 "csrf": csrf,
             ])
         }
-        var flash: String?
-        if request.uri.queryParameters.get("revoked") != nil { flash = "Access revoked. That application can no longer use your services." }
-        if request.uri.queryParameters.get("saved") != nil { flash = "Services saved." }
+        let flash = PageFlash.message(request)
         return HTMLPage.render(
             "oauth-apps",
             title: "Authorized apps",
@@ -59,7 +57,7 @@ struct OAuthAppsController {
         guard try await server.revokeGrant(id, userID: context.user.id, actor: actor(request, context)) else {
             throw LatchkeyError.notFound("You have no authorized app with this id; it may already be revoked.")
         }
-        return WebResponse.redirect(to: "/settings/authorized-apps?revoked=1")
+        return WebResponse.redirect(to: "/settings/authorized-apps", flash: "Access revoked. That application can no longer use your services.")
     }
 
     @Sendable func services(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -70,7 +68,7 @@ struct OAuthAppsController {
         let known = Set(try await authorize.connectedServices(of: context.user).map(\.key)).union(grant.services)
         let chosen = known.sorted().filter { form["service.\($0)"] == "on" }
         _ = try await server.setServices(chosen, grantID: id, userID: context.user.id, actor: actor(request, context))
-        return WebResponse.redirect(to: "/settings/authorized-apps?saved=1")
+        return WebResponse.redirect(to: "/settings/authorized-apps", flash: "Services saved.")
     }
 
     private func actor(_ request: Request, _ context: SignedInContext) -> AuditActor {

@@ -60,6 +60,7 @@ struct WebSessionMiddleware: RouterMiddleware {
             }
         }
         var response = try await next(request, context)
+        PageFlash.settle(&response, request: request, secure: secureCookies)
         if let newBrowserID { response.setCookie(WebCookies.browser(newBrowserID, secure: secureCookies)) }
         if clearSession,
             response.headers[.setCookie] == nil || !(response.headers[values: .setCookie].contains { $0.hasPrefix(WebCookies.session + "=") })
