@@ -57,6 +57,7 @@ extension AuthorizationServer {
 
     /// Deletes a client an administrator registered, revoking its grants and tokens; false when there is none.
     public func deleteStaticClient(_ id: String, actor: AuditActor) async throws -> Bool {
+        defer { clientCache.invalidateAll() }
         guard try await clients.deleteStatic(id: id, tenantID: tenantID, now: clock.now) else { return false }
         cache.invalidateAll()
         try await audit.append(AuditRecord(actor: actor, action: "oauth.client.delete", target: id), tenantID: tenantID)

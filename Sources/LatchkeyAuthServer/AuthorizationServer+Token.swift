@@ -51,7 +51,7 @@ extension AuthorizationServer {
         }
         let now = clock.now
         let codeHash = hash(code, .code)
-        guard let record = try await tokens.findCode(hash: codeHash) else {
+        guard let (record, storedGrant) = try await tokens.findCode(hash: codeHash) else {
             throw OAuthError.invalidGrant("The authorization code is not valid.")
         }
         let status = ExchangeStatus(rawValue: record.status) ?? .failed
@@ -78,7 +78,7 @@ extension AuthorizationServer {
             try await replayed(record, actor: actor)
         }
         guard case .record(let done) = machine.complete(now: now),
-            let grant = try await grants.find(id: record.grantID), grant.revokedAt == nil
+            let grant = storedGrant, grant.revokedAt == nil
         else { throw OAuthError.invalidGrant("The authorization was revoked; authorize again.") }
         let issued = issue(
             grant: grant,
@@ -199,7 +199,7 @@ extension AuthorizationServer {
     private func finish(_ issued: Issued, grant: OAuthGrantRecord, client: OAuthClientRecord, action: String, actor: AuditActor) async throws {
         // A client's last use moves at most once a minute (it only decides when an unused registration expires).
         let now = clock.now
-        if client.kind != .document, client.lastUsedAt.map({ now.timeIntervalSince($0) >= 60 }) ?? true {
+        if client.kind != .document, clientCache.shouldTouch(client, now: now) {
             try await clients.touch(id: client.id, at: now)
         }
         let record = AuditRecord(

@@ -22,6 +22,7 @@ public struct AuthorizationServer: Sendable {
     let logger: Logger
     let documents: (any ClientMetadataDocumentSource)?
     let cache = AccessTokenCache()
+    let clientCache = ClientCache()
     let purges = PurgeSchedule()
 
     public static let accessTokenPrefix = "lk_at_"
@@ -131,7 +132,11 @@ public struct AuthorizationServer: Sendable {
                 createdAt: clock.now
             )
         }
-        return try await clients.find(id: id).flatMap { $0.tenantID == tenantID ? $0 : nil }
+        let now = clock.now
+        if let cached = clientCache.get(id, now: now) { return cached }
+        guard let client = try await clients.find(id: id), client.tenantID == tenantID else { return nil }
+        clientCache.put(client, now: now)
+        return client
     }
 
     func isDocumentURL(_ id: String) -> Bool {
@@ -143,7 +148,8 @@ public struct AuthorizationServer: Sendable {
     /// Deletes dynamic registrations unused for `unusedClientLifetime` that hold no live grant.
     @discardableResult
     public func purgeUnusedClients() async throws -> Int {
-        try await clients.purgeUnused(before: clock.now.addingTimeInterval(-settings.unusedClientLifetime))
+        defer { clientCache.invalidateAll() }
+        return try await clients.purgeUnused(before: clock.now.addingTimeInterval(-settings.unusedClientLifetime))
     }
 
     // MARK: Secrets

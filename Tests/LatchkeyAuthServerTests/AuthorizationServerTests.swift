@@ -169,6 +169,39 @@ struct AuthorizationServerTests {
         }
     }
 
+    /// Concurrent requests share the write of what they issue: each of many families rotates at once and every one
+    /// succeeds with its own tokens, while a refresh token or a code presented by several requests at once wins once.
+    @Test(arguments: kinds)
+    func concurrentExchangesEachWinOnceAndIndependentOnesAllSucceed(kind: TestDatabases.Kind) async throws {
+        try await AuthServerWorld.with(kind) { world in
+            let client = try await world.registerPublic()
+            var firsts: [TokenResponse] = []
+            for _ in 0..<12 { firsts.append(try await world.redeem(try await world.code(client), client: client)) }
+            let rotated = try await withThrowingTaskGroup(of: TokenResponse.self) { group in
+                for first in firsts { group.addTask { try await world.refresh(first.refreshToken, client: client) } }
+                return try await group.reduce(into: [TokenResponse]()) { $0.append($1) }
+            }
+            #expect(Set(rotated.map(\.refreshToken)).count == 12)
+            for token in rotated { #expect(try await world.server.verifyAccessToken(token.accessToken) != nil) }
+            // One refresh token, eight requests at once: one rotation, seven refusals.
+            let shared = rotated[0].refreshToken
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 { group.addTask { (try? await world.refresh(shared, client: client)) != nil } }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 1)
+            // One code, six redemptions at once: one answer.
+            let code = try await world.code(client)
+            let redeemed = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<6 { group.addTask { (try? await world.redeem(code, client: client)) != nil } }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(redeemed.filter { $0 }.count == 1)
+            // The other families were not touched by the refusals.
+            for token in rotated.dropFirst() { #expect(try await world.refresh(token.refreshToken, client: client).accessToken.hasPrefix("lk_at_")) }
+        }
+    }
+
     @Test(arguments: kinds)
     func refreshNarrowsScopeButNeverWidens(kind: TestDatabases.Kind) async throws {
         try await AuthServerWorld.with(kind) { world in

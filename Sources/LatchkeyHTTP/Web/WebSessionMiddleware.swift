@@ -135,12 +135,19 @@ struct WebForm {
         return parse(buffer)
     }
 
+    /// A percent-encoded form value with `+` for spaces; nil when its escapes are not valid UTF-8.
+    private static func decode(_ bytes: some Collection<UInt8>) -> String? {
+        let text = String(decoding: bytes.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
+        return text.contains("%") ? text.removingPercentEncoding : text
+    }
+
     private static func parse(_ buffer: ByteBuffer) -> WebForm {
-        var components = URLComponents()
-        components.percentEncodedQuery = String(buffer: buffer).replacingOccurrences(of: "+", with: "%20")
+        // `+` is a space in a form; the first of a repeated field wins.
         var fields: [String: String] = [:]
-        for item in components.queryItems ?? [] where fields[item.name] == nil {
-            fields[item.name] = item.value ?? ""
+        for pair in buffer.readableBytesView.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = decode(parts[0]), !name.isEmpty, fields[name] == nil else { continue }
+            fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : ""
         }
         return WebForm(fields: fields)
     }
