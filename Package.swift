@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
         .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
         .library(name: "LatchkeyAuthServer", targets: ["LatchkeyAuthServer"]),
+        .library(name: "LatchkeyIdentity", targets: ["LatchkeyIdentity"]),
         .library(name: "LatchkeyMCP", targets: ["LatchkeyMCP"]),
     ],
     dependencies: [
@@ -155,6 +156,13 @@ let package = Package(
                 "LatchkeyStorage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LatchkeyIdentity",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
             ],
             swiftSettings: swiftSettings
         ),
@@ -308,6 +316,14 @@ let package = Package(
                 "LatchkeyBootstrap",
                 "LatchkeyTesting",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LatchkeyIdentityTests",
+            dependencies: [
+                "LatchkeyIdentity",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
