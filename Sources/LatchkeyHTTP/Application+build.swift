@@ -334,6 +334,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         rateLimits: rateLimits
     ).addRoutes(to: admin)
     AdminKeysPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
+    AdminWebhooksPagesController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, sessions: webSessions)
+        .addRoutes(to: admin)
     AdminAuditPagesController(audit: runtime.audit, users: runtime.tenants.users, sessions: webSessions).addRoutes(to: admin)
     // The OAuth authorization server of `/mcp`: discovery, registration, consent, tokens.
     OAuthMetadataController(server: authServer).addRoutes(to: router)
