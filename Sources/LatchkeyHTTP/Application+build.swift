@@ -240,6 +240,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
+    UsersController(users: runtime.tenants.users).addRoutes(to: api, recorder: recorder)
     let appConnect = AppConnectSessions(
         connect: connect,
         store: AppConnectSessionRepository(database: runtime.database),
@@ -334,6 +335,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         rateLimits: rateLimits
     ).addRoutes(to: admin)
     AdminKeysPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
+    AdminUsersPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
     AdminWebhooksPagesController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, sessions: webSessions)
         .addRoutes(to: admin)
     AdminAuditPagesController(audit: runtime.audit, users: runtime.tenants.users, sessions: webSessions).addRoutes(to: admin)

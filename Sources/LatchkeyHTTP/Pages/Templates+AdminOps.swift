@@ -5,6 +5,8 @@ extension Templates {
         ("admin-webhook-rotate", adminWebhookRotate),
         ("admin-webhook-remove", adminWebhookRemove),
         ("admin-users", adminUsers),
+        ("admin-user", adminUser),
+        ("admin-user-remove", adminUserRemove),
     ]
 
     static let adminWebhooks = """
@@ -71,17 +73,19 @@ extension Templates {
 
     static let adminUsers = """
         <h1 id="heading">Users</h1>
+        <p class="meta">The people who sign in to this console. Administrators manage integrations, apps, keys and users; members connect their own accounts.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
-        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
-        <table>
-        <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th></tr></thead>
-        <tbody>{{#users}}<tr><td>{{email}}</td><td>{{name}}</td><td>{{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}</td></tr>{{/users}}</tbody>
-        </table>
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col"></th></tr></thead>
+        <tbody>{{#users}}<tr class="console-user" data-user-id="{{id}}" data-email="{{email}}"><td data-label="Email">{{email}}{{#you}} <span class="meta">(you)</span>{{/you}}</td><td data-label="Name">{{name}}</td>
+        <td data-label="Role">{{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}</td><td data-label="Manage"><a href="/admin/users/{{id}}">Manage…</a></td></tr>{{/users}}</tbody>
+        </table></div>
         <h2 id="add-heading">Add a user</h2>
+        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
         <form method="post" action="/admin/users" class="tile" aria-labelledby="add-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" required>
+        <input id="email" name="email" type="email" required autofocus>
         <label for="name">Name</label>
         <input id="name" name="name" type="text" required>
         <label for="password">Initial password <span class="hint">(at least 12 characters; share it privately)</span></label>
@@ -89,5 +93,55 @@ extension Templates {
         <label for="admin"><input id="admin" name="admin" type="checkbox" value="1" style="width:auto"> Administrator</label>
         <button type="submit">Add user</button>
         </form>
+        """
+
+    static let adminUser = """
+        <h1 id="heading">{{name}}</h1>
+        <p class="meta"><span id="user-email">{{email}}</span> · {{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}{{#you}} · this is you{{/you}} · added {{since}}</p>
+        <p><a href="/admin/users">Back to all users</a></p>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#problems}}<div class="error" role="alert">{{.}}</div>{{/problems}}
+        {{#generated}}<section class="card" aria-labelledby="generated-heading">
+        <h2 id="generated-heading">The new password</h2>
+        <p>It is shown <strong>only this once</strong>; give it to the person privately. {{note}}</p>
+        <p class="secret" id="new-password">{{password}}</p>
+        <button type="button" class="secondary copy" data-copy="new-password" hidden>Copy the password</button>
+        </section>
+        <script src="/assets/console.js"></script>{{/generated}}
+        <h2 id="password-heading">Reset the password</h2>
+        <form method="post" action="/admin/users/{{id}}/password" aria-labelledby="password-heading">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="new-password-field">New password <span class="hint">(at least 12 characters; leave empty to have one generated)</span></label>
+        <input id="new-password-field" name="password" type="password" autocomplete="new-password" autofocus{{#passwordError}} aria-invalid="true" aria-describedby="password-error"{{/passwordError}}>
+        {{#passwordError}}<p class="error" id="password-error">{{passwordError}}</p>{{/passwordError}}
+        <p class="hint">{{#you}}Your other sessions end.{{/you}}{{^you}}They are signed out everywhere.{{/you}}</p>
+        <button type="submit" id="reset-password">Set the password</button>
+        </form>
+        <h2 id="role-heading">Role</h2>
+        <form method="post" action="/admin/users/{{id}}/role" aria-labelledby="role-heading">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="role">Role</label>
+        <select id="role" name="role"{{#roleError}} aria-invalid="true" aria-describedby="role-error"{{/roleError}}>
+        <option value="member"{{^admin}} selected{{/admin}}>Member: connects their own accounts</option>
+        <option value="admin"{{#admin}} selected{{/admin}}>Administrator: manages this tenant</option>
+        </select>
+        {{#roleError}}<p class="error" id="role-error">{{roleError}}</p>{{/roleError}}
+        <button type="submit" class="secondary" id="change-role">Change the role</button>
+        </form>
+        <h2 id="remove-heading">Remove</h2>
+        <p class="meta">They can no longer sign in; the accounts they connected stay with this tenant.</p>
+        {{#removeError}}<p class="error" id="remove-error">{{removeError}}</p>{{/removeError}}
+        <a class="button secondary" href="/admin/users/{{id}}/remove" id="remove-user">Remove {{email}}…</a>
+        """
+
+    static let adminUserRemove = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Remove {{email}}?</h1>
+        <p>{{name}} can no longer sign in; their sessions end at once, and the apps they allowed to act for them lose that access. The accounts they connected stay with this tenant. This cannot be undone; add them again to give them back access.</p>
+        <form method="post" action="/admin/users/{{id}}/remove">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <div class="actions"><button type="submit" class="danger" id="confirm-remove">Remove the user</button><a class="button secondary" href="/admin/users/{{id}}">Keep them</a></div>
+        </form>
+        </section>
         """
 }
