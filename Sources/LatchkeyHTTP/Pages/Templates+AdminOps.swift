@@ -7,6 +7,7 @@ extension Templates {
         ("admin-users", adminUsers),
         ("admin-user", adminUser),
         ("admin-user-remove", adminUserRemove),
+        ("admin-overview", adminOverview),
     ]
 
     static let adminWebhooks = """
@@ -143,5 +144,23 @@ extension Templates {
         <div class="actions"><button type="submit" class="danger" id="confirm-remove">Remove the user</button><a class="button secondary" href="/admin/users/{{id}}">Keep them</a></div>
         </form>
         </section>
+        """
+
+    static let adminOverview = """
+        <h1 id="heading">Overview</h1>
+        <p class="meta">This tenant at a glance, and anything that needs you.</p>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        <section aria-labelledby="attention-heading">
+        <h2 id="attention-heading">Needs attention</h2>
+        {{#attention}}<div class="error attention" role="note" data-kind="{{kind}}"{{#integration}} data-integration="{{integration}}"{{/integration}}>{{text}} <a href="{{href}}">{{action}}</a></div>{{/attention}}
+        {{^attention}}<p class="flash" id="all-good">Nothing needs attention: integrations work, connected accounts refresh and webhook events arrive.</p>{{/attention}}
+        </section>
+        <section aria-labelledby="counts-heading">
+        <h2 id="counts-heading">Counts</h2>
+        <ul class="grid">
+        {{#tiles}}<li class="tile overview-count"><p class="meta">{{label}}</p><p><strong>{{count}}</strong></p>{{#href}}<a href="{{href}}">Open {{label}}</a>{{/href}}</li>{{/tiles}}
+        </ul>
+        </section>
+        <p><a href="/admin/connections">Connections and health</a> · <a href="/admin/audit">Audit log</a> · <a href="/admin/keys">Admin API keys</a></p>
         """
 }
