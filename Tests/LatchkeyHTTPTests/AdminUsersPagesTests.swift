@@ -138,6 +138,24 @@ struct AdminUsersPagesTests {
         }
     }
 
+    @Test func theAddFormKeepsWhatWasTypedAndNamesTheFieldAtFault() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            _ = try await admin.get("/admin/users")
+            let short = try await admin.post(
+                "/admin/users",
+                ["email": "carol@example.com", "name": "Carol", "password": "too-short", "admin": "1"]
+            )
+            #expect(short.status == .badRequest && short.text.contains(#"role="alert""#))
+            #expect(short.text.contains(#"aria-describedby="password-error""#) && short.text.contains(#"id="password-error""#))
+            #expect(short.text.contains(#"value="carol@example.com""#) && short.text.contains(#"value="Carol""#))
+            #expect(!short.text.contains("too-short") && short.text.contains(#"value="1" style="width:auto" checked"#))
+            let taken = try await admin.post("/admin/users", ["email": "admin@example.com", "name": "Again", "password": "long-enough-password"])
+            #expect(taken.status == .badRequest && taken.text.contains(#"id="email-error""#) && taken.text.contains("already exists"))
+            #expect(!taken.text.contains(#"id="password-error""#))
+        }
+    }
+
     @Test(arguments: TestDatabases.kinds)
     func theAPIListsConsoleUsersWithoutPasswordHashes(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in

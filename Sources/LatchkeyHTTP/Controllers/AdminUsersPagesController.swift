@@ -27,14 +27,23 @@ struct AdminUsersPagesController {
         try await listPage(context, flash: PageFlash.message(request), error: nil)
     }
 
-    private func listPage(_ context: AdminPageContext, flash: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+    private func listPage(
+        _ context: AdminPageContext,
+        flash: String?,
+        error: (field: String, message: String)?,
+        typed: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let list = try await tenants.users.list(tenantID: context.tenantID).map { user in
             ["id": user.id, "email": user.email, "name": user.displayName, "admin": user.isAdmin, "you": user.id == context.user.id]
         }
         return HTMLPage.render(
             "admin-users",
             title: "Users",
-            context: ["users": list, "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any, "error": error as Any],
+            context: [
+                "users": list, "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any,
+                "error": error?.message as Any, "\(error?.field ?? "none")Error": error?.message as Any, "typed": typed,
+            ],
             status: status,
             chrome: PageChrome(context, sessions: sessions),
             wide: true
@@ -46,8 +55,10 @@ struct AdminUsersPagesController {
         let email = form.trimmed("email").lowercased()
         let name = form.trimmed("name")
         let password = form["password"] ?? ""
-        if let problem = UserRules.problem(email: email, name: name, password: password) {
-            return try await listPage(context, flash: nil, error: problem, status: .badRequest)
+        // Typed values come back after an error; the password never does.
+        let typed: [String: Any] = ["email": email, "name": name, "admin": form["admin"] == "1"]
+        if let problem = UserRules.fieldProblem(email: email, name: name, password: password) {
+            return try await listPage(context, flash: nil, error: problem, typed: typed, status: .badRequest)
         }
         let hash = try await UserRules.hash(password)
         do {
@@ -60,7 +71,7 @@ struct AdminUsersPagesController {
                 actor: actor(request, context)
             )
         } catch let error as LatchkeyError where error.code == .conflict {
-            return try await listPage(context, flash: nil, error: error.message, status: .badRequest)
+            return try await listPage(context, flash: nil, error: ("email", error.message), typed: typed, status: .badRequest)
         }
         return WebResponse.redirect(to: "/admin/users", flash: "User \(email) added.")
     }
@@ -209,9 +220,14 @@ struct AdminUsersPagesController {
 public enum UserRules {
     /// What is wrong with these details, in plain words, or nil.
     public static func problem(email: String, name: String, password: String) -> String? {
-        if !SetupController.looksLikeEmail(email) { return "Enter a valid email address." }
-        if name.isEmpty || name.count > 200 { return "Enter a name of up to 200 characters." }
-        return passwordProblem(password)
+        fieldProblem(email: email, name: name, password: password)?.message
+    }
+
+    /// The first field that is wrong (`email`, `name` or `password`) and what is wrong with it, or nil.
+    public static func fieldProblem(email: String, name: String, password: String) -> (field: String, message: String)? {
+        if !SetupController.looksLikeEmail(email) { return ("email", "Enter a valid email address.") }
+        if name.isEmpty || name.count > 200 { return ("name", "Enter a name of up to 200 characters.") }
+        return passwordProblem(password).map { ("password", $0) }
     }
 
     /// What is wrong with this password, in plain words, or nil.

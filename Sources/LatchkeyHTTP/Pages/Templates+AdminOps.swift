@@ -82,16 +82,19 @@ extension Templates {
         <td data-label="Role">{{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}</td><td data-label="Manage"><a href="/admin/users/{{id}}">Manage…</a></td></tr>{{/users}}</tbody>
         </table></div>
         <h2 id="add-heading">Add a user</h2>
-        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
+        {{#error}}<div class="error" role="alert">The user was not added: {{error}}</div>{{/error}}
         <form method="post" action="/admin/users" class="tile" aria-labelledby="add-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" required autofocus>
+        <input id="email" name="email" type="email" required autofocus value="{{typed.email}}"{{#emailError}} aria-invalid="true" aria-describedby="email-error"{{/emailError}}>
+        {{#emailError}}<p class="error" id="email-error">{{emailError}}</p>{{/emailError}}
         <label for="name">Name</label>
-        <input id="name" name="name" type="text" required>
+        <input id="name" name="name" type="text" required value="{{typed.name}}"{{#nameError}} aria-invalid="true" aria-describedby="name-error"{{/nameError}}>
+        {{#nameError}}<p class="error" id="name-error">{{nameError}}</p>{{/nameError}}
         <label for="password">Initial password <span class="hint">(at least 12 characters; share it privately)</span></label>
-        <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
-        <label for="admin"><input id="admin" name="admin" type="checkbox" value="1" style="width:auto"> Administrator</label>
+        <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required{{#passwordError}} aria-invalid="true" aria-describedby="password-error"{{/passwordError}}>
+        {{#passwordError}}<p class="error" id="password-error">{{passwordError}}</p>{{/passwordError}}
+        <label for="admin"><input id="admin" name="admin" type="checkbox" value="1" style="width:auto"{{#typed.admin}} checked{{/typed.admin}}> Administrator</label>
         <button type="submit">Add user</button>
         </form>
         """
