@@ -47,11 +47,11 @@ struct AdminOverviewPagesController {
             ])
         }
         let tiles: [[String: Any]] = [
-            ["label": "Users", "count": counts.users, "href": "/admin/users"],
-            ["label": "Integrations", "count": counts.integrations, "href": "/admin/integrations"],
-            ["label": "Connections", "count": counts.connections, "href": "/admin/connections"],
-            ["label": "Connected accounts", "count": counts.credentials, "href": "/admin/connections"],
-            ["label": "Apps", "count": counts.apps, "href": "/admin/apps"],
+            ["label": "Users", "count": counts.users, "href": "/admin/users", "link": "Manage users"],
+            ["label": "Integrations", "count": counts.integrations, "href": "/admin/integrations", "link": "Manage integrations"],
+            ["label": "Connections", "count": counts.connections, "href": "/admin/connections", "link": "Connections and health"],
+            ["label": "Connected accounts", "count": counts.credentials, "href": "/admin/connections", "link": "Health by service"],
+            ["label": "Apps", "count": counts.apps, "href": "/admin/apps", "link": "Manage apps"],
             ["label": "Calls in the last 24 hours", "count": counts.requests],
         ]
         return HTMLPage.render(

@@ -161,9 +161,9 @@ extension Templates {
         <section aria-labelledby="counts-heading">
         <h2 id="counts-heading">Counts</h2>
         <ul class="grid">
-        {{#tiles}}<li class="tile overview-count"><p class="meta">{{label}}</p><p><strong>{{count}}</strong></p>{{#href}}<a href="{{href}}">Open {{label}}</a>{{/href}}</li>{{/tiles}}
+        {{#tiles}}<li class="tile overview-count"><p class="meta">{{label}}</p><p><strong>{{count}}</strong></p>{{#href}}<a href="{{href}}">{{link}}</a>{{/href}}</li>{{/tiles}}
         </ul>
         </section>
-        <p><a href="/admin/connections">Connections and health</a> · <a href="/admin/audit">Audit log</a> · <a href="/admin/keys">Admin API keys</a></p>
+        <p><a href="/admin/connections">Connections and health</a> · <a href="/admin/webhooks">Webhooks</a> · <a href="/admin/audit">Audit log</a> · <a href="/admin/keys">Admin API keys</a></p>
         """
 }
