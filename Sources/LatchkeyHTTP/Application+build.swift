@@ -240,6 +240,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
+    UsersController(users: runtime.tenants.users).addRoutes(to: api, recorder: recorder)
     let appConnect = AppConnectSessions(
         connect: connect,
         store: AppConnectSessionRepository(database: runtime.database),
@@ -274,9 +275,9 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     // The web console: cookies, sign-in, the Connection Center and the provider callback.
     let webSession = WebSessionMiddleware(sessions: webSessions, secureCookies: configuration.secureCookies)
     let web = router.group().add(middleware: webSession)
-    // The start page leads somewhere: the Connection Center when signed in.
+    // The start page leads somewhere: the admin overview for an administrator, the Connection Center for a member.
     web.get("/") { _, context in
-        if context.webSession != nil { return WebResponse.redirect(to: "/connections") }
+        if let session = context.webSession { return WebResponse.redirect(to: session.user.isAdmin ? "/admin" : "/connections") }
         return HTMLPage.render(
             "message",
             title: "Latchkey",
@@ -334,6 +335,16 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         rateLimits: rateLimits
     ).addRoutes(to: admin)
     AdminKeysPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
+    AdminUsersPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
+    AdminOverviewPagesController(
+        overview: AdminOverviewRepository(database: runtime.database),
+        integrations: runtime.integrations,
+        catalog: runtime.catalog,
+        sessions: webSessions,
+        clock: runtime.clock
+    ).addRoutes(to: admin)
+    AdminWebhooksPagesController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, sessions: webSessions)
+        .addRoutes(to: admin)
     AdminAuditPagesController(audit: runtime.audit, users: runtime.tenants.users, sessions: webSessions).addRoutes(to: admin)
     // The OAuth authorization server of `/mcp`: discovery, registration, consent, tokens.
     OAuthMetadataController(server: authServer).addRoutes(to: router)

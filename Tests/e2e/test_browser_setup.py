@@ -49,7 +49,7 @@ def test_setup_shows_the_key_with_a_copy_button_and_leads_to_the_console(sqlite_
 
         # The start page and an unknown page keep the person in the console.
         driver.get(server.base_url + "/")
-        wait_until(lambda: urllib.parse.urlsplit(driver.current_url).path == "/connections", what="the start page leads to the Connection Center")
+        wait_until(lambda: urllib.parse.urlsplit(driver.current_url).path == "/admin", what="the start page leads an administrator to the overview")
         driver.get(server.base_url + "/no-such-page")
         shots.take(driver, "not-found")
         assert "There is no page at this address" in driver.page_source

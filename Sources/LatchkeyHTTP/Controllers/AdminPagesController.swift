@@ -1,15 +1,13 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdBcrypt
 import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyLifecycle
 import LatchkeyProviders
 import LatchkeyStorage
-import NIOPosix
 
-/// `/admin/integrations` and `/admin/users`: the tenant administrator's pages, on a group of `AdminPageContext`
+/// `/admin/integrations` and `/admin/connections`: the tenant administrator's pages, on a group of `AdminPageContext`
 /// (members get 403) under the CSRF middleware.
 struct AdminPagesController {
     let store: IntegrationStore
@@ -25,8 +23,6 @@ struct AdminPagesController {
         group.get("admin/integrations", use: integrations)
         group.post("admin/integrations", use: addIntegration)
         group.post("admin/integrations/:key/toggle", use: toggle)
-        group.get("admin/users", use: users)
-        group.post("admin/users", use: addUser)
     }
 
     private func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
@@ -153,63 +149,5 @@ struct AdminPagesController {
         case "integration_misconfigured": "the provider refused the OAuth client; check its id and secret"
         default: code
         }
-    }
-
-    @Sendable func users(_ request: Request, context: AdminPageContext) async throws -> Response {
-        let flash = PageFlash.message(request)
-        return try await usersPage(context, flash: flash, error: nil)
-    }
-
-    private func usersPage(_ context: AdminPageContext, flash: String?, error: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let list = try await tenants.users.list(tenantID: context.tenantID).map { ["email": $0.email, "name": $0.displayName, "admin": $0.isAdmin] }
-        return HTMLPage.render(
-            "admin-users",
-            title: "Users",
-            context: ["users": list, "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any, "error": error as Any],
-            status: status,
-            chrome: PageChrome(context, sessions: sessions),
-            wide: true
-        )
-    }
-
-    @Sendable func addUser(_ request: Request, context: AdminPageContext) async throws -> Response {
-        let form = try await WebForm.read(request)
-        let email = form.trimmed("email").lowercased()
-        let name = form.trimmed("name")
-        let password = form["password"] ?? ""
-        if let problem = UserRules.problem(email: email, name: name, password: password) {
-            return try await usersPage(context, flash: nil, error: problem, status: .badRequest)
-        }
-        let hash = try await UserRules.hash(password)
-        do {
-            _ = try await tenants.createUser(
-                tenantID: context.tenantID,
-                email: email,
-                displayName: name,
-                passwordHash: hash,
-                isAdmin: form["admin"] == "1",
-                actor: actor(request, context)
-            )
-        } catch let error as LatchkeyError where error.code == .conflict {
-            return try await usersPage(context, flash: nil, error: error.message, status: .badRequest)
-        }
-        return WebResponse.redirect(to: "/admin/users", flash: "User \(email) added.")
-    }
-}
-
-/// The rules for console users, shared by the admin page and `latchkey users create`.
-public enum UserRules {
-    /// What is wrong with these details, in plain words, or nil.
-    public static func problem(email: String, name: String, password: String) -> String? {
-        if !SetupController.looksLikeEmail(email) { return "Enter a valid email address." }
-        if name.isEmpty || name.count > 200 { return "Enter a name of up to 200 characters." }
-        if password.count < 12 { return "Choose a password of at least 12 characters." }
-        if password.utf8.count > 72 { return "Choose a password of at most 72 bytes." }
-        return nil
-    }
-
-    /// bcrypt at cost 12, off the event loop.
-    public static func hash(_ password: String) async throws -> String {
-        try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: 12) }
     }
 }

@@ -17,6 +17,7 @@ struct WebhooksController {
         group.route(.delete, "webhooks", recorder: recorder, use: delete)
         group.route(.get, "webhooks/deliveries", recorder: recorder, use: deliveries)
         group.route(.post, "webhooks/deliveries/:id/replay", recorder: recorder, use: replay)
+        group.route(.post, "webhooks/test", recorder: recorder, use: sendTest)
         group.route(.put, "apps/:id/webhook", recorder: recorder, use: put)
         group.route(.get, "apps/:id/webhook", recorder: recorder, use: show)
         group.route(.delete, "apps/:id/webhook", recorder: recorder, use: delete)
@@ -77,6 +78,11 @@ struct WebhooksController {
     @Sendable func replay(_ request: Request, context: AdminContext) async throws -> Response {
         let id = try PathID.parse(context, what: "delivery")
         let delivery = try await outbox.replay(deliveryID: id, tenantID: context.tenantID, actor: context.actor(for: request))
+        return try JSON.response(WebhookDeliveryResponse(delivery), status: .accepted)
+    }
+
+    @Sendable func sendTest(_ request: Request, context: AdminContext) async throws -> Response {
+        let delivery = try await outbox.sendTestEvent(tenantID: context.tenantID, actor: context.actor(for: request))
         return try JSON.response(WebhookDeliveryResponse(delivery), status: .accepted)
     }
 

@@ -7,7 +7,6 @@ extension Templates {
         ("connect-failed", connectFailed),
         ("connect-continue", connectContinue),
         ("admin-integrations", adminIntegrations),
-        ("admin-users", adminUsers),
         ("sandbox-consent", sandboxConsent),
         ("admin-connections", adminConnections),
         ("tool-result", toolResult),
@@ -161,28 +160,6 @@ extension Templates {
         <input id="scopes" name="scopes" type="text">
         <p class="hint">Redirect URI to register at the provider: <code>{{callbackURL}}</code></p>
         <button type="submit">Add integration</button>
-        </form>
-        """
-
-    static let adminUsers = """
-        <h1 id="heading">Users</h1>
-        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
-        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
-        <table>
-        <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th></tr></thead>
-        <tbody>{{#users}}<tr><td>{{email}}</td><td>{{name}}</td><td>{{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}</td></tr>{{/users}}</tbody>
-        </table>
-        <h2 id="add-heading">Add a user</h2>
-        <form method="post" action="/admin/users" class="tile" aria-labelledby="add-heading">
-        <input type="hidden" name="csrf_token" value="{{csrf}}">
-        <label for="email">Email</label>
-        <input id="email" name="email" type="email" required>
-        <label for="name">Name</label>
-        <input id="name" name="name" type="text" required>
-        <label for="password">Initial password <span class="hint">(at least 12 characters; share it privately)</span></label>
-        <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
-        <label for="admin"><input id="admin" name="admin" type="checkbox" value="1" style="width:auto"> Administrator</label>
-        <button type="submit">Add user</button>
         </form>
         """
 

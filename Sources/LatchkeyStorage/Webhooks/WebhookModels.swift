@@ -19,6 +19,9 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case connectSessionCompleted = "connect_session.completed"
     /// An app's connect session ended without a credential (refused, failed at the provider).
     case connectSessionFailed = "connect_session.failed"
+    /// A harmless event an administrator sends to check the endpoint (the console's *Send test event*,
+    /// `POST /api/v1/webhooks/test`). Nothing changed; the tenant endpoint only.
+    case test = "webhook.test"
 
     /// The events an app's own endpoint hears, for its own end users only. The tenant endpoint hears every event.
     public static let appEvents: [WebhookEventType] = [

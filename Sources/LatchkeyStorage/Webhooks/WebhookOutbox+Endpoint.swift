@@ -162,6 +162,25 @@ extension WebhookOutbox {
         }
     }
 
+    /// Queues a harmless `webhook.test` event for the tenant's endpoint through the outbox, like any event: the
+    /// delivery service sends it, signed, and it shows in the deliveries. Refused (404) when no endpoint is set.
+    /// Audited (`webhook.test`).
+    public func sendTestEvent(tenantID: String, actor: AuditActor) async throws -> WebhookDelivery {
+        try await database.transaction { db in
+            guard try await repository.endpointExists(tenantID: tenantID, on: db) else { throw Self.noEndpoint(appID: nil) }
+            let data: [String: WebhookValue] = ["message": "A test event sent by an administrator; nothing changed."]
+            guard let eventID = try await enqueue(.test, tenantID: tenantID, data: data, on: db),
+                let delivery = try await repository.delivery(eventID: eventID, tenantID: tenantID, on: db)
+            else { throw LatchkeyError(.internalError, "The test event could not be queued.") }
+            try await audit.append(
+                AuditRecord(actor: actor, action: "webhook.test", target: delivery.id, details: ["event_type": delivery.type]),
+                tenantID: tenantID,
+                on: db
+            )
+            return delivery
+        }
+    }
+
     /// The error for a missing endpoint, naming the route that sets it.
     public static func noEndpoint(appID: String?) -> LatchkeyError {
         guard let appID else { return LatchkeyError(.notFound, "No webhook endpoint is set; set one with PUT /api/v1/webhooks.") }

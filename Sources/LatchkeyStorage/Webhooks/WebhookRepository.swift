@@ -119,6 +119,13 @@ public struct WebhookRepository: Sendable {
         }
     }
 
+    /// The tenant endpoint's delivery of event `eventID`, inside the caller's transaction.
+    func delivery(eventID: String, tenantID: String, on db: any SQLDatabase) async throws -> WebhookDelivery? {
+        try await db.raw(
+            "SELECT * FROM webhook_deliveries WHERE event_id = \(bind: eventID) AND tenant_id = \(bind: tenantID) AND app_id IS NULL"
+        ).first().map(Self.delivery(from:))
+    }
+
     /// A page of the tenant's deliveries, newest first, and the cursor of the next page.
     public func deliveries(
         tenantID: String,

@@ -1,0 +1,81 @@
+import Foundation
+public import LatchkeyCore
+import Logging
+import SQLKit
+
+extension TenantService {
+    /// Sets a console user's password to a bcrypt hash computed by the caller and ends their browser sessions (all but
+    /// `keepingSession`, the id hash of the caller's own when they reset their own password). Audited.
+    public func resetPassword(
+        userID: String,
+        tenantID: String,
+        passwordHash: String,
+        keepingSession: String? = nil,
+        actor: AuditActor
+    ) async throws -> User {
+        let user = try await database.transaction { db in
+            guard let user = try await users.user(id: userID, tenantID: tenantID, on: db) else { throw LatchkeyError.notFound("user") }
+            try await users.setPasswordHash(passwordHash, userID: userID, tenantID: tenantID, on: db)
+            let ended = try await users.endSessions(userID: userID, keeping: keepingSession, on: db)
+            try await audit.append(
+                AuditRecord(
+                    actor: actor,
+                    action: "user.password_reset",
+                    target: userID,
+                    details: ["email": user.email, "sessions_ended": String(ended)]
+                ),
+                tenantID: tenantID,
+                on: db
+            )
+            return user
+        }
+        logger.info("user password reset", metadata: ["user_id": "\(userID)"])
+        return user
+    }
+
+    /// Makes a console user an administrator or a member. Refused (409) when it would leave the tenant without an
+    /// administrator. Audited when the role changes.
+    public func setRole(userID: String, tenantID: String, isAdmin: Bool, actor: AuditActor) async throws -> User {
+        try await database.transaction { db in
+            let admins = try await users.lockedAdminIDs(tenantID: tenantID, on: db)
+            guard var user = try await users.user(id: userID, tenantID: tenantID, on: db) else { throw LatchkeyError.notFound("user") }
+            guard user.isAdmin != isAdmin else { return user }
+            if !isAdmin, admins == [userID] { throw Self.lastAdministrator(user, doing: "made a member") }
+            try await users.setAdmin(isAdmin, userID: userID, tenantID: tenantID, on: db)
+            try await audit.append(
+                AuditRecord(actor: actor, action: "user.role_change", target: userID, details: ["email": user.email, "admin": String(isAdmin)]),
+                tenantID: tenantID,
+                on: db
+            )
+            user.isAdmin = isAdmin
+            return user
+        }
+    }
+
+    /// Removes a console user: they can no longer sign in, their sessions end, and the grants they gave the
+    /// authorization server's clients (with those clients' tokens) are deleted. The accounts they connected stay with
+    /// the tenant. Refused (409) for the tenant's last administrator. Audited.
+    public func removeUser(userID: String, tenantID: String, actor: AuditActor) async throws -> User {
+        let user = try await database.transaction { db in
+            let admins = try await users.lockedAdminIDs(tenantID: tenantID, on: db)
+            guard let user = try await users.user(id: userID, tenantID: tenantID, on: db) else { throw LatchkeyError.notFound("user") }
+            if admins == [userID] { throw Self.lastAdministrator(user, doing: "removed") }
+            try await users.delete(userID: userID, tenantID: tenantID, on: db)
+            try await audit.append(
+                AuditRecord(actor: actor, action: "user.delete", target: userID, details: ["email": user.email]),
+                tenantID: tenantID,
+                on: db
+            )
+            return user
+        }
+        logger.info("user removed", metadata: ["user_id": "\(userID)"])
+        return user
+    }
+
+    static func lastAdministrator(_ user: User, doing: String) -> LatchkeyError {
+        LatchkeyError.conflict(
+            "\(user.email) is the only administrator, so they cannot be \(doing): nobody could manage this tenant any more. "
+                + "Make someone else an administrator first."
+        )
+    }
+}
