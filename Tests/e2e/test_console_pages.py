@@ -288,6 +288,59 @@ def check_in_chromium(driver, base_url: str, visits: list[Visit], findings: Find
     return forms
 
 
+FOCUS_CHECK = """
+const el = document.activeElement;
+if (!el || el === document.body) return null;
+const style = getComputedStyle(el);
+const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.getAttribute('href') ? '[href="' + el.getAttribute('href') + '"]' : '');
+return [name + ' (element ' + Array.prototype.indexOf.call(document.querySelectorAll('*'), el) + ')', style.outlineStyle, parseFloat(style.outlineWidth) || 0];
+"""
+
+
+def check_focus(driver, base_url: str, visits: list[Visit], findings: Findings) -> None:
+    """Tabbing through a page, every control it reaches shows a focus outline of at least 2 px."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    _emulate(driver, WIDTHS[0], "light")
+    for visit in visits:
+        _load(driver, base_url + visit.path)
+        seen = set()
+        for _ in range(40):
+            ActionChains(driver).send_keys(Keys.TAB).perform()
+            focused = driver.execute_script(FOCUS_CHECK)
+            if focused is None or focused[0] in seen:
+                break
+            seen.add(focused[0])
+            name, style, width = focused
+            if style == "none" or width < 2:
+                findings.add(f"{visit.shown}: {name} shows no visible focus (outline {style} {width} px)")
+        if len(seen) < 2:
+            findings.add(f"{visit.shown}: the Tab key reaches {len(seen)} controls (the page's links and forms?)")
+
+
+def check_phone_menu(driver, base_url: str, role: str, path: str, findings: Findings) -> None:
+    """At a phone's width the navigation folds into a Menu button that opens without JavaScript."""
+    from selenium.webdriver.common.by import By
+
+    _emulate(driver, 390, "light")
+    _load(driver, base_url + path)
+    if any(a.is_displayed() for a in driver.find_elements(By.CSS_SELECTOR, 'nav[aria-label="Main"] a')):
+        findings.add(f"{path} at 390 px: the full navigation is shown instead of the menu button")
+    summary = driver.find_elements(By.CSS_SELECTOR, "header details.menu > summary")
+    if not summary or not summary[0].is_displayed():
+        findings.add(f"{path} at 390 px: no Menu button")
+        return
+    summary[0].click()
+    links = [a for a in driver.find_elements(By.CSS_SELECTOR, "header details.menu nav a") if a.is_displayed()]
+    driver.save_screenshot(str(console_dir() / f"{role}-menu-open-390-light-nojs.png"))
+    if not links:
+        findings.add(f"{path} at 390 px: the Menu button opens no links without JavaScript")
+    elif not any(a.get_attribute("aria-current") == "page" for a in links):
+        findings.add(f"{path} at 390 px: the menu does not mark the page shown (aria-current)")
+    _emulate(driver, WIDTHS[0], "light")
+
+
 def check_without_javascript(driver, base_url: str, visits: list[Visit], forms: dict[str, int], findings: Findings) -> None:
     from selenium.webdriver.common.by import By
 
@@ -339,12 +392,14 @@ def test_every_page_at_both_widths_in_both_schemes_is_accessible_and_works_witho
     try:
         _sign_in(driver, stack, email)
         forms = check_in_chromium(driver, stack.base_url, visits, findings)
+        check_focus(driver, stack.base_url, visits, findings)
     finally:
         driver.quit()
     plain = make_driver(javascript=False)
     try:
         _sign_in(plain, stack, email)
         check_without_javascript(plain, stack.base_url, visits, forms, findings)
+        check_phone_menu(plain, stack.base_url, role, required[0], findings)
         if role == "admin":
             _mint_a_key_without_javascript(plain, stack, findings)
     finally:
@@ -384,6 +439,7 @@ def test_public_pages_at_both_widths_in_both_schemes(sqlite_database, tmp_path, 
     driver = make_driver()
     try:
         forms = check_in_chromium(driver, server.base_url, visits, findings)
+        check_focus(driver, server.base_url, visits, findings)
     finally:
         driver.quit()
     plain = make_driver(javascript=False)

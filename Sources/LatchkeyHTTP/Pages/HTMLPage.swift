@@ -145,8 +145,9 @@ enum Templates {
         .menu[open] summary::after { content: " ▴"; }
         .menu nav { position: absolute; left: 0; right: 0; top: 100%; z-index: 10; background: #111827; padding: 0.5rem 1.5rem 1rem; border-top: 1px solid #374151; }
         .menu nav ul { display: block; }
-        .menu nav a { display: block; padding: 0.6rem 0; }
-        .menu .who { margin: 0.25rem 0 0.5rem; }
+        .menu nav a { display: block; padding: 0.6rem 0.75rem; border-bottom: 0; border-left: 3px solid transparent; }
+        .menu nav a[aria-current] { border-left-color: #91a7ff; }
+        .menu .who { margin: 0.25rem 0.75rem 0.5rem; }
         @media (max-width: 64rem) {
           header > nav, .account .who { display: none; }
           .menu { display: block; }
