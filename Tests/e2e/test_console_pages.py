@@ -88,6 +88,14 @@ class Findings:
         self.problems.append(text)
 
 
+def axe_problem() -> str | None:
+    try:
+        import axe_selenium_python  # noqa: F401
+    except ImportError:
+        return "PyPI's axe-selenium-python is not installed (scripts/test installs it)"
+    return None
+
+
 def console_dir():
     path = artifacts_dir() / "console"
     path.mkdir(parents=True, exist_ok=True)
@@ -101,10 +109,7 @@ def console_dir():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     need_peer(chromium_problem(), "headless Chromium")
-    try:
-        import axe_selenium_python  # noqa: F401
-    except ImportError:
-        pytest.fail("axe-selenium-python is not installed (scripts/test installs it)")
+    need_peer(axe_problem(), "the accessibility scan (axe-core)")
     workdir = tmp_path_factory.mktemp("latchkey-console-pages")
     gen = _make_database("sqlite", workdir)
     stack = WebStack(next(gen), workdir, extra_args=["--demo"])
@@ -436,6 +441,7 @@ def _mint_a_key_without_javascript(driver, stack: WebStack, findings: Findings) 
 def test_public_pages_at_both_widths_in_both_schemes(sqlite_database, tmp_path, servers):
     """The pages before anyone signs in: the setup page (before setup), the sign-in page and a missing page."""
     need_peer(chromium_problem(), "headless Chromium")
+    need_peer(axe_problem(), "the accessibility scan (axe-core)")
     workdir = tmp_path / "public"
     workdir.mkdir()
     server = servers(workdir, args=sqlite_database.cli_args, env=sqlite_database.server_env()).start_and_wait()
