@@ -95,4 +95,16 @@ struct ConsoleLayoutTests {
             }
         }
     }
+
+    @Test func aFormToTypeInTakesTheFocusAndAPageToReadDoesNot() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            let keys = try await admin.get("/admin/keys")
+            #expect(keys.text.contains(#"<input id="key-name" name="name" maxlength="100" required autofocus"#))
+            #expect(keys.text.components(separatedBy: "autofocus").count == 2, "one field takes the focus")
+            for path in ["/admin/audit", "/admin/apps"] {
+                #expect(!(try await admin.get(path).text.contains("autofocus")), "\(path)")
+            }
+        }
+    }
 }
