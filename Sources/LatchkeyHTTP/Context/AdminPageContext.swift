@@ -9,6 +9,7 @@ public struct AdminPageContext: ChildRequestContext, ConsoleContext {
     public let sessionToken: String
     public let browserID: String
     public let remoteAddress: String?
+    public let requestPath: String
 
     public init(context: SignedInContext) throws {
         guard context.user.isAdmin else { throw LatchkeyError.forbidden("Only administrators can open this page.") }
@@ -17,6 +18,7 @@ public struct AdminPageContext: ChildRequestContext, ConsoleContext {
         self.sessionToken = context.sessionToken
         self.browserID = context.browserID
         self.remoteAddress = context.remoteAddress
+        self.requestPath = context.requestPath
     }
 
     public var tenantID: String { user.tenantID }

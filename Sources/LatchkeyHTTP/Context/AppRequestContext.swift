@@ -19,6 +19,8 @@ public struct AppRequestContext: RequestContext {
     public var sessionToken: String?
     /// The browser's id cookie, which binds anonymous forms and connect flows to one browser.
     public var browserID: String?
+    /// The path of the page asked for, on web routes: the navigation marks where the person is.
+    public var requestPath = ""
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -52,6 +54,13 @@ public struct AdminContext: ChildRequestContext {
 public protocol ConsoleContext: RequestContext {
     var user: User { get }
     var sessionToken: String { get }
+    /// The path of the page asked for (the navigation marks its link as the current one).
+    var requestPath: String { get }
+}
+
+extension ConsoleContext {
+    /// No path known: no link of the navigation is marked as the current one.
+    public var requestPath: String { "" }
 }
 
 /// A request from a signed-in console user (cookie session). Routes that need one are grouped under it, so a
@@ -62,6 +71,7 @@ public struct SignedInContext: ChildRequestContext, ConsoleContext {
     public let sessionToken: String
     public let browserID: String
     public let remoteAddress: String?
+    public let requestPath: String
 
     public init(context: AppRequestContext) throws {
         guard let session = context.webSession, let token = context.sessionToken, let browserID = context.browserID else {
@@ -72,6 +82,7 @@ public struct SignedInContext: ChildRequestContext, ConsoleContext {
         self.sessionToken = token
         self.browserID = browserID
         self.remoteAddress = context.remoteAddress
+        self.requestPath = context.requestPath
     }
 
     public var tenantID: String { user.tenantID }

@@ -6,32 +6,6 @@ import LatchkeyStorage
 import Mustache
 import NIOCore
 
-/// What signed-in pages show around their content: who is signed in, the sign-out form and the navigation.
-struct PageChrome {
-    var userName: String
-    var csrf: String
-    var isAdmin: Bool
-
-    init(_ context: some ConsoleContext, sessions: WebSessions) {
-        self.init(user: context.user, sessionToken: context.sessionToken, sessions: sessions)
-    }
-
-    init(user: User, sessionToken: String, sessions: WebSessions) {
-        self.userName = user.displayName
-        self.csrf = sessions.csrfToken(for: sessionToken)
-        self.isAdmin = user.isAdmin
-    }
-
-    /// The chrome of the person whose session cookie `request` carries, for pages outside the signed-in groups
-    /// (error pages); nil when there is none or it has ended.
-    static func of(_ request: Request, sessions: WebSessions) async -> PageChrome? {
-        guard let token = request.cookies[WebCookies.session]?.value, !token.isEmpty,
-            let session = try? await sessions.find(token)
-        else { return nil }
-        return PageChrome(user: session.user, sessionToken: token, sessions: sessions)
-    }
-}
-
 /// Server-rendered pages: plain, accessible HTML that works without JavaScript, rendered with Mustache (which
 /// escapes every value).
 enum HTMLPage {
@@ -71,7 +45,7 @@ enum HTMLPage {
         var layout: [String: Any] = ["title": title, "content": content, "wide": wide]
         if let refresh { layout["refresh"] = refresh.absoluteString }
         if let chrome {
-            layout["chrome"] = ["userName": chrome.userName, "csrf": chrome.csrf, "isAdmin": chrome.isAdmin]
+            layout["chrome"] = chrome.renderContext
         }
         let page = library.render(layout, withTemplate: "layout") ?? ""
         var fields = headers
@@ -137,67 +111,107 @@ enum Templates {
         <title>{{title}} · Latchkey</title>
         {{#refresh}}<meta http-equiv="refresh" content="0; url={{refresh}}">{{/refresh}}
         <style>
-        :root { color-scheme: light dark; --accent: #3b5bdb; --muted: #6b7280; --border: #d1d5db; }
+        :root { color-scheme: light dark;
+          --bg: #f6f7f9; --surface: #fff; --text: #111827; --muted: #4b5563; --border: #d1d5db; --control: #6b7280;
+          --accent: #3b5bdb; --link: #3b5bdb; --focus: #1d4ed8; --code: #f3f4f6; --danger: #b91c1c;
+          --ok-bg: #ecfdf5; --ok-fg: #065f46; --ok-line: #a7f3d0; --bad-bg: #fef2f2; --bad-fg: #991b1b; --bad-line: #fecaca;
+          --warn-bg: #fef3c7; --warn-fg: #92400e; --badge-bg: #e0e7ff; --badge-fg: #3730a3; }
+        @media (prefers-color-scheme: dark) { :root {
+          --bg: #0f1115; --surface: #181b21; --text: #e5e7eb; --muted: #9ca3af; --border: #374151; --control: #7c8594;
+          --accent: #3b5bdb; --link: #a5b4fc; --focus: #93c5fd; --code: #262a33; --danger: #b91c1c;
+          --ok-bg: #052e22; --ok-fg: #a7f3d0; --ok-line: #065f46; --bad-bg: #3f1215; --bad-fg: #fecaca; --bad-line: #7f1d1d;
+          --warn-bg: #78350f; --warn-fg: #fef3c7; --badge-bg: #312e81; --badge-fg: #e0e7ff; } }
         * { box-sizing: border-box; }
-        body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: #f6f7f9; color: #111827; }
-        @media (prefers-color-scheme: dark) { body { background: #0f1115; color: #e5e7eb; } .card { background: #181b21 !important; } }
-        header { background: #111827; color: #fff; padding: 0.75rem 1.5rem; display: flex; align-items: center; gap: 0.5rem; }
-        header a { color: #fff; text-decoration: none; font-weight: 650; letter-spacing: 0.01em; display: inline-flex; align-items: center; gap: 0.5rem; }
+        body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--text); }
+        a { color: var(--link); }
+        :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+        header { position: relative; background: #111827; color: #fff; padding: 0.75rem 1.5rem; display: flex; align-items: center; gap: 0.5rem 1rem; flex-wrap: wrap; }
+        header :focus-visible { outline-color: #93c5fd; }
+        header a { color: #fff; text-decoration: none; }
+        header a.brand { font-weight: 650; letter-spacing: 0.01em; display: inline-flex; align-items: center; gap: 0.5rem; }
         .mark { width: 1.1rem; height: 1.1rem; border-radius: 4px; background: linear-gradient(135deg, #5c7cfa, #3b5bdb); box-shadow: inset 0 0 0 3px #111827, inset 0 0 0 5px #91a7ff; }
-        main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; }
+        header nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.25rem 0.9rem; }
+        header nav a { font-weight: 500; display: inline-block; padding: 0.2rem 0; border-bottom: 2px solid transparent; }
+        header nav a:hover { border-bottom-color: #9ca3af; }
+        header nav a[aria-current] { border-bottom-color: #91a7ff; font-weight: 650; }
+        header > nav { margin-left: auto; }
+        .account { display: flex; align-items: center; gap: 0.75rem; }
+        .account form { margin: 0; }
+        header button, header summary { margin: 0; padding: 0.35rem 0.8rem; background: transparent; color: #fff; border: 1px solid #9ca3af; border-radius: 8px; font: inherit; font-weight: 500; cursor: pointer; }
+        .who { color: #d1d5db; font-size: 0.9rem; }
+        .menu { display: none; margin-left: auto; }
+        .menu summary { list-style: none; }
+        .menu summary::-webkit-details-marker { display: none; }
+        .menu summary::after { content: " ▾"; }
+        .menu[open] summary::after { content: " ▴"; }
+        .menu nav { position: absolute; left: 0; right: 0; top: 100%; z-index: 10; background: #111827; padding: 0.5rem 1.5rem 1rem; border-top: 1px solid #374151; }
+        .menu nav ul { display: block; }
+        .menu nav a { display: block; padding: 0.6rem 0.75rem; border-bottom: 0; border-left: 3px solid transparent; }
+        .menu nav a[aria-current] { border-left-color: #91a7ff; }
+        .menu .who { margin: 0.25rem 0.75rem 0.5rem; }
+        @media (max-width: 64rem) {
+          header > nav, .account .who { display: none; }
+          .menu { display: block; }
+        }
+        main { max-width: 34rem; margin: 2.5rem auto; padding: 0 1rem; overflow-wrap: anywhere; }
         main.wide { max-width: 56rem; }
-        header nav { margin-left: auto; display: flex; align-items: center; gap: 0.4rem 1rem; flex-wrap: wrap; }
-        header { flex-wrap: wrap; }
         .preview { margin-bottom: 1rem; }
         .scroll { overflow-x: auto; }
         .actions select { width: auto; margin-top: 0.75rem; }
-        header nav a { font-weight: 500; }
-        header nav form { margin: 0; }
-        header nav button { margin: 0; padding: 0.35rem 0.8rem; background: transparent; border: 1px solid #4b5563; }
-        .who { color: #d1d5db; font-size: 0.9rem; }
-        .flash { background: #ecfdf5; color: #065f46; border: 1px solid #a7f3d0; border-radius: 8px; padding: 0.75rem 1rem; margin-bottom: 1.25rem; }
+        .flash { background: var(--ok-bg); color: var(--ok-fg); border: 1px solid var(--ok-line); border-radius: 8px; padding: 0.75rem 1rem; margin-bottom: 1.25rem; }
         .grid { list-style: none; padding: 0; margin: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: 1rem; }
         .list { list-style: none; padding: 0; margin: 0; display: grid; gap: 1rem; }
-        .tile { background: #fff; border: 1px solid var(--border); border-radius: 12px; padding: 1.1rem 1.25rem; }
-        @media (prefers-color-scheme: dark) { .tile { background: #181b21; } }
+        .tile { background: var(--surface); border: 1px solid var(--border); border-radius: 12px; padding: 1.1rem 1.25rem; }
         .tile h3 { margin: 0 0 0.35rem; font-size: 1.05rem; display: flex; align-items: center; gap: 0.5rem; }
         .badge { display: inline-flex; width: 1.6rem; height: 1.6rem; border-radius: 6px; align-items: center; justify-content: center;
-          background: #e0e7ff; color: #3730a3; font-weight: 700; font-size: 0.85rem; }
+          background: var(--badge-bg); color: var(--badge-fg); font-weight: 700; font-size: 0.85rem; }
         .perm { margin: 0.25rem 0 0; padding-left: 1.1rem; color: var(--muted); font-size: 0.9rem; }
         .meta { color: var(--muted); font-size: 0.9rem; margin: 0.2rem 0; }
-        .status { display: inline-block; border-radius: 999px; padding: 0.05rem 0.6rem; font-size: 0.8rem; font-weight: 600; background: #ecfdf5; color: #065f46; }
-        .status.warn { background: #fef3c7; color: #92400e; }
+        .status { display: inline-block; border-radius: 999px; padding: 0.05rem 0.6rem; font-size: 0.8rem; font-weight: 600; background: var(--ok-bg); color: var(--ok-fg); }
+        .status.warn { background: var(--warn-bg); color: var(--warn-fg); }
         .actions { display: flex; gap: 0.5rem; flex-wrap: wrap; }
         .actions form { margin: 0; }
         .actions button, .actions .button { margin-top: 0.75rem; }
-        button.secondary, .button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
-        button.danger { background: #b91c1c; }
+        button.secondary, .button.secondary { background: transparent; color: var(--link); border: 1px solid var(--link); }
+        button.danger, .button.danger { background: var(--danger); color: #fff; border: 0; }
         h2 { font-size: 1.15rem; margin: 2rem 0 0.75rem; }
         table { width: 100%; border-collapse: collapse; font-size: 0.95rem; }
         th, td { text-align: left; padding: 0.5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
-        select, textarea { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid var(--border); border-radius: 8px; font: inherit; }
-        .card { background: #fff; border: 1px solid var(--border); border-radius: 12px; padding: 1.75rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+        @media (max-width: 40rem) {
+          table, tbody, tr, td { display: block; width: 100%; }
+          thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+          tr { border: 1px solid var(--border); border-radius: 8px; padding: 0.4rem 0.75rem; margin-bottom: 0.75rem; background: var(--surface); }
+          td { border: 0; padding: 0.2rem 0; }
+          td[data-label]::before { content: attr(data-label); display: block; color: var(--muted); font-size: 0.8rem; font-weight: 600; }
+          td[data-label=""]::before { content: none; }
+        }
+        select, textarea, input { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid var(--control); border-radius: 8px; font: inherit; background: var(--surface); color: var(--text); }
+        input[type=checkbox], input[type=radio] { width: auto; accent-color: var(--accent); }
+        .card { background: var(--surface); border: 1px solid var(--border); border-radius: 12px; padding: 1.75rem; box-shadow: 0 1px 2px rgba(0,0,0,.04); }
+        @media (max-width: 30rem) { .card { padding: 1.25rem 1rem; } header { padding: 0.75rem 1rem; } .menu nav { padding: 0.5rem 1rem 1rem; } }
         h1 { font-size: 1.4rem; margin: 0 0 0.75rem; }
         p { margin: 0.5rem 0 1rem; }
         label { display: block; font-weight: 600; margin: 1rem 0 0.25rem; }
+        fieldset { border: 1px solid var(--border); border-radius: 8px; margin: 1rem 0; }
         .hint { color: var(--muted); font-size: 0.875rem; font-weight: 400; }
-        input { width: 100%; padding: 0.6rem 0.7rem; border: 1px solid var(--border); border-radius: 8px; font: inherit; }
-        input:focus { outline: 2px solid var(--accent); outline-offset: 1px; }
-        button, .button { display: inline-block; margin-top: 1.25rem; background: var(--accent); color: #fff; border: 0; border-radius: 8px;
+        input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid var(--focus); outline-offset: 1px; }
+        button, .button { display: inline-block; margin-top: 1.25rem; background: var(--accent); color: #fff; border: 1px solid var(--accent); border-radius: 8px;
           padding: 0.65rem 1.1rem; font: inherit; font-weight: 600; cursor: pointer; text-decoration: none; }
-        .error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px; padding: 0.75rem 1rem; }
-        .secret { font-family: ui-monospace, monospace; word-break: break-all; background: #f3f4f6; color: #111827; padding: 0.75rem; border-radius: 8px; }
+        .error { background: var(--bad-bg); color: var(--bad-fg); border: 1px solid var(--bad-line); border-radius: 8px; padding: 0.75rem 1rem; }
+        .error a, .flash a { color: inherit; }
+        code, pre { font-family: ui-monospace, monospace; background: var(--code); color: var(--text); border-radius: 4px; padding: 0.05rem 0.3rem; }
+        pre { padding: 0.75rem; overflow-x: auto; white-space: pre-wrap; }
+        .secret { font-family: ui-monospace, monospace; word-break: break-all; background: var(--code); color: var(--text); padding: 0.75rem; border-radius: 8px; }
         footer { text-align: center; color: var(--muted); font-size: 0.8rem; margin: 2rem 0; }
         </style>
         </head>
         <body>
-        <header><a href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
-        {{#chrome}}<nav aria-label="Main">
-        <a href="/connections">Connections</a><a href="/settings/authorized-apps">Authorized apps</a>
-        {{#isAdmin}}<a href="/admin/integrations">Integrations</a><a href="/admin/connections">Health</a><a href="/admin/apps">Apps</a><a href="/admin/users">Users</a><a href="/admin/keys">Keys</a><a href="/admin/audit">Audit</a>{{/isAdmin}}
-        <span class="who">{{userName}}</span>
-        <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form>
-        </nav>{{/chrome}}
+        <header><a class="brand" href="/"><span class="mark" aria-hidden="true"></span>Latchkey</a>
+        {{#chrome}}<nav aria-label="Main"><ul>{{#nav}}<li><a href="{{href}}"{{#current}} aria-current="{{current}}"{{/current}}>{{label}}</a></li>{{/nav}}</ul></nav>
+        <details class="menu"><summary>Menu</summary><nav aria-label="Main menu"><p class="who">Signed in as {{userName}}</p>
+        <ul>{{#nav}}<li><a href="{{href}}"{{#current}} aria-current="{{current}}"{{/current}}>{{label}}</a></li>{{/nav}}</ul></nav></details>
+        <div class="account"><span class="who">{{userName}}</span>
+        <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form></div>{{/chrome}}
         </header>
         <main{{#wide}} class="wide"{{/wide}}>
         {{{content}}}
@@ -224,7 +238,7 @@ enum Templates {
         <form method="post" action="/setup?token={{token}}">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}">
+        <input id="email" name="email" type="email" autocomplete="username" required autofocus value="{{email}}">
         <label for="name">Your name</label>
         <input id="name" name="name" type="text" autocomplete="name" required value="{{name}}">
         <label for="password">Password <span class="hint">(at least 12 characters)</span></label>

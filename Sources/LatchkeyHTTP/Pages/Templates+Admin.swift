@@ -22,15 +22,15 @@ extension Templates {
         <form method="post" action="/admin/keys">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="key-name">Name <span class="hint">(what will use it, e.g. "billing sync")</span></label>
-        <input id="key-name" name="name" maxlength="100" required value="{{name}}">
+        <input id="key-name" name="name" maxlength="100" required autofocus value="{{name}}">
         <button type="submit" id="create-key">Create key</button>
         </form>
         <h2>Keys</h2>
         <div class="scroll"><table>
         <thead><tr><th scope="col">Name</th><th scope="col">Starts with</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead>
         <tbody>
-        {{#keys}}<tr class="admin-key" data-key-id="{{id}}"><td>{{name}}</td><td><code>{{prefix}}…</code></td><td>{{created}}</td><td>{{lastUsed}}</td>
-        <td>{{#revoked}}<span class="status warn">revoked {{revoked}}</span>{{/revoked}}{{^revoked}}<span class="status">active</span> <a href="/admin/keys/{{id}}/revoke">Revoke…</a>{{/revoked}}</td></tr>{{/keys}}
+        {{#keys}}<tr class="admin-key" data-key-id="{{id}}"><td data-label="Name">{{name}}</td><td data-label="Starts with"><code>{{prefix}}…</code></td><td data-label="Created">{{created}}</td><td data-label="Last used">{{lastUsed}}</td>
+        <td data-label="Status">{{#revoked}}<span class="status warn">revoked {{revoked}}</span>{{/revoked}}{{^revoked}}<span class="status">active</span> <a href="/admin/keys/{{id}}/revoke">Revoke…</a>{{/revoked}}</td></tr>{{/keys}}
         </tbody>
         </table></div>
         {{^keys}}<p class="meta">No keys yet.</p>{{/keys}}
@@ -64,8 +64,8 @@ extension Templates {
         <div class="scroll"><table>
         <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th><th scope="col">On</th><th scope="col">Result</th><th scope="col">Details</th></tr></thead>
         <tbody>
-        {{#events}}<tr class="audit-event" data-seq="{{seq}}"><td>{{seq}}</td><td>{{time}}</td><td>{{actor}}</td><td>{{action}}</td><td>{{service}} {{target}}</td>
-        <td><span class="status{{#failed}} warn{{/failed}}">{{result}}</span></td><td class="meta">{{details}}</td></tr>{{/events}}
+        {{#events}}<tr class="audit-event" data-seq="{{seq}}"><td data-label="#">{{seq}}</td><td data-label="When">{{time}}</td><td data-label="Who">{{actor}}</td><td data-label="What">{{action}}</td><td data-label="On">{{service}} {{target}}</td>
+        <td data-label="Result"><span class="status{{#failed}} warn{{/failed}}">{{result}}</span></td><td class="meta" data-label="Details">{{details}}</td></tr>{{/events}}
         </tbody>
         </table></div>
         {{^events}}<p class="meta">No events{{#action}} of the kind {{action}}{{/action}}.</p>{{/events}}

@@ -16,8 +16,8 @@ extension Templates {
         <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Key</th><th scope="col">End users</th></tr></thead>
         <tbody>
         {{#apps}}
-        <tr class="app" data-app-id="{{id}}"><td><a href="/admin/apps/{{id}}">{{name}}</a>{{#console}} <span class="hint">(the web console)</span>{{/console}}</td>
-        <td><span class="status{{#disabled}} warn{{/disabled}}">{{status}}</span></td><td><code>{{keyPrefix}}</code></td><td>{{endUsers}}</td></tr>
+        <tr class="app" data-app-id="{{id}}"><td data-label="Name"><a href="/admin/apps/{{id}}">{{name}}</a>{{#console}} <span class="hint">(the web console)</span>{{/console}}</td>
+        <td data-label="Status"><span class="status{{#disabled}} warn{{/disabled}}">{{status}}</span></td><td data-label="Key"><code>{{keyPrefix}}</code></td><td data-label="End users">{{endUsers}}</td></tr>
         {{/apps}}
         </tbody>
         </table></div>
@@ -122,7 +122,7 @@ extension Templates {
         <input id="clientId-{{key}}" name="clientId" type="text" autocomplete="off" value="{{clientID}}">
         <label for="clientSecret-{{key}}">Client secret <span class="hint">(leave empty to keep the stored one)</span></label>
         <input id="clientSecret-{{key}}" name="clientSecret" type="password" autocomplete="new-password">
-        <label for="clearSecret-{{key}}"><input id="clearSecret-{{key}}" name="clearSecret" type="checkbox" value="yes" style="width:auto"> Remove the stored secret</label>
+        <div role="group" aria-label="The stored secret of {{name}}"><label for="clearSecret-{{key}}"><input id="clearSecret-{{key}}" name="clearSecret" type="checkbox" value="yes" style="width:auto"> Remove the stored secret</label></div>
         <label for="scopes-{{key}}">Scopes <span class="hint">(space separated; empty for the integration's)</span></label>
         <input id="scopes-{{key}}" name="scopes" type="text" value="{{scopes}}">
         <div class="actions"><button type="submit">Save client</button>
@@ -155,7 +155,7 @@ extension Templates {
         <label for="type-{{id}}">Kind</label>
         <select id="type-{{id}}" name="type"><option value="api_key">API key</option><option value="bearer">Bearer token</option></select>
         <label for="secret-{{id}}">Key or token</label>
-        <input id="secret-{{id}}" name="secret" type="password" autocomplete="off" required>
+        <input id="secret-{{id}}" name="secret" type="password" autocomplete="new-password" required>
         <label for="label-{{id}}">Label <span class="hint">(optional)</span></label>
         <input id="label-{{id}}" name="label" type="text" maxlength="200">
         <button type="submit">Import shared credential</button>
@@ -176,7 +176,7 @@ extension Templates {
         <div class="scroll"><table>
         <thead><tr><th scope="col">External id</th><th scope="col">Name</th><th scope="col">Active</th><th scope="col">Expired</th><th scope="col">Needs re-auth</th></tr></thead>
         <tbody>
-        {{#endUsers}}<tr class="end-user" data-external-id="{{externalID}}"><td>{{externalID}}</td><td>{{name}}</td><td class="n-active">{{active}}</td><td class="n-expired">{{expired}}</td><td class="n-reauth">{{needsReauth}}</td></tr>{{/endUsers}}
+        {{#endUsers}}<tr class="end-user" data-external-id="{{externalID}}"><td data-label="External id">{{externalID}}</td><td data-label="Name">{{name}}</td><td class="n-active" data-label="Active">{{active}}</td><td class="n-expired" data-label="Expired">{{expired}}</td><td class="n-reauth" data-label="Needs re-auth">{{needsReauth}}</td></tr>{{/endUsers}}
         </tbody>
         </table></div>
         {{/hasEndUsers}}

@@ -42,6 +42,7 @@ struct WebSessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
     {
         var context = context
+        context.requestPath = request.uri.path
         var newBrowserID: String?
         if let value = request.cookies[WebCookies.browser]?.value, WebCookies.isWellFormed(value) {
             context.browserID = value
