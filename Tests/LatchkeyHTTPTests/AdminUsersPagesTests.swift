@@ -115,6 +115,10 @@ struct AdminUsersPagesTests {
             let bobBrowser = WebBrowser(client)
             _ = try await bobBrowser.signIn(email: "bob@example.com", password: "correct-horse-battery")
 
+            // Your own page offers no removal, and the address of it says why.
+            let own = try await admin.get("/admin/users/\(me.id)")
+            #expect(!own.text.contains(#"id="remove-user""#) && own.text.contains("You cannot remove yourself"))
+            #expect(try await admin.get("/admin/users/\(bob.id)").text.contains(#"id="remove-user""#))
             let yourself = try await admin.get("/admin/users/\(me.id)/remove")
             #expect(yourself.status == .badRequest && yourself.text.contains("You cannot remove yourself"))
             #expect(try await admin.post("/admin/users/\(me.id)/remove").status == .badRequest)

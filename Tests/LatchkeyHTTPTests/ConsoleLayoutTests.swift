@@ -43,6 +43,8 @@ struct ConsoleLayoutTests {
     func theNavigationMarksThePageAnAdministratorIsOn(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             let admin = try await AppsPagesTests.admin(client, fixture)
+            let signIn = try await WebBrowser(client).get("/login")
+            #expect(signIn.text.contains(#"autocomplete="username" required autofocus"#))
             let keys = try await admin.get("/admin/keys")
             let nav = try #require(Self.mainNavigation(keys.text))
             #expect(
@@ -87,7 +89,7 @@ struct ConsoleLayoutTests {
             let admin = try await AppsPagesTests.admin(client, fixture)
             _ = try await admin.get("/admin/keys")
             _ = try await admin.post("/admin/keys", ["name": "billing sync"])
-            for path in ["/admin/keys", "/admin/audit", "/admin/apps"] {
+            for path in ["/admin/keys", "/admin/audit", "/admin/apps", "/admin/users"] {
                 let page = try await admin.get(path)
                 #expect(page.status == .ok, "\(path)")
                 #expect(page.text.contains("<td"), "\(path) has no table rows to check")
@@ -99,6 +101,8 @@ struct ConsoleLayoutTests {
     @Test func aFormToTypeInTakesTheFocusAndAPageToReadDoesNot() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             let admin = try await AppsPagesTests.admin(client, fixture)
+            let signIn = try await WebBrowser(client).get("/login")
+            #expect(signIn.text.contains(#"autocomplete="username" required autofocus"#))
             let keys = try await admin.get("/admin/keys")
             #expect(keys.text.contains(#"<input id="key-name" name="name" maxlength="100" required autofocus"#))
             #expect(keys.text.components(separatedBy: "autofocus").count == 2, "one field takes the focus")

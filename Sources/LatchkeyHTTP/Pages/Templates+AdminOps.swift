@@ -135,7 +135,8 @@ extension Templates {
         <h2 id="remove-heading">Remove</h2>
         <p class="meta">They can no longer sign in; the accounts they connected stay with this tenant.</p>
         {{#removeError}}<p class="error" id="remove-error">{{removeError}}</p>{{/removeError}}
-        <a class="button secondary" href="/admin/users/{{id}}/remove" id="remove-user">Remove {{email}}…</a>
+        {{#you}}<p class="meta" id="remove-self">You cannot remove yourself; another administrator can.</p>{{/you}}
+        {{^you}}<a class="button secondary" href="/admin/users/{{id}}/remove" id="remove-user">Remove {{email}}…</a>{{/you}}
         """
 
     static let adminUserRemove = """

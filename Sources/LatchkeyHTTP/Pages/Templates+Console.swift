@@ -21,8 +21,8 @@ extension Templates {
         <thead><tr><th scope="col">Service</th><th scope="col">Health</th><th scope="col">Connected</th><th scope="col">Please reconnect</th><th scope="col">Expired</th><th scope="col">Why</th></tr></thead>
         <tbody>
         {{#connections}}
-        <tr class="connection-health" data-connection-id="{{id}}" data-integration="{{integration}}"><td>{{name}}</td>
-        <td><span class="status{{#problem}} warn{{/problem}}">{{health}}</span></td><td>{{active}}</td><td>{{needsReauth}}</td><td>{{expired}}</td><td>{{reasons}}</td></tr>
+        <tr class="connection-health" data-connection-id="{{id}}" data-integration="{{integration}}"><td data-label="Service">{{name}}</td>
+        <td data-label="Health"><span class="status{{#problem}} warn{{/problem}}">{{health}}</span></td><td data-label="Connected">{{active}}</td><td data-label="Please reconnect">{{needsReauth}}</td><td data-label="Expired">{{expired}}</td><td data-label="Why">{{reasons}}</td></tr>
         {{/connections}}
         </tbody>
         </table>
@@ -38,7 +38,7 @@ extension Templates {
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <input type="hidden" name="next" value="{{next}}">
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}">
+        <input id="email" name="email" type="email" autocomplete="username" required autofocus value="{{email}}">
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required>
         <button type="submit" id="sign-in">Sign in</button>
