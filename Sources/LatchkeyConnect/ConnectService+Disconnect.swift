@@ -38,12 +38,14 @@ extension ConnectService {
         return credential
     }
 
-    /// Revokes at the provider (best effort, recorded) and deletes the credential at once; returns the integration key.
-    public func disconnect(credentialID: String, user: User) async throws -> String {
+    /// Revokes at the provider (best effort, recorded) and deletes the credential at once; returns the credential as it
+    /// was, so the result can name the service and the account.
+    @discardableResult
+    public func disconnect(credentialID: String, user: User) async throws -> Credential {
         let endUser = try await endUser(for: user)
         let credential = try await ownCredential(credentialID, endUser: endUser, user: user)
         try await revokeAndDelete(credential, actor: AuditActor(id: "user:\(user.id)"))
-        return credential.integrationKey
+        return credential
     }
 
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,

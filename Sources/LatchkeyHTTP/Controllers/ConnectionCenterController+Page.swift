@@ -1,0 +1,102 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyConnect
+import LatchkeyCore
+import LatchkeyProviders
+import LatchkeyStorage
+
+/// The Connection Center page itself: the person's connected accounts, and the services they can connect.
+extension ConnectionCenterController {
+    @Sendable func center(_ request: Request, context: SignedInContext) async throws -> Response {
+        try await page(request, context: context, flash: PageFlash.message(request))
+    }
+
+    /// The page; `status` is 400 when it is shown again after a form that could not be used.
+    func page(
+        _ request: Request,
+        context: SignedInContext,
+        flash: String?,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let user = context.user
+        let csrf = sessions.csrfToken(for: context.sessionToken)
+        let mine = try await connect.credentials(of: user, integrationKey: nil)
+        let enabled = try await connect.integrations.integrations.list(tenantID: user.tenantID).filter(\.enabled)
+        var names: [String: String] = [:]
+        var services: [[String: Any]] = []
+        var offered: [ConnectService.Service] = []
+        for integration in enabled {
+            guard let provider = connect.catalog.provider(id: integration.provider), provider.authMode != .oauth2ClientCredentials else { continue }
+            let service = ConnectService.Service(integration: integration, provider: provider)
+            offered.append(service)
+            names[integration.key] = service.name
+            let permissions = Self.permissions(
+                provider: provider,
+                scopes: integration.scopes.isEmpty ? provider.oauth?.defaultScopes ?? [] : integration.scopes
+            )
+            services.append([
+                "key": integration.key,
+                "name": service.name,
+                "initial": String(service.name.prefix(1)).uppercased(),
+                "summary": Self.summary(service),
+                "permissions": permissions,
+                "hasPermissions": !permissions.isEmpty,
+                "csrf": csrf,
+            ])
+        }
+        let connections: [[String: Any]] = mine.map { credential in
+            let name = names[credential.integrationKey] ?? credential.integrationKey
+            let provider = enabled.first { $0.key == credential.integrationKey }.flatMap { connect.catalog.provider(id: $0.provider) }
+            let permissions = provider.map { Self.permissions(provider: $0, scopes: credential.scopes) } ?? credential.scopes
+            let (statusText, problem) = Self.status(credential, serviceName: name)
+            let tools = ConnectionToolsController.tryable(provider).map { ["name": $0.name, "title": $0.title] }
+            // `?reconnect={id}&scopes=…` (the link of an insufficient_scope answer): offer to reconnect asking for them.
+            var wanted: [String] = []
+            if request.uri.queryParameters.get("reconnect")?.lowercased() == credential.id, let text = request.uri.queryParameters.get("scopes") {
+                wanted = Self.scopeList(text).filter { scope in provider?.oauth?.scopes[scope] != nil && !credential.scopes.contains(scope) }
+            }
+            return [
+                "id": credential.id,
+                "integration": credential.integrationKey,
+                "service": name,
+                "initial": String(name.prefix(1)).uppercased(),
+                "account": credential.providerAccount ?? credential.label ?? "Unknown account",
+                "label": (credential.label != nil && credential.label != credential.providerAccount) ? credential.label as Any : NSNull(),
+                "isDefault": credential.isDefault,
+                "connected": PageDates.minute(credential.connectedAt),
+                "connectedISO": CompactJSONObject.iso8601(credential.connectedAt),
+                "lastUsed": credential.lastUsedAt.map(PageDates.minute) as Any,
+                "lastUsedISO": credential.lastUsedAt.map(CompactJSONObject.iso8601) as Any,
+                "statusText": statusText,
+                "problem": problem,
+                "permissions": permissions,
+                "hasPermissions": !permissions.isEmpty,
+                "tools": tools,
+                "hasTools": !tools.isEmpty,
+                "wantedScopes": wanted.joined(separator: " "),
+                "wanted": provider.map { Self.permissions(provider: $0, scopes: wanted) } ?? wanted,
+                "hasWanted": !wanted.isEmpty,
+                "csrf": csrf,
+            ]
+        }
+        // *Connect first* on a consent page: go back there once a service is connected.
+        let returning = ConnectReturn.target(request.uri.queryParameters.get("return"))
+        var response = HTMLPage.render(
+            "connections",
+            title: "Your connections",
+            context: [
+                "services": services, "connections": connections, "flash": flash as Any,
+                "returning": returning.map { _ in "Connect a service below; you will then be taken back to the application's authorization." } as Any,
+            ],
+            status: status,
+            chrome: PageChrome(context, sessions: sessions),
+            wide: true,
+            // Connect and Reconnect answer with a redirect to the provider; a Reconnect is only possible for an
+            // enabled integration, so the offered services cover both.
+            policy: ContentSecurityPolicy(formActions: connect.formActionSources(for: offered))
+        )
+        if let returning { response.setCookie(ConnectReturn.set(returning, secure: secureCookies)) }
+        return response
+    }
+}
