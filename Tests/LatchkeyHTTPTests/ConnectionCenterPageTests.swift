@@ -48,6 +48,80 @@ struct ConnectionCenterPageTests {
         }
     }
 
+    /// A label the person sets on their own account: shown on the tile, stored through the vault's update and audited
+    /// as them (like the API's PATCH); emptying the field removes it.
+    @Test(arguments: TestDatabases.kinds)
+    func aPersonLabelsTheirAccount(kind: TestDatabases.Kind) async throws {
+        try await ConnectFlowTests.withWorld(kind) { world in
+            let credential = try await Self.connectGitHub(world, account: "octocat@example.com")
+            let center = try await world.browser.get("/connections")
+            #expect(center.text.contains(#"<form method="post" action="/connections/\#(credential.id)/label""#))
+            #expect(center.text.contains(#"<label for="label-\#(credential.id)">Label"#))
+            let saved = try await world.browser.post("/connections/\(credential.id)/label", ["label": "  Work laptop "])
+            #expect(saved.status == .seeOther && saved.location == "/connections")
+            let labelled = try await world.browser.get("/connections")
+            #expect(labelled.text.contains("Your GitHub account octocat@example.com is now labelled “Work laptop”."))
+            #expect(labelled.text.contains(#"<span class="label">· Work laptop</span>"#))
+            #expect(labelled.text.contains(#"value="Work laptop""#))
+            #expect(try await ConnectFlowTests.credentials(world).first?.label == "Work laptop")
+            let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
+            #expect(
+                events.contains {
+                    $0.action == "credential.update" && $0.actor == "user:\(world.user.id)" && $0.target == credential.id
+                        && $0.details["fields"] == "label"
+                }
+            )
+            // An empty field removes the label.
+            _ = try await world.browser.post("/connections/\(credential.id)/label", ["label": ""])
+            #expect(try await world.browser.get("/connections").text.contains("The label of your GitHub account octocat@example.com was removed."))
+            #expect(try await ConnectFlowTests.credentials(world).first?.label == nil)
+        }
+    }
+
+    /// Too long or with a control character: the page again with 400, the error beside the field, what was typed
+    /// kept, and nothing stored.
+    @Test(arguments: TestDatabases.kinds)
+    func aBadLabelIsRefusedBesideItsFieldWithTheTypedValueKept(kind: TestDatabases.Kind) async throws {
+        try await ConnectFlowTests.withWorld(kind) { world in
+            let credential = try await Self.connectGitHub(world, account: "octocat@example.com")
+            _ = try await world.browser.get("/connections")
+            let long = String(repeating: "x", count: 201)
+            let tooLong = try await world.browser.post("/connections/\(credential.id)/label", ["label": long])
+            #expect(tooLong.status == .badRequest)
+            #expect(tooLong.text.contains(#"role="alert""#) && tooLong.text.contains("The label was not saved."))
+            #expect(tooLong.text.contains("Keep the label to 200 characters or fewer (it has 201)."))
+            #expect(
+                tooLong.text.contains(
+                    #"value="\#(long)" aria-invalid="true" aria-describedby="label-error-\#(credential.id)" autofocus>"#
+                )
+            )
+            #expect(tooLong.text.contains(#"<p class="field-error" id="label-error-\#(credential.id)">"#))
+            let control = try await world.browser.post("/connections/\(credential.id)/label", ["label": "Work\u{7}laptop"])
+            #expect(control.status == .badRequest)
+            #expect(control.text.contains("cannot hold line breaks, tabs or other control characters"))
+            let tab = try await world.browser.post("/connections/\(credential.id)/label", ["label": "Work\tlaptop"])
+            #expect(tab.status == .badRequest)
+            // Without the page's CSRF token nothing is stored either.
+            #expect(try await world.browser.post("/connections/\(credential.id)/label", ["label": "Work"], csrf: false).status == .forbidden)
+            #expect(try await ConnectFlowTests.credentials(world).first?.label == credential.label)
+        }
+    }
+
+    /// Another person's account, or an id that is not one: not found, and nothing changes.
+    @Test func anotherPersonsAccountCannotBeLabelled() async throws {
+        try await ConnectFlowTests.withWorld { world in
+            let credential = try await Self.connectGitHub(world, account: "octocat@example.com")
+            _ = try await TestUsers.create(world.fixture, email: "bob@example.com")
+            let bob = WebBrowser(world.browser.client)
+            #expect(try await bob.signIn(email: "bob@example.com", password: "correct-horse-battery").status == .seeOther)
+            _ = try await bob.get("/connections")
+            #expect(try await bob.post("/connections/\(credential.id)/label", ["label": "Mine now"]).status == .notFound)
+            #expect(try await bob.post("/connections/\(credential.id)/label", ["label": String(repeating: "x", count: 201)]).status == .notFound)
+            #expect(try await bob.post("/connections/\(UUID().uuidString.lowercased())/label", ["label": "x"]).status == .notFound)
+            #expect(try await ConnectFlowTests.credentials(world).first?.label == credential.label)
+        }
+    }
+
     /// Connects GitHub as `account` through the fake provider; returns the stored credential.
     @discardableResult
     static func connectGitHub(_ world: ConnectFlowTests.World, account: String) async throws -> Credential {

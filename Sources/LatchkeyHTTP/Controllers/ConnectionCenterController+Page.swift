@@ -12,11 +12,12 @@ extension ConnectionCenterController {
         try await page(request, context: context, flash: PageFlash.message(request))
     }
 
-    /// The page; `status` is 400 when it is shown again after a form that could not be used.
+    /// The page; with `labelError` it is shown again (status 400) with the label that could not be stored.
     func page(
         _ request: Request,
         context: SignedInContext,
         flash: String?,
+        labelError: LabelError? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let user = context.user
@@ -52,6 +53,9 @@ extension ConnectionCenterController {
             let (statusText, problem) = Self.status(credential, serviceName: name)
             let tools = ConnectionToolsController.tryable(provider).map { ["name": $0.name, "title": $0.title] }
             // `?reconnect={id}&scopes=…` (the link of an insufficient_scope answer): offer to reconnect asking for them.
+            let typed = labelError?.credentialID == credential.id ? labelError : nil
+            // The label a connect sets is the account or the service again: shown only when it says something more.
+            let label = credential.label.flatMap { $0 == credential.providerAccount || $0 == name ? nil : $0 }
             var wanted: [String] = []
             if request.uri.queryParameters.get("reconnect")?.lowercased() == credential.id, let text = request.uri.queryParameters.get("scopes") {
                 wanted = Self.scopeList(text).filter { scope in provider?.oauth?.scopes[scope] != nil && !credential.scopes.contains(scope) }
@@ -61,8 +65,10 @@ extension ConnectionCenterController {
                 "integration": credential.integrationKey,
                 "service": name,
                 "initial": String(name.prefix(1)).uppercased(),
-                "account": credential.providerAccount ?? credential.label ?? "Unknown account",
-                "label": (credential.label != nil && credential.label != credential.providerAccount) ? credential.label as Any : NSNull(),
+                "account": credential.providerAccount ?? "Unknown account",
+                "label": label as Any,
+                "labelValue": typed?.value ?? label ?? "",
+                "labelError": typed?.message as Any,
                 "isDefault": credential.isDefault,
                 "connected": PageDates.minute(credential.connectedAt),
                 "connectedISO": CompactJSONObject.iso8601(credential.connectedAt),
@@ -87,6 +93,8 @@ extension ConnectionCenterController {
             title: "Your connections",
             context: [
                 "services": services, "connections": connections, "flash": flash as Any,
+                "error": labelError.map { "The label was not saved. \($0.message)" } as Any,
+                "errorField": labelError.map { "label-\($0.credentialID)" } as Any,
                 "returning": returning.map { _ in "Connect a service below; you will then be taken back to the application's authorization." } as Any,
             ],
             status: status,

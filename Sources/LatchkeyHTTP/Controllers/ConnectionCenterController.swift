@@ -22,6 +22,7 @@ struct ConnectionCenterController {
         group.post("connections/:id/connect", use: start)
         group.post("connections/:id/disconnect", use: disconnect)
         group.post("connections/:id/reconnect", use: reconnect)
+        group.post("connections/:id/label", use: setLabel)
     }
 
     /// The callback may arrive without a signed-in session (it then says so); it checks the browser binding itself.
@@ -117,7 +118,7 @@ struct ConnectionCenterController {
     }
 
     /// The name people know an integration by: its display name, else its provider's; its key when neither is known.
-    private func serviceName(_ key: String, tenantID: String) async -> String {
+    func serviceName(_ key: String, tenantID: String) async -> String {
         guard let integration = try? await connect.integrations.integrations.find(key: key, tenantID: tenantID),
             let provider = connect.catalog.provider(id: integration.provider)
         else { return key }

@@ -187,6 +187,12 @@ enum Templates {
         .error { background: #fef2f2; color: #991b1b; border: 1px solid #fecaca; border-radius: 8px; padding: 0.75rem 1rem; }
         .secret { font-family: ui-monospace, monospace; word-break: break-all; background: #f3f4f6; color: #111827; padding: 0.75rem; border-radius: 8px; }
         footer { text-align: center; color: var(--muted); font-size: 0.8rem; margin: 2rem 0; }
+        /* Connection Center */
+        .label-form { margin-top: 0.5rem; }
+        .label-form label { margin-top: 0.5rem; }
+        .label-form input[aria-invalid="true"] { border-color: #b91c1c; }
+        .field-error { color: #b91c1c; font-size: 0.9rem; margin: 0.25rem 0 0; }
+        @media (prefers-color-scheme: dark) { .field-error { color: #fca5a5; } }
         </style>
         </head>
         <body>

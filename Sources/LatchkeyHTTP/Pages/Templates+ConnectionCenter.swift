@@ -4,6 +4,7 @@ extension Templates {
         <h1 id="heading">Your connections</h1>
         <p class="meta">Services you connect here can be used on your behalf by the tools and agents you allow. Your tokens stay in this vault.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#error}}<div class="error" role="alert" id="error-summary"><a href="#{{errorField}}">{{error}}</a></div>{{/error}}
         {{#returning}}<div class="returning" role="note">{{returning}}</div>{{/returning}}
         <section aria-labelledby="connected-heading">
         <h2 id="connected-heading">Connected accounts</h2>
@@ -11,14 +12,21 @@ extension Templates {
         <ul class="list">
         {{#connections}}
         <li class="connection tile" data-credential-id="{{id}}" data-integration="{{integration}}">
-        <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}</h3>
-        <p class="meta">Account: <span class="account">{{account}}</span>{{#label}} · {{label}}{{/label}}{{#isDefault}} · default{{/isDefault}}</p>
+        <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}{{#label}} <span class="label">· {{label}}</span>{{/label}}</h3>
+        <p class="meta">Account: <span class="account">{{account}}</span>{{#isDefault}} · default{{/isDefault}}</p>
         <p class="meta">Connected <time class="connected" datetime="{{connectedISO}}">{{connected}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
         <p class="meta">Last used {{#lastUsedISO}}<time class="last-used" datetime="{{lastUsedISO}}">{{lastUsed}}</time>{{/lastUsedISO}}{{^lastUsedISO}}<span class="last-used">never used</span>{{/lastUsedISO}}</p>
         {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
         {{#hasWanted}}<div class="error wanted-scopes" role="alert">A tool needs more permissions on this account. Reconnect and also allow it to:
         <ul class="perm">{{#wanted}}<li>{{.}}</li>{{/wanted}}</ul>
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="scopes" value="{{wantedScopes}}"><button type="submit" id="reconnect-wider">Reconnect and allow</button></form></div>{{/hasWanted}}
+        <form method="post" action="/connections/{{id}}/label" class="label-form">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="label-{{id}}">Label <span class="hint">(your own name for this account, e.g. Work; leave empty for none)</span></label>
+        <input id="label-{{id}}" name="label" maxlength="200" autocomplete="off" value="{{labelValue}}"{{#labelError}} aria-invalid="true" aria-describedby="label-error-{{id}}" autofocus{{/labelError}}>
+        {{#labelError}}<p class="field-error" id="label-error-{{id}}">{{labelError}}</p>{{/labelError}}
+        <button type="submit" class="secondary">Save the label</button>
+        </form>
         <div class="actions">
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
         <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>

@@ -1,0 +1,48 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyConnect
+import LatchkeyCore
+import LatchkeyStorage
+
+/// What a person changes on their own connected accounts: a label. Each goes through the vault call the API's
+/// `PATCH /api/v1/credentials/{id}` makes, so it is audited the same way, as the person; another person's account
+/// is not found.
+extension ConnectionCenterController {
+    /// A label that could not be stored, shown again beside its field with what was typed.
+    struct LabelError {
+        var credentialID: String
+        var value: String
+        var message: String
+    }
+
+    @Sendable func setLabel(_ request: Request, context: SignedInContext) async throws -> Response {
+        let id = (context.parameters.get("id") ?? "").lowercased()
+        let label = try await WebForm.read(request).trimmed("label")
+        if let problem = ConnectService.labelProblem(label) {
+            let credential = try await connect.ownCredential(id, endUser: try await connect.endUser(for: context.user), user: context.user)
+            let error = LabelError(credentialID: credential.id, value: label, message: problem)
+            return try await page(request, context: context, flash: nil, labelError: error, status: .badRequest)
+        }
+        let credential = try await connect.relabel(
+            credentialID: id,
+            label: label.isEmpty ? nil : label,
+            user: context.user,
+            actor: actor(request, context)
+        )
+        let account = "\(await serviceName(credential.integrationKey, tenantID: context.tenantID)) account \(Self.accountName(credential))"
+        return WebResponse.redirect(
+            to: "/connections",
+            flash: label.isEmpty ? "The label of your \(account) was removed." : "Your \(account) is now labelled “\(label)”."
+        )
+    }
+
+    /// The account as the provider names it ("octocat"), else the person's label; "" when neither is known.
+    static func accountName(_ credential: Credential) -> String {
+        credential.providerAccount ?? credential.label ?? ""
+    }
+
+    func actor(_ request: Request, _ context: SignedInContext) -> AuditActor {
+        AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+    }
+}
