@@ -48,7 +48,7 @@ extension ConnectService {
         return credential
     }
 
-    // MARK: Label
+    // MARK: Label and default
 
     /// Sets (or, with nil, clears) the label of the person's own credential: the vault's update, as the API's
     /// `PATCH /api/v1/credentials/{id}` makes it, audited as `credential.update` by the person. The caller checks the
@@ -66,6 +66,13 @@ extension ConnectService {
             return "Use letters, digits, spaces and punctuation only: the label cannot hold line breaks, tabs or other control characters."
         }
         return nil
+    }
+
+    /// Makes the person's own credential the one used by default for its service (the others of that service stop
+    /// being the default): the vault's update, as the API's `PATCH … {"isDefault": true}` makes it.
+    public func makeDefault(credentialID: String, user: User, actor: AuditActor) async throws -> Credential {
+        let credential = try await ownCredential(credentialID, endUser: try await endUser(for: user), user: user)
+        return try await vault.update(id: credential.id, tenantID: user.tenantID, changes: .init(isDefault: true), actor: actor)
     }
 
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,

@@ -122,6 +122,49 @@ struct ConnectionCenterPageTests {
         }
     }
 
+    /// With two accounts of a service, the default one says "Used by default" and the other offers "Use by default",
+    /// which switches it through the vault's update (audited as the person); with one account there is no choice.
+    @Test(arguments: TestDatabases.kinds)
+    func aPersonChoosesWhichAccountIsUsedByDefault(kind: TestDatabases.Kind) async throws {
+        try await ConnectFlowTests.withWorld(kind) { world in
+            let first = try await Self.connectGitHub(world, account: "work@example.com")
+            var center = try await world.browser.get("/connections")
+            #expect(!center.text.contains("by default") && !center.text.contains("default<"))
+            let second = try await Self.connectGitHub(world, account: "home@example.com")
+            center = try await world.browser.get("/connections")
+            #expect(!center.text.contains("· default"))
+            #expect(center.text.components(separatedBy: "Used by default").count == 2)
+            #expect(Self.tile(first.id, in: center.text).contains(#"<strong class="default">Used by default</strong>"#))
+            #expect(Self.tile(second.id, in: center.text).contains(#"action="/connections/\#(second.id)/default""#))
+            #expect(!Self.tile(first.id, in: center.text).contains("/default"))
+            let chosen = try await world.browser.post("/connections/\(second.id)/default")
+            #expect(chosen.status == .seeOther && chosen.location == "/connections")
+            center = try await world.browser.get("/connections")
+            #expect(center.text.contains("Your GitHub account home@example.com is now used by default."))
+            #expect(Self.tile(second.id, in: center.text).contains("Used by default"))
+            #expect(Self.tile(first.id, in: center.text).contains(#"action="/connections/\#(first.id)/default""#))
+            #expect(try await ConnectFlowTests.credentials(world).filter(\.isDefault).map(\.id) == [second.id])
+            let events = try await world.fixture.runtime.audit.repository.page(tenantID: world.fixture.tenantID, afterSeq: nil, limit: 500)
+            #expect(
+                events.contains { $0.action == "credential.update" && $0.actor == "user:\(world.user.id)" && $0.details["fields"] == "isDefault" }
+            )
+            // Someone else's account: not found, nothing changes.
+            _ = try await TestUsers.create(world.fixture, email: "bob@example.com")
+            let bob = WebBrowser(world.browser.client)
+            _ = try await bob.signIn(email: "bob@example.com", password: "correct-horse-battery")
+            _ = try await bob.get("/connections")
+            #expect(try await bob.post("/connections/\(first.id)/default").status == .notFound)
+            #expect(try await ConnectFlowTests.credentials(world).filter(\.isDefault).map(\.id) == [second.id])
+        }
+    }
+
+    /// The HTML of one account's tile on the Connection Center.
+    static func tile(_ id: String, in page: String) -> String {
+        guard let start = page.range(of: #"data-credential-id="\#(id)""#) else { return "" }
+        let rest = page[start.upperBound...]
+        return String(rest[..<(rest.range(of: "</li>\n<li")?.lowerBound ?? rest.range(of: "</ul>\n</section>")?.lowerBound ?? rest.endIndex)])
+    }
+
     /// Connects GitHub as `account` through the fake provider; returns the stored credential.
     @discardableResult
     static func connectGitHub(_ world: ConnectFlowTests.World, account: String) async throws -> Credential {

@@ -5,7 +5,7 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyStorage
 
-/// What a person changes on their own connected accounts: a label. Each goes through the vault call the API's
+/// What a person changes on their own connected accounts: a label, which account of a service is used by default. Each goes through the vault call the API's
 /// `PATCH /api/v1/credentials/{id}` makes, so it is audited the same way, as the person; another person's account
 /// is not found.
 extension ConnectionCenterController {
@@ -35,6 +35,13 @@ extension ConnectionCenterController {
             to: "/connections",
             flash: label.isEmpty ? "The label of your \(account) was removed." : "Your \(account) is now labelled “\(label)”."
         )
+    }
+
+    @Sendable func makeDefault(_ request: Request, context: SignedInContext) async throws -> Response {
+        let id = (context.parameters.get("id") ?? "").lowercased()
+        let credential = try await connect.makeDefault(credentialID: id, user: context.user, actor: actor(request, context))
+        let name = await serviceName(credential.integrationKey, tenantID: context.tenantID)
+        return WebResponse.redirect(to: "/connections", flash: "Your \(name) account \(Self.accountName(credential)) is now used by default.")
     }
 
     /// The account as the provider names it ("octocat"), else the person's label; "" when neither is known.

@@ -46,6 +46,8 @@ extension ConnectionCenterController {
                 "csrf": csrf,
             ])
         }
+        // The default account of a service is a choice only when the person has several accounts of it.
+        let accounts = Dictionary(grouping: mine, by: \.integrationKey).mapValues(\.count)
         let connections: [[String: Any]] = mine.map { credential in
             let name = names[credential.integrationKey] ?? credential.integrationKey
             let provider = enabled.first { $0.key == credential.integrationKey }.flatMap { connect.catalog.provider(id: $0.provider) }
@@ -70,6 +72,7 @@ extension ConnectionCenterController {
                 "labelValue": typed?.value ?? label ?? "",
                 "labelError": typed?.message as Any,
                 "isDefault": credential.isDefault,
+                "choosesDefault": (accounts[credential.integrationKey] ?? 0) > 1,
                 "connected": PageDates.minute(credential.connectedAt),
                 "connectedISO": CompactJSONObject.iso8601(credential.connectedAt),
                 "lastUsed": credential.lastUsedAt.map(PageDates.minute) as Any,

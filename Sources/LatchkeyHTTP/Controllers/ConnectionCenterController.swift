@@ -23,6 +23,7 @@ struct ConnectionCenterController {
         group.post("connections/:id/disconnect", use: disconnect)
         group.post("connections/:id/reconnect", use: reconnect)
         group.post("connections/:id/label", use: setLabel)
+        group.post("connections/:id/default", use: makeDefault)
     }
 
     /// The callback may arrive without a signed-in session (it then says so); it checks the browser binding itself.

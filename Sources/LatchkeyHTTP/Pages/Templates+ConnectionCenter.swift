@@ -13,7 +13,7 @@ extension Templates {
         {{#connections}}
         <li class="connection tile" data-credential-id="{{id}}" data-integration="{{integration}}">
         <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}{{#label}} <span class="label">· {{label}}</span>{{/label}}</h3>
-        <p class="meta">Account: <span class="account">{{account}}</span>{{#isDefault}} · default{{/isDefault}}</p>
+        <p class="meta">Account: <span class="account">{{account}}</span>{{#choosesDefault}}{{#isDefault}} · <strong class="default">Used by default</strong>{{/isDefault}}{{/choosesDefault}}</p>
         <p class="meta">Connected <time class="connected" datetime="{{connectedISO}}">{{connected}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
         <p class="meta">Last used {{#lastUsedISO}}<time class="last-used" datetime="{{lastUsedISO}}">{{lastUsed}}</time>{{/lastUsedISO}}{{^lastUsedISO}}<span class="last-used">never used</span>{{/lastUsedISO}}</p>
         {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
@@ -28,6 +28,7 @@ extension Templates {
         <button type="submit" class="secondary">Save the label</button>
         </form>
         <div class="actions">
+        {{#choosesDefault}}{{^isDefault}}<form method="post" action="/connections/{{id}}/default"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary use-default">Use by default</button></form>{{/isDefault}}{{/choosesDefault}}
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
         <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
         </div>
