@@ -158,6 +158,39 @@ struct ConnectionCenterPageTests {
         }
     }
 
+    /// Disconnect on the Connection Center is a destructive-looking link to a confirmation page; its button posts the
+    /// Disconnect, and the one-time message names the account.
+    @Test(arguments: TestDatabases.kinds)
+    func disconnectAsksForConfirmationAndNamesTheAccount(kind: TestDatabases.Kind) async throws {
+        try await ConnectFlowTests.withWorld(kind) { world in
+            let credential = try await Self.connectGitHub(world, account: "octocat@example.com")
+            let center = try await world.browser.get("/connections")
+            let tile = Self.tile(credential.id, in: center.text)
+            #expect(tile.contains(#"<a class="button danger disconnect" href="/connections/\#(credential.id)/disconnect">Disconnect…</a>"#))
+            #expect(!tile.contains(#"<form method="post" action="/connections/\#(credential.id)/disconnect""#))
+            let confirm = try await world.browser.get("/connections/\(credential.id)/disconnect")
+            #expect(confirm.status == .ok)
+            #expect(confirm.text.contains("<title>Disconnect GitHub account octocat@example.com · Latchkey</title>"))
+            #expect(confirm.text.contains(#"<h1 id="heading">Disconnect GitHub account octocat@example.com?</h1>"#))
+            #expect(confirm.text.contains(#"<form method="post" action="/connections/\#(credential.id)/disconnect">"#))
+            #expect(confirm.text.contains(#"<button type="submit" class="danger" id="confirm-disconnect">Disconnect</button>"#))
+            #expect(confirm.text.contains(#"href="/connections">Keep it connected</a>"#))
+            // Looking at the page changes nothing.
+            #expect(try await ConnectFlowTests.credentials(world).count == 1)
+            // Someone else cannot see it.
+            _ = try await TestUsers.create(world.fixture, email: "bob@example.com")
+            let bob = WebBrowser(world.browser.client)
+            _ = try await bob.signIn(email: "bob@example.com", password: "correct-horse-battery")
+            #expect(try await bob.get("/connections/\(credential.id)/disconnect").status == .notFound)
+            let done = try await world.browser.post("/connections/\(credential.id)/disconnect")
+            #expect(done.status == .seeOther && done.location == "/connections")
+            #expect(try await world.browser.get("/connections").text.contains("GitHub account octocat@example.com disconnected."))
+            #expect(!(try await world.browser.get("/connections").text.contains("disconnected.")))
+            #expect(try await ConnectFlowTests.credentials(world).isEmpty)
+            #expect(try await world.browser.get("/connections/\(credential.id)/disconnect").status == .notFound)
+        }
+    }
+
     /// The HTML of one account's tile on the Connection Center.
     static func tile(_ id: String, in page: String) -> String {
         guard let start = page.range(of: #"data-credential-id="\#(id)""#) else { return "" }

@@ -5,7 +5,7 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyStorage
 
-/// What a person changes on their own connected accounts: a label, which account of a service is used by default. Each goes through the vault call the API's
+/// What a person changes on their own connected accounts: a label, which account of a service is used by default, and disconnecting one (after a confirmation page). Each goes through the vault call the API's
 /// `PATCH /api/v1/credentials/{id}` makes, so it is audited the same way, as the person; another person's account
 /// is not found.
 extension ConnectionCenterController {
@@ -42,6 +42,30 @@ extension ConnectionCenterController {
         let credential = try await connect.makeDefault(credentialID: id, user: context.user, actor: actor(request, context))
         let name = await serviceName(credential.integrationKey, tenantID: context.tenantID)
         return WebResponse.redirect(to: "/connections", flash: "Your \(name) account \(Self.accountName(credential)) is now used by default.")
+    }
+
+    @Sendable func confirmDisconnect(_ request: Request, context: SignedInContext) async throws -> Response {
+        let id = (context.parameters.get("id") ?? "").lowercased()
+        let credential = try await connect.ownCredential(id, endUser: try await connect.endUser(for: context.user), user: context.user)
+        let (service, account) = (await serviceName(credential.integrationKey, tenantID: context.tenantID), Self.accountName(credential))
+        return HTMLPage.render(
+            "connection-disconnect",
+            title: account.isEmpty ? "Disconnect \(service) account" : "Disconnect \(service) account \(account)",
+            context: ["id": credential.id, "service": service, "account": account, "csrf": sessions.csrfToken(for: context.sessionToken)],
+            chrome: PageChrome(context, sessions: sessions)
+        )
+    }
+
+    /// Revoked at the provider (best effort) and deleted; the one-time message names the account.
+    @Sendable func disconnect(_ request: Request, context: SignedInContext) async throws -> Response {
+        let id = (context.parameters.get("id") ?? "").lowercased()
+        let credential = try await connect.disconnect(credentialID: id, user: context.user)
+        let name = await serviceName(credential.integrationKey, tenantID: context.tenantID)
+        let account = Self.accountName(credential)
+        return WebResponse.redirect(
+            to: "/connections",
+            flash: account.isEmpty ? "\(name) account disconnected." : "\(name) account \(account) disconnected."
+        )
     }
 
     /// The account as the provider names it ("octocat"), else the person's label; "" when neither is known.

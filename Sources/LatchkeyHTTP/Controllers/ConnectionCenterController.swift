@@ -20,6 +20,7 @@ struct ConnectionCenterController {
         group.get("connections", use: center)
         group.get("connections/:id/connect", use: connectForm)
         group.post("connections/:id/connect", use: start)
+        group.get("connections/:id/disconnect", use: confirmDisconnect)
         group.post("connections/:id/disconnect", use: disconnect)
         group.post("connections/:id/reconnect", use: reconnect)
         group.post("connections/:id/label", use: setLabel)
@@ -101,13 +102,6 @@ struct ConnectionCenterController {
         } catch let failure as ConnectFailure {
             return await failurePage(failure, chrome: PageChrome(context, sessions: sessions), tenantID: context.tenantID)
         }
-    }
-
-    @Sendable func disconnect(_ request: Request, context: SignedInContext) async throws -> Response {
-        let id = (context.parameters.get("id") ?? "").lowercased()
-        let credential = try await connect.disconnect(credentialID: id, user: context.user)
-        let name = await serviceName(credential.integrationKey, tenantID: context.tenantID)
-        return WebResponse.redirect(to: "/connections", flash: "\(name) disconnected.")
     }
 
     /// "GitHub connected as octocat." — the one-time message after a connect or a reconnect.

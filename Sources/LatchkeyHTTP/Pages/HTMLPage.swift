@@ -193,6 +193,7 @@ enum Templates {
         .label-form input[aria-invalid="true"] { border-color: #b91c1c; }
         .field-error { color: #b91c1c; font-size: 0.9rem; margin: 0.25rem 0 0; }
         @media (prefers-color-scheme: dark) { .field-error { color: #fca5a5; } }
+        .button.danger { background: #b91c1c; color: #fff; }
         </style>
         </head>
         <body>

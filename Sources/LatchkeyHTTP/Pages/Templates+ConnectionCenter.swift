@@ -1,4 +1,4 @@
-/// The Connection Center (`/connections`); registered with the console's pages (``Templates/console``).
+/// The Connection Center (`/connections`) and its Disconnect confirmation; registered with the console's pages (``Templates/console``).
 extension Templates {
     static let connections = """
         <h1 id="heading">Your connections</h1>
@@ -30,7 +30,7 @@ extension Templates {
         <div class="actions">
         {{#choosesDefault}}{{^isDefault}}<form method="post" action="/connections/{{id}}/default"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary use-default">Use by default</button></form>{{/isDefault}}{{/choosesDefault}}
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
-        <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
+        <a class="button danger disconnect" href="/connections/{{id}}/disconnect">Disconnect…</a>
         </div>
         {{#hasTools}}<form method="post" action="/connections/{{id}}/tools" class="try-tool"><input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="tool-{{id}}">Try a tool on this account</label>
@@ -53,6 +53,18 @@ extension Templates {
         </li>
         {{/services}}
         </ul>
+        </section>
+        """
+
+    /// Before a Disconnect: what it does, a destructive button posting it, and a way back.
+    static let connectionDisconnect = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Disconnect {{service}} account{{#account}} {{account}}{{/account}}?</h1>
+        <p>Latchkey asks {{service}} to revoke its access where {{service}} allows it, and deletes the stored tokens. Tools and agents you allowed can no longer use this account. You can connect it again later.</p>
+        <form method="post" action="/connections/{{id}}/disconnect">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <div class="actions"><button type="submit" class="danger" id="confirm-disconnect">Disconnect</button><a class="button secondary" href="/connections">Keep it connected</a></div>
+        </form>
         </section>
         """
 }

@@ -3,6 +3,7 @@ extension Templates {
     static let console: [(String, String)] = [
         ("login", login),
         ("connections", connections),
+        ("connection-disconnect", connectionDisconnect),
         ("connect-form", connectForm),
         ("connect-failed", connectFailed),
         ("connect-continue", connectContinue),
