@@ -6,6 +6,7 @@ import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyHTTP
 import LatchkeyHTTPTesting
+import LatchkeyProviders
 import LatchkeyStorage
 import LatchkeyTesting
 import Testing
@@ -38,13 +39,13 @@ struct ConnectionCenterPageTests {
             let credential = try await Self.connectGitHub(world, account: "octocat")
             var center = try await world.browser.get("/connections")
             #expect(center.text.contains(#"<time class="connected" datetime="2027-01-15T08:00:00Z">2027-01-15 08:00 UTC</time>"#))
-            #expect(center.text.contains(#"<span class="last-used">never used</span>"#))
+            #expect(center.text.contains(#"<span class="last-used">Never used</span>"#))
             // An app reads the token 90 minutes later.
             clock.advance(by: 90 * 60 + 30)
             _ = try await world.fixture.runtime.vault.reveal(id: credential.id, tenantID: world.fixture.tenantID, actor: .cli)
             center = try await world.browser.get("/connections")
             #expect(center.text.contains(#"<time class="last-used" datetime="2027-01-15T09:30:30Z">2027-01-15 09:30 UTC</time>"#))
-            #expect(!center.text.contains("never used"))
+            #expect(!center.text.contains("Never used"))
         }
     }
 
@@ -189,6 +190,35 @@ struct ConnectionCenterPageTests {
             #expect(try await ConnectFlowTests.credentials(world).isEmpty)
             #expect(try await world.browser.get("/connections/\(credential.id)/disconnect").status == .notFound)
         }
+    }
+
+    /// Each service tile shows the provider's monogram and its documentation link from the catalog; accounts and
+    /// services are laid out as grids whose tiles keep their buttons at the bottom.
+    @Test func serviceTilesShowAMonogramAndTheCatalogsDocumentationLink() async throws {
+        try await ConnectFlowTests.withWorld { world in
+            try await FormActionPolicyTests.enable(world.fixture, key: "openai", provider: "openai", displayName: "Team OpenAI")
+            try await Self.connectGitHub(world, account: "octocat@example.com")
+            let center = try await world.browser.get("/connections")
+            let github = try #require(ConnectFlowTests.catalog.provider(id: "github"))
+            let openai = try #require(ConnectFlowTests.catalog.provider(id: "openai"))
+            #expect(github.docsURL.hasPrefix("https://") && openai.docsURL.hasPrefix("https://"))
+            let githubTile = Self.serviceTile("github", in: center.text)
+            #expect(githubTile.contains(#"<span class="badge" aria-hidden="true">G</span>GitHub</h3>"#))
+            #expect(githubTile.contains(#"<a class="docs" href="\#(github.docsURL)" rel="noopener noreferrer">GitHub documentation</a>"#))
+            let openaiTile = Self.serviceTile("openai", in: center.text)
+            #expect(openaiTile.contains(#"<span class="badge" aria-hidden="true">T</span>Team OpenAI</h3>"#))
+            #expect(openaiTile.contains(#"href="\#(openai.docsURL)" rel="noopener noreferrer">Team OpenAI documentation</a>"#))
+            #expect(openaiTile.contains(#"<form method="post" action="/connections/openai/connect" class="tile-end">"#))
+            #expect(center.text.contains(#"<ul class="grid accounts">"#) && center.text.contains(#"<ul class="grid services">"#))
+            #expect(center.text.contains("/* Connection Center */") && center.text.contains(".tile .tile-end { margin-top: auto; }"))
+        }
+    }
+
+    /// The HTML of one service's tile on the Connection Center.
+    static func serviceTile(_ key: String, in page: String) -> String {
+        guard let start = page.range(of: #"<li class="service tile" data-integration="\#(key)">"#) else { return "" }
+        let rest = page[start.upperBound...]
+        return String(rest[..<(rest.range(of: "</form>")?.upperBound ?? rest.endIndex)])
     }
 
     /// The HTML of one account's tile on the Connection Center.

@@ -33,6 +33,9 @@ def demo(tmp_path_factory):
     stack = WebStack(next(gen), workdir, extra_args=["--demo"])
     try:
         stack.start()
+        # A second service beside the sandbox, so the Connection Center has tiles side by side to align.
+        r = stack.api.post(stack.url("/api/v1/integrations"), json={"provider": "openai", "key": "openai"}, timeout=20)
+        assert r.status_code == 201, f"POST /api/v1/integrations (openai) → HTTP {r.status_code}: {r.text[:300]}"
         yield stack
     finally:
         stack.stop()
@@ -165,6 +168,21 @@ def _flash(driver) -> str:
         return ""
 
 
+def _check_tiles_align(driver, selector: str) -> None:
+    """Tiles side by side in a row have the same height, and their last button sits at the same height."""
+    rows: dict[int, list] = {}
+    for tile in _css(driver, selector):
+        rows.setdefault(round(tile.rect["y"]), []).append(tile)
+    assert any(len(tiles) > 1 for tiles in rows.values()), "no two tiles side by side"
+    for tiles in rows.values():
+        if len(tiles) < 2:
+            continue
+        heights = {round(t.rect["height"]) for t in tiles}
+        assert len(heights) == 1, f"tiles in one row have different heights: {sorted(heights)}"
+        bottoms = {round(t.find_elements("css selector", "button")[-1].rect["y"]) for t in tiles}
+        assert len(bottoms) == 1, f"the buttons of tiles in one row are not aligned: {sorted(bottoms)}"
+
+
 def _disconnect_confirmed(driver, shots, cred_id: str, check: bool = True) -> None:
     """Disconnect on the card leads to a confirmation page; its red button posts the Disconnect."""
     conn = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "connection card")
@@ -195,6 +213,11 @@ def test_sign_in_connect_and_disconnect_the_sandbox(demo, browser):
     assert not _css(driver, 'li.connection[data-integration="sandbox"]'), "a new user already has a sandbox connection"
     card = _one(driver, 'li.service[data-integration="sandbox"]', "sandbox service card")
     assert re.search(r"\bConnect", card.text), "the sandbox card has no Connect button"
+    assert card.find_elements("css selector", ".badge"), "the sandbox card shows no logo or monogram"
+    docs = card.find_elements("css selector", "a.docs")
+    assert docs and (docs[0].get_attribute("href") or "").startswith("https://"), "the sandbox card has no documentation link"
+    assert len(_css(driver, "li.service")) >= 2, "the Connection Center offers fewer than two services"
+    _check_tiles_align(driver, "li.service")
 
     _connect_sandbox(driver, shots, "allow")
     _wait_path(driver, "/connections", "Allow leads back to the Connection Center")

@@ -41,6 +41,8 @@ extension ConnectionCenterController {
                 "name": service.name,
                 "initial": String(service.name.prefix(1)).uppercased(),
                 "summary": Self.summary(service),
+                // The catalog's documentation page of the provider (https, checked when the catalog loads).
+                "docs": provider.docsURL.isEmpty ? NSNull() : provider.docsURL as Any,
                 "permissions": permissions,
                 "hasPermissions": !permissions.isEmpty,
                 "csrf": csrf,

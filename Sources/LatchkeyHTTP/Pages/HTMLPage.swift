@@ -188,6 +188,10 @@ enum Templates {
         .secret { font-family: ui-monospace, monospace; word-break: break-all; background: #f3f4f6; color: #111827; padding: 0.75rem; border-radius: 8px; }
         footer { text-align: center; color: var(--muted); font-size: 0.8rem; margin: 2rem 0; }
         /* Connection Center */
+        .grid.accounts { grid-template-columns: repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); }
+        .grid.services > li, .grid.accounts > li { display: flex; flex-direction: column; min-width: 0; }
+        .tile .tile-end { margin-top: auto; }
+        .tile .account, .tile h3 { overflow-wrap: anywhere; }
         .label-form { margin-top: 0.5rem; }
         .label-form label { margin-top: 0.5rem; }
         .label-form input[aria-invalid="true"] { border-color: #b91c1c; }

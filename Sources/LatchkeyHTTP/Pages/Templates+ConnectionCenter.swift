@@ -9,13 +9,13 @@ extension Templates {
         <section aria-labelledby="connected-heading">
         <h2 id="connected-heading">Connected accounts</h2>
         {{^connections}}<p class="meta" id="no-connections">Nothing is connected yet. Pick a service below.</p>{{/connections}}
-        <ul class="list">
+        <ul class="grid accounts">
         {{#connections}}
         <li class="connection tile" data-credential-id="{{id}}" data-integration="{{integration}}">
         <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}{{#label}} <span class="label">· {{label}}</span>{{/label}}</h3>
         <p class="meta">Account: <span class="account">{{account}}</span>{{#choosesDefault}}{{#isDefault}} · <strong class="default">Used by default</strong>{{/isDefault}}{{/choosesDefault}}</p>
         <p class="meta">Connected <time class="connected" datetime="{{connectedISO}}">{{connected}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
-        <p class="meta">Last used {{#lastUsedISO}}<time class="last-used" datetime="{{lastUsedISO}}">{{lastUsed}}</time>{{/lastUsedISO}}{{^lastUsedISO}}<span class="last-used">never used</span>{{/lastUsedISO}}</p>
+        <p class="meta">{{#lastUsedISO}}Last used <time class="last-used" datetime="{{lastUsedISO}}">{{lastUsed}}</time>{{/lastUsedISO}}{{^lastUsedISO}}<span class="last-used">Never used</span>{{/lastUsedISO}}</p>
         {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
         {{#hasWanted}}<div class="error wanted-scopes" role="alert">A tool needs more permissions on this account. Reconnect and also allow it to:
         <ul class="perm">{{#wanted}}<li>{{.}}</li>{{/wanted}}</ul>
@@ -27,7 +27,7 @@ extension Templates {
         {{#labelError}}<p class="field-error" id="label-error-{{id}}">{{labelError}}</p>{{/labelError}}
         <button type="submit" class="secondary">Save the label</button>
         </form>
-        <div class="actions">
+        <div class="actions tile-end">
         {{#choosesDefault}}{{^isDefault}}<form method="post" action="/connections/{{id}}/default"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary use-default">Use by default</button></form>{{/isDefault}}{{/choosesDefault}}
         <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
         <a class="button danger disconnect" href="/connections/{{id}}/disconnect">Disconnect…</a>
@@ -43,13 +43,14 @@ extension Templates {
         <section aria-labelledby="available-heading">
         <h2 id="available-heading">Available services</h2>
         {{^services}}<p class="meta">No services are enabled yet. An administrator enables them under Integrations.</p>{{/services}}
-        <ul class="grid">
+        <ul class="grid services">
         {{#services}}
         <li class="service tile" data-integration="{{key}}">
         <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{name}}</h3>
         <p class="meta">{{summary}}</p>
         {{#hasPermissions}}<ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
-        <form method="post" action="/connections/{{key}}/connect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">Connect {{name}}</button></form>
+        {{#docs}}<p class="meta"><a class="docs" href="{{docs}}" rel="noopener noreferrer">{{name}} documentation</a></p>{{/docs}}
+        <form method="post" action="/connections/{{key}}/connect" class="tile-end"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">Connect {{name}}</button></form>
         </li>
         {{/services}}
         </ul>
