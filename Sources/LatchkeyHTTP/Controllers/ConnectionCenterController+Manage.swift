@@ -5,9 +5,9 @@ import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyStorage
 
-/// What a person changes on their own connected accounts: a label, which account of a service is used by default, and disconnecting one (after a confirmation page). Each goes through the vault call the API's
-/// `PATCH /api/v1/credentials/{id}` makes, so it is audited the same way, as the person; another person's account
-/// is not found.
+/// What a person changes on their own connected accounts: a label and which account of a service is used by default
+/// (each through the vault update the API's `PATCH /api/v1/credentials/{id}` makes, so it is audited the same way,
+/// as the person), and a Disconnect after a confirmation page. Another person's account is not found.
 extension ConnectionCenterController {
     /// A label that could not be stored, shown again beside its field with what was typed.
     struct LabelError {
