@@ -38,12 +38,41 @@ extension ConnectService {
         return credential
     }
 
-    /// Revokes at the provider (best effort, recorded) and deletes the credential at once; returns the integration key.
-    public func disconnect(credentialID: String, user: User) async throws -> String {
+    /// Revokes at the provider (best effort, recorded) and deletes the credential at once; returns the credential as it
+    /// was, so the result can name the service and the account.
+    @discardableResult
+    public func disconnect(credentialID: String, user: User) async throws -> Credential {
         let endUser = try await endUser(for: user)
         let credential = try await ownCredential(credentialID, endUser: endUser, user: user)
         try await revokeAndDelete(credential, actor: AuditActor(id: "user:\(user.id)"))
-        return credential.integrationKey
+        return credential
+    }
+
+    // MARK: Label and default
+
+    /// Sets (or, with nil, clears) the label of the person's own credential: the vault's update, as the API's
+    /// `PATCH /api/v1/credentials/{id}` makes it, audited as `credential.update` by the person. The caller checks the
+    /// text first (``labelProblem(_:)``).
+    public func relabel(credentialID: String, label: String?, user: User, actor: AuditActor) async throws -> Credential {
+        let credential = try await ownCredential(credentialID, endUser: try await endUser(for: user), user: user)
+        return try await vault.update(id: credential.id, tenantID: user.tenantID, changes: .init(label: .some(label)), actor: actor)
+    }
+
+    /// What is wrong with a label a person typed, in plain words; nil when it can be stored. At most 200 characters
+    /// (the API's limit) and no control characters (a line break, a tab): a label is shown on one line.
+    public static func labelProblem(_ label: String) -> String? {
+        if label.count > 200 { return "Keep the label to 200 characters or fewer (it has \(label.count))." }
+        if label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "Use letters, digits, spaces and punctuation only: the label cannot hold line breaks, tabs or other control characters."
+        }
+        return nil
+    }
+
+    /// Makes the person's own credential the one used by default for its service (the others of that service stop
+    /// being the default): the vault's update, as the API's `PATCH … {"isDefault": true}` makes it.
+    public func makeDefault(credentialID: String, user: User, actor: AuditActor) async throws -> Credential {
+        let credential = try await ownCredential(credentialID, endUser: try await endUser(for: user), user: user)
+        return try await vault.update(id: credential.id, tenantID: user.tenantID, changes: .init(isDefault: true), actor: actor)
     }
 
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,

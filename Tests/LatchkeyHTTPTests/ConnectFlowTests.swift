@@ -181,7 +181,7 @@ struct ConnectFlowTests {
             let page = try await world.browser.post("/connections/\(credential.id)/disconnect")
             #expect(page.location == "/connections")
             // The message is not in the address: it shows once, and a reload does not bring it back.
-            #expect(try await world.browser.get("/connections").text.contains("GitLab disconnected."))
+            #expect(try await world.browser.get("/connections").text.contains("GitLab account alice@example.com disconnected."))
             #expect(!(try await world.browser.get("/connections").text.contains("disconnected")))
             #expect(try await Self.credentials(world).isEmpty)
             let revoked = await world.fake.revokedTokens

@@ -2,7 +2,8 @@
 driven by Selenium) against `latchkey serve --demo`.
 
 Sign in through the form, open the Connection Center, connect the built-in sandbox
-provider (Allow on its consent page), see it listed, disconnect it; the Deny path shows a
+provider (Allow on its consent page), see it listed, label it, connect a second account and
+make it the default, disconnect through the confirmation page; the Deny path shows a
 friendly page with "Try again". A second browser with JavaScript switched off does the
 same sign-in and connect, because every page must work as plain HTML forms.
 
@@ -32,6 +33,9 @@ def demo(tmp_path_factory):
     stack = WebStack(next(gen), workdir, extra_args=["--demo"])
     try:
         stack.start()
+        # A second service beside the sandbox, so the Connection Center has tiles side by side to align.
+        r = stack.api.post(stack.url("/api/v1/integrations"), json={"provider": "openai", "key": "openai"}, timeout=20)
+        assert r.status_code == 201, f"POST /api/v1/integrations (openai) → HTTP {r.status_code}: {r.text[:300]}"
         yield stack
     finally:
         stack.stop()
@@ -122,13 +126,17 @@ def _sign_in(driver, shots, stack, user, check: bool = True) -> None:
         _check_page(driver, "Connection Center")
 
 
-def _connect_sandbox(driver, shots, decision: str = "allow", check: bool = True) -> None:
+def _connect_sandbox(driver, shots, decision: str = "allow", check: bool = True, account: str | None = None) -> None:
     card = _one(driver, 'li.service[data-integration="sandbox"]', "sandbox service card")
     _click_button_in_form(card, "/connections/sandbox/connect", "sandbox connect")
     _wait_path(driver, "/sandbox/authorize", "Connect leads to the sandbox consent page")
     shots.take(driver, "sandbox-consent")
     if check:
         _check_page(driver, "sandbox consent page")
+    if account is not None:
+        field = _one(driver, "#account", "sandbox account field")
+        field.clear()
+        field.send_keys(account)
     _one(driver, f"#{decision}", f"{decision} button").click()
 
 
@@ -151,8 +159,47 @@ def _call_sandbox_tool(driver, shots, conn, cred_id: str, tool: str) -> None:
 
 
 def _flash(driver) -> str:
-    found = _css(driver, ".flash")
-    return found[0].text if found else ""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    try:
+        found = _css(driver, ".flash")
+        return found[0].text if found else ""
+    except StaleElementReferenceException:  # the page was being replaced (a form posted from the same path)
+        return ""
+
+
+def _check_tiles_align(driver, selector: str) -> None:
+    """Tiles side by side in a row have the same height, and their last button sits at the same height."""
+    rows: dict[int, list] = {}
+    for tile in _css(driver, selector):
+        rows.setdefault(round(tile.rect["y"]), []).append(tile)
+    assert any(len(tiles) > 1 for tiles in rows.values()), "no two tiles side by side"
+    for tiles in rows.values():
+        if len(tiles) < 2:
+            continue
+        heights = {round(t.rect["height"]) for t in tiles}
+        assert len(heights) == 1, f"tiles in one row have different heights: {sorted(heights)}"
+        bottoms = {round(t.find_elements("css selector", "button")[-1].rect["y"]) for t in tiles}
+        assert len(bottoms) == 1, f"the buttons of tiles in one row are not aligned: {sorted(bottoms)}"
+
+
+def _disconnect_confirmed(driver, shots, cred_id: str, check: bool = True) -> None:
+    """Disconnect on the card leads to a confirmation page; its red button posts the Disconnect."""
+    conn = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "connection card")
+    link = conn.find_elements("css selector", f'a.danger[href$="/connections/{cred_id}/disconnect"]')
+    assert link, "the connection card has no destructive-looking Disconnect link"
+    assert not conn.find_elements("css selector", f'form[action$="/connections/{cred_id}/disconnect"]'), (
+        "the card still disconnects without asking"
+    )
+    link[0].click()
+    _wait_path(driver, f"/connections/{cred_id}/disconnect", "Disconnect leads to a confirmation page")
+    shots.take(driver, "confirm-disconnect")
+    if check:
+        _check_page(driver, "Disconnect confirmation page")
+    heading = _one(driver, "h1", "confirmation heading").text
+    assert re.match(r"Disconnect Sandbox account .+\?$", heading), f"confirmation heading: {heading!r}"
+    _one(driver, "#confirm-disconnect.danger", "red Disconnect button").click()
+    _wait_path(driver, "/connections", "confirming leads back to the Connection Center")
 
 
 # --------------------------------------------------------------------------
@@ -166,6 +213,11 @@ def test_sign_in_connect_and_disconnect_the_sandbox(demo, browser):
     assert not _css(driver, 'li.connection[data-integration="sandbox"]'), "a new user already has a sandbox connection"
     card = _one(driver, 'li.service[data-integration="sandbox"]', "sandbox service card")
     assert re.search(r"\bConnect", card.text), "the sandbox card has no Connect button"
+    assert card.find_elements("css selector", ".badge"), "the sandbox card shows no logo or monogram"
+    docs = card.find_elements("css selector", "a.docs")
+    assert docs and (docs[0].get_attribute("href") or "").startswith("https://"), "the sandbox card has no documentation link"
+    assert len(_css(driver, "li.service")) >= 2, "the Connection Center offers fewer than two services"
+    _check_tiles_align(driver, "li.service")
 
     _connect_sandbox(driver, shots, "allow")
     _wait_path(driver, "/connections", "Allow leads back to the Connection Center")
@@ -193,12 +245,59 @@ def test_sign_in_connect_and_disconnect_the_sandbox(demo, browser):
     _wait_path(driver, "/connections", "GET /connections")
     assert not _flash(driver), f"GET /connections (no action just done) shows a message: {_flash(driver)!r}"
 
+    # Date and time connected, and when it was last used (the tool call above used it).
     conn = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "sandbox connection card")
-    _click_button_in_form(conn, f"/connections/{cred_id}/disconnect", "disconnect")
-    _wait_path(driver, "/connections", "Disconnect leads back to the Connection Center")
+    connected = conn.find_elements("css selector", "time.connected")
+    assert connected and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", connected[0].text), "no connected date and time"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", connected[0].get_attribute("datetime") or ""), "no ISO datetime"
+    last_used = conn.find_elements("css selector", ".last-used")
+    assert last_used and last_used[0].text.strip(), "the card does not say when the account was last used"
+
+    # A label of the person's own.
+    field = _one(driver, f"#label-{cred_id}", "label field")
+    field.clear()
+    field.send_keys("Work sandbox")
+    _click_button_in_form(conn, f"/connections/{cred_id}/label", "save the label")
+    _wait_path(driver, "/connections", "saving the label leads back to the Connection Center")
+    wait_until(lambda: "labelled" in _flash(driver), what="the 'labelled' message")
+    shots.take(driver, "labelled")
+    conn = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "sandbox connection card")
+    assert "Work sandbox" in conn.find_element("css selector", "h3").text, "the label is not shown on the card"
+
+    # A second sandbox account; the first stays the default until the person chooses the other.
+    _connect_sandbox(driver, shots, "allow", check=False, account="second@example.com")
+    _wait_path(driver, "/connections", "Allow (second account) leads back to the Connection Center")
+    wait_until(lambda: "connected" in _flash(driver).lower(), what="the 'connected' message (second account)")
+    cards = _css(driver, 'li.connection[data-integration="sandbox"]')
+    assert len(cards) == 2, f"{len(cards)} sandbox accounts listed, want 2"
+    other_id = next(c.get_attribute("data-credential-id") for c in cards if c.get_attribute("data-credential-id") != cred_id)
+    first = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "first sandbox card")
+    assert "Used by default" in first.text, "the first account does not say it is used by default"
+    assert "· default" not in driver.find_element("css selector", "main").text, "the page still says '· default'"
+    other = _one(driver, f'li.connection[data-credential-id="{other_id}"]', "second sandbox card")
+    shots.take(driver, "two-accounts")
+    _click_button_in_form(other, f"/connections/{other_id}/default", "use by default")
+    _wait_path(driver, "/connections", "Use by default leads back to the Connection Center")
+    wait_until(lambda: "used by default" in _flash(driver), what="the 'used by default' message")
+    shots.take(driver, "default-chosen")
+    assert "Used by default" in _one(driver, f'li.connection[data-credential-id="{other_id}"]', "second card").text
+    first = _one(driver, f'li.connection[data-credential-id="{cred_id}"]', "first sandbox card")
+    assert first.find_elements("css selector", f'form[action$="/connections/{cred_id}/default"]'), "the first account offers no 'Use by default'"
+    _check_page(driver, "Connection Center with two accounts")
+
+    # Disconnect, through the confirmation page; the message names the account.
+    link = _one(driver, f'li.connection[data-credential-id="{cred_id}"] a.disconnect', "Disconnect link")
+    background = link.value_of_css_property("background-color")
+    assert re.match(r"rgba?\(185, 28, 28", background), f"the Disconnect button does not look destructive ({background})"
+    _disconnect_confirmed(driver, shots, cred_id)
     wait_until(lambda: "disconnected" in _flash(driver).lower(), what="the 'disconnected' message")
+    assert re.match(r"Sandbox account .+ disconnected\.", _flash(driver)), f"the message does not name the account: {_flash(driver)!r}"
     shots.take(driver, "disconnected")
     assert not _css(driver, f'li.connection[data-credential-id="{cred_id}"]'), "the disconnected sandbox is still listed"
+    driver.get(demo.url("/connections"))
+    assert not _flash(driver), f"the 'disconnected' message came back on reload: {_flash(driver)!r}"
+    _disconnect_confirmed(driver, shots, other_id, check=False)
+    assert not _css(driver, 'li.connection[data-integration="sandbox"]'), "a disconnected sandbox account is still listed"
     assert _css(driver, 'li.service[data-integration="sandbox"]'), "the sandbox is no longer offered after disconnecting"
 
     _one(driver, "#sign-out", "sign-out button").click()
@@ -256,7 +355,6 @@ def test_pages_work_without_javascript(demo, nojs_browser):
     assert "connected" in _flash(driver).lower(), "no 'connected' message without JavaScript"
     conn = _one(driver, 'li.connection[data-integration="sandbox"]', "sandbox connection card (no JavaScript)")
     cred_id = conn.get_attribute("data-credential-id")
-    _click_button_in_form(conn, f"/connections/{cred_id}/disconnect", "disconnect")
-    _wait_path(driver, "/connections", "Disconnect (no JavaScript)")
+    _disconnect_confirmed(driver, shots, cred_id, check=False)
     shots.take(driver, "disconnected")
     assert not _css(driver, f'li.connection[data-credential-id="{cred_id}"]'), "disconnect did not work without JavaScript"

@@ -242,10 +242,10 @@ def test_connect_stores_the_account_and_a_working_token(stack, glewlwyd):
     assert conn.part("status"), "the connection card has no status"
     assert re.search(r"\bread\b", conn.text, re.I), "the connection card does not show the permissions (scope read)"
     assert conn.el.find("time") is not None or re.search(r"\b20\d\d\b|today|ago|just now", conn.text, re.I), "the connection card shows no connected date"
-    assert conn.form(f"/connections/{cred_id}/disconnect") is not None, "no disconnect form on the card"
+    assert conn.el.find("a", attrs={"href": f"/connections/{cred_id}/disconnect"}) is not None, "no Disconnect link on the card"
     assert conn.form(f"/connections/{cred_id}/reconnect") is not None, "no reconnect form on the card"
     buttons = conn.button_texts()
-    assert any(b.startswith("Disconnect") for b in buttons) and any(b.startswith("Reconnect") for b in buttons), f"card buttons: {buttons}"
+    assert any(b.startswith("Reconnect") for b in buttons), f"card buttons: {buttons}"
 
     again = web.center()
     assert not again.flash, f"GET /connections (no action just done) shows a message: {again.flash!r}"
@@ -390,7 +390,7 @@ def test_disconnect_deletes_and_revokes_at_the_provider(stack, glewlwyd):
     r = card_action(web, cred_id, "disconnect")
     assert_redirect(r, stack.base_url, "/connections", what="POST /connections/{id}/disconnect")
     center = web.center_after(r)
-    assert center.flash and f"{DISPLAY} disconnected" in center.flash, f"flash after disconnecting: {center.flash!r}"
+    assert center.flash and re.search(rf"{DISPLAY} account \S*alice\S* disconnected\.", center.flash, re.I), f"flash after disconnecting: {center.flash!r}"
     assert center.connection(cred_id) is None, "the disconnected credential is still listed"
     assert KEY in center.services, "after disconnecting, the service is no longer offered"
 

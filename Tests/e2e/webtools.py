@@ -506,8 +506,22 @@ def start_connect(web: Web, integration: str, statuses=(302, 303)) -> requests.R
     return r
 
 
+def disconnect_form(web: Web, credential_id: str) -> Element:
+    """The Disconnect form of a connection: the card links to a confirmation page, whose form posts the Disconnect."""
+    card = web.center().connection(credential_id)
+    assert card is not None, f"[{web.label}] no connection card for credential {credential_id}"
+    path = f"/connections/{credential_id}/disconnect"
+    assert card.el.find("a", attrs={"href": path}) is not None, f"the connection card has no link to {path}"
+    page = web.page(path)
+    assert page.status == 200, f"[{web.label}] GET {path} → HTTP {page.status}"
+    return page.form(path)
+
+
 def card_action(web: Web, credential_id: str, action: str) -> requests.Response:
-    """Submit a connection card's disconnect/reconnect form (the CSRF token comes from the page)."""
+    """Submit a connection card's reconnect form, or a Disconnect through its confirmation page (the CSRF token
+    comes from the page)."""
+    if action == "disconnect":
+        return web.submit(disconnect_form(web, credential_id))
     center = web.center()
     card = center.connection(credential_id)
     assert card is not None, f"[{web.label}] no connection card for credential {credential_id}"

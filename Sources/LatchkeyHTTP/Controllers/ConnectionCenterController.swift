@@ -20,101 +20,16 @@ struct ConnectionCenterController {
         group.get("connections", use: center)
         group.get("connections/:id/connect", use: connectForm)
         group.post("connections/:id/connect", use: start)
+        group.get("connections/:id/disconnect", use: confirmDisconnect)
         group.post("connections/:id/disconnect", use: disconnect)
         group.post("connections/:id/reconnect", use: reconnect)
+        group.post("connections/:id/label", use: setLabel)
+        group.post("connections/:id/default", use: makeDefault)
     }
 
     /// The callback may arrive without a signed-in session (it then says so); it checks the browser binding itself.
     func addCallback(to router: RouterGroup<AppRequestContext>) {
         router.get("connect/callback", use: callback)
-    }
-
-    @Sendable func center(_ request: Request, context: SignedInContext) async throws -> Response {
-        let user = context.user
-        let csrf = sessions.csrfToken(for: context.sessionToken)
-        let mine = try await connect.credentials(of: user, integrationKey: nil)
-        let enabled = try await connect.integrations.integrations.list(tenantID: user.tenantID).filter(\.enabled)
-        var names: [String: String] = [:]
-        var services: [[String: Any]] = []
-        var offered: [ConnectService.Service] = []
-        for integration in enabled {
-            guard let provider = connect.catalog.provider(id: integration.provider), provider.authMode != .oauth2ClientCredentials else { continue }
-            let service = ConnectService.Service(integration: integration, provider: provider)
-            offered.append(service)
-            names[integration.key] = service.name
-            let permissions = Self.permissions(
-                provider: provider,
-                scopes: integration.scopes.isEmpty ? provider.oauth?.defaultScopes ?? [] : integration.scopes
-            )
-            services.append([
-                "key": integration.key,
-                "name": service.name,
-                "initial": String(service.name.prefix(1)).uppercased(),
-                "summary": Self.summary(service),
-                "permissions": permissions,
-                "hasPermissions": !permissions.isEmpty,
-                "csrf": csrf,
-            ])
-        }
-        let dateFormatter = DateFormatter()
-        dateFormatter.dateStyle = .medium
-        dateFormatter.timeStyle = .none
-        dateFormatter.locale = Locale(identifier: "en_US_POSIX")
-        let iso = ISO8601DateFormatter()
-        let connections: [[String: Any]] = mine.map { credential in
-            let name = names[credential.integrationKey] ?? credential.integrationKey
-            let provider = try? enabledProvider(credential.integrationKey, enabled)
-            let permissions = provider.map { Self.permissions(provider: $0, scopes: credential.scopes) } ?? credential.scopes
-            let (statusText, problem) = Self.status(credential, serviceName: name)
-            let tools = ConnectionToolsController.tryable(provider).map { ["name": $0.name, "title": $0.title] }
-            // `?reconnect={id}&scopes=…` (the link of an insufficient_scope answer): offer to reconnect asking for them.
-            var wanted: [String] = []
-            if request.uri.queryParameters.get("reconnect")?.lowercased() == credential.id, let text = request.uri.queryParameters.get("scopes") {
-                wanted = Self.scopeList(text).filter { scope in provider?.oauth?.scopes[scope] != nil && !credential.scopes.contains(scope) }
-            }
-            return [
-                "id": credential.id,
-                "integration": credential.integrationKey,
-                "service": name,
-                "initial": String(name.prefix(1)).uppercased(),
-                "account": credential.providerAccount ?? credential.label ?? "Unknown account",
-                "label": (credential.label != nil && credential.label != credential.providerAccount) ? credential.label as Any : NSNull(),
-                "isDefault": credential.isDefault,
-                "connectedDate": dateFormatter.string(from: credential.connectedAt),
-                "connectedISO": iso.string(from: credential.connectedAt),
-                "statusText": statusText,
-                "problem": problem,
-                "permissions": permissions,
-                "hasPermissions": !permissions.isEmpty,
-                "tools": tools,
-                "hasTools": !tools.isEmpty,
-                "wantedScopes": wanted.joined(separator: " "),
-                "wanted": provider.map { Self.permissions(provider: $0, scopes: wanted) } ?? wanted,
-                "hasWanted": !wanted.isEmpty,
-                "csrf": csrf,
-            ]
-        }
-        // *Connect first* on a consent page: go back there once a service is connected.
-        let returning = ConnectReturn.target(request.uri.queryParameters.get("return"))
-        var response = HTMLPage.render(
-            "connections",
-            title: "Your connections",
-            context: [
-                "services": services, "connections": connections, "flash": PageFlash.message(request) as Any,
-                "returning": returning.map { _ in "Connect a service below; you will then be taken back to the application's authorization." } as Any,
-            ],
-            chrome: PageChrome(context, sessions: sessions),
-            wide: true,
-            // Connect and Reconnect answer with a redirect to the provider; a Reconnect is only possible for an
-            // enabled integration, so the offered services cover both.
-            policy: ContentSecurityPolicy(formActions: connect.formActionSources(for: offered))
-        )
-        if let returning { response.setCookie(ConnectReturn.set(returning, secure: secureCookies)) }
-        return response
-    }
-
-    private func enabledProvider(_ key: String, _ enabled: [Integration]) throws -> Provider? {
-        enabled.first { $0.key == key }.flatMap { connect.catalog.provider(id: $0.provider) }
     }
 
     @Sendable func connectForm(_ request: Request, context: SignedInContext) async throws -> Response {
@@ -189,12 +104,6 @@ struct ConnectionCenterController {
         }
     }
 
-    @Sendable func disconnect(_ request: Request, context: SignedInContext) async throws -> Response {
-        let id = (context.parameters.get("id") ?? "").lowercased()
-        let key = try await connect.disconnect(credentialID: id, user: context.user)
-        return WebResponse.redirect(to: "/connections", flash: "\(await serviceName(key, tenantID: context.tenantID)) disconnected.")
-    }
-
     /// "GitHub connected as octocat." — the one-time message after a connect or a reconnect.
     private func connectedMessage(_ credential: Credential, updated: Bool) async -> String {
         let name = await serviceName(credential.integrationKey, tenantID: credential.tenantID)
@@ -204,7 +113,7 @@ struct ConnectionCenterController {
     }
 
     /// The name people know an integration by: its display name, else its provider's; its key when neither is known.
-    private func serviceName(_ key: String, tenantID: String) async -> String {
+    func serviceName(_ key: String, tenantID: String) async -> String {
         guard let integration = try? await connect.integrations.integrations.find(key: key, tenantID: tenantID),
             let provider = connect.catalog.provider(id: integration.provider)
         else { return key }

@@ -203,6 +203,17 @@ enum Templates {
         pre { padding: 0.75rem; overflow-x: auto; white-space: pre-wrap; }
         .secret { font-family: ui-monospace, monospace; word-break: break-all; background: var(--code); color: var(--text); padding: 0.75rem; border-radius: 8px; }
         footer { text-align: center; color: var(--muted); font-size: 0.8rem; margin: 2rem 0; }
+        /* Connection Center */
+        .grid.accounts { grid-template-columns: repeat(auto-fill, minmax(min(100%, 22rem), 1fr)); }
+        .grid.services > li, .grid.accounts > li { display: flex; flex-direction: column; min-width: 0; }
+        .tile .tile-end { margin-top: auto; }
+        .tile .account, .tile h3 { overflow-wrap: anywhere; }
+        .label-form { margin-top: 0.5rem; }
+        .label-form label { margin-top: 0.5rem; }
+        .label-form input[aria-invalid="true"] { border-color: #b91c1c; }
+        .field-error { color: #b91c1c; font-size: 0.9rem; margin: 0.25rem 0 0; }
+        @media (prefers-color-scheme: dark) { .field-error { color: #fca5a5; } }
+        .button.danger { background: #b91c1c; color: #fff; }
         </style>
         </head>
         <body>

@@ -3,6 +3,7 @@ extension Templates {
     static let console: [(String, String)] = [
         ("login", login),
         ("connections", connections),
+        ("connection-disconnect", connectionDisconnect),
         ("connect-form", connectForm),
         ("connect-failed", connectFailed),
         ("connect-continue", connectContinue),
@@ -43,52 +44,6 @@ extension Templates {
         <input id="password" name="password" type="password" autocomplete="current-password" required>
         <button type="submit" id="sign-in">Sign in</button>
         </form>
-        </section>
-        """
-
-    static let connections = """
-        <h1 id="heading">Your connections</h1>
-        <p class="meta">Services you connect here can be used on your behalf by the tools and agents you allow. Your tokens stay in this vault.</p>
-        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
-        {{#returning}}<div class="returning" role="note">{{returning}}</div>{{/returning}}
-        <section aria-labelledby="connected-heading">
-        <h2 id="connected-heading">Connected accounts</h2>
-        {{^connections}}<p class="meta" id="no-connections">Nothing is connected yet. Pick a service below.</p>{{/connections}}
-        <ul class="list">
-        {{#connections}}
-        <li class="connection tile" data-credential-id="{{id}}" data-integration="{{integration}}">
-        <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}</h3>
-        <p class="meta">Account: <span class="account">{{account}}</span>{{#label}} · {{label}}{{/label}}{{#isDefault}} · default{{/isDefault}}</p>
-        <p class="meta">Connected <time datetime="{{connectedISO}}">{{connectedDate}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>
-        {{#hasPermissions}}<p class="meta">Allowed to:</p><ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
-        {{#hasWanted}}<div class="error wanted-scopes" role="alert">A tool needs more permissions on this account. Reconnect and also allow it to:
-        <ul class="perm">{{#wanted}}<li>{{.}}</li>{{/wanted}}</ul>
-        <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><input type="hidden" name="scopes" value="{{wantedScopes}}"><button type="submit" id="reconnect-wider">Reconnect and allow</button></form></div>{{/hasWanted}}
-        <div class="actions">
-        <form method="post" action="/connections/{{id}}/reconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Reconnect</button></form>
-        <form method="post" action="/connections/{{id}}/disconnect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">Disconnect</button></form>
-        </div>
-        {{#hasTools}}<form method="post" action="/connections/{{id}}/tools" class="try-tool"><input type="hidden" name="csrf_token" value="{{csrf}}">
-        <label for="tool-{{id}}">Try a tool on this account</label>
-        <select id="tool-{{id}}" name="tool">{{#tools}}<option value="{{name}}">{{title}}</option>{{/tools}}</select>
-        <button type="submit" class="secondary">Call the tool</button></form>{{/hasTools}}
-        </li>
-        {{/connections}}
-        </ul>
-        </section>
-        <section aria-labelledby="available-heading">
-        <h2 id="available-heading">Available services</h2>
-        {{^services}}<p class="meta">No services are enabled yet. An administrator enables them under Integrations.</p>{{/services}}
-        <ul class="grid">
-        {{#services}}
-        <li class="service tile" data-integration="{{key}}">
-        <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{name}}</h3>
-        <p class="meta">{{summary}}</p>
-        {{#hasPermissions}}<ul class="perm">{{#permissions}}<li>{{.}}</li>{{/permissions}}</ul>{{/hasPermissions}}
-        <form method="post" action="/connections/{{key}}/connect"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit">Connect {{name}}</button></form>
-        </li>
-        {{/services}}
-        </ul>
         </section>
         """
 
