@@ -49,6 +49,14 @@ struct CredentialsAPITests {
             #expect(secret["accessToken"] as? String == "gho_token_1" && secret["refreshToken"] as? String == "ghr_1")
             #expect(revealed.headers[.cacheControl] == "no-store")
 
+            // A label is shown on one line: a line break in it is refused, and nothing changes.
+            let twoLines = try await client.execute(
+                uri: "/api/v1/credentials/\(id)",
+                method: .patch,
+                headers: fixture.headers,
+                body: body(["label": "work\nhome"])
+            )
+            #expect(twoLines.status == .badRequest && twoLines.errorCode == "invalid_request")
             let patched = try await client.execute(
                 uri: "/api/v1/credentials/\(id)",
                 method: .patch,

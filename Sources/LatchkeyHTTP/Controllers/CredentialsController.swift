@@ -69,6 +69,9 @@ struct CredentialsController {
         let id = try PathID.parse(context, what: "credential")
         let body = try await JSON.decode(UpdateCredentialRequest.self, from: request, limit: maxBodySize)
         if let label = body.label, label.count > 200 { throw LatchkeyError.invalidField("label", "must be at most 200 characters") }
+        if let label = body.label, label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw LatchkeyError.invalidField("label", "must be one line: no line breaks, tabs or other control characters")
+        }
         var expiry: Date?
         if let text = body.expiresAt {
             guard let date = ISO8601.parse(text) else {
