@@ -1,0 +1,142 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LatchkeyConnect
+import LatchkeyCore
+import LatchkeyProviders
+import LatchkeyStorage
+
+/// `/admin/integrations`: the services people in the tenant can connect — the list, adding one (the same service
+/// calls as `POST /api/v1/integrations`, so the same checks and audit events), enabling and disabling.
+struct AdminIntegrationsPagesController {
+    let store: IntegrationStore
+    let rules: IntegrationRules
+    let catalog: ProviderCatalog
+    let sessions: WebSessions
+    let callbackURL: String
+
+    func addRoutes(to group: RouterGroup<AdminPageContext>) {
+        group.get("admin/integrations", use: list)
+        group.post("admin/integrations", use: create)
+        group.post("admin/integrations/:key/toggle", use: toggle)
+    }
+
+    @Sendable func list(_ request: Request, context: AdminPageContext) async throws -> Response {
+        try await listPage(context, flash: PageFlash.message(request))
+    }
+
+    @Sendable func create(_ request: Request, context: AdminPageContext) async throws -> Response {
+        let webForm = try await WebForm.read(request)
+        let provider = catalog.provider(id: webForm.trimmed("provider"))
+        let form = IntegrationPageForm(webForm, settingNames: (provider?.integrationSettings ?? [:]).keys.sorted())
+        let new = IntegrationStore.NewIntegration(
+            key: form.key.isEmpty ? form.provider : form.key,
+            provider: form.provider,
+            displayName: form.displayName.isEmpty ? nil : form.displayName,
+            clientID: form.clientID.isEmpty ? nil : form.clientID,
+            clientSecret: form.clientSecret.isEmpty ? nil : form.clientSecret,
+            scopes: form.scopeList,
+            settings: form.settings.filter { !$0.value.isEmpty }
+        )
+        do {
+            let integration = try await store.create(try await rules.validated(new), tenantID: context.tenantID, actor: actor(request, context))
+            return WebResponse.redirect(to: "/admin/integrations", flash: "Integration \(integration.key) added.")
+        } catch let error as LatchkeyError where error.code == .invalidRequest || error.code == .conflict {
+            var problems = IntegrationPageProblems.problems(error, provider: provider, scopes: form.scopeList)
+            if !form.clientSecret.isEmpty, problems["clientSecret"] == nil {
+                problems["clientSecret"] = "Enter the client secret again: it is not kept when the form has a problem."
+            }
+            return try await listPage(context, form: form, problems: problems, status: .badRequest)
+        }
+    }
+
+    @Sendable func toggle(_ request: Request, context: AdminPageContext) async throws -> Response {
+        let integration = try await find(context)
+        _ = try await store.update(
+            key: integration.key,
+            tenantID: context.tenantID,
+            changes: .init(enabled: !integration.enabled),
+            actor: actor(request, context)
+        )
+        return WebResponse.redirect(to: "/admin/integrations", flash: "Integration \(integration.key) updated.")
+    }
+
+    /// The tenant's integration named in the path; not found otherwise.
+    func find(_ context: AdminPageContext) async throws -> Integration {
+        let key = context.parameters.get("key") ?? ""
+        guard IntegrationRules.isIntegrationKey(key) || IntegrationRules.isStoredKey(key),
+            let integration = try await store.integrations.find(key: key, tenantID: context.tenantID)
+        else { throw LatchkeyError.notFound("integration") }
+        return integration
+    }
+
+    func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
+        AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+    }
+
+    private func listPage(
+        _ context: AdminPageContext,
+        flash: String? = nil,
+        form: IntegrationPageForm = .init(),
+        problems: [String: String] = [:],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let csrf = sessions.csrfToken(for: context.sessionToken)
+        let integrations = try await store.integrations.list(tenantID: context.tenantID)
+        let rows: [[String: Any]] = integrations.map { integration in
+            let provider = catalog.provider(id: integration.provider)
+            return [
+                "key": integration.key,
+                "name": integration.displayName ?? provider?.displayName ?? integration.provider,
+                "clientID": integration.clientID ?? "—",
+                "hasSecret": integration.hasClientSecret,
+                "scopes": (integration.scopes.isEmpty ? provider?.oauth?.defaultScopes ?? [] : integration.scopes).joined(separator: " "),
+                "enabled": integration.enabled,
+                "csrf": csrf,
+            ]
+        }
+        let providers = catalog.all.map { ["id": $0.id, "name": $0.displayName, "mode": $0.authMode.rawValue, "selected": $0.id == form.provider] }
+        let fields: [[String: Any]] = [
+            IntegrationPageForm.field(
+                "key",
+                label: "Key",
+                hint: "optional; defaults to the service id",
+                value: form.key,
+                problems: problems
+            ),
+            IntegrationPageForm.field("clientId", label: "OAuth client ID", hint: "OAuth services", value: form.clientID, problems: problems),
+            IntegrationPageForm.field("clientSecret", label: "OAuth client secret", type: "password", problems: problems),
+            IntegrationPageForm.field(
+                "scopes",
+                label: "Scopes",
+                hint: "separated by spaces; empty for the service's defaults",
+                value: form.scopes,
+                problems: problems
+            ),
+        ]
+        return HTMLPage.render(
+            "admin-integrations",
+            title: "Integrations",
+            context: [
+                "integrations": rows, "providers": providers, "csrf": csrf, "flash": flash as Any, "callbackURL": callbackURL,
+                "fields": problems.isEmpty ? fields : IntegrationPageForm.focusingFirst(fields, problems: problems),
+                "providerError": problems["provider"] as Any, "formError": problems["form"] as Any,
+                "hasProblems": !problems.isEmpty, "problemsHeading": "The integration was not added. Correct what is marked below:",
+                "problems": IntegrationPageForm.summary(problems, order: ["provider", "key", "clientId", "clientSecret", "scopes"]),
+                "alerts": misconfiguredAlerts(integrations),
+            ],
+            status: status,
+            chrome: PageChrome(context, sessions: sessions),
+            wide: true
+        )
+    }
+
+    /// A banner for every integration whose OAuth client the provider refused: nothing refreshes until it is fixed.
+    private func misconfiguredAlerts(_ integrations: [Integration]) -> [String] {
+        integrations.filter { $0.status == .misconfigured }.map { integration in
+            let name = integration.displayName ?? catalog.provider(id: integration.provider)?.displayName ?? integration.key
+            return "\(name) refused this server's OAuth client, so its tokens cannot be refreshed. "
+                + "Check the client id and secret of the integration \(integration.key) (it clears once they change)."
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LatchkeyBootstrap
+import LatchkeyCore
+import LatchkeyHTTP
+import LatchkeyHTTPTesting
+import LatchkeyStorage
+import LatchkeyTesting
+import Testing
+
+/// The console's Integrations pages: adding a service with only the fields it needs, its problems in plain words,
+/// editing it, and what the list shows.
+@Suite("Admin integrations pages")
+struct AdminIntegrationsPagesTests {
+    /// The text of the element that starts at the first match of `marker` up to `end`, tags removed.
+    static func text(in html: String, from marker: String, to end: String) -> String? {
+        guard let start = html.range(of: marker), let stop = html.range(of: end, range: start.upperBound..<html.endIndex) else { return nil }
+        return String(html[start.upperBound..<stop.lowerBound]).replacingOccurrences(of: "<[^>]+>", with: " ", options: .regularExpression)
+    }
+
+    static func summary(_ html: String) -> String? { text(in: html, from: #"role="alert" id="form-problems">"#, to: "</div>") }
+
+    static func fieldProblem(_ html: String, _ field: String) -> String? { text(in: html, from: #"id="\#(field)-error">"#, to: "</p>") }
+
+    @Test(arguments: TestDatabases.kinds)
+    func theAddFormKeepsWhatWasTypedAndSaysWhatIsWrongBesideEachField(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            _ = try await admin.get("/admin/integrations")
+            let typed = [
+                "provider": "github", "key": "Work GitHub", "clientId": "Iv1.typed-client", "clientSecret": "typed-secret-value",
+                "scopes": "repo nonsense",
+            ]
+            let bad = try await admin.post("/admin/integrations", typed)
+            #expect(bad.status == .badRequest)
+            // What was typed is there again, except the secret.
+            #expect(bad.text.contains(#"value="Work GitHub""#) && bad.text.contains(#"value="Iv1.typed-client""#))
+            #expect(bad.text.contains(#"value="repo nonsense""#) && bad.text.contains(#"<option value="github" selected>"#))
+            #expect(!bad.text.contains("typed-secret-value"))
+            // Each problem beside its field, and a summary that is announced.
+            #expect(bad.text.contains(#"aria-invalid="true" aria-describedby="key-error""#))
+            #expect(try #require(Self.fieldProblem(bad.text, "key")).contains("lowercase letters, digits, dashes or underscores"))
+            let scopes = try #require(Self.fieldProblem(bad.text, "scopes"))
+            #expect(scopes.contains("GitHub has no scope called “nonsense”"))
+            #expect(scopes.contains("gist, public_repo, read:org, read:user, repo, user:email, workflow"))
+            #expect(try #require(Self.fieldProblem(bad.text, "clientSecret")).contains("Enter the client secret again"))
+            let summary = try #require(Self.summary(bad.text))
+            #expect(summary.contains("lowercase letters") && summary.contains("nonsense"))
+            // Plain words: none of the API's names or routes.
+            for apiWord in ["scopes[", "clientId", "GET /api", "key must be"] { #expect(!summary.contains(apiWord), "\(apiWord)") }
+            #expect(try await fixture.runtime.integrations.integrations.list(tenantID: fixture.tenantID).isEmpty)
+
+            let noClient = try await admin.post("/admin/integrations", ["provider": "github"])
+            #expect(noClient.status == .badRequest)
+            #expect(try #require(Self.fieldProblem(noClient.text, "clientId")).contains("Enter the client ID of the OAuth app registered at GitHub"))
+
+            var fixed = typed
+            fixed["key"] = "work-github"
+            fixed["scopes"] = "repo read:user"
+            let added = try await admin.post("/admin/integrations", fixed)
+            #expect(added.status == .seeOther)
+            let stored = try #require(try await fixture.runtime.integrations.integrations.find(key: "work-github", tenantID: fixture.tenantID))
+            #expect(stored.scopes == ["repo", "read:user"] && stored.clientID == "Iv1.typed-client")
+            #expect(try await fixture.runtime.integrations.clientSecret(of: stored) == "typed-secret-value")
+            // Taken key: said beside the key.
+            _ = try await admin.get("/admin/integrations")
+            let taken = try await admin.post("/admin/integrations", fixed)
+            #expect(taken.status == .badRequest && Self.fieldProblem(taken.text, "key")?.contains("already exists") == true)
+        }
+    }
+}
