@@ -37,7 +37,7 @@ struct AdminIntegrationsPagesTests {
             #expect(bad.status == .badRequest)
             // What was typed is there again, except the secret.
             #expect(bad.text.contains(#"value="Work GitHub""#) && bad.text.contains(#"value="Iv1.typed-client""#))
-            #expect(bad.text.contains(#"value="repo nonsense""#) && bad.text.contains(#"<option value="github" selected>"#))
+            #expect(bad.text.contains(#"value="repo nonsense""#) && bad.text.contains(#"name="provider" value="github""#))
             #expect(!bad.text.contains("typed-secret-value"))
             // Each problem beside its field, and a summary that is announced.
             #expect(bad.text.contains(#"aria-invalid="true" aria-describedby="key-error""#))
@@ -68,6 +68,66 @@ struct AdminIntegrationsPagesTests {
             _ = try await admin.get("/admin/integrations")
             let taken = try await admin.post("/admin/integrations", fixed)
             #expect(taken.status == .badRequest && Self.fieldProblem(taken.text, "key")?.contains("already exists") == true)
+        }
+    }
+
+    @Test func theServiceIsChosenFirstAndItsFormAsksOnlyForWhatItNeeds() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            // The list chooses with a plain GET form: no script needed.
+            let list = try await admin.get("/admin/integrations")
+            #expect(list.text.contains(#"<form method="get" action="/admin/integrations/new""#))
+            #expect(list.text.contains(#"<option value="oauth2">Generic OAuth 2.0</option>"#))
+
+            // Generic OAuth 2.0: its endpoints, how to register the app, the exact redirect URI with a copy button.
+            let generic = try await admin.get("/admin/integrations/new?provider=oauth2")
+            #expect(generic.status == .ok)
+            for field in ["clientId", "clientSecret", "scopes", "setting-authorizationURL", "setting-tokenURL", "setting-userInfoURL"] {
+                #expect(generic.text.contains(#"id="\#(field)""#), "\(field)")
+            }
+            #expect(!generic.text.contains("setting-discoveryURL"))
+            let callback = fixture.runtime.configuration.callbackURL
+            #expect(callback.hasSuffix("/connect/callback") && generic.text.contains(#"id="redirect-uri">\#(callback)</p>"#))
+            #expect(generic.text.contains(#"data-copy="redirect-uri""#) && generic.text.contains(#"<script src="/assets/console.js">"#))
+            #expect(generic.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            #expect(generic.text.contains(#"href="https://datatracker.ietf.org/doc/html/rfc6749""#))
+            #expect(generic.text.contains(#"id="key""#) && generic.text.contains("autofocus"))
+
+            // OpenID Connect: a discovery URL, not the endpoints.
+            let oidc = try await admin.get("/admin/integrations/new?provider=oidc")
+            #expect(oidc.text.contains(#"id="setting-discoveryURL""#) && !oidc.text.contains("setting-authorizationURL"))
+
+            // An API-key service: none of the OAuth fields, no redirect URI.
+            let openai = try await admin.get("/admin/integrations/new?provider=openai")
+            #expect(openai.status == .ok && openai.text.contains("Add OpenAI"))
+            for field in ["clientId", "clientSecret", "scopes", "redirect-uri", "setting-"] {
+                #expect(!openai.text.contains(#"id="\#(field)"#), "\(field)")
+            }
+            // A catalog service: its documentation and the scopes it knows.
+            let github = try await admin.get("/admin/integrations/new?provider=github")
+            #expect(github.text.contains(#"href="https://docs.github.com/en/rest""#) && github.text.contains("<code>read:org</code>"))
+            #expect(try await admin.get("/admin/integrations/new?provider=nope").status == .badRequest)
+            #expect(try await admin.get("/admin/integrations/new").status == .ok)
+
+            // A missing endpoint is said beside it, in the form's words; what was typed stays.
+            let missing = try await admin.post(
+                "/admin/integrations",
+                ["provider": "oauth2", "key": "corp", "clientId": "corp-client", "setting-authorizationURL": "https://id.example/authorize"]
+            )
+            #expect(missing.status == .badRequest)
+            #expect(missing.text.contains(#"value="https://id.example/authorize""#))
+            let problem = try #require(Self.fieldProblem(missing.text, "setting-tokenURL"))
+            #expect(problem == "Enter the token URL: where codes and refresh tokens are exchanged.")
+            let added = try await admin.post(
+                "/admin/integrations",
+                [
+                    "provider": "oauth2", "key": "corp", "clientId": "corp-client", "setting-authorizationURL": "https://id.example/authorize",
+                    "setting-tokenURL": "https://id.example/token", "setting-userInfoURL": "",
+                ]
+            )
+            #expect(added.status == .seeOther)
+            let stored = try #require(try await fixture.runtime.integrations.integrations.find(key: "corp", tenantID: fixture.tenantID))
+            #expect(stored.settings == ["authorizationURL": "https://id.example/authorize", "tokenURL": "https://id.example/token"])
         }
     }
 }

@@ -17,6 +17,7 @@ struct AdminIntegrationsPagesController {
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin/integrations", use: list)
+        group.get("admin/integrations/new", use: newForm)
         group.post("admin/integrations", use: create)
         group.post("admin/integrations/:key/toggle", use: toggle)
     }
@@ -46,7 +47,8 @@ struct AdminIntegrationsPagesController {
             if !form.clientSecret.isEmpty, problems["clientSecret"] == nil {
                 problems["clientSecret"] = "Enter the client secret again: it is not kept when the form has a problem."
             }
-            return try await listPage(context, form: form, problems: problems, status: .badRequest)
+            guard let provider else { return try await chooserPage(context, unknown: true) }
+            return formPage(context, provider: provider, form: form, problems: problems, status: .badRequest)
         }
     }
 
@@ -74,13 +76,7 @@ struct AdminIntegrationsPagesController {
         AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
     }
 
-    private func listPage(
-        _ context: AdminPageContext,
-        flash: String? = nil,
-        form: IntegrationPageForm = .init(),
-        problems: [String: String] = [:],
-        status: HTTPResponse.Status = .ok
-    ) async throws -> Response {
+    private func listPage(_ context: AdminPageContext, flash: String? = nil) async throws -> Response {
         let csrf = sessions.csrfToken(for: context.sessionToken)
         let integrations = try await store.integrations.list(tenantID: context.tenantID)
         let rows: [[String: Any]] = integrations.map { integration in
@@ -95,37 +91,13 @@ struct AdminIntegrationsPagesController {
                 "csrf": csrf,
             ]
         }
-        let providers = catalog.all.map { ["id": $0.id, "name": $0.displayName, "mode": $0.authMode.rawValue, "selected": $0.id == form.provider] }
-        let fields: [[String: Any]] = [
-            IntegrationPageForm.field(
-                "key",
-                label: "Key",
-                hint: "optional; defaults to the service id",
-                value: form.key,
-                problems: problems
-            ),
-            IntegrationPageForm.field("clientId", label: "OAuth client ID", hint: "OAuth services", value: form.clientID, problems: problems),
-            IntegrationPageForm.field("clientSecret", label: "OAuth client secret", type: "password", problems: problems),
-            IntegrationPageForm.field(
-                "scopes",
-                label: "Scopes",
-                hint: "separated by spaces; empty for the service's defaults",
-                value: form.scopes,
-                problems: problems
-            ),
-        ]
         return HTMLPage.render(
             "admin-integrations",
             title: "Integrations",
             context: [
-                "integrations": rows, "providers": providers, "csrf": csrf, "flash": flash as Any, "callbackURL": callbackURL,
-                "fields": problems.isEmpty ? fields : IntegrationPageForm.focusingFirst(fields, problems: problems),
-                "providerError": problems["provider"] as Any, "formError": problems["form"] as Any,
-                "hasProblems": !problems.isEmpty, "problemsHeading": "The integration was not added. Correct what is marked below:",
-                "problems": IntegrationPageForm.summary(problems, order: ["provider", "key", "clientId", "clientSecret", "scopes"]),
+                "integrations": rows, "csrf": csrf, "flash": flash as Any, "groups": providerGroups(),
                 "alerts": misconfiguredAlerts(integrations),
             ],
-            status: status,
             chrome: PageChrome(context, sessions: sessions),
             wide: true
         )

@@ -1,8 +1,22 @@
 extension Templates {
     /// The administrator's Integrations pages.
     static let integrations: [(String, String)] = [
-        ("admin-integrations", adminIntegrations)
+        ("admin-integrations", adminIntegrations),
+        ("admin-integration-choose", adminIntegrationChoose),
+        ("admin-integration-new", adminIntegrationNew),
     ]
+
+    /// Choosing a service: a plain GET form, so it works without a script.
+    static let integrationChooser = """
+        <form method="get" action="/admin/integrations/new" class="choose-service">
+        <label for="provider">Service</label>
+        <select id="provider" name="provider" required{{#error}} aria-invalid="true" aria-describedby="provider-error"{{/error}}>
+        {{#groups}}<optgroup label="{{label}}">{{#providers}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/providers}}</optgroup>{{/groups}}
+        </select>
+        {{#error}}<p class="error field-problem" id="provider-error">{{error}}</p>{{/error}}
+        <button type="submit" id="choose-service">Continue</button>
+        </form>
+        """
 
     /// The fields of an integration form, each with its problem beside it (`fields` from ``IntegrationPageForm``).
     static let integrationFields = """
@@ -36,15 +50,44 @@ extension Templates {
         </tbody>
         </table>
         <h2 id="add-heading">Add an integration</h2>
+        <p class="meta">Choose the service first: the next page asks only for what it needs.</p>
+        \(integrationChooser)
+        """
+
+    static let adminIntegrationChoose = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Add an integration</h1>
+        <p>Which service should people in this tenant be able to connect?</p>
+        \(integrationChooser)
+        <p><a href="/admin/integrations">Back to the integrations</a></p>
+        </section>
+        """
+
+    static let adminIntegrationNew = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Add {{name}}</h1>
+        {{#notes}}<p class="meta">{{notes}}</p>{{/notes}}
+        {{#isOAuth}}<section aria-labelledby="howto-heading" class="howto">
+        <h2 id="howto-heading">First, register an OAuth app at {{name}}</h2>
+        <ol>
+        <li>Follow {{name}}'s documentation: <a href="{{docsURL}}" id="provider-docs" rel="noreferrer">{{docsURL}}</a>.</li>
+        {{#redirect}}<li>Where it asks for a redirect URI (or callback URL), enter exactly:
+        <p class="secret" id="redirect-uri">{{callbackURL}}</p>
+        <button type="button" class="secondary copy" data-copy="redirect-uri" hidden>Copy the redirect URI</button></li>{{/redirect}}
+        <li>Enter the client ID and client secret it gives you below.</li>
+        </ol>
+        </section>{{/isOAuth}}
+        {{^isOAuth}}<p>People who connect {{name}} enter their own {{keyLabel}}; it is stored encrypted. There is no OAuth app to register. {{name}}'s documentation: <a href="{{docsURL}}" id="provider-docs" rel="noreferrer">{{docsURL}}</a>.</p>{{/isOAuth}}
         \(integrationProblems)
-        <form method="post" action="/admin/integrations" class="tile" aria-labelledby="add-heading">
+        <form method="post" action="/admin/integrations">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
-        <label for="provider">Service</label>
-        <select id="provider" name="provider" required{{#providerError}} aria-invalid="true" aria-describedby="provider-error"{{/providerError}}>{{#providers}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}} ({{mode}})</option>{{/providers}}</select>
-        {{#providerError}}<p class="error field-problem" id="provider-error">{{providerError}}</p>{{/providerError}}
+        <input type="hidden" name="provider" value="{{provider}}">
         \(integrationFields)
-        <p class="hint">Redirect URI to register at the provider: <code>{{callbackURL}}</code></p>
-        <button type="submit">Add integration</button>
+        {{#hasKnownScopes}}<details class="known-scopes"><summary>Scopes {{name}} knows</summary>
+        <ul class="perm">{{#knownScopes}}<li><code>{{name}}</code>: {{description}}</li>{{/knownScopes}}</ul></details>{{/hasKnownScopes}}
+        <div class="actions"><button type="submit" id="add-integration">Add {{name}}</button><a class="button secondary" href="/admin/integrations">Cancel</a></div>
         </form>
+        </section>
+        <script src="/assets/console.js"></script>
         """
 }
