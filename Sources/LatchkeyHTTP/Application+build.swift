@@ -324,7 +324,9 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         rules: rules,
         catalog: runtime.catalog,
         sessions: webSessions,
-        callbackURL: configuration.callbackURL
+        callbackURL: configuration.callbackURL,
+        requestLog: RequestLogRepository(database: runtime.database),
+        clock: runtime.clock
     ).addRoutes(to: admin)
     AppsPagesController(
         apps: apps,

@@ -130,4 +130,120 @@ struct AdminIntegrationsPagesTests {
             #expect(stored.settings == ["authorizationURL": "https://id.example/authorize", "tokenURL": "https://id.example/token"])
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func theEditPageChangesOnlyWhatChangedAndNeverShowsTheSecret(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let store = fixture.runtime.integrations
+            _ = try await store.create(
+                .init(key: "github", provider: "github", clientID: "Iv1.old", clientSecret: "old-secret-value", scopes: ["repo"]),
+                tenantID: fixture.tenantID,
+                actor: .cli
+            )
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            let page = try await admin.get("/admin/integrations/github")
+            #expect(page.status == .ok && page.text.contains(#"value="Iv1.old""#) && page.text.contains(#"value="repo""#))
+            #expect(page.text.contains("A client secret is stored") && page.text.contains("Replace the client secret"))
+            #expect(!page.text.contains("old-secret") && !page.text.contains("-value"))
+            #expect(page.text.contains(#"<option value="enabled" selected>"#) && page.text.contains(#"data-copy="redirect-uri""#))
+            let unchanged = ["displayName": "", "clientId": "Iv1.old", "clientSecret": "", "scopes": "repo", "status": "enabled"]
+            #expect(
+                try await admin.post("/admin/integrations/github", unchanged.merging(["status": "disabled"]) { $1 }, csrf: false).status == .forbidden
+            )
+
+            // Disabling with the secret field empty: only `enabled` changes, the secret is kept.
+            var disable = unchanged
+            disable["status"] = "disabled"
+            let disabled = try await admin.post("/admin/integrations/github", disable)
+            #expect(disabled.status == .seeOther && disabled.location == "/admin/integrations/github")
+            var stored = try #require(try await store.integrations.find(key: "github", tenantID: fixture.tenantID))
+            #expect(!stored.enabled && stored.clientID == "Iv1.old" && stored.scopes == ["repo"])
+            #expect(try await store.clientSecret(of: stored) == "old-secret-value")
+            let after = try await admin.get("/admin/integrations/github")
+            #expect(after.text.contains("Saved the changes to GitHub, which is disabled.") && after.text.contains(#"id="disabled-badge""#))
+
+            // A mistake: said beside the field, nothing saved, the new secret not shown back.
+            var wrong = unchanged
+            wrong["status"] = "disabled"
+            wrong["clientSecret"] = "new-secret-value"
+            wrong["scopes"] = "repo nonsense"
+            let refused = try await admin.post("/admin/integrations/github", wrong)
+            #expect(refused.status == .badRequest && !refused.text.contains("new-secret-value"))
+            #expect(Self.fieldProblem(refused.text, "scopes")?.contains("GitHub has no scope called “nonsense”") == true)
+            #expect(refused.text.contains(#"value="repo nonsense""#) && Self.summary(refused.text) != nil)
+            var noClient = wrong
+            noClient["scopes"] = "repo"
+            noClient["clientId"] = ""
+            let removed = try await admin.post("/admin/integrations/github", noClient)
+            #expect(Self.fieldProblem(removed.text, "clientId")?.contains("Enter the client ID") == true)
+            #expect(
+                try await store.clientSecret(of: try #require(try await store.integrations.find(key: "github", tenantID: fixture.tenantID)))
+                    == "old-secret-value"
+            )
+
+            // Corrected: the secret is replaced, the scopes change, and the audit event names those fields only.
+            wrong["scopes"] = "repo gist"
+            wrong["displayName"] = "Work GitHub"
+            #expect(try await admin.post("/admin/integrations/github", wrong).status == .seeOther)
+            stored = try #require(try await store.integrations.find(key: "github", tenantID: fixture.tenantID))
+            #expect(stored.scopes == ["repo", "gist"] && stored.displayName == "Work GitHub" && !stored.enabled)
+            #expect(try await store.clientSecret(of: stored) == "new-secret-value")
+            _ = try await admin.get("/admin/integrations/github")
+            #expect(try await admin.post("/admin/integrations/github", wrong.merging(["clientSecret": ""]) { $1 }).status == .seeOther)
+            #expect(try await admin.get("/admin/integrations/github").text.contains("Nothing changed."))
+
+            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+                .filter { $0.action == "integration.update" && $0.target == "github" }
+            #expect(events.count == 2 && events.allSatisfy { $0.actor.hasPrefix("user:") })
+            #expect(events.map { $0.details["fields"] ?? "" } == ["enabled", "displayName,clientSecret,scopes"])
+            #expect(!events.contains { $0.details.values.contains("new-secret-value") })
+
+            // Members cannot open it.
+            try await TestUsers.create(fixture, email: "member@example.com")
+            let member = WebBrowser(client)
+            _ = try await member.signIn(email: "member@example.com", password: "correct-horse-battery")
+            #expect(try await member.get("/admin/integrations/github").status == .forbidden)
+            #expect(try await member.post("/admin/integrations/github", unchanged).status == .forbidden)
+            #expect(try await admin.get("/admin/integrations/nothing-here").status == .notFound)
+        }
+    }
+
+    /// People connected and the calls of the last 24 hours, from the request log shared by every instance.
+    @Test(arguments: TestDatabases.kinds)
+    func theEditPageShowsWhoIsConnectedAndTheSuccessRateOfTheLastDay(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            _ = try await fixture.runtime.integrations.create(.init(key: "openai", provider: "openai"), tenantID: fixture.tenantID, actor: .cli)
+            for owner in ["alice", "bob", nil] {
+                var credential: [String: Any] = ["integration": "openai", "type": "api_key", "apiKey": "sk-\(owner ?? "shared")"]
+                credential["externalUserId"] = owner
+                let created = try await client.execute(uri: "/api/v1/credentials", method: .post, headers: fixture.headers, body: body(credential))
+                #expect(created.status == .created)
+            }
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            let quiet = try await admin.get("/admin/integrations/openai")
+            #expect(Self.text(in: quiet.text, from: #"id="usage-connected">"#, to: "</dd>") == "2 people (3 accounts)")
+            #expect(Self.text(in: quiet.text, from: #"id="usage-calls">"#, to: "</dd>") == "No calls")
+            #expect(!quiet.text.contains(#"id="clientId""#) && !quiet.text.contains("redirect-uri"))
+
+            let now = fixture.runtime.clock.now
+            func entry(_ status: Int, hoursAgo: Double, key: String = "openai", kind: RequestKind = .proxy) -> RequestLogEntry {
+                RequestLogEntry(
+                    id: UUID().uuidString,
+                    tenantID: fixture.tenantID,
+                    time: now.addingTimeInterval(-hoursAgo * 3600),
+                    kind: kind,
+                    integrationKey: key,
+                    status: status,
+                    latencyMilliseconds: 5
+                )
+            }
+            try await RequestLogRepository(database: fixture.runtime.database).insert([
+                entry(200, hoursAgo: 1), entry(200, hoursAgo: 2, kind: .tool), entry(200, hoursAgo: 23, kind: .token), entry(502, hoursAgo: 3),
+                entry(500, hoursAgo: 25), entry(500, hoursAgo: 1, key: "github"), entry(400, hoursAgo: 1, kind: .connect),
+            ])
+            let busy = try await admin.get("/admin/integrations/openai")
+            #expect(Self.text(in: busy.text, from: #"id="usage-calls">"#, to: "</dd>")?.contains("4 calls,") == true)
+            #expect(busy.text.contains("75% succeeded"))
+        }
+    }
 }

@@ -7,18 +7,24 @@ import LatchkeyProviders
 import LatchkeyStorage
 
 /// `/admin/integrations`: the services people in the tenant can connect — the list, adding one (the same service
-/// calls as `POST /api/v1/integrations`, so the same checks and audit events), enabling and disabling.
+/// calls as `POST /api/v1/integrations`, so the same checks and audit events), and each one's page, where it is
+/// changed (as `PATCH /api/v1/integrations/{key}`) and its use is shown.
 struct AdminIntegrationsPagesController {
     let store: IntegrationStore
     let rules: IntegrationRules
     let catalog: ProviderCatalog
     let sessions: WebSessions
     let callbackURL: String
+    /// The shared request log: what answers "its calls of the last 24 hours" for every instance at once.
+    let requestLog: RequestLogRepository
+    let clock: any LatchkeyClock
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin/integrations", use: list)
         group.get("admin/integrations/new", use: newForm)
         group.post("admin/integrations", use: create)
+        group.get("admin/integrations/:key", use: edit)
+        group.post("admin/integrations/:key", use: update)
         group.post("admin/integrations/:key/toggle", use: toggle)
     }
 

@@ -29,6 +29,17 @@ struct IntegrationPageForm {
         enabled = form["status"].map { $0 != "disabled" } ?? true
     }
 
+    /// The integration as stored (settings the service takes only: not endpoints read from a discovery document).
+    init(_ integration: Integration) {
+        provider = integration.provider
+        key = integration.key
+        displayName = integration.displayName ?? ""
+        clientID = integration.clientID ?? ""
+        scopes = integration.scopes.joined(separator: " ")
+        settings = integration.settings
+        enabled = integration.enabled
+    }
+
     /// Scopes as typed: separated by spaces or commas.
     var scopeList: [String] {
         scopes.split(whereSeparator: { $0 == " " || $0 == "," || $0.isNewline }).map(String.init)

@@ -4,6 +4,7 @@ extension Templates {
         ("admin-integrations", adminIntegrations),
         ("admin-integration-choose", adminIntegrationChoose),
         ("admin-integration-new", adminIntegrationNew),
+        ("admin-integration-edit", adminIntegrationEdit),
     ]
 
     /// Choosing a service: a plain GET form, so it works without a script.
@@ -88,6 +89,43 @@ extension Templates {
         <div class="actions"><button type="submit" id="add-integration">Add {{name}}</button><a class="button secondary" href="/admin/integrations">Cancel</a></div>
         </form>
         </section>
+        <script src="/assets/console.js"></script>
+        """
+
+    static let adminIntegrationEdit = """
+        <p><a href="/admin/integrations">All integrations</a></p>
+        <h1 id="heading">{{name}} <span class="meta">({{key}})</span></h1>
+        <p>{{service}} ·
+        {{#enabled}}<span class="status">Enabled</span>{{/enabled}}{{^enabled}}<span class="status warn" id="disabled-badge">Disabled</span>{{/enabled}}
+        {{#misconfigured}} <span class="status warn" id="misconfigured-badge">Misconfigured</span>{{/misconfigured}}</p>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#misconfigured}}<div class="error misconfigured" role="alert">{{service}} refused this server's OAuth client, so its tokens cannot be refreshed{{#statusReason}} ({{statusReason}}){{/statusReason}}. Check the client ID and secret below; the warning clears once they change.</div>{{/misconfigured}}
+        <section aria-labelledby="usage-heading">
+        <h2 id="usage-heading">How it is used</h2>
+        {{#usage}}<dl class="usage">
+        <dt>Connected</dt><dd id="usage-connected">{{people}} ({{accounts}})</dd>
+        <dt>Last 24 hours</dt><dd id="usage-calls">{{#hasCalls}}{{calls}}, <span class="status{{#failing}} warn{{/failing}}">{{rate}} succeeded</span>{{/hasCalls}}{{^hasCalls}}No calls{{/hasCalls}}</dd>
+        </dl>{{/usage}}
+        <p class="meta">Calls are proxy, tool and token calls through this integration, from the request log of every instance; a call succeeded when it was answered below 400.</p>
+        </section>
+        {{#redirect}}<section aria-labelledby="redirect-heading">
+        <h2 id="redirect-heading">Redirect URI</h2>
+        <p>Registered at {{service}} for this OAuth app{{#docsURL}} (<a href="{{docsURL}}" rel="noreferrer">{{service}}'s documentation</a>){{/docsURL}}:</p>
+        <p class="secret" id="redirect-uri">{{callbackURL}}</p>
+        <button type="button" class="secondary copy" data-copy="redirect-uri" hidden>Copy the redirect URI</button>
+        </section>{{/redirect}}
+        <h2 id="settings-heading">Settings</h2>
+        \(integrationProblems)
+        <form method="post" action="/admin/integrations/{{key}}" class="tile" aria-labelledby="settings-heading">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        {{#isOAuth}}<p class="meta" id="secret-state">{{#hasSecret}}A client secret is stored (encrypted; it is never shown).{{/hasSecret}}{{^hasSecret}}No client secret is stored.{{/hasSecret}}</p>{{/isOAuth}}
+        \(integrationFields)
+        {{#hasKnownScopes}}<details class="known-scopes"><summary>Scopes {{service}} knows</summary>
+        <ul class="perm">{{#knownScopes}}<li><code>{{name}}</code>: {{description}}</li>{{/knownScopes}}</ul></details>{{/hasKnownScopes}}
+        <label for="status">Status <span class="hint">(a disabled integration cannot be connected and its tools are not offered; connected accounts are kept)</span></label>
+        <select id="status" name="status"><option value="enabled"{{#formEnabled}} selected{{/formEnabled}}>Enabled</option><option value="disabled"{{^formEnabled}} selected{{/formEnabled}}>Disabled</option></select>
+        <button type="submit" id="save-integration">Save changes</button>
+        </form>
         <script src="/assets/console.js"></script>
         """
 }
