@@ -246,4 +246,31 @@ struct AdminIntegrationsPagesTests {
             #expect(busy.text.contains("75% succeeded"))
         }
     }
+
+    @Test func theListLinksEachIntegrationToItsPageAndBadgesTheOnesThatNeedAttention() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            let store = fixture.runtime.integrations
+            _ = try await store.create(.init(key: "github", provider: "github", clientID: "Iv1.x"), tenantID: fixture.tenantID, actor: .cli)
+            _ = try await store.create(.init(key: "openai", provider: "openai", enabled: false), tenantID: fixture.tenantID, actor: .cli)
+            let gitlab = try await store.create(.init(key: "gitlab", provider: "gitlab", clientID: "gl"), tenantID: fixture.tenantID, actor: .cli)
+            try await store.markMisconfigured(gitlab, reason: "invalid_client")
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            let list = try await admin.get("/admin/integrations")
+            func rawRow(_ key: String) -> Substring {
+                guard let start = list.text.range(of: #"data-integration="\#(key)">"#),
+                    let end = list.text.range(of: "</tr>", range: start.upperBound..<list.text.endIndex)
+                else { return "" }
+                return list.text[start.upperBound..<end.lowerBound]
+            }
+            for key in ["github", "openai", "gitlab"] {
+                #expect(rawRow(key).contains(#"<a href="/admin/integrations/\#(key)">"#), "\(key)")
+            }
+            #expect(rawRow("openai").contains(#"<span class="status warn">Disabled</span>"#))
+            #expect(rawRow("gitlab").contains(#"<span class="status warn">Misconfigured</span>"#))
+            #expect(!rawRow("github").contains("status warn") && rawRow("github").contains(#"<span class="status">Enabled</span>"#))
+            // Every cell says which column it is in, for the phone-width layout.
+            #expect(list.text.components(separatedBy: "<td").count == list.text.components(separatedBy: "<td data-label=").count)
+            #expect(list.text.contains(#"<a href="/admin/integrations/gitlab">Check the client ID and secret of the integration gitlab</a>"#))
+        }
+    }
 }

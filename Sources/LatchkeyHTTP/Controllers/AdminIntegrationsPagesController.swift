@@ -90,10 +90,12 @@ struct AdminIntegrationsPagesController {
             return [
                 "key": integration.key,
                 "name": integration.displayName ?? provider?.displayName ?? integration.provider,
+                "service": provider?.displayName ?? integration.provider,
                 "clientID": integration.clientID ?? "—",
                 "hasSecret": integration.hasClientSecret,
                 "scopes": (integration.scopes.isEmpty ? provider?.oauth?.defaultScopes ?? [] : integration.scopes).joined(separator: " "),
                 "enabled": integration.enabled,
+                "misconfigured": integration.status == .misconfigured,
                 "csrf": csrf,
             ]
         }
@@ -110,11 +112,10 @@ struct AdminIntegrationsPagesController {
     }
 
     /// A banner for every integration whose OAuth client the provider refused: nothing refreshes until it is fixed.
-    private func misconfiguredAlerts(_ integrations: [Integration]) -> [String] {
+    private func misconfiguredAlerts(_ integrations: [Integration]) -> [[String: String]] {
         integrations.filter { $0.status == .misconfigured }.map { integration in
             let name = integration.displayName ?? catalog.provider(id: integration.provider)?.displayName ?? integration.key
-            return "\(name) refused this server's OAuth client, so its tokens cannot be refreshed. "
-                + "Check the client id and secret of the integration \(integration.key) (it clears once they change)."
+            return ["key": integration.key, "name": name]
         }
     }
 }

@@ -38,18 +38,20 @@ extension Templates {
     static let adminIntegrations = """
         <h1 id="heading">Integrations</h1>
         <p class="meta">Services people in this tenant can connect. Client secrets are stored encrypted and never shown again.</p>
-        {{#alerts}}<div class="error misconfigured" role="alert">{{.}}</div>{{/alerts}}
+        {{#alerts}}<div class="error misconfigured" role="alert">{{name}} refused this server's OAuth client, so its tokens cannot be refreshed. <a href="/admin/integrations/{{key}}">Check the client ID and secret of the integration {{key}}</a> (the warning clears once they change).</div>{{/alerts}}
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
-        <table>
-        <thead><tr><th scope="col">Key</th><th scope="col">Service</th><th scope="col">Client</th><th scope="col">Scopes</th><th scope="col">State</th><th scope="col"></th></tr></thead>
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Name</th><th scope="col">Service</th><th scope="col">Client</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Actions</th></tr></thead>
         <tbody>
         {{#integrations}}
-        <tr class="integration" data-integration="{{key}}"><td>{{key}}</td><td>{{name}}</td><td>{{clientID}}{{#hasSecret}} · secret stored{{/hasSecret}}</td><td>{{scopes}}</td>
-        <td>{{#enabled}}Enabled{{/enabled}}{{^enabled}}Disabled{{/enabled}}</td>
-        <td><form method="post" action="/admin/integrations/{{key}}/toggle"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form></td></tr>
+        <tr class="integration" data-integration="{{key}}"><td data-label="Name"><a href="/admin/integrations/{{key}}">{{name}}</a> <span class="meta">({{key}})</span></td>
+        <td data-label="Service">{{service}}</td><td data-label="Client">{{clientID}}{{#hasSecret}} · secret stored{{/hasSecret}}</td><td data-label="Scopes">{{scopes}}</td>
+        <td data-label="Status">{{#enabled}}<span class="status">Enabled</span>{{/enabled}}{{^enabled}}<span class="status warn">Disabled</span>{{/enabled}}{{#misconfigured}} <span class="status warn">Misconfigured</span>{{/misconfigured}}</td>
+        <td data-label="Actions"><div class="actions"><a class="button secondary" href="/admin/integrations/{{key}}">Edit</a><form method="post" action="/admin/integrations/{{key}}/toggle"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form></div></td></tr>
         {{/integrations}}
         </tbody>
-        </table>
+        </table></div>
+        {{^integrations}}<p class="meta" id="no-integrations">No integrations yet. Add one below.</p>{{/integrations}}
         <h2 id="add-heading">Add an integration</h2>
         <p class="meta">Choose the service first: the next page asks only for what it needs.</p>
         \(integrationChooser)
