@@ -117,6 +117,7 @@ extension AdminIntegrationsPagesController {
             title: name,
             context: [
                 "key": integration.key, "name": name, "service": provider?.displayName ?? integration.provider,
+                "at": IntegrationPageForm.registrar(provider),
                 "enabled": integration.enabled, "formEnabled": form.enabled, "misconfigured": integration.status == .misconfigured,
                 "statusReason": integration.statusReason as Any, "isOAuth": isOAuth, "hasSecret": integration.hasClientSecret,
                 "redirect": provider?.authMode == .oauth2, "callbackURL": callbackURL, "docsURL": provider?.docsURL as Any,

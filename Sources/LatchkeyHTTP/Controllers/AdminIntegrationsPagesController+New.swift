@@ -71,7 +71,12 @@ extension AdminIntegrationsPagesController {
             ),
         ]
         if isOAuth {
-            fields += oauthFields(provider, form: form, problems: problems, secretHint: "shown once by \(provider.displayName); stored encrypted")
+            fields += oauthFields(
+                provider,
+                form: form,
+                problems: problems,
+                secretHint: "shown by \(IntegrationPageForm.registrar(provider)); stored encrypted"
+            )
         }
         fields += settingFields(provider, form: form, problems: problems)
         var policy = ContentSecurityPolicy.standard
@@ -80,7 +85,8 @@ extension AdminIntegrationsPagesController {
             "admin-integration-new",
             title: "Add \(provider.displayName)",
             context: [
-                "provider": provider.id, "name": provider.displayName, "docsURL": provider.docsURL, "notes": provider.notes as Any,
+                "provider": provider.id, "name": provider.displayName, "at": IntegrationPageForm.registrar(provider),
+                "generic": provider.oauth?.configurableEndpoints == true, "docsURL": provider.docsURL, "notes": provider.notes as Any,
                 "isOAuth": isOAuth, "redirect": provider.authMode == .oauth2,
                 "keyLabel": provider.apiKey?.keyLabel ?? (provider.authMode == .basic ? "user name and password" : "API key"),
                 "callbackURL": callbackURL, "csrf": sessions.csrfToken(for: context.sessionToken),
@@ -102,7 +108,7 @@ extension AdminIntegrationsPagesController {
             IntegrationPageForm.field(
                 "clientId",
                 label: "Client ID",
-                hint: "from the OAuth app you registered at \(provider.displayName)",
+                hint: "from the OAuth app you registered at \(IntegrationPageForm.registrar(provider))",
                 value: form.clientID,
                 required: true,
                 problems: problems

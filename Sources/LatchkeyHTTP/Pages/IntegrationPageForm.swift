@@ -78,6 +78,12 @@ struct IntegrationPageForm {
         )
     }
 
+    /// Where the OAuth app is registered, in words: the service's name, or "your provider" for a generic one.
+    static func registrar(_ provider: Provider?) -> String {
+        guard let provider else { return "the provider" }
+        return provider.oauth?.configurableEndpoints == true ? "your provider" : provider.displayName
+    }
+
     /// A setting's name as a person reads it: `authorizationURL` → "Authorization URL".
     static func settingLabel(_ name: String) -> String {
         switch name {

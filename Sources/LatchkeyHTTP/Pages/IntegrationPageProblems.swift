@@ -28,7 +28,10 @@ enum IntegrationPageProblems {
                 add("key", "Use 1 to 64 lowercase letters, digits, dashes or underscores for the key, for example github-work.")
             case "clientId":
                 if message.hasPrefix("is required") || message.hasPrefix("cannot be removed") {
-                    add("clientId", "Enter the client ID of the OAuth app registered at \(name); it cannot work without one.")
+                    add(
+                        "clientId",
+                        "Enter the client ID of the OAuth app registered at \(IntegrationPageForm.registrar(provider)); it cannot work without one."
+                    )
                 } else if message.hasPrefix("is only for OAuth") {
                     add("clientId", "\(name) does not use an OAuth client: leave the client ID empty.")
                 } else {

@@ -71,9 +71,10 @@ extension Templates {
         <h1 id="heading">Add {{name}}</h1>
         {{#notes}}<p class="meta">{{notes}}</p>{{/notes}}
         {{#isOAuth}}<section aria-labelledby="howto-heading" class="howto">
-        <h2 id="howto-heading">First, register an OAuth app at {{name}}</h2>
+        <h2 id="howto-heading">First, register an OAuth app at {{at}}</h2>
         <ol>
-        <li>Follow {{name}}'s documentation: <a href="{{docsURL}}" id="provider-docs" rel="noreferrer">{{docsURL}}</a>.</li>
+        {{#generic}}<li>Your provider's documentation explains how; the protocol: <a href="{{docsURL}}" id="provider-docs" rel="noreferrer">{{docsURL}}</a>.</li>{{/generic}}
+        {{^generic}}<li>{{name}}'s documentation explains how: <a href="{{docsURL}}" id="provider-docs" rel="noreferrer">{{docsURL}}</a>.</li>{{/generic}}
         {{#redirect}}<li>Where it asks for a redirect URI (or callback URL), enter exactly:
         <p class="secret" id="redirect-uri">{{callbackURL}}</p>
         <button type="button" class="secondary copy" data-copy="redirect-uri" hidden>Copy the redirect URI</button></li>{{/redirect}}
@@ -112,7 +113,7 @@ extension Templates {
         </section>
         {{#redirect}}<section aria-labelledby="redirect-heading">
         <h2 id="redirect-heading">Redirect URI</h2>
-        <p>Registered at {{service}} for this OAuth app{{#docsURL}} (<a href="{{docsURL}}" rel="noreferrer">{{service}}'s documentation</a>){{/docsURL}}:</p>
+        <p>Registered at {{at}} for this OAuth app{{#docsURL}} (<a href="{{docsURL}}" rel="noreferrer">{{service}}'s documentation</a>){{/docsURL}}:</p>
         <p class="secret" id="redirect-uri">{{callbackURL}}</p>
         <button type="button" class="secondary copy" data-copy="redirect-uri" hidden>Copy the redirect URI</button>
         </section>{{/redirect}}
