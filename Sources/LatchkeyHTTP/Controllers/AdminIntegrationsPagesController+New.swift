@@ -37,7 +37,7 @@ extension AdminIntegrationsPagesController {
             "admin-integration-choose",
             title: "Add an integration",
             context: [
-                "groups": providerGroups(),
+                "groups": providerGroups(), "autofocus": true,
                 "error": (unknown ? "There is no such service in the catalog. Choose one from the list." : nil) as String? as Any,
             ],
             status: unknown ? .badRequest : .ok,

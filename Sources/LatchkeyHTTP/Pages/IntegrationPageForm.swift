@@ -111,11 +111,11 @@ struct IntegrationPageForm {
         return fields
     }
 
-    /// The first field of `order` with a problem first: what the summary links to, in the order of the form.
+    /// The problems in the order of the form's fields (`order`), each linking to its field when the form has it.
     static func summary(_ problems: [String: String], order: [String]) -> [[String: Any]] {
         let ordered = ["form"] + order.filter { problems[$0] != nil } + problems.keys.filter { !order.contains($0) && $0 != "form" }.sorted()
         return ordered.compactMap { field in
-            problems[field].map { ["field": field, "message": $0, "link": field != "form"] }
+            problems[field].map { ["field": field, "message": $0, "link": order.contains(field)] }
         }
     }
 }

@@ -11,7 +11,7 @@ extension Templates {
     static let integrationChooser = """
         <form method="get" action="/admin/integrations/new" class="choose-service">
         <label for="provider">Service</label>
-        <select id="provider" name="provider" required{{#error}} aria-invalid="true" aria-describedby="provider-error"{{/error}}>
+        <select id="provider" name="provider" required{{#autofocus}} autofocus{{/autofocus}}{{#error}} aria-invalid="true" aria-describedby="provider-error"{{/error}}>
         {{#groups}}<optgroup label="{{label}}">{{#providers}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/providers}}</optgroup>{{/groups}}
         </select>
         {{#error}}<p class="error field-problem" id="provider-error">{{error}}</p>{{/error}}
