@@ -273,4 +273,40 @@ struct AdminIntegrationsPagesTests {
             #expect(list.text.contains(#"<a href="/admin/integrations/gitlab">Check the client ID and secret of the integration gitlab</a>"#))
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func deletingAsksFirstAndIsRefusedWhileAccountsAreConnected(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let store = fixture.runtime.integrations
+            _ = try await store.create(.init(key: "openai", provider: "openai"), tenantID: fixture.tenantID, actor: .cli)
+            _ = try await store.create(.init(key: "stripe", provider: "stripe"), tenantID: fixture.tenantID, actor: .cli)
+            let credential: [String: Any] = ["integration": "openai", "type": "api_key", "apiKey": "sk-1", "externalUserId": "alice"]
+            #expect(
+                try await client.execute(uri: "/api/v1/credentials", method: .post, headers: fixture.headers, body: body(credential)).status
+                    == .created
+            )
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            #expect(try await admin.get("/admin/integrations/openai").text.contains(#"href="/admin/integrations/openai/delete""#))
+
+            // With an account connected: explained, no button, and a forced post is refused.
+            let blocked = try await admin.get("/admin/integrations/openai/delete")
+            #expect(blocked.status == .ok && blocked.text.contains("1 account is still connected") && !blocked.text.contains("confirm-delete"))
+            _ = try await admin.get("/admin/integrations/stripe/delete")
+            let refused = try await admin.post("/admin/integrations/openai/delete")
+            #expect(refused.status == .conflict && refused.text.contains("It was not deleted"))
+            #expect(try await store.integrations.find(key: "openai", tenantID: fixture.tenantID) != nil)
+
+            // Without: a confirmation page, then gone, audited as the administrator.
+            let confirm = try await admin.get("/admin/integrations/stripe/delete")
+            #expect(confirm.text.contains("Delete the integration “Stripe” (stripe)?") && confirm.text.contains(#"class="danger""#))
+            #expect(try await store.integrations.find(key: "stripe", tenantID: fixture.tenantID) != nil)
+            let deleted = try await admin.post("/admin/integrations/stripe/delete")
+            #expect(deleted.status == .seeOther && deleted.location == "/admin/integrations")
+            #expect(try await store.integrations.find(key: "stripe", tenantID: fixture.tenantID) == nil)
+            #expect(try await admin.get("/admin/integrations").text.contains("The integration Stripe (stripe) was deleted."))
+            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            #expect(events.contains { $0.action == "integration.delete" && $0.target == "stripe" && $0.actor.hasPrefix("user:") })
+            #expect(try await admin.get("/admin/integrations/stripe/delete").status == .notFound)
+        }
+    }
 }

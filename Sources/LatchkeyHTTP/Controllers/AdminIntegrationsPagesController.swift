@@ -26,6 +26,8 @@ struct AdminIntegrationsPagesController {
         group.get("admin/integrations/:key", use: edit)
         group.post("admin/integrations/:key", use: update)
         group.post("admin/integrations/:key/toggle", use: toggle)
+        group.get("admin/integrations/:key/delete", use: confirmDelete)
+        group.post("admin/integrations/:key/delete", use: delete)
     }
 
     @Sendable func list(_ request: Request, context: AdminPageContext) async throws -> Response {

@@ -5,6 +5,7 @@ extension Templates {
         ("admin-integration-choose", adminIntegrationChoose),
         ("admin-integration-new", adminIntegrationNew),
         ("admin-integration-edit", adminIntegrationEdit),
+        ("admin-integration-delete", adminIntegrationDelete),
     ]
 
     /// Choosing a service: a plain GET form, so it works without a script.
@@ -129,6 +130,20 @@ extension Templates {
         <select id="status" name="status"><option value="enabled"{{#formEnabled}} selected{{/formEnabled}}>Enabled</option><option value="disabled"{{^formEnabled}} selected{{/formEnabled}}>Disabled</option></select>
         <button type="submit" id="save-integration">Save changes</button>
         </form>
+        <p><a href="/admin/integrations/{{key}}/delete" id="delete-integration">Delete this integration…</a></p>
         <script src="/assets/console.js"></script>
+        """
+
+    static let adminIntegrationDelete = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Delete the integration “{{name}}” ({{key}})?</h1>
+        {{#blocked}}<div class="error" role="alert" id="delete-refused">{{#refused}}It was not deleted: {{/refused}}{{accounts}} still connected to it. Deleting it would lose them silently, so it is refused: ask the people to disconnect them first, or disable the integration instead.</div>
+        <div class="actions"><a class="button secondary" href="/admin/integrations/{{key}}">Back to the integration</a></div>{{/blocked}}
+        {{^blocked}}<p>People can no longer connect {{name}}, apps and the API no longer find <code>{{key}}</code>, and its client secret is gone. This cannot be undone.</p>
+        <form method="post" action="/admin/integrations/{{key}}/delete">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <div class="actions"><button type="submit" class="danger" id="confirm-delete">Delete the integration</button><a class="button secondary" href="/admin/integrations/{{key}}">Keep it</a></div>
+        </form>{{/blocked}}
+        </section>
         """
 }
