@@ -315,12 +315,19 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     ConnectionToolsController(connect: connect, invoker: tools, sessions: webSessions).addRoutes(to: signedIn)
     AdminPagesController(
         store: runtime.integrations,
-        rules: rules,
         catalog: runtime.catalog,
         tenants: runtime.tenants,
         sessions: webSessions,
-        callbackURL: configuration.callbackURL,
         health: outbound.health
+    ).addRoutes(to: admin)
+    AdminIntegrationsPagesController(
+        store: runtime.integrations,
+        rules: rules,
+        catalog: runtime.catalog,
+        sessions: webSessions,
+        callbackURL: configuration.callbackURL,
+        requestLog: RequestLogRepository(database: runtime.database),
+        clock: runtime.clock
     ).addRoutes(to: admin)
     AppsPagesController(
         apps: apps,

@@ -7,7 +7,6 @@ extension Templates {
         ("connect-form", connectForm),
         ("connect-failed", connectFailed),
         ("connect-continue", connectContinue),
-        ("admin-integrations", adminIntegrations),
         ("sandbox-consent", sandboxConsent),
         ("admin-connections", adminConnections),
         ("tool-result", toolResult),
@@ -82,40 +81,6 @@ extension Templates {
         <a class="button" id="continue" href="{{url}}">Continue</a>
         <p><a href="/connections">Back to your connections</a></p>
         </section>
-        """
-
-    static let adminIntegrations = """
-        <h1 id="heading">Integrations</h1>
-        <p class="meta">Services people in this tenant can connect. Client secrets are stored encrypted and never shown again.</p>
-        {{#alerts}}<div class="error misconfigured" role="alert">{{.}}</div>{{/alerts}}
-        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
-        {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
-        <table>
-        <thead><tr><th scope="col">Key</th><th scope="col">Service</th><th scope="col">Client</th><th scope="col">Scopes</th><th scope="col">State</th><th scope="col"></th></tr></thead>
-        <tbody>
-        {{#integrations}}
-        <tr class="integration" data-integration="{{key}}"><td>{{key}}</td><td>{{name}}</td><td>{{clientID}}{{#hasSecret}} · secret stored{{/hasSecret}}</td><td>{{scopes}}</td>
-        <td>{{#enabled}}Enabled{{/enabled}}{{^enabled}}Disabled{{/enabled}}</td>
-        <td><form method="post" action="/admin/integrations/{{key}}/toggle"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form></td></tr>
-        {{/integrations}}
-        </tbody>
-        </table>
-        <h2 id="add-heading">Add an integration</h2>
-        <form method="post" action="/admin/integrations" class="tile" aria-labelledby="add-heading">
-        <input type="hidden" name="csrf_token" value="{{csrf}}">
-        <label for="provider">Service</label>
-        <select id="provider" name="provider" required>{{#providers}}<option value="{{id}}">{{name}} ({{mode}})</option>{{/providers}}</select>
-        <label for="key">Key <span class="hint">(optional; defaults to the service id)</span></label>
-        <input id="key" name="key" type="text" pattern="[a-z0-9_-]{1,64}">
-        <label for="clientId">OAuth client id <span class="hint">(OAuth services)</span></label>
-        <input id="clientId" name="clientId" type="text" autocomplete="off">
-        <label for="clientSecret">OAuth client secret</label>
-        <input id="clientSecret" name="clientSecret" type="password" autocomplete="new-password">
-        <label for="scopes">Scopes <span class="hint">(space separated; empty for the service's defaults)</span></label>
-        <input id="scopes" name="scopes" type="text">
-        <p class="hint">Redirect URI to register at the provider: <code>{{callbackURL}}</code></p>
-        <button type="submit">Add integration</button>
-        </form>
         """
 
     static let sandboxConsent = """

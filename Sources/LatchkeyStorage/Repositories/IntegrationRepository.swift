@@ -88,6 +88,21 @@ public struct IntegrationRepository: Sendable {
         ).first()?.int("n") ?? 0
     }
 
+    /// How many people (distinct end users, console users included) have an account connected to the integration, and
+    /// how many accounts there are in all (shared ones included).
+    public func connectedCounts(integrationID: String, tenantID: String) async throws -> (people: Int, accounts: Int) {
+        try await database.read { db in
+            let row = try await db.raw(
+                """
+                SELECT COUNT(DISTINCT c.end_user_id) AS people, COUNT(*) AS accounts FROM credentials c
+                JOIN connections k ON k.id = c.connection_id
+                WHERE k.integration_id = \(bind: integrationID) AND c.tenant_id = \(bind: tenantID)
+                """
+            ).first()
+            return (try row?.int("people") ?? 0, try row?.int("accounts") ?? 0)
+        }
+    }
+
     func delete(id: String, tenantID: String, on db: any SQLDatabase) async throws -> Bool {
         try await db.raw("DELETE FROM connect_sessions WHERE integration_id = \(bind: id)").run()
         try await db.raw("DELETE FROM app_connect_sessions WHERE integration_id = \(bind: id)").run()

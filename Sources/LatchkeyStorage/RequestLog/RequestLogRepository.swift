@@ -80,6 +80,21 @@ public struct RequestLogRepository: Sendable {
         }
     }
 
+    /// How many calls went through the integration (proxy, tool and token calls) at or after `since`, and how many of
+    /// them succeeded (answered below 400). Read from the shared log, so it counts the calls of every instance.
+    public func outcomes(tenantID: String, integrationKey: String, since: Date) async throws -> (calls: Int, succeeded: Int) {
+        try await database.read { db in
+            let row = try await db.raw(
+                """
+                SELECT COUNT(*) AS calls, COUNT(CASE WHEN http_status < 400 THEN 1 END) AS succeeded FROM request_log
+                WHERE tenant_id = \(bind: tenantID) AND ts >= \(bind: since.ms) AND integration_key = \(bind: integrationKey)
+                  AND kind IN ('proxy', 'tool', 'token')
+                """
+            ).first()
+            return (try row?.int("calls") ?? 0, try row?.int("succeeded") ?? 0)
+        }
+    }
+
     /// Deletes every entry (of every tenant) older than `cutoff`, at most `limit` per statement so that a large purge
     /// does not hold the writer for long; returns how many went.
     public func purge(before cutoff: Date, limit: Int) async throws -> Int {
