@@ -71,6 +71,38 @@ struct AdminIntegrationsPagesTests {
         }
     }
 
+    /// Each field says only its own things: one field takes the focus, only a secret is a new password, and an address
+    /// field asks for no autofill.
+    @Test func eachFieldCarriesOnlyItsOwnAttributes() async throws {
+        try await TestApp.with(.sqlite) { client, fixture in
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            let form = try await admin.get("/admin/integrations/new?provider=oauth2")
+            #expect(form.status == .ok)
+            #expect(form.text.components(separatedBy: " autofocus").count == 2, "exactly one field takes the focus")
+            // An address field names no autofill token: nothing a browser keeps fits, and accessibility checkers
+            // (axe-core 3.1) refuse "off" on a URL field.
+            #expect(form.text.contains(#"id="setting-tokenURL" name="setting-tokenURL" type="url" value"#))
+            #expect(form.text.contains(#"type="password" autocomplete="new-password""#))
+            // The edit page of a service with address settings and a stored secret.
+            _ = try await fixture.runtime.integrations.create(
+                .init(
+                    key: "sandbox",
+                    provider: "sandbox",
+                    clientID: "latchkey-sandbox",
+                    clientSecret: "sandbox-secret",
+                    settings: ["authorizationURL": "https://sandbox.example/authorize", "tokenURL": "https://sandbox.example/token"]
+                ),
+                tenantID: fixture.tenantID,
+                actor: .cli
+            )
+            let edit = try await admin.get("/admin/integrations/sandbox")
+            #expect(edit.status == .ok && edit.text.contains(#"id="setting-tokenURL""#))
+            #expect(edit.text.contains(#"id="setting-tokenURL" name="setting-tokenURL" type="url" value"#))
+            #expect(!edit.text.contains(#"type="text" autocomplete="new-password""#))
+            #expect(edit.text.components(separatedBy: " autofocus").count <= 2)
+        }
+    }
+
     @Test func theServiceIsChosenFirstAndItsFormAsksOnlyForWhatItNeeds() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             let admin = try await AppsPagesTests.admin(client, fixture)

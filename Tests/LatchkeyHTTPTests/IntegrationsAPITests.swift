@@ -96,6 +96,9 @@ struct IntegrationsAPITests {
             #expect(apiKeyWithClient.errorFields.contains("scopes"))
             let badKey = try await post(["provider": "github", "key": "Not OK", "clientId": "x"])
             #expect(badKey.errorFields.contains("key"))
+            // "new" is the console's page for a new integration, not a key.
+            let reserved = try await post(["provider": "github", "key": "new", "clientId": "x"])
+            #expect(reserved.status == .badRequest && reserved.errorFields.contains("key"))
             let missingSettings = try await post(["provider": "oauth2", "clientId": "x"])
             #expect(missingSettings.errorFields.contains("settings.authorizationURL"))
             #expect(missingSettings.errorFields.contains("settings.tokenURL"))

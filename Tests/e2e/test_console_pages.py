@@ -40,7 +40,8 @@ NOT_FOLLOWED = ("/assets", "/api", "/oauth", "/connect", "/sandbox", "/logout", 
 
 # Pages that must be there now, per role (`{app}`: the seeded app's id).
 REQUIRED = {
-    "admin": ["/admin", "/admin/integrations", "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
+    "admin": ["/admin", "/admin/integrations", "/admin/integrations/new?provider=github", "/admin/integrations/github",
+              "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
               "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps"],
     "member": ["/connections", "/settings/authorized-apps"],
 }

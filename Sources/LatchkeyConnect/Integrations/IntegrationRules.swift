@@ -37,6 +37,7 @@ public struct IntegrationRules: Sendable {
         }
         var out = new
         if !Self.isIntegrationKey(new.key) { problem("key", "must be 1 to 64 lowercase letters, digits, dashes or underscores") }
+        if Self.reservedKeys.contains(new.key) { problem("key", "“\(new.key)” is reserved (the console's page for a new integration); choose another") }
         checkCommon(
             provider: provider,
             clientID: new.clientID,
@@ -197,6 +198,9 @@ public struct IntegrationRules: Sendable {
         !value.isEmpty && value.count <= 64
             && value.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "-_.".unicodeScalars.contains($0) }
     }
+
+    /// Keys a new integration may not take: `/admin/integrations/new` is the console's form for one.
+    public static let reservedKeys: Set<String> = ["new"]
 
     /// Whether `value` is a key a new integration may take: 1 to 64 lowercase letters, digits, `-` or `_`.
     public static func isIntegrationKey(_ value: String) -> Bool {

@@ -55,9 +55,13 @@ struct IntegrationPageForm {
         required: Bool = false,
         problems: [String: String]
     ) -> [String: Any] {
-        var field: [String: Any] = ["id": id, "label": label, "type": type, "value": value, "required": required]
-        if let hint { field["hint"] = hint }
-        if let problem = problems[id] { field["error"] = problem }
+        // Every key the field template reads is set, so that Mustache never finds one in an enclosing context.
+        var field: [String: Any] = [
+            "id": id, "label": label, "type": type, "value": value, "required": required, "password": false,
+            // No autofill: a secret is new, an address names no token a browser keeps, other fields say "off".
+            "autocomplete": type == "password" ? "new-password" : type == "url" ? false : "off",
+            "autofocus": false, "hint": hint ?? false, "error": problems[id] ?? false,
+        ]
         if type == "password" {
             field["value"] = nil
             field["password"] = true

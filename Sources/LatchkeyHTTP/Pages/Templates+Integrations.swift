@@ -24,7 +24,7 @@ extension Templates {
     static let integrationFields = """
         {{#fields}}
         <label for="{{id}}">{{label}}{{#hint}} <span class="hint">({{hint}})</span>{{/hint}}</label>
-        <input id="{{id}}" name="{{id}}" type="{{type}}" autocomplete="{{#password}}new-password{{/password}}{{^password}}off{{/password}}" value="{{value}}"{{#required}} required{{/required}}{{#autofocus}} autofocus{{/autofocus}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>
+        <input id="{{id}}" name="{{id}}" type="{{type}}"{{#autocomplete}} autocomplete="{{autocomplete}}"{{/autocomplete}} value="{{value}}"{{#required}} required{{/required}}{{#autofocus}} autofocus{{/autofocus}}{{#error}} aria-invalid="true" aria-describedby="{{id}}-error"{{/error}}>
         {{#error}}<p class="error field-problem" id="{{id}}-error">{{error}}</p>{{/error}}
         {{/fields}}
         """
