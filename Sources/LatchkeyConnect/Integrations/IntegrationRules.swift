@@ -37,7 +37,9 @@ public struct IntegrationRules: Sendable {
         }
         var out = new
         if !Self.isIntegrationKey(new.key) { problem("key", "must be 1 to 64 lowercase letters, digits, dashes or underscores") }
-        if Self.reservedKeys.contains(new.key) { problem("key", "“\(new.key)” is reserved (the console's page for a new integration); choose another") }
+        if Self.reservedKeys.contains(new.key) {
+            problem("key", "“\(new.key)” is reserved (the console's page for a new integration); choose another")
+        }
         checkCommon(
             provider: provider,
             clientID: new.clientID,
