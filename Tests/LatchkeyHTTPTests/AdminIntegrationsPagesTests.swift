@@ -99,7 +99,14 @@ struct AdminIntegrationsPagesTests {
             #expect(edit.status == .ok && edit.text.contains(#"id="setting-tokenURL""#))
             #expect(edit.text.contains(#"id="setting-tokenURL" name="setting-tokenURL" type="url" value"#))
             #expect(!edit.text.contains(#"type="text" autocomplete="new-password""#))
-            #expect(edit.text.components(separatedBy: " autofocus").count <= 2)
+            // A page to read first: nothing takes the focus (it would scroll the page past its top).
+            #expect(!edit.text.contains(" autofocus"))
+            // After a mistake, the first field with a problem takes it.
+            let mistake = try await admin.post("/admin/integrations/sandbox", ["setting-tokenURL": "not a url", "clientId": "latchkey-sandbox"])
+            #expect(mistake.status == .badRequest)
+            #expect(mistake.text.components(separatedBy: " autofocus").count == 2)
+            let focused = try #require(mistake.text.components(separatedBy: "<input").first { $0.contains(" autofocus") })
+            #expect(focused.contains(#"aria-invalid="true""#))
         }
     }
 

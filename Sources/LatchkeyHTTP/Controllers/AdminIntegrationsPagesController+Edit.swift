@@ -122,7 +122,7 @@ extension AdminIntegrationsPagesController {
                 "statusReason": integration.statusReason as Any, "isOAuth": isOAuth, "hasSecret": integration.hasClientSecret,
                 "redirect": provider?.authMode == .oauth2, "callbackURL": callbackURL, "docsURL": provider?.docsURL as Any,
                 "usage": usage, "flash": flash as Any, "csrf": sessions.csrfToken(for: context.sessionToken),
-                "fields": IntegrationPageForm.focusingFirst(fields, problems: problems),
+                "fields": IntegrationPageForm.focusingFirst(fields, problems: problems, orFirst: false),
                 "knownScopes": provider.map(knownScopes) ?? [], "hasKnownScopes": !(provider.map(knownScopes) ?? []).isEmpty,
                 "hasProblems": !problems.isEmpty, "problemsHeading": "Nothing was saved. Correct what is marked below:",
                 "problems": IntegrationPageForm.summary(problems, order: fields.compactMap { $0["id"] as? String }),

@@ -107,10 +107,11 @@ struct IntegrationPageForm {
         }
     }
 
-    /// Marks the first field with a problem (or the first field) to take the focus.
-    static func focusingFirst(_ fields: [[String: Any]], problems: [String: String]) -> [[String: Any]] {
+    /// Marks the first field with a problem to take the focus; without problems, the first field when `orFirst` (a
+    /// form to fill in), none otherwise (a page to read first, whose fields come further down).
+    static func focusingFirst(_ fields: [[String: Any]], problems: [String: String], orFirst: Bool = true) -> [[String: Any]] {
         var fields = fields
-        let index = fields.firstIndex { $0["error"] != nil } ?? 0
+        guard let index = fields.firstIndex(where: { $0["error"] is String }) ?? (orFirst ? 0 : nil) else { return fields }
         if fields.indices.contains(index) { fields[index]["autofocus"] = true }
         return fields
     }
