@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -216,6 +217,23 @@ def make_driver(javascript: bool = True, width: int = 1280, height: int = 900, c
     driver.set_page_load_timeout(30)
     driver.set_script_timeout(10)
     return driver
+
+
+def chromium_for_test(request, prefix: str, javascript: bool = True, console_log: bool = True, **driver_args):
+    """A headless Chromium for one test, with its own series of screenshots `<prefix>-<test name>-NN-<step>.png`
+    (parameters included, brackets left out, so an old series is replaced); at the end of the test a last
+    screenshot is taken and the browser quits. Returns (driver, shots)."""
+    need_peer(chromium_problem(), "headless Chromium")
+    driver = make_driver(javascript=javascript, console_log=console_log and javascript, **driver_args)
+    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
+    shots = Screenshots(f"{prefix}-{name}")
+
+    def finish():
+        shots.take(driver, "end")
+        driver.quit()
+
+    request.addfinalizer(finish)
+    return driver, shots
 
 
 class Screenshots:

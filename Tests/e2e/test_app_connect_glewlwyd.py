@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import re
 import threading
 import urllib.parse
 
@@ -23,7 +22,7 @@ import pytest
 import requests
 
 from conftest import _make_database
-from peers import Glewlwyd, Screenshots, chromium_problem, glewlwyd_problem, make_driver, need_peer, wait_until
+from peers import Glewlwyd, chromium_for_test, chromium_problem, glewlwyd_problem, need_peer, wait_until
 from test_browser_connect_glewlwyd import Console, _arrive_at_glewlwyd, _glewlwyd_step, _one, _origin
 from webtools import WebStack
 
@@ -117,18 +116,8 @@ def world(request, glewlwyd, tmp_path_factory):
 
 @pytest.fixture
 def browser(request):
-    need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(console_log=True, width=390, height=844)  # a phone's width
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
-    shots = Screenshots(f"app-connect-{name}")
-    console = Console(driver)
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots, console
+    driver, shots = chromium_for_test(request, "app-connect", width=390, height=844)  # a phone's width
+    return driver, shots, Console(driver)
 
 
 def _session(stack: WebStack, app_key: str, user: str, redirect: str | None) -> dict:

@@ -26,7 +26,7 @@ import urllib.parse
 import pytest
 
 from conftest import _make_database
-from peers import Glewlwyd, Screenshots, chromium_problem, glewlwyd_problem, make_driver, need_peer, query_of, wait_until
+from peers import Glewlwyd, chromium_for_test, chromium_problem, glewlwyd_problem, need_peer, query_of, wait_until
 from webtools import WebStack
 
 OIDC = "glewlwyd"
@@ -106,19 +106,8 @@ class Console:
 
 @pytest.fixture
 def browser(request):
-    need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(console_log=True, extra_args=(f"--host-resolver-rules=MAP {UNNAMED_HOST} 127.0.0.1",))
-    # one series per test; no brackets from parameters (the old series is removed with a glob)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
-    shots = Screenshots(f"glewlwyd-browser-{name}")
-    console = Console(driver)
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots, console
+    driver, shots = chromium_for_test(request, "glewlwyd-browser", extra_args=(f"--host-resolver-rules=MAP {UNNAMED_HOST} 127.0.0.1",))
+    return driver, shots, Console(driver)
 
 
 # --------------------------------------------------------------------------

@@ -15,14 +15,13 @@ import hashlib
 import hmac
 import http.server
 import json
-import re
 import threading
 
 import pytest
 from selenium.webdriver.support.ui import Select
 
 from conftest import _make_database
-from peers import Screenshots, chromium_problem, make_driver, need_peer, wait_until
+from peers import chromium_for_test, chromium_problem, need_peer, wait_until
 from test_browser_connect_glewlwyd import Console, _css, _flash, _one, _path
 from webtools import WebStack, free_port, users_create
 
@@ -82,17 +81,8 @@ def world(request, tmp_path_factory):
 
 @pytest.fixture
 def browser(request):
-    driver = make_driver(console_log=True)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
-    shots = Screenshots(f"console-admin-{name}")
-    console = Console(driver)
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots, console
+    driver, shots = chromium_for_test(request, "console-admin")
+    return driver, shots, Console(driver)
 
 
 def _sign_in(driver, stack: WebStack, email: str, password: str) -> None:

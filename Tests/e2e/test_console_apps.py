@@ -13,13 +13,12 @@ user's own token for one who has it. SQLite and PostgreSQL. Screenshots (one at 
 
 from __future__ import annotations
 
-import re
 
 import pytest
 import requests
 
 from conftest import _make_database
-from peers import Glewlwyd, Screenshots, chromium_problem, glewlwyd_problem, make_driver, need_peer, wait_until
+from peers import Glewlwyd, chromium_for_test, chromium_problem, glewlwyd_problem, need_peer, wait_until
 from test_app_connect_glewlwyd import _consent
 from test_browser_connect_glewlwyd import Console, _arrive_at_glewlwyd, _css, _one, _origin, _path
 from webtools import WebStack, users_create
@@ -63,18 +62,8 @@ def world(request, glewlwyd, tmp_path_factory):
 
 @pytest.fixture
 def browser(request):
-    need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(console_log=True)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
-    shots = Screenshots(f"console-apps-{name}")
-    console = Console(driver)
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots, console
+    driver, shots = chromium_for_test(request, "console-apps")
+    return driver, shots, Console(driver)
 
 
 def _sign_in(driver, stack: WebStack, email: str) -> None:

@@ -12,12 +12,11 @@ PostgreSQL. Screenshots (one at a phone's width, 390 px) go to
 
 from __future__ import annotations
 
-import re
 
 import pytest
 
 from conftest import _make_database
-from peers import Screenshots, chromium_problem, make_driver, need_peer, wait_until
+from peers import chromium_for_test, wait_until
 from test_browser_connect_glewlwyd import Console, _css, _one, _path
 from webtools import WebStack, users_create
 
@@ -42,17 +41,7 @@ def stack(request, tmp_path_factory):
 
 
 def _browser(request, javascript: bool):
-    need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(javascript=javascript, console_log=javascript)
-    name = re.sub(r"[^A-Za-z0-9]+", "-", request.node.name.removeprefix("test_")).strip("-")
-    shots = Screenshots(f"console-integrations-{name}")
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots
+    return chromium_for_test(request, "console-integrations", javascript=javascript)
 
 
 def _sign_in(driver, stack: WebStack) -> None:

@@ -32,10 +32,7 @@ enum ConnectReturn {
 
     /// The consent URL the browser's cookie holds, if any.
     static func read(_ request: Request) -> String? {
-        guard var text = request.cookies[cookie]?.value, !text.isEmpty, text.count < 6000 else { return nil }
-        text = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        return Data(base64Encoded: text).flatMap { String(data: $0, encoding: .utf8) }.flatMap(target)
+        WebCookies.text(request, cookie, maximumLength: 6000).flatMap(target)
     }
 
     /// A redirect to the consent page the person came from (clearing the cookie), or nil.

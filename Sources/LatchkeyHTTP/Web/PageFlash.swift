@@ -17,10 +17,7 @@ enum PageFlash {
 
     /// The message the browser's cookie carries, if any.
     static func message(_ request: Request) -> String? {
-        guard var text = request.cookies[cookie]?.value, !text.isEmpty, text.utf8.count <= 2 * maximumLength * 4 else { return nil }
-        text = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while text.count % 4 != 0 { text += "=" }
-        guard let message = Data(base64Encoded: text).flatMap({ String(data: $0, encoding: .utf8) }), !message.isEmpty else { return nil }
+        guard let message = WebCookies.text(request, cookie, maximumLength: 8 * maximumLength), !message.isEmpty else { return nil }
         return String(message.prefix(maximumLength))
     }
 

@@ -21,6 +21,15 @@ enum WebCookies {
         Cookie(name: browser, value: value, maxAge: 400 * 24 * 3600, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
+    /// The UTF-8 text a cookie carries in URL-safe base64 (as `ConnectReturn` and `PageFlash` set theirs); nil when
+    /// the cookie is missing, longer than `maximumLength` characters or not such text.
+    static func text(_ request: Request, _ name: String, maximumLength: Int) -> String? {
+        guard var text = request.cookies[name]?.value, !text.isEmpty, text.utf8.count <= maximumLength else { return nil }
+        text = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while text.count % 4 != 0 { text += "=" }
+        return Data(base64Encoded: text).flatMap { String(data: $0, encoding: .utf8) }
+    }
+
     /// A browser id is 43 base64url characters; anything else is ignored and replaced.
     static func isWellFormed(_ value: String) -> Bool {
         value.utf8.count == 43 && value.utf8.allSatisfy { $0.isBase64URL }
