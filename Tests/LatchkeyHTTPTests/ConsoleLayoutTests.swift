@@ -106,7 +106,10 @@ struct ConsoleLayoutTests {
             let keys = try await admin.get("/admin/keys")
             #expect(keys.text.contains(#"<input id="key-name" name="name" maxlength="100" required autofocus"#))
             #expect(keys.text.components(separatedBy: "autofocus").count == 2, "one field takes the focus")
-            for path in ["/admin/audit", "/admin/apps"] {
+            // Pages to read first (a list, an endpoint and its deliveries) keep the focus at their top.
+            _ = try await admin.get("/admin/webhooks")
+            _ = try await admin.post("/admin/webhooks", ["url": "https://hooks.example/latchkey"])
+            for path in ["/admin/audit", "/admin/apps", "/admin/users", "/admin/webhooks"] {
                 #expect(!(try await admin.get(path).text.contains("autofocus")), "\(path)")
             }
         }

@@ -33,7 +33,7 @@ extension Templates {
         <form method="post" action="/admin/webhooks" aria-labelledby="endpoint-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="url">{{#endpoint}}Change the address{{/endpoint}}{{^endpoint}}Address to send events to{{/endpoint}} <span class="hint">(https://…)</span></label>
-        <input id="url" name="url" type="url" inputmode="url" maxlength="2048" required autofocus value="{{url}}"{{#urlError}} aria-invalid="true" aria-describedby="url-error"{{/urlError}}>
+        <input id="url" name="url" type="url" inputmode="url" maxlength="2048" required{{^endpoint}} autofocus{{/endpoint}}{{#endpoint}}{{#urlError}} autofocus{{/urlError}}{{/endpoint}} value="{{url}}"{{#urlError}} aria-invalid="true" aria-describedby="url-error"{{/urlError}}>
         {{#urlError}}<p class="error" id="url-error">{{urlError}}</p>{{/urlError}}
         <button type="submit" id="save-url">{{#endpoint}}Save the address{{/endpoint}}{{^endpoint}}Set the webhook{{/endpoint}}</button>
         </form>
@@ -86,7 +86,7 @@ extension Templates {
         <form method="post" action="/admin/users" class="tile" aria-labelledby="add-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="email">Email</label>
-        <input id="email" name="email" type="email" required autofocus value="{{typed.email}}"{{#emailError}} aria-invalid="true" aria-describedby="email-error"{{/emailError}}>
+        <input id="email" name="email" type="email" required{{#error}} autofocus{{/error}} value="{{typed.email}}"{{#emailError}} aria-invalid="true" aria-describedby="email-error"{{/emailError}}>
         {{#emailError}}<p class="error" id="email-error">{{emailError}}</p>{{/emailError}}
         <label for="name">Name</label>
         <input id="name" name="name" type="text" required value="{{typed.name}}"{{#nameError}} aria-invalid="true" aria-describedby="name-error"{{/nameError}}>
@@ -116,7 +116,7 @@ extension Templates {
         <form method="post" action="/admin/users/{{id}}/password" aria-labelledby="password-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="new-password-field">New password <span class="hint">(at least 12 characters; leave empty to have one generated)</span></label>
-        <input id="new-password-field" name="password" type="password" autocomplete="new-password" autofocus{{#passwordError}} aria-invalid="true" aria-describedby="password-error"{{/passwordError}}>
+        <input id="new-password-field" name="password" type="password" autocomplete="new-password"{{#passwordError}} autofocus{{/passwordError}}{{#passwordError}} aria-invalid="true" aria-describedby="password-error"{{/passwordError}}>
         {{#passwordError}}<p class="error" id="password-error">{{passwordError}}</p>{{/passwordError}}
         <p class="hint">{{#you}}Your other sessions end.{{/you}}{{^you}}They are signed out everywhere.{{/you}}</p>
         <button type="submit" id="reset-password">Set the password</button>
