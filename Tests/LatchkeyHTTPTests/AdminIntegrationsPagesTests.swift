@@ -84,17 +84,7 @@ struct AdminIntegrationsPagesTests {
             #expect(form.text.contains(#"id="setting-tokenURL" name="setting-tokenURL" type="url" value"#))
             #expect(form.text.contains(#"type="password" autocomplete="new-password""#))
             // The edit page of a service with address settings and a stored secret.
-            _ = try await fixture.runtime.integrations.create(
-                .init(
-                    key: "sandbox",
-                    provider: "sandbox",
-                    clientID: "latchkey-sandbox",
-                    clientSecret: "sandbox-secret",
-                    settings: ["authorizationURL": "https://sandbox.example/authorize", "tokenURL": "https://sandbox.example/token"]
-                ),
-                tenantID: fixture.tenantID,
-                actor: .cli
-            )
+            try await TestIntegrations.sandbox(fixture)
             let edit = try await admin.get("/admin/integrations/sandbox")
             #expect(edit.status == .ok && edit.text.contains(#"id="setting-tokenURL""#))
             #expect(edit.text.contains(#"id="setting-tokenURL" name="setting-tokenURL" type="url" value"#))

@@ -30,19 +30,7 @@ struct ConnectionToolsPageTests {
         )
         await network.route(host: "sandbox.example", to: upstream)
         try await TestApp.with(kind, transport: network) { client, fixture in
-            let base = "https://sandbox.example"
-            _ = try await fixture.runtime.integrations.create(
-                .init(
-                    key: "sandbox",
-                    provider: "sandbox",
-                    clientID: "latchkey-sandbox",
-                    clientSecret: "sandbox-secret",
-                    scopes: ["profile"],
-                    settings: ["authorizationURL": base + "/authorize", "tokenURL": base + "/token", "apiBaseURL": base + "/api"]
-                ),
-                tenantID: fixture.tenantID,
-                actor: .cli
-            )
+            try await TestIntegrations.sandbox(fixture)
             let user = try await TestUsers.create(fixture, email: "alice@example.com")
             let imported = try await client.execute(
                 uri: "/api/v1/credentials",

@@ -25,21 +25,7 @@ struct OAuthServerTests {
         _ run: @Sendable (WebBrowser, TestFixture, any TestClientProtocol, User) async throws -> Void
     ) async throws {
         try await TestApp.with(kind) { client, fixture in
-            _ = try await fixture.runtime.integrations.create(
-                .init(
-                    key: "sandbox",
-                    provider: "sandbox",
-                    clientID: "latchkey-sandbox",
-                    clientSecret: "sandbox-secret",
-                    scopes: ["profile"],
-                    settings: [
-                        "authorizationURL": "https://sandbox.example/authorize", "tokenURL": "https://sandbox.example/token",
-                        "apiBaseURL": "https://sandbox.example/api",
-                    ]
-                ),
-                tenantID: fixture.tenantID,
-                actor: .cli
-            )
+            try await TestIntegrations.sandbox(fixture)
             try await FormActionPolicyTests.enable(fixture, key: "openai", provider: "openai", displayName: "Team OpenAI")
             let user = try await TestUsers.create(fixture, email: "alice@example.com")
             let imported = try await client.execute(

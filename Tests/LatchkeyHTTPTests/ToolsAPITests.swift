@@ -145,19 +145,7 @@ struct ToolsAPITests {
     func theDemoSandboxIntegrationOffersItsTwoTools(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             // As `serve --demo` sets it up: the `sandbox` provider, its endpoints given on the integration.
-            let base = "https://latchkey.example/sandbox"
-            _ = try await fixture.runtime.integrations.create(
-                .init(
-                    key: "sandbox",
-                    provider: "sandbox",
-                    clientID: "latchkey-sandbox",
-                    clientSecret: "sandbox-secret",
-                    scopes: ["profile", "items.read"],
-                    settings: ["authorizationURL": base + "/authorize", "tokenURL": base + "/token", "apiBaseURL": base + "/api"]
-                ),
-                tenantID: fixture.tenantID,
-                actor: .cli
-            )
+            try await TestIntegrations.sandbox(fixture, base: "https://latchkey.example/sandbox", scopes: ["profile", "items.read"])
             let items = try await Self.tools(client, fixture.headers, uri: "/api/v1/tools?externalUserId=sarah@example.com")
             #expect(items.compactMap { $0["name"] as? String } == ["sandbox.get_profile", "sandbox.list_items"])
             #expect(items.allSatisfy { $0["integration"] as? String == "sandbox" && $0["connected"] as? Bool == false })

@@ -102,3 +102,28 @@ enum TestUsers {
         )
     }
 }
+
+enum TestIntegrations {
+    /// The `sandbox` integration as `serve --demo` sets it up, its endpoints under `base`.
+    @discardableResult
+    static func sandbox(
+        _ fixture: TestFixture,
+        base: String = "https://sandbox.example",
+        scopes: [String] = ["profile"]
+    ) async throws
+        -> Integration
+    {
+        try await fixture.runtime.integrations.create(
+            .init(
+                key: "sandbox",
+                provider: "sandbox",
+                clientID: "latchkey-sandbox",
+                clientSecret: "sandbox-secret",
+                scopes: scopes,
+                settings: ["authorizationURL": base + "/authorize", "tokenURL": base + "/token", "apiBaseURL": base + "/api"]
+            ),
+            tenantID: fixture.tenantID,
+            actor: .cli
+        )
+    }
+}
