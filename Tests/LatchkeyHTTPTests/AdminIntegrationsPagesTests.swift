@@ -79,6 +79,10 @@ struct AdminIntegrationsPagesTests {
             let form = try await admin.get("/admin/integrations/new?provider=oauth2")
             #expect(form.status == .ok)
             #expect(form.text.components(separatedBy: " autofocus").count == 2, "exactly one field takes the focus")
+            // The catalog's notes are for its developers; the page says what the integration does for people.
+            let github = try await admin.get("/admin/integrations/new?provider=github")
+            #expect(github.text.contains("People sign in at GitHub and choose what to allow"))
+            #expect(!github.text.contains("revocationStyle") && !github.text.contains("form-encoded"))
             // An address field names no autofill token: nothing a browser keeps fits, and accessibility checkers
             // (axe-core 3.1) refuse "off" on a URL field.
             #expect(form.text.contains(#"id="setting-tokenURL" name="setting-tokenURL" type="url" value"#))

@@ -86,7 +86,7 @@ extension AdminIntegrationsPagesController {
             title: "Add \(provider.displayName)",
             context: [
                 "provider": provider.id, "name": provider.displayName, "at": IntegrationPageForm.registrar(provider),
-                "generic": provider.oauth?.configurableEndpoints == true, "docsURL": provider.docsURL, "notes": provider.notes as Any,
+                "generic": provider.oauth?.configurableEndpoints == true, "docsURL": provider.docsURL, "notes": Self.howPeopleConnect(provider),
                 "isOAuth": isOAuth, "redirect": provider.authMode == .oauth2,
                 "keyLabel": provider.apiKey?.keyLabel ?? (provider.authMode == .basic ? "user name and password" : "API key"),
                 "callbackURL": callbackURL, "csrf": sessions.csrfToken(for: context.sessionToken),
@@ -142,5 +142,16 @@ extension AdminIntegrationsPagesController {
     /// The scopes the catalog lists for the service, with what each allows; empty when any scope is accepted.
     func knownScopes(_ provider: Provider) -> [[String: String]] {
         (provider.oauth?.scopes ?? [:]).sorted { $0.key < $1.key }.map { ["name": $0.key, "description": $0.value] }
+    }
+
+    /// What the integration lets people do, in words for an administrator (the catalog's `notes` are for developers of
+    /// the catalog, and stay off the page).
+    static func howPeopleConnect(_ provider: Provider) -> String {
+        switch provider.authMode {
+        case .oauth2: "People sign in at \(provider.displayName) and choose what to allow; their tokens stay in this vault."
+        case .apiKey: "People connect with their own \(provider.displayName) \(provider.apiKey?.keyLabel ?? "API key"); it stays in this vault."
+        case .basic: "People connect with their \(provider.displayName) account details; they stay in this vault."
+        case .oauth2ClientCredentials: "This tenant connects to \(provider.displayName) with the OAuth client below; no person signs in."
+        }
     }
 }
