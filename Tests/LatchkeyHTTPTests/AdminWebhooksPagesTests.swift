@@ -32,6 +32,8 @@ struct AdminWebhooksPagesTests {
             let admin = try await AppsPagesTests.admin(client, fixture)
             let empty = try await admin.get("/admin/webhooks")
             #expect(empty.status == .ok && empty.text.contains(#"id="no-endpoint""#) && empty.text.contains(#"id="no-deliveries""#))
+            // The hint names the schemes this server accepts: https only, private networks being refused here.
+            #expect(empty.text.contains("(https://…)") && !empty.text.contains("http://…"))
 
             // A bad address is explained beside the field, the typed value kept.
             let bad = try await admin.post("/admin/webhooks", ["url": "https://127.0.0.1/in"])

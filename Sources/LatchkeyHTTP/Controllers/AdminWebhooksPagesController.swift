@@ -130,6 +130,8 @@ struct AdminWebhooksPagesController {
         let deliveries = try await outbox.repository.deliveries(tenantID: context.tenantID, status: nil, limit: Self.shownDeliveries, cursor: nil)
         var values: [String: Any] = [
             "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any, "urlError": urlError as Any,
+            // The schemes this server accepts (http only where private networks are allowed, as in development).
+            "urlHint": allowPrivateNetwork ? "https://… or http://…" : "https://…",
             "url": typedURL ?? endpoint?.url ?? "", "deliveries": deliveries.items.map(Self.row),
         ]
         if let endpoint { values["endpoint"] = ["url": endpoint.url, "since": PageDates.minute(endpoint.createdAt)] }

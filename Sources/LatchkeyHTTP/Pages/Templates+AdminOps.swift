@@ -32,7 +32,7 @@ extension Templates {
         {{#urlError}}<div class="error" role="alert">The address was not saved: {{urlError}}</div>{{/urlError}}
         <form method="post" action="/admin/webhooks" aria-labelledby="endpoint-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
-        <label for="url">{{#endpoint}}Change the address{{/endpoint}}{{^endpoint}}Address to send events to{{/endpoint}} <span class="hint">(https://…)</span></label>
+        <label for="url">{{#endpoint}}Change the address{{/endpoint}}{{^endpoint}}Address to send events to{{/endpoint}} <span class="hint">({{urlHint}})</span></label>
         <input id="url" name="url" type="url" inputmode="url" maxlength="2048" required{{^endpoint}} autofocus{{/endpoint}}{{#endpoint}}{{#urlError}} autofocus{{/urlError}}{{/endpoint}} value="{{url}}"{{#urlError}} aria-invalid="true" aria-describedby="url-error"{{/urlError}}>
         {{#urlError}}<p class="error" id="url-error">{{urlError}}</p>{{/urlError}}
         <button type="submit" id="save-url">{{#endpoint}}Save the address{{/endpoint}}{{^endpoint}}Set the webhook{{/endpoint}}</button>
