@@ -225,7 +225,7 @@ struct AdminIntegrationsPagesTests {
             #expect(try await admin.post("/admin/integrations/github", wrong.merging(["clientSecret": ""]) { $1 }).status == .seeOther)
             #expect(try await admin.get("/admin/integrations/github").text.contains("Nothing changed."))
 
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
                 .filter { $0.action == "integration.update" && $0.target == "github" }
             #expect(events.count == 2 && events.allSatisfy { $0.actor.hasPrefix("user:") })
             #expect(events.map { $0.details["fields"] ?? "" } == ["enabled", "displayName,clientSecret,scopes"])
@@ -337,7 +337,7 @@ struct AdminIntegrationsPagesTests {
             #expect(deleted.status == .seeOther && deleted.location == "/admin/integrations")
             #expect(try await store.integrations.find(key: "stripe", tenantID: fixture.tenantID) == nil)
             #expect(try await admin.get("/admin/integrations").text.contains("The integration Stripe (stripe) was deleted."))
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
             #expect(events.contains { $0.action == "integration.delete" && $0.target == "stripe" && $0.actor.hasPrefix("user:") })
             #expect(try await admin.get("/admin/integrations/stripe/delete").status == .notFound)
         }

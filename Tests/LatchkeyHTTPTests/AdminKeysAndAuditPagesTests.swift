@@ -57,7 +57,7 @@ struct AdminKeysAndAuditPagesTests {
             #expect(try await admin.get("/admin/keys/\(id)/revoke").status == .notFound)
 
             // Audited as the administrator who did it.
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
             #expect(events.contains { $0.action == "admin_key.create" && $0.target == id && $0.actor.hasPrefix("user:") })
             #expect(events.contains { $0.action == "admin_key.revoke" && $0.target == id && $0.actor.hasPrefix("user:") })
             #expect(!events.contains { $0.details.values.contains(key) })

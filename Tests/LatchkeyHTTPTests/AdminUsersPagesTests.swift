@@ -13,15 +13,6 @@ import Testing
 /// `/admin/users` and `GET /api/v1/users`: console users managed in the browser — password reset, role, removal.
 @Suite("Admin users pages")
 struct AdminUsersPagesTests {
-    static func generatedPassword(in html: String) -> String? {
-        guard let range = html.range(of: #"id="new-password">[A-Za-z0-9_-]+"#, options: .regularExpression) else { return nil }
-        return String(html[range].dropFirst(#"id="new-password">"#.count))
-    }
-
-    static func events(_ fixture: TestFixture) async throws -> [AuditEvent] {
-        try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
-    }
-
     @Test(arguments: TestDatabases.kinds)
     func aPasswordResetEndsTheirSessionsAndAGeneratedOneIsShownOnce(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
@@ -55,7 +46,7 @@ struct AdminUsersPagesTests {
             let generated = try await admin.post("/admin/users/\(bob.id)/password", ["password": ""])
             #expect(generated.status == .ok && generated.headers[.cacheControl] == "no-store")
             #expect(generated.text.contains(#"data-copy="new-password""#))
-            let password = try #require(Self.generatedPassword(in: generated.text))
+            let password = try #require(generated.shownOnce("new-password", pattern: "[A-Za-z0-9_-]+"))
             #expect(!(try await admin.get("/admin/users/\(bob.id)").text.contains(password)))
             #expect(try await WebBrowser(client).signIn(email: "bob@example.com", password: password).status == .seeOther)
 
@@ -65,7 +56,7 @@ struct AdminUsersPagesTests {
             #expect(try await admin.post("/admin/users/\(me.id)/password", ["password": "my-own-new-password"]).status == .seeOther)
             #expect(try await admin.get("/admin/users").status == .ok)
 
-            let events = try await Self.events(fixture)
+            let events = try await fixture.auditEvents()
             let resets = events.filter { $0.action == "user.password_reset" && $0.actor.hasPrefix("user:") }
             #expect(resets.map(\.target) == [bob.id, bob.id, me.id])
             let audit = events.map { "\($0)" }.joined()
@@ -101,7 +92,7 @@ struct AdminUsersPagesTests {
             let bad = try await admin.post("/admin/users/\(bob.id)/role", ["role": "owner"])
             #expect(bad.status == .badRequest && bad.text.contains("Choose Administrator or Member."))
 
-            let changes = try await Self.events(fixture).filter { $0.action == "user.role_change" }
+            let changes = try await fixture.auditEvents().filter { $0.action == "user.role_change" }
             #expect(changes.map { $0.details["admin"] } == ["true", "false"] && changes.allSatisfy { $0.actor == "user:\(me.id)" })
         }
     }
@@ -137,7 +128,7 @@ struct AdminUsersPagesTests {
             #expect(try await WebBrowser(client).signIn(email: "bob@example.com", password: "correct-horse-battery").status != .seeOther)
             #expect(try await admin.get("/admin/users/\(bob.id)").status == .notFound)
 
-            let events = try await Self.events(fixture)
+            let events = try await fixture.auditEvents()
             #expect(events.contains { $0.action == "user.delete" && $0.target == bob.id && $0.actor == "user:\(me.id)" })
         }
     }

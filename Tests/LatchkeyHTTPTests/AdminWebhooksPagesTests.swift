@@ -17,15 +17,6 @@ import Testing
 /// the API uses.
 @Suite("Admin webhooks page")
 struct AdminWebhooksPagesTests {
-    static func secret(in html: String) -> String? {
-        guard let range = html.range(of: #"id="signing-secret">whsec_[A-Za-z0-9_-]+"#, options: .regularExpression) else { return nil }
-        return String(html[range].dropFirst(#"id="signing-secret">"#.count))
-    }
-
-    static func auditActions(_ fixture: TestFixture) async throws -> [AuditEvent] {
-        try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
-    }
-
     @Test(arguments: TestDatabases.kinds)
     func anAdminSetsRotatesAndRemovesTheEndpoint(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
@@ -48,7 +39,7 @@ struct AdminWebhooksPagesTests {
                 created.text.contains(#"data-copy="signing-secret""#)
                     && created.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true
             )
-            let secret = try #require(Self.secret(in: created.text))
+            let secret = try #require(created.shownOnce("signing-secret", pattern: "whsec_[A-Za-z0-9_-]+"))
             #expect(try await fixture.runtime.webhooks.target(tenantID: fixture.tenantID)?.secret == secret)
             let shown = try await admin.get("/admin/webhooks")
             #expect(!shown.text.contains(secret) && shown.text.contains(WebhooksAPITests.url) && shown.text.contains(#"id="send-test""#))
@@ -64,7 +55,7 @@ struct AdminWebhooksPagesTests {
             #expect(confirmRotate.status == .ok && confirmRotate.text.contains("Rotate the signing secret?"))
             #expect(try await fixture.runtime.webhooks.target(tenantID: fixture.tenantID)?.secret == secret)
             let rotated = try await admin.post("/admin/webhooks/rotate")
-            let newSecret = try #require(Self.secret(in: rotated.text))
+            let newSecret = try #require(rotated.shownOnce("signing-secret", pattern: "whsec_[A-Za-z0-9_-]+"))
             #expect(newSecret != secret && rotated.text.contains("The old secret no longer signs events"))
             #expect(try await fixture.runtime.webhooks.target(tenantID: fixture.tenantID)?.secret == newSecret)
 
@@ -81,7 +72,7 @@ struct AdminWebhooksPagesTests {
             #expect(try await admin.get("/admin/webhooks/rotate").status == .notFound)
 
             // Audited as the API's, as the administrator, never with the secret or the URL's path.
-            let events = try await Self.auditActions(fixture)
+            let events = try await fixture.auditEvents()
             for action in ["webhook.create", "webhook.update", "webhook.rotate_secret", "webhook.delete"] {
                 #expect(events.contains { $0.action == action && $0.actor.hasPrefix("user:") }, "\(action)")
             }
@@ -135,7 +126,7 @@ struct AdminWebhooksPagesTests {
             #expect(try await fixture.runtime.webhooks.repository.delivery(id: deliveryID, tenantID: fixture.tenantID)?.status == .pending)
             #expect(try await admin.post("/admin/webhooks/deliveries/\(UUID().uuidString.lowercased())/replay").status == .notFound)
 
-            let events = try await Self.auditActions(fixture)
+            let events = try await fixture.auditEvents()
             #expect(events.contains { $0.action == "webhook.test" && $0.actor.hasPrefix("user:") })
             #expect(events.contains { $0.action == "webhook.replay" && $0.target == deliveryID && $0.actor.hasPrefix("user:") })
         }
@@ -153,7 +144,7 @@ struct AdminWebhooksPagesTests {
             #expect(try sent.json["status"] as? String == "pending")
             let items = try await WebhooksAPITests.deliveries(client, fixture)
             #expect(items.map { $0["type"] as? String } == ["webhook.test"])
-            let events = try await Self.auditActions(fixture)
+            let events = try await fixture.auditEvents()
             let sentID = try sent.json["id"] as? String
             #expect(events.contains { $0.action == "webhook.test" && $0.target == sentID })
             #expect(try await client.execute(uri: "/api/v1/webhooks/test", method: .post).status == .unauthorized)

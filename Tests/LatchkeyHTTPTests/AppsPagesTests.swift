@@ -66,7 +66,7 @@ struct AppsPagesTests {
             #expect(newKey != key)
             #expect(try await Self.apps(fixture).authenticate(key: key) == nil)
             #expect(try await Self.apps(fixture).authenticate(key: newKey)?.id == app.id)
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
             #expect(events.contains { $0.action == "app.key_regenerate" && $0.target == app.id && $0.actor.hasPrefix("user:") })
         }
     }

@@ -74,7 +74,7 @@ struct IntegrationsAPITests {
             #expect(try await client.execute(uri: "/api/v1/integrations/openai", method: .delete, headers: fixture.headers).status == .noContent)
             #expect(try await client.execute(uri: "/api/v1/integrations/openai", method: .get, headers: fixture.headers).status == .notFound)
             // Audited with a fingerprint, never the secret.
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
             #expect(events.contains { $0.action == "integration.create" && $0.details["client_secret_fp"]?.hasPrefix("fp_") == true })
             #expect(events.contains { $0.action == "integration.delete" && $0.target == "openai" })
             #expect(!fixture.logs.text.contains("api-secret-value"))

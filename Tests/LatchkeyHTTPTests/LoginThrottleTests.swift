@@ -17,7 +17,7 @@ struct LoginThrottleTests {
     static let wrong = "not-the-password"
 
     static func signInFailures(_ fixture: TestFixture) async throws -> [AuditEvent] {
-        try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+        try await fixture.auditEvents()
             .filter { $0.action == "user.sign_in" && $0.result == "failure" }
     }
 
@@ -110,7 +110,7 @@ struct LoginThrottleTests {
             let bob = WebBrowser(client)
             let signedIn = try await bob.signIn(email: "bob@example.com", password: Self.right)
             #expect(signedIn.status == .seeOther && signedIn.location == "/connections")
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
             let address = try #require(events.last?.ip)
             #expect(["127.0.0.1", "::1"].contains(address))
         }

@@ -127,3 +127,20 @@ enum TestIntegrations {
         )
     }
 }
+
+extension TestFixture {
+    /// The tenant's audit events, oldest first (up to 500).
+    func auditEvents() async throws -> [AuditEvent] {
+        try await runtime.audit.repository.page(tenantID: tenantID, afterSeq: nil, limit: 500)
+    }
+}
+
+extension WebBrowser.Page {
+    /// The value a page shows once in the element `id` (a generated password, a signing secret), when it matches
+    /// `pattern` (a regular expression for the value alone).
+    func shownOnce(_ id: String, pattern: String) -> String? {
+        let prefix = #"id="\#(id)">"#
+        guard let range = text.range(of: prefix + pattern, options: .regularExpression) else { return nil }
+        return String(text[range].dropFirst(prefix.count))
+    }
+}

@@ -84,7 +84,7 @@ struct WebhooksAPITests {
             #expect(try await client.execute(uri: "/api/v1/webhooks", method: .delete, headers: fixture.headers).status == .notFound)
 
             // Audited with fingerprints, never the secret or the URL's path.
-            let events = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let events = try await fixture.auditEvents()
             let actions = events.map(\.action)
             #expect(["webhook.create", "webhook.update", "webhook.rotate_secret", "webhook.delete"].allSatisfy(actions.contains))
             #expect(events.first { $0.action == "webhook.create" }?.details["secret_fp"] == fixture.runtime.keyring.fingerprint(secret))
@@ -264,7 +264,7 @@ struct WebhooksAPITests {
                 headers: fixture.headers
             )
             #expect(unknown.status == .notFound)
-            let audit = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+            let audit = try await fixture.auditEvents()
             #expect(audit.contains { $0.action == "webhook.replay" && $0.target == id })
 
             // Without an endpoint there is nothing to replay to; waiting deliveries are dead-lettered on removal.
@@ -341,7 +341,7 @@ struct WebhooksAPITests {
             #expect(requests.count == 3)
             let payloads = requests.compactMap(\.body).map { String(decoding: $0, as: UTF8.self) }
             let otherHeaders = requests.flatMap { $0.headers.filter { $0.name != "Latchkey-Signature" }.map(\.value) }
-            let audit = try await fixture.runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500).map { "\($0)" }
+            let audit = try await fixture.auditEvents().map { "\($0)" }
             let places = ["logs": fixture.logs.text, "metrics": TestMetrics.text, "answers": answers.joined(), "payloads": payloads.joined()]
                 .merging(["headers": otherHeaders.joined(), "audit": audit.joined()]) { $1 }
             for (place, text) in places {
