@@ -290,13 +290,18 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             ]
         )
     }
-    var login = LoginController(
+    let signIn = SignIn(
         tenants: runtime.tenants,
-        tenant: runtime.defaultTenant,
+        defaultTenant: runtime.defaultTenant,
         sessions: webSessions,
-        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock),
+        identities: IdentityRepository(database: runtime.database),
         audit: runtime.audit,
+        clock: runtime.clock,
         secureCookies: configuration.secureCookies
+    )
+    var login = LoginController(
+        signIn: signIn,
+        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock)
     )
     login.authorizationServer = authServer
     login.addRoutes(to: web)
@@ -373,6 +378,11 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     )
     authorize.addRoutes(web: web, signedIn: signedIn)
     OAuthAppsController(server: authServer, authorize: authorize, sessions: webSessions).addRoutes(to: signedIn)
+    addIdentityRoutes(
+        runtime: runtime,
+        signIn: signIn,
+        groups: IdentityRouteGroups(web: web, signedIn: signedIn, admin: admin, api: api, appKeyed: appKeyed, recorder: recorder)
+    )
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

@@ -11,6 +11,11 @@ public struct WebSessionRecord: Sendable, Equatable {
     public var lastSeenAt: Date
     public var ip: String?
     public var userAgent: String?
+    /// How the person signed in, and so how strong the session is.
+    public var method: SignInMethod
+    public var strength: IdentityStrength
+    /// The identity they signed in with, when the method has one row per account (not for a password).
+    public var identityID: String?
 
     public init(
         idHash: String,
@@ -20,7 +25,10 @@ public struct WebSessionRecord: Sendable, Equatable {
         expiresAt: Date,
         lastSeenAt: Date,
         ip: String?,
-        userAgent: String?
+        userAgent: String?,
+        method: SignInMethod = .password,
+        strength: IdentityStrength? = nil,
+        identityID: String? = nil
     ) {
         self.idHash = idHash
         self.tenantID = tenantID
@@ -30,6 +38,9 @@ public struct WebSessionRecord: Sendable, Equatable {
         self.lastSeenAt = lastSeenAt
         self.ip = ip
         self.userAgent = userAgent
+        self.method = method
+        self.strength = strength ?? method.strength
+        self.identityID = identityID
     }
 }
 

@@ -7,16 +7,17 @@ import LatchkeyCore
 import LatchkeyStorage
 import NIOPosix
 
-/// `GET|POST /login` and `POST /logout`: password sign-in for console users, slowed by `LoginThrottle` (growing waits
-/// per account and address or per account and known browser), and a session cookie (HttpOnly, SameSite=Lax, Secure
-/// when the public URL is https). Every refused attempt, throttled or not, is audited as a failed `user.sign_in`.
+/// `GET|POST /login` and `POST /logout`: password sign-in for console users of any tenant (`?tenant=<slug>`, the
+/// default tenant without one), slowed by `LoginThrottle` (growing waits per account and address or per account and
+/// known browser), and a session cookie (HttpOnly, SameSite=Lax, Secure when the public URL is https). Every refused
+/// attempt, throttled or not, is audited as a failed `user.sign_in`.
 struct LoginController {
-    let tenants: TenantService
-    let tenant: Tenant
-    let sessions: WebSessions
+    let signIn: SignIn
     let throttle: LoginThrottle
-    let audit: AuditLog
-    let secureCookies: Bool
+    var tenants: TenantService { signIn.tenants }
+    var sessions: WebSessions { signIn.sessions }
+    var audit: AuditLog { signIn.audit }
+    var secureCookies: Bool { signIn.secureCookies }
     /// Sign-out revokes every application the person authorized through it (MCP clients).
     var authorizationServer: AuthorizationServer? = nil
 
@@ -33,25 +34,31 @@ struct LoginController {
 
     @Sendable func show(_ request: Request, context: AppRequestContext) async throws -> Response {
         let next = WebResponse.safeNext(request.uri.queryParameters.get("next"))
-        if context.webSession != nil { return WebResponse.redirect(to: next) }
+        let tenant = try await signIn.tenant(slug: request.uri.queryParameters.get("tenant"))
         var notice: String?
+        if let session = context.webSession {
+            // A WEAK session (an app vouched for the person) may look but not change things: it signs in again here.
+            guard session.strength == .weak else { return WebResponse.redirect(to: next) }
+            notice = "To connect services, authorize applications or link accounts, sign in with your own password, passkey or single sign-on."
+        }
         if let revoked = request.uri.queryParameters.get("signed_out").flatMap({ Int($0) }) {
             notice =
                 revoked == 0
                 ? "You are signed out."
                 : "You are signed out. The \(revoked == 1 ? "application" : "\(revoked) applications") you authorized can no longer use your services; authorize again after signing in."
         }
-        return page(context: context, next: next, email: "", error: nil, notice: notice)
+        return page(context: context, tenant: tenant, next: next, email: "", error: nil, notice: notice)
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await WebForm.read(request)
         let next = WebResponse.safeNext(form["next"])
+        let tenant = try await signIn.tenant(slug: form["tenant"])
         let email = form.trimmed("email").lowercased()
         let password = form["password"] ?? ""
         let actor = AuditActor(id: "login", ip: context.remoteAddress, userAgent: request.headers[.userAgent])
         guard !email.isEmpty, !password.isEmpty, password.utf8.count <= 72 else {
-            return page(context: context, next: next, email: email, error: "Enter your email and password.", status: .unauthorized)
+            return page(context: context, tenant: tenant, next: next, email: email, error: "Enter your email and password.", status: .unauthorized)
         }
         let attempt = try await throttle.attempt(tenantID: tenant.id, email: email, address: context.remoteAddress, browserID: context.browserID)
         if let wait = try await throttle.retryAfter(attempt) {
@@ -61,7 +68,7 @@ struct LoginController {
                 AuditRecord(actor: actor, action: "user.sign_in", target: target, result: .failure, details: ["reason": "throttled"]),
                 tenantID: tenant.id
             )
-            return tooMany(context: context, next: next, email: email, wait: wait)
+            return tooMany(context: context, tenant: tenant, next: next, email: email, wait: wait)
         }
         let found = try await tenants.users.user(email: email, tenantID: tenant.id)
         // Compare against a fixed hash when the account does not exist, so the answer takes as long either way.
@@ -75,23 +82,13 @@ struct LoginController {
             )
             var message = "That email and password do not match."
             if let wait { message += " Try again in \(Self.describe(seconds: wait))." }
-            var response = page(context: context, next: next, email: email, error: message, status: .unauthorized)
+            var response = page(context: context, tenant: tenant, next: next, email: email, error: message, status: .unauthorized)
             if let wait { response.headers[.retryAfter] = String(wait) }
             return response
         }
         try await throttle.recordSuccess(attempt)
-        let token = try await sessions.create(user: user, ip: context.remoteAddress, userAgent: request.headers[.userAgent])
-        try await audit.append(
-            AuditRecord(
-                actor: AuditActor(id: "user:\(user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent]),
-                action: "user.sign_in",
-                target: user.id
-            ),
-            tenantID: tenant.id
-        )
-        var response = WebResponse.redirect(to: next)
-        response.setCookie(WebCookies.session(token, secure: secureCookies))
-        return response
+        let identity = try await signIn.identities.identity(provider: "password", subject: user.id, tenantID: tenant.id)
+        return try await signIn.complete(user: user, method: .password, identity: identity, request: request, context: context, next: next)
     }
 
     @Sendable func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -119,6 +116,7 @@ struct LoginController {
 
     private func page(
         context: AppRequestContext,
+        tenant: Tenant,
         next: String,
         email: String,
         error: String?,
@@ -128,14 +126,18 @@ struct LoginController {
         HTMLPage.render(
             "login",
             title: "Sign in",
-            context: ["csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any, "notice": notice as Any],
+            context: [
+                "csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any, "notice": notice as Any,
+                "tenant": signIn.slugParameter(tenant), "tenantName": tenant.id == signIn.defaultTenant.id ? "" : tenant.name,
+            ],
             status: status
         )
     }
 
-    private func tooMany(context: AppRequestContext, next: String, email: String, wait: Int) -> Response {
+    private func tooMany(context: AppRequestContext, tenant: Tenant, next: String, email: String, wait: Int) -> Response {
         var response = page(
             context: context,
+            tenant: tenant,
             next: next,
             email: email,
             error: "Too many failed sign-ins. Try again in \(Self.describe(seconds: wait)).",

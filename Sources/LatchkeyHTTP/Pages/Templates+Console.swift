@@ -30,13 +30,14 @@ extension Templates {
 
     static let login = """
         <section class="card" aria-labelledby="heading">
-        <h1 id="heading">Sign in</h1>
+        <h1 id="heading">Sign in{{#tenantName}} to {{tenantName}}{{/tenantName}}</h1>
         <p>Sign in to connect your accounts and see what is connected.</p>
         {{#notice}}<div class="flash signed-out" role="status">{{notice}}</div>{{/notice}}
         {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
         <form method="post" action="/login">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <input type="hidden" name="next" value="{{next}}">
+        {{#tenant}}<input type="hidden" name="tenant" value="{{tenant}}">{{/tenant}}
         <label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="username" required autofocus value="{{email}}">
         <label for="password">Password</label>

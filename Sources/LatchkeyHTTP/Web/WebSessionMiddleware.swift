@@ -81,20 +81,37 @@ struct WebSessionMiddleware: RouterMiddleware {
     }
 }
 
-/// Sends people who are not signed in to the sign-in page, remembering where they were going.
+/// Sends people who are not signed in to the sign-in page, remembering where they were going. A WEAK session (an
+/// app vouched for the person) may read pages but change nothing: connecting or disconnecting services, authorizing
+/// applications and linking identities all post, and a post from a WEAK session is sent to sign in fully first.
 struct RequireSignInMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     func handle(_ request: Request, context: AppRequestContext, next: (Request, AppRequestContext) async throws -> Response) async throws -> Response
     {
-        guard context.webSession != nil else {
-            let target = request.method == .get ? request.uri.path : "/connections"
-            var components = URLComponents()
-            components.path = "/login"
-            components.queryItems = [URLQueryItem(name: "next", value: target)]
-            return WebResponse.redirect(to: components.string ?? "/login")
+        guard let session = context.webSession else {
+            return Self.signIn(next: request.method == .get ? request.uri.path : "/connections")
+        }
+        if session.strength != .strong, request.method != .get, request.method != .head {
+            // Back to the page the form was on once signed in, when the browser says which (same site only).
+            return Self.signIn(next: Self.refererPath(request) ?? "/connections")
         }
         return try await next(request, context)
+    }
+
+    static func signIn(next target: String) -> Response {
+        var components = URLComponents()
+        components.path = "/login"
+        components.queryItems = [URLQueryItem(name: "next", value: WebResponse.safeNext(target))]
+        return WebResponse.redirect(to: components.string ?? "/login")
+    }
+
+    /// The path and query of the `Referer` when it is a page of this server.
+    static func refererPath(_ request: Request) -> String? {
+        guard let referer = request.headers[.referer], let url = URLComponents(string: referer),
+            let host = request.head.authority, url.host.map({ host == $0 || host.hasPrefix($0 + ":") }) == true
+        else { return nil }
+        return url.percentEncodedPath + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
     }
 }
 

@@ -23,10 +23,23 @@ public struct WebSessions: Sendable {
         public var user: User
         public var createdAt: Date
         public var expiresAt: Date
+        /// How the person signed in.
+        public var method: SignInMethod = .password
+        /// STRONG sessions may change things; WEAK ones (an app vouched for the person) may only look.
+        public var strength: IdentityStrength = .strong
+        /// The identity signed in with, when the method has one.
+        public var identityID: String? = nil
     }
 
-    /// Starts a session for `user`; returns the cookie value.
-    public func create(user: User, ip: String?, userAgent: String?) async throws -> String {
+    /// Starts a session for `user`, signed in by `method` (with `identityID` when the method has one row per
+    /// account); returns the cookie value.
+    public func create(
+        user: User,
+        method: SignInMethod = .password,
+        identityID: String? = nil,
+        ip: String?,
+        userAgent: String?
+    ) async throws -> String {
         let token = SecureRandom.token()
         let now = clock.now
         let expires = now.addingTimeInterval(absoluteLifetime.seconds)
@@ -39,7 +52,9 @@ public struct WebSessions: Sendable {
                 expiresAt: expires,
                 lastSeenAt: now,
                 ip: ip,
-                userAgent: userAgent.map { String($0.prefix(300)) }
+                userAgent: userAgent.map { String($0.prefix(300)) },
+                method: method,
+                identityID: identityID
             )
         )
         return token
@@ -51,7 +66,14 @@ public struct WebSessions: Sendable {
         let now = clock.now
         let key = hash(token)
         guard let (record, user) = try await store.find(idHash: key) else { return nil }
-        let session = Session(user: user, createdAt: record.createdAt, expiresAt: record.expiresAt)
+        let session = Session(
+            user: user,
+            createdAt: record.createdAt,
+            expiresAt: record.expiresAt,
+            method: record.method,
+            strength: record.strength,
+            identityID: record.identityID
+        )
         let lastSeen = record.lastSeenAt
         guard session.expiresAt > now, now.timeIntervalSince(lastSeen) < idleLifetime.seconds else {
             try await delete(token)

@@ -311,6 +311,27 @@ public enum Migrations {
                 "CREATE INDEX oauth_tokens_code ON oauth_tokens (code_hash)",
             ]
         ),
+        Step(
+            version: 18,
+            name: "identities: the ways a person signs in or is known, and how strong each session is",
+            statements: [
+                """
+                CREATE TABLE identities (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  user_id TEXT NOT NULL REFERENCES users(id), method TEXT NOT NULL, provider TEXT NOT NULL, subject TEXT NOT NULL,
+                  display_name TEXT, email TEXT, app_id TEXT, created_at {bigint} NOT NULL, last_used_at {bigint},
+                  UNIQUE (tenant_id, provider, subject))
+                """,
+                "CREATE INDEX identities_user ON identities (user_id)",
+                """
+                INSERT INTO identities (id, tenant_id, user_id, method, provider, subject, display_name, email, created_at)
+                SELECT 'idn_' || id, tenant_id, id, 'password', 'password', id, email, email, created_at FROM users
+                WHERE password_hash IS NOT NULL
+                """,
+                "ALTER TABLE web_sessions ADD COLUMN method TEXT NOT NULL DEFAULT 'password'",
+                "ALTER TABLE web_sessions ADD COLUMN strength TEXT NOT NULL DEFAULT 'strong'",
+                "ALTER TABLE web_sessions ADD COLUMN identity_id TEXT",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

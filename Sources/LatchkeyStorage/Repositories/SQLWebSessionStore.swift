@@ -14,9 +14,11 @@ public struct SQLWebSessionStore: WebSessionStore {
         try await database.write { db in
             try await db.raw(
                 """
-                INSERT INTO web_sessions (id_hash, tenant_id, user_id, created_at, expires_at, last_seen_at, ip, user_agent)
+                INSERT INTO web_sessions (id_hash, tenant_id, user_id, created_at, expires_at, last_seen_at, ip, user_agent, method,
+                  strength, identity_id)
                 VALUES (\(bind: record.idHash), \(bind: record.tenantID), \(bind: record.userID), \(bind: record.createdAt.ms),
-                  \(bind: record.expiresAt.ms), \(bind: record.lastSeenAt.ms), \(bind: record.ip), \(bind: record.userAgent))
+                  \(bind: record.expiresAt.ms), \(bind: record.lastSeenAt.ms), \(bind: record.ip), \(bind: record.userAgent),
+                  \(bind: record.method.rawValue), \(bind: record.strength.rawValue), \(bind: record.identityID))
                 """
             ).run()
         }
@@ -28,7 +30,7 @@ public struct SQLWebSessionStore: WebSessionStore {
                 let row = try await db.raw(
                     """
                     SELECT s.created_at AS s_created, s.expires_at AS s_expires, s.last_seen_at AS s_seen, s.ip AS s_ip,
-                      s.user_agent AS s_agent, u.*
+                      s.user_agent AS s_agent, s.method AS s_method, s.strength AS s_strength, s.identity_id AS s_identity, u.*
                     FROM web_sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = \(bind: idHash)
                     """
                 ).first()
@@ -42,7 +44,11 @@ public struct SQLWebSessionStore: WebSessionStore {
                 expiresAt: try row.date("s_expires"),
                 lastSeenAt: try row.date("s_seen"),
                 ip: try row.optionalString("s_ip"),
-                userAgent: try row.optionalString("s_agent")
+                userAgent: try row.optionalString("s_agent"),
+                method: SignInMethod(rawValue: try row.string("s_method")) ?? .password,
+                // Anything but a known strength reads as WEAK: a damaged row never grants more.
+                strength: IdentityStrength(rawValue: try row.string("s_strength")) ?? .weak,
+                identityID: try row.optionalString("s_identity")
             )
             return (record, user)
         }

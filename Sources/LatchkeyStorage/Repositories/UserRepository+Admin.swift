@@ -15,8 +15,13 @@ extension UserRepository {
         try await db.raw("SELECT * FROM users WHERE tenant_id = \(bind: tenantID) AND id = \(bind: id)").first().map(Self.user(from:))
     }
 
-    func setPasswordHash(_ hash: String, userID: String, tenantID: String, on db: any SQLDatabase) async throws {
-        try await db.raw("UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
+    func setPasswordHash(_ hash: String, userID: String, tenantID: String, now: Date, on db: any SQLDatabase) async throws {
+        let row = try await db.raw(
+            "UPDATE users SET password_hash = \(bind: hash) WHERE id = \(bind: userID) AND tenant_id = \(bind: tenantID) RETURNING email"
+        ).first()
+        if let email = try row?.string("email") {
+            try await IdentityRepository.insertPassword(userID: userID, tenantID: tenantID, email: email, now: now, on: db)
+        }
     }
 
     func setAdmin(_ isAdmin: Bool, userID: String, tenantID: String, on db: any SQLDatabase) async throws {
@@ -33,7 +38,7 @@ extension UserRepository {
         ).all().count
     }
 
-    /// Deletes the person: their sessions, the grants they gave the authorization server's clients with those grants'
+    /// Deletes the person: their sessions and identities, the grants they gave the authorization server's clients with those grants'
     /// codes and tokens, and the user row. What they connected stays with the tenant.
     func delete(userID: String, tenantID: String, on db: any SQLDatabase) async throws {
         let grants = SQLQueryString("SELECT id FROM oauth_grants WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)")
@@ -41,6 +46,7 @@ extension UserRepository {
         try await db.raw("DELETE FROM oauth_codes WHERE grant_id IN (\(grants))").run()
         try await db.raw("DELETE FROM oauth_grants WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
         try await endSessions(userID: userID, keeping: nil, on: db)
+        try await db.raw("DELETE FROM identities WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
         try await db.raw("DELETE FROM users WHERE id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
     }
 }

@@ -24,6 +24,9 @@ public struct UserRepository: Sendable {
               \(bind: user.isAdmin ? 1 : 0), \(bind: user.createdAt.ms))
             """
         ).run()
+        if passwordHash != nil {
+            try await IdentityRepository.insertPassword(userID: user.id, tenantID: user.tenantID, email: user.email, now: user.createdAt, on: db)
+        }
     }
 
     public func user(email: String, tenantID: String) async throws -> (user: User, passwordHash: String?)? {

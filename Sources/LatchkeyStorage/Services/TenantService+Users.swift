@@ -15,7 +15,7 @@ extension TenantService {
     ) async throws -> User {
         let user = try await database.transaction { db in
             guard let user = try await users.user(id: userID, tenantID: tenantID, on: db) else { throw LatchkeyError.notFound("user") }
-            try await users.setPasswordHash(passwordHash, userID: userID, tenantID: tenantID, on: db)
+            try await users.setPasswordHash(passwordHash, userID: userID, tenantID: tenantID, now: clock.now, on: db)
             let ended = try await users.endSessions(userID: userID, keeping: keepingSession, on: db)
             try await audit.append(
                 AuditRecord(
