@@ -299,12 +299,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         clock: runtime.clock,
         secureCookies: configuration.secureCookies
     )
-    var login = LoginController(
-        signIn: signIn,
-        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock)
-    )
-    login.authorizationServer = authServer
-    login.addRoutes(to: web)
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: api, recorder: recorder)
     var center = ConnectionCenterController(connect: connect, sessions: webSessions)
@@ -378,11 +372,18 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     )
     authorize.addRoutes(web: web, signedIn: signedIn)
     OAuthAppsController(server: authServer, authorize: authorize, sessions: webSessions).addRoutes(to: signedIn)
-    addIdentityRoutes(
+    let loginOptions = addIdentityRoutes(
         runtime: runtime,
         signIn: signIn,
         groups: IdentityRouteGroups(web: web, signedIn: signedIn, admin: admin, api: api, appKeyed: appKeyed, recorder: recorder)
     )
+    var login = LoginController(
+        signIn: signIn,
+        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock),
+        options: loginOptions
+    )
+    login.authorizationServer = authServer
+    login.addRoutes(to: web)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

@@ -18,8 +18,15 @@ struct IdentityRouteGroups {
     let recorder: RouteRecorder?
 }
 
+/// Values a sign-in method adds to the sign-in page for its partial (`login-passkey`, `login-single-sign-on`,
+/// `login-email-code`): for the tenant whose page it is and the `next` path the person goes on to.
+typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ context: AppRequestContext) async throws -> [String: any Sendable]
+
 /// Adds the routes of every sign-in method besides the password (`LoginController`) and of the identities a person
-/// links: single sign-on, social sign-in, passkeys, email codes, link codes, sessions and linked accounts.
-func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) {
+/// links: single sign-on, social sign-in, passkeys, email codes, link codes, sessions and linked accounts. Returns
+/// what each method adds to the sign-in page.
+func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) -> [LoginPageOptions] {
+    let options: [LoginPageOptions] = []
     _ = (runtime, signIn, groups)
+    return options
 }

@@ -14,6 +14,8 @@ import NIOPosix
 struct LoginController {
     let signIn: SignIn
     let throttle: LoginThrottle
+    /// What the other ways to sign in add to the page.
+    let options: [LoginPageOptions]
     var tenants: TenantService { signIn.tenants }
     var sessions: WebSessions { signIn.sessions }
     var audit: AuditLog { signIn.audit }
@@ -47,7 +49,7 @@ struct LoginController {
                 ? "You are signed out."
                 : "You are signed out. The \(revoked == 1 ? "application" : "\(revoked) applications") you authorized can no longer use your services; authorize again after signing in."
         }
-        return page(context: context, tenant: tenant, next: next, email: "", error: nil, notice: notice)
+        return try await page(context: context, tenant: tenant, next: next, email: "", error: nil, notice: notice)
     }
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -58,7 +60,14 @@ struct LoginController {
         let password = form["password"] ?? ""
         let actor = AuditActor(id: "login", ip: context.remoteAddress, userAgent: request.headers[.userAgent])
         guard !email.isEmpty, !password.isEmpty, password.utf8.count <= 72 else {
-            return page(context: context, tenant: tenant, next: next, email: email, error: "Enter your email and password.", status: .unauthorized)
+            return try await page(
+                context: context,
+                tenant: tenant,
+                next: next,
+                email: email,
+                error: "Enter your email and password.",
+                status: .unauthorized
+            )
         }
         let attempt = try await throttle.attempt(tenantID: tenant.id, email: email, address: context.remoteAddress, browserID: context.browserID)
         if let wait = try await throttle.retryAfter(attempt) {
@@ -68,7 +77,7 @@ struct LoginController {
                 AuditRecord(actor: actor, action: "user.sign_in", target: target, result: .failure, details: ["reason": "throttled"]),
                 tenantID: tenant.id
             )
-            return tooMany(context: context, tenant: tenant, next: next, email: email, wait: wait)
+            return try await tooMany(context: context, tenant: tenant, next: next, email: email, wait: wait)
         }
         let found = try await tenants.users.user(email: email, tenantID: tenant.id)
         // Compare against a fixed hash when the account does not exist, so the answer takes as long either way.
@@ -82,7 +91,7 @@ struct LoginController {
             )
             var message = "That email and password do not match."
             if let wait { message += " Try again in \(Self.describe(seconds: wait))." }
-            var response = page(context: context, tenant: tenant, next: next, email: email, error: message, status: .unauthorized)
+            var response = try await page(context: context, tenant: tenant, next: next, email: email, error: message, status: .unauthorized)
             if let wait { response.headers[.retryAfter] = String(wait) }
             return response
         }
@@ -122,20 +131,24 @@ struct LoginController {
         error: String?,
         notice: String? = nil,
         status: HTTPResponse.Status = .ok
-    ) -> Response {
-        HTMLPage.render(
+    ) async throws -> Response {
+        var values: [String: Any] = [:]
+        for option in options {
+            for (key, value) in try await option(tenant, next, context) { values[key] = value }
+        }
+        return HTMLPage.render(
             "login",
             title: "Sign in",
-            context: [
+            context: values.merging([
                 "csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any, "notice": notice as Any,
                 "tenant": signIn.slugParameter(tenant), "tenantName": tenant.id == signIn.defaultTenant.id ? "" : tenant.name,
-            ],
+            ]) { _, own in own },
             status: status
         )
     }
 
-    private func tooMany(context: AppRequestContext, tenant: Tenant, next: String, email: String, wait: Int) -> Response {
-        var response = page(
+    private func tooMany(context: AppRequestContext, tenant: Tenant, next: String, email: String, wait: Int) async throws -> Response {
+        var response = try await page(
             context: context,
             tenant: tenant,
             next: next,

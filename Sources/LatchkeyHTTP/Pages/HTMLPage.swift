@@ -23,6 +23,12 @@ enum HTMLPage {
         for (name, template) in Templates.adminOps { try! library.register(template, named: name) }
         for (name, template) in Templates.integrations { try! library.register(template, named: name) }
         for (name, template) in Templates.oauth { try! library.register(template, named: name) }
+        // The ways to sign in besides a password, and a person's identities and sessions; one list per method.
+        for (name, template) in Templates.singleSignOn { try! library.register(template, named: name) }
+        for (name, template) in Templates.passkeys { try! library.register(template, named: name) }
+        for (name, template) in Templates.emailCodes { try! library.register(template, named: name) }
+        for (name, template) in Templates.linking { try! library.register(template, named: name) }
+        for (name, template) in Templates.security { try! library.register(template, named: name) }
         return library
     }()
 

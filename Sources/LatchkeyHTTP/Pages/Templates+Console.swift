@@ -44,6 +44,9 @@ extension Templates {
         <input id="password" name="password" type="password" autocomplete="current-password" required>
         <button type="submit" id="sign-in">Sign in</button>
         </form>
+        {{> login-passkey}}
+        {{> login-single-sign-on}}
+        {{> login-email-code}}
         </section>
         """
 

@@ -1,0 +1,6 @@
+extension Templates {
+    /// The pages of a person's sessions and linked accounts, by name.
+    static let security: [(String, String)] = [
+
+        ]
+}
