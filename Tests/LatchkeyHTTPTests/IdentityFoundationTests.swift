@@ -87,6 +87,7 @@ struct IdentityFoundationTests {
             passkey.method = .passkey
             passkey.provider = "passkey"
             passkey.subject = "credential-1"
+            passkey.createdAt = slack.createdAt.addingTimeInterval(60)
             try await identities.insert(passkey)
             let removed = try await identities.delete(id: password.id, userID: alice.id, tenantID: fixture.tenantID)
             #expect(removed.method == .password)
