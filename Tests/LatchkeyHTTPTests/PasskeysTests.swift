@@ -37,6 +37,8 @@ struct PasskeysTests {
     static func register(_ browser: WebBrowser, _ authenticator: SoftwareAuthenticator, name: String = "Laptop") async throws -> WebBrowser.Page {
         let settings = try await browser.get("/settings/passkeys")
         #expect(settings.status == .ok)
+        // The page's script may run and call back (its policy allows nothing else).
+        #expect(settings.headers[.contentSecurityPolicy]?.contains("script-src 'self'; connect-src 'self'") == true)
         let options = try await browser.post("/settings/passkeys/options")
         let (clientData, attestation) = authenticator.register(challenge: try challenge(options))
         return try await browser.post(
@@ -68,6 +70,7 @@ struct PasskeysTests {
     ) async throws -> WebBrowser.Page {
         let login = try await browser.get(tenant.isEmpty ? "/login" : "/login?tenant=\(tenant)")
         #expect(login.text.contains(#"id="passkey-sign-in""#))
+        #expect(login.headers[.contentSecurityPolicy]?.contains("script-src 'self'; connect-src 'self'") == true)
         let options = try await browser.post("/login/passkey/options", ["tenant": tenant])
         var fields = try assertion(&authenticator, challenge: try challenge(options), origin: origin)
         fields["tenant"] = tenant

@@ -136,9 +136,10 @@ struct LoginController {
         for option in options {
             for (key, value) in try await option(tenant, next, context) { values[key] = value }
         }
-        // A way to sign in that needs a browser API (passkeys) asks for our own scripts with `ownScripts`.
+        // A way to sign in that needs a browser API (passkeys) asks for our own scripts and their requests.
         var policy = ContentSecurityPolicy.standard
         policy.ownScripts = values["ownScripts"] as? Bool == true
+        policy.ownRequests = values["ownRequests"] as? Bool == true
         return HTMLPage.render(
             "login",
             title: "Sign in",

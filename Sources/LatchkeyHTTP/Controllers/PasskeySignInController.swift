@@ -26,7 +26,7 @@ struct PasskeySignInController {
 
     /// What the sign-in page's `login-passkey` partial reads.
     var loginPageOptions: LoginPageOptions {
-        { _, _, _ in ["passkeySignIn": true, "ownScripts": true] }
+        { _, _, _ in ["passkeySignIn": true, "ownScripts": true, "ownRequests": true] }
     }
 
     @Sendable func options(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -127,6 +127,7 @@ struct PasskeysPagesController {
         }
         var policy = ContentSecurityPolicy.standard
         policy.ownScripts = true
+        policy.ownRequests = true
         return HTMLPage.render(
             "passkeys",
             title: "Passkeys",

@@ -50,6 +50,7 @@ enum PasskeysScript {
               case "SecurityError": return "Passkeys do not work at this address. Open the server at its https address (or at localhost).";
               case "NotSupportedError": return "This device cannot create the kind of passkey this server needs.";
               case "AbortError": return "The passkey request was stopped. Try again.";
+              case "TypeError": return "The server could not be reached. Check your connection and try again.";
               default: return (error && error.message) || "Something went wrong with the passkey. Try again.";
             }
           }
@@ -98,7 +99,7 @@ enum PasskeysScript {
           }
           if (signIn) {
             var form = document.querySelector('form[action="/login"]') || document;
-            signIn.hidden = false;
+            document.getElementById("passkey-sign-in-box").hidden = false;
             signIn.addEventListener("click", function () {
               box.hidden = true;
               var fields = { csrf_token: value(form, "csrf_token"), tenant: value(form, "tenant"), next: value(form, "next") };

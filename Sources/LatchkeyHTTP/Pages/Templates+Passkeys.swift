@@ -6,13 +6,14 @@ extension Templates {
         ("passkey-remove", passkeyRemove),
     ]
 
-    /// Hidden until the script finds a browser that can use passkeys; without JavaScript the note says so.
+    /// Hidden until the script finds a browser that can use passkeys (a `div`: the stylesheet shows every button);
+    /// without JavaScript the note says so.
     static let loginPasskey = """
         {{#passkeySignIn}}<div class="passkey-sign-in">
         <h2 id="passkey-heading">Or use a passkey</h2>
         <p class="meta" id="passkey-unavailable">Signing in with a passkey needs JavaScript in this browser. Without it, sign in with your email and password.</p>
         <div class="error" role="alert" id="passkey-error" hidden></div>
-        <button type="button" class="secondary" id="passkey-sign-in" data-options="/login/passkey/options" data-action="/login/passkey" hidden>Sign in with a passkey</button>
+        <div id="passkey-sign-in-box" hidden><button type="button" class="secondary" id="passkey-sign-in" data-options="/login/passkey/options" data-action="/login/passkey">Sign in with a passkey</button></div>
         </div>
         <script src="/assets/passkeys.js"></script>{{/passkeySignIn}}
         """
