@@ -196,6 +196,7 @@ let package = Package(
                 "LatchkeyConnect",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
+                "LatchkeyIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -237,6 +238,7 @@ let package = Package(
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
                 "LatchkeyBootstrap",
+                "LatchkeyIdentity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -323,6 +325,7 @@ let package = Package(
             name: "LatchkeyIdentityTests",
             dependencies: [
                 "LatchkeyIdentity",
+                "LatchkeyTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -381,6 +384,7 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
+                "LatchkeyIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

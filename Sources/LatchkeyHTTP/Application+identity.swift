@@ -1,6 +1,8 @@
+import Foundation
 import Hummingbird
 import LatchkeyBootstrap
 import LatchkeyCore
+import LatchkeyIdentity
 import LatchkeyStorage
 
 /// The route groups the ways of signing in and a person's identities are added to.
@@ -26,7 +28,25 @@ typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ cont
 /// links: single sign-on, social sign-in, passkeys, email codes, link codes, sessions and linked accounts. Returns
 /// what each method adds to the sign-in page.
 func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) -> [LoginPageOptions] {
-    let options: [LoginPageOptions] = []
-    _ = (runtime, signIn, groups)
+    var options: [LoginPageOptions] = []
+    if let passkeys = passkeyCeremonies(runtime: runtime) {
+        PasskeysScript.addRoutes(to: groups.web)
+        PasskeysPagesController(ceremonies: passkeys, identities: signIn.identities, sessions: signIn.sessions, audit: runtime.audit)
+            .addRoutes(to: groups.signedIn)
+        let passkeySignIn = PasskeySignInController(ceremonies: passkeys, signIn: signIn)
+        passkeySignIn.addRoutes(to: groups.web)
+        options.append(passkeySignIn.loginPageOptions)
+    }
     return options
+}
+
+/// Passkeys for the public URL's host; nil when the public URL has no host name to be a relying party.
+private func passkeyCeremonies(runtime: LatchkeyRuntime) -> PasskeyCeremonies? {
+    guard let url = URL(string: runtime.configuration.effectivePublicURL), let relyingParty = WebAuthnRelyingParty(publicURL: url) else { return nil }
+    return PasskeyCeremonies(
+        relyingParty: relyingParty,
+        passkeys: PasskeyRepository(database: runtime.database),
+        challenges: WebAuthnChallengeRepository(database: runtime.database, clock: runtime.clock),
+        clock: runtime.clock
+    )
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LatchkeyIdentity
+import LatchkeyTesting
 import Testing
 
 /// The CBOR reader on the RFC 8949 Appendix A examples it supports, and on what it must refuse.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import LatchkeyIdentity
+import LatchkeyTesting
 import Testing
 
 /// Passkey registration and sign-in as the relying party checks them, against a software authenticator.

@@ -136,6 +136,10 @@ struct LoginController {
         for option in options {
             for (key, value) in try await option(tenant, next, context) { values[key] = value }
         }
+        // A way to sign in that needs a browser API (passkeys) asks for our own scripts and their requests.
+        var policy = ContentSecurityPolicy.standard
+        policy.ownScripts = values["ownScripts"] as? Bool == true
+        policy.ownRequests = values["ownRequests"] as? Bool == true
         return HTMLPage.render(
             "login",
             title: "Sign in",
@@ -143,7 +147,8 @@ struct LoginController {
                 "csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any, "notice": notice as Any,
                 "tenant": signIn.slugParameter(tenant), "tenantName": tenant.id == signIn.defaultTenant.id ? "" : tenant.name,
             ]) { _, own in own },
-            status: status
+            status: status,
+            policy: policy
         )
     }
 

@@ -17,6 +17,10 @@ struct ContentSecurityPolicy: Sendable, Equatable {
     /// page, which reports to `/connect.js` in the app's window. No inline script, ever.
     var ownScripts = false
 
+    /// Whether the page's scripts may call our own origin (`connect-src 'self'`): the passkey pages, whose script
+    /// fetches the WebAuthn options and posts the browser's answer.
+    var ownRequests = false
+
     /// The one origin the page may load an image from (`img-src`): the app's logo on the hosted connect pages,
     /// https only. Nil: no image at all.
     var imageSource: FormActionSource?
@@ -35,7 +39,7 @@ struct ContentSecurityPolicy: Sendable, Equatable {
     /// quote, semicolon, comma or space can reach the header through them.
     var headerValue: String {
         let sources = (["'self'"] + formActions.map(\.value)).joined(separator: " ")
-        let scripts = ownScripts ? "; script-src 'self'" : ""
+        let scripts = (ownScripts ? "; script-src 'self'" : "") + (ownRequests ? "; connect-src 'self'" : "")
         let images = imageSource.map { "; img-src \($0.value)" } ?? ""
         return "default-src 'none'; style-src 'unsafe-inline'\(scripts)\(images); form-action \(sources); frame-ancestors 'none'"
     }

@@ -45,5 +45,7 @@ public struct COSEKey: Sendable, Equatable {
 /// Why a WebAuthn response was refused, in words a person can act on.
 public struct WebAuthnError: Error, Equatable, CustomStringConvertible {
     public let description: String
+    /// The signature was good but the counter did not move forward: two authenticators may hold one credential.
+    public var possibleClone = false
     public init(_ description: String) { self.description = description }
 }

@@ -89,9 +89,18 @@ public struct WebAuthnRelyingParty: Sendable {
             throw WebAuthnError("The passkey's signature does not match.")
         }
         if data.signCount != 0 || storedSignCount != 0, data.signCount <= storedSignCount {
-            throw WebAuthnError("The passkey's counter went backwards: the authenticator may have been copied.")
+            var error = WebAuthnError("The passkey's counter went backwards: the authenticator may have been copied.")
+            error.possibleClone = true
+            throw error
         }
         return Assertion(signCount: data.signCount, userVerified: data.flags.contains(.userVerified))
+    }
+
+    /// The challenge a response answers, read from its client data before anything is verified: the server finds
+    /// by it which ceremony it issued (any instance can finish one). Nil when the client data is not a browser's.
+    public static func challenge(inClientData json: Data) -> Data? {
+        guard json.count <= 16 * 1024, let clientData = try? JSONDecoder().decode(ClientData.self, from: json) else { return nil }
+        return Data(base64URL: clientData.challenge)
     }
 
     private struct ClientData: Decodable {
@@ -126,7 +135,7 @@ public struct WebAuthnRelyingParty: Sendable {
 
 extension Data {
     /// Decodes URL-safe base64, with or without padding; nil when it is not.
-    init?(base64URL text: String) {
+    public init?(base64URL text: String) {
         var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         guard !standard.contains("=") || text.hasSuffix("=") else { return nil }
         while standard.count % 4 != 0 { standard += "=" }

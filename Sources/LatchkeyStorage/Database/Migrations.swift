@@ -332,6 +332,25 @@ public enum Migrations {
                 "ALTER TABLE web_sessions ADD COLUMN identity_id TEXT",
             ]
         ),
+        Step(
+            version: 20,
+            name: "passkeys, and the WebAuthn challenges any instance can finish",
+            statements: [
+                """
+                CREATE TABLE passkeys (tenant_id TEXT NOT NULL REFERENCES tenants(id), credential_id TEXT NOT NULL,
+                  user_id TEXT NOT NULL, identity_id TEXT NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+                  user_handle TEXT NOT NULL, public_key {blob} NOT NULL, sign_count {bigint} NOT NULL, name TEXT NOT NULL,
+                  created_at {bigint} NOT NULL, last_used_at {bigint}, PRIMARY KEY (tenant_id, credential_id))
+                """,
+                "CREATE INDEX passkeys_user ON passkeys (user_id)",
+                "CREATE INDEX passkeys_identity ON passkeys (identity_id)",
+                """
+                CREATE TABLE webauthn_challenges (challenge_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT,
+                  user_handle TEXT, ceremony TEXT NOT NULL, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -1,10 +1,10 @@
-import Crypto
-import Foundation
-import LatchkeyIdentity
+public import Crypto
+public import Foundation
+public import LatchkeyIdentity
 
 /// Encodes CBOR for tests (canonical, definite lengths), so that they can build what authenticators send.
-enum CBOREncoder {
-    static func encode(_ item: CBOR) -> Data {
+public enum CBOREncoder {
+    public static func encode(_ item: CBOR) -> Data {
         var out = Data()
         write(item, to: &out)
         return out
@@ -48,20 +48,26 @@ enum CBOREncoder {
         }
     }
 
-    static func int(_ value: Int) -> CBOR { value >= 0 ? .unsigned(UInt64(value)) : .negative(UInt64(-1 - value)) }
+    public static func int(_ value: Int) -> CBOR { value >= 0 ? .unsigned(UInt64(value)) : .negative(UInt64(-1 - value)) }
 }
 
 /// A passkey authenticator in software: it registers a P-256 credential and signs assertions as a security key
 /// would, with knobs to misbehave.
-struct SoftwareAuthenticator {
-    let key = P256.Signing.PrivateKey()
-    let credentialID = Data((0..<16).map { UInt8($0) })
-    var rpID = "latchkey.example"
-    var origin = "https://latchkey.example"
-    var counter: UInt32 = 0
-    var flags: UInt8 = 0x05  // user present and verified
+public struct SoftwareAuthenticator: Sendable {
+    public let key = P256.Signing.PrivateKey()
+    /// Random, as an authenticator's are, so that two authenticators never share one.
+    public var credentialID = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
+    public var rpID: String
+    public var origin: String
+    public var counter: UInt32 = 0
+    public var flags: UInt8 = 0x05  // user present and verified
 
-    var coseKey: CBOR {
+    public init(rpID: String = "latchkey.example", origin: String = "https://latchkey.example") {
+        self.rpID = rpID
+        self.origin = origin
+    }
+
+    public var coseKey: CBOR {
         let point = key.publicKey.x963Representation
         return .map([
             CBOREncoder.int(1): CBOREncoder.int(2), CBOREncoder.int(3): CBOREncoder.int(-7), CBOREncoder.int(-1): CBOREncoder.int(1),
@@ -69,13 +75,13 @@ struct SoftwareAuthenticator {
         ])
     }
 
-    func clientData(type: String, challenge: Data, origin: String? = nil) -> Data {
+    public func clientData(type: String, challenge: Data, origin: String? = nil) -> Data {
         let challengeText = challenge.base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         return Data(#"{"type":"\#(type)","challenge":"\#(challengeText)","origin":"\#(origin ?? self.origin)","crossOrigin":false}"#.utf8)
     }
 
-    func authenticatorData(attested: Bool, flags extra: UInt8 = 0) -> Data {
+    public func authenticatorData(attested: Bool, flags extra: UInt8 = 0) -> Data {
         var data = Data(SHA256.hash(data: Data(rpID.utf8)))
         data.append(flags | extra | (attested ? 0x40 : 0))
         data.append(contentsOf: (0..<4).reversed().map { UInt8(counter >> ($0 * 8) & 0xFF) })
@@ -89,7 +95,7 @@ struct SoftwareAuthenticator {
     }
 
     /// What `navigator.credentials.create()` resolves with.
-    func register(challenge: Data) -> (clientDataJSON: Data, attestationObject: Data) {
+    public func register(challenge: Data) -> (clientDataJSON: Data, attestationObject: Data) {
         let attestation = CBOR.map([
             .text("fmt"): .text("none"), .text("attStmt"): .map([:]), .text("authData"): .bytes(authenticatorData(attested: true)),
         ])
@@ -97,7 +103,7 @@ struct SoftwareAuthenticator {
     }
 
     /// What `navigator.credentials.get()` resolves with; the counter moves first, as an authenticator's does.
-    mutating func assert(challenge: Data, origin: String? = nil) throws -> (clientDataJSON: Data, authenticatorData: Data, signature: Data) {
+    public mutating func assert(challenge: Data, origin: String? = nil) throws -> (clientDataJSON: Data, authenticatorData: Data, signature: Data) {
         counter += 1
         let clientDataJSON = clientData(type: "webauthn.get", challenge: challenge, origin: origin)
         let data = authenticatorData(attested: false)
