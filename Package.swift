@@ -382,6 +382,7 @@ let package = Package(
             name: "LatchkeyHTTPTests",
             dependencies: [
                 "LatchkeyConnect",
+                "LatchkeyIdentity",
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyHTTP",

@@ -1,6 +1,7 @@
 import Hummingbird
 import LatchkeyBootstrap
 import LatchkeyCore
+import LatchkeyIdentity
 import LatchkeyStorage
 
 /// The route groups the ways of signing in and a person's identities are added to.
@@ -26,7 +27,20 @@ typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ cont
 /// links: single sign-on, social sign-in, passkeys, email codes, link codes, sessions and linked accounts. Returns
 /// what each method adds to the sign-in page.
 func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) -> [LoginPageOptions] {
-    let options: [LoginPageOptions] = []
-    _ = (runtime, signIn, groups)
+    var options: [LoginPageOptions] = []
+    if let smtp = runtime.configuration.smtp {
+        let emailCodes = EmailCodeController(
+            signIn: signIn,
+            codes: EmailCodes(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock),
+            mailer: EmailCodeMailer(
+                client: SMTPClient(settings: smtp),
+                siteName: "Latchkey (\(runtime.configuration.effectivePublicURL))",
+                clock: runtime.clock,
+                logger: runtime.logger
+            )
+        )
+        emailCodes.addRoutes(to: groups.web)
+        options.append(emailCodes.loginOption)
+    }
     return options
 }
