@@ -42,5 +42,11 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         emailCodes.addRoutes(to: groups.web)
         options.append(emailCodes.loginOption)
     }
+    twoFactor(runtime: runtime, signIn: signIn).addRoutes(web: groups.web, signedIn: groups.signedIn)
     return options
+}
+
+/// The TOTP second factor: its pages, and the step `LoginController` hands a password sign-in to.
+func twoFactor(runtime: LatchkeyRuntime, signIn: SignIn) -> TwoFactorController {
+    TwoFactorController(signIn: signIn, secrets: TwoFactorSecrets(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock))
 }
