@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         // Already in the graph through Hummingbird; named so that header names can be spelled out.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Already in the graph through AsyncHTTPClient; STARTTLS of the SMTP client that sends email codes.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -162,7 +164,12 @@ let package = Package(
         .target(
             name: "LatchkeyIdentity",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "LatchkeyCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -177,6 +184,7 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyConnect",
                 "LatchkeyAuthServer",
+                "LatchkeyIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -234,6 +242,8 @@ let package = Package(
             name: "LatchkeyTesting",
             dependencies: [
                 "LatchkeyCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "LatchkeyStorage",
                 "LatchkeyProviders",
                 "LatchkeyOAuthClient",
@@ -325,6 +335,7 @@ let package = Package(
             name: "LatchkeyIdentityTests",
             dependencies: [
                 "LatchkeyIdentity",
+                "LatchkeyCore",
                 "LatchkeyTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -372,6 +383,7 @@ let package = Package(
             name: "LatchkeyHTTPTests",
             dependencies: [
                 "LatchkeyConnect",
+                "LatchkeyIdentity",
                 "LatchkeyCore",
                 "LatchkeyStorage",
                 "LatchkeyHTTP",

@@ -1,5 +1,6 @@
 import Foundation
 public import LatchkeyCore
+public import LatchkeyIdentity
 public import LatchkeyLifecycle
 public import LatchkeyStorage
 import Logging
@@ -56,6 +57,8 @@ public struct ServerConfiguration: Sendable {
     /// Degraded mode while the database is unreachable (`LATCHKEY_DEGRADED_TTL`, seconds from 0 (off) to 300, 120 by
     /// default; `LATCHKEY_DEGRADED_AUDIT_HOLD`, audit events held in memory, 10000 by default).
     public var degradedMode = DatabaseAvailability.DegradedMode()
+    /// The mail server of email sign-in codes (`--smtp-*`, `LATCHKEY_SMTP_*`); without one, no email codes are offered.
+    public var smtp: SMTPSettings?
 
     /// Whether the console's cookies are marked `Secure` (the public URL is https).
     public var secureCookies: Bool { effectivePublicURL.lowercased().hasPrefix("https://") }
@@ -100,6 +103,47 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// The mail server settings from their parts (flags or variables, named in `names`: host, port, STARTTLS, from);
+    /// nil without a host. STARTTLS is `required` or `off`, required by default unless the host is this machine.
+    public static func smtp(
+        host: String?,
+        port: String?,
+        startTLS: String?,
+        username: String?,
+        password: String?,
+        from: String?,
+        names: [String]
+    ) throws -> SMTPSettings? {
+        guard let host = host?.trimmingCharacters(in: .whitespaces), !host.isEmpty else { return nil }
+        var portNumber = 587
+        if let port, !port.isEmpty {
+            guard let number = Int(port.trimmingCharacters(in: .whitespaces)), (1...65535).contains(number) else {
+                throw ConfigurationError("\(names[1]) must be a port number, got \(port)")
+            }
+            portNumber = number
+        }
+        var security: SMTPSettings.Security?
+        if let startTLS, !startTLS.isEmpty {
+            guard let value = SMTPSettings.Security(rawValue: startTLS.lowercased()) else {
+                throw ConfigurationError("\(names[2]) must be required or off, got \(startTLS)")
+            }
+            security = value
+        }
+        guard let from = from?.trimmingCharacters(in: .whitespaces), !from.isEmpty else {
+            throw ConfigurationError("\(names[3]) is needed with \(names[0]): the address sign-in codes are sent from")
+        }
+        let settings = SMTPSettings(
+            host: host,
+            port: portNumber,
+            security: security,
+            username: username.flatMap { $0.isEmpty ? nil : $0 },
+            password: password.flatMap { $0.isEmpty ? nil : $0 },
+            from: from
+        )
+        if let problem = settings.problem { throw ConfigurationError(problem) }
+        return settings
+    }
+
     /// Parses a number of seconds (decimals allowed) from 0.1 to 3600 for `--idle-timeout` or `LATCHKEY_IDLE_TIMEOUT`.
     public static func idleTimeout(_ value: String, setting: String) throws -> Duration {
         guard let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite, (0.1...3600).contains(seconds) else {
@@ -118,6 +162,17 @@ public struct ServerConfiguration: Sendable {
 
     /// Applies `LATCHKEY_*` variables for every setting not given as a flag.
     public mutating func applyEnvironment(_ environment: [String: String]) throws {
+        if let settings = try Self.smtp(
+            host: environment["LATCHKEY_SMTP_HOST"],
+            port: environment["LATCHKEY_SMTP_PORT"],
+            startTLS: environment["LATCHKEY_SMTP_STARTTLS"],
+            username: environment["LATCHKEY_SMTP_USERNAME"],
+            password: environment["LATCHKEY_SMTP_PASSWORD"],
+            from: environment["LATCHKEY_SMTP_FROM"],
+            names: ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_STARTTLS", "LATCHKEY_SMTP_FROM"]
+        ) {
+            smtp = settings
+        }
         if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
         if let value = environment["LATCHKEY_PORT"], !value.isEmpty {
             guard let port = Int(value), (0...65535).contains(port) else {

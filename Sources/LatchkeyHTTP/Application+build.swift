@@ -383,6 +383,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         options: loginOptions
     )
     login.authorizationServer = authServer
+    login.twoFactor = twoFactor(runtime: runtime, signIn: signIn)
     login.addRoutes(to: web)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {

@@ -37,6 +37,21 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         passkeySignIn.addRoutes(to: groups.web)
         options.append(passkeySignIn.loginPageOptions)
     }
+    if let smtp = runtime.configuration.smtp {
+        let emailCodes = EmailCodeController(
+            signIn: signIn,
+            codes: EmailCodes(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock),
+            mailer: EmailCodeMailer(
+                client: SMTPClient(settings: smtp),
+                siteName: "Latchkey (\(runtime.configuration.effectivePublicURL))",
+                clock: runtime.clock,
+                logger: runtime.logger
+            )
+        )
+        emailCodes.addRoutes(to: groups.web)
+        options.append(emailCodes.loginOption)
+    }
+    twoFactor(runtime: runtime, signIn: signIn).addRoutes(web: groups.web, signedIn: groups.signedIn)
     return options
 }
 
@@ -49,4 +64,9 @@ private func passkeyCeremonies(runtime: LatchkeyRuntime) -> PasskeyCeremonies? {
         challenges: WebAuthnChallengeRepository(database: runtime.database, clock: runtime.clock),
         clock: runtime.clock
     )
+}
+
+/// The TOTP second factor: its pages, and the step `LoginController` hands a password sign-in to.
+func twoFactor(runtime: LatchkeyRuntime, signIn: SignIn) -> TwoFactorController {
+    TwoFactorController(signIn: signIn, secrets: TwoFactorSecrets(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock))
 }

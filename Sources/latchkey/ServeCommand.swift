@@ -45,6 +45,8 @@ struct ServeCommand: AsyncParsableCommand {
                                             unreachable (0 to 300, 0 = off; default 120)
               LATCHKEY_DEGRADED_AUDIT_HOLD  audit events held in memory meanwhile
                                             (default 10000)
+              LATCHKEY_SMTP_PASSWORD        the mail server's password (with
+                                            --smtp-username; never printed)
             """
     )
 
@@ -90,11 +92,48 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var trustedProxies: String?
 
+    @Option(help: ArgumentHelp("Mail server for email sign-in codes; without one they are not offered (env LATCHKEY_SMTP_HOST).", valueName: "host"))
+    var smtpHost: String?
+
+    @Option(help: ArgumentHelp("Mail server port (env LATCHKEY_SMTP_PORT; default 587).", valueName: "port"))
+    var smtpPort: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "STARTTLS with the mail server: required or off (env LATCHKEY_SMTP_STARTTLS; default required, off for a loopback host).",
+            valueName: "mode"
+        )
+    )
+    var smtpStarttls: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Mail server username (env LATCHKEY_SMTP_USERNAME); its password comes from LATCHKEY_SMTP_PASSWORD only.",
+            valueName: "name"
+        )
+    )
+    var smtpUsername: String?
+
+    @Option(help: ArgumentHelp("Address sign-in codes are sent from (env LATCHKEY_SMTP_FROM).", valueName: "address"))
+    var smtpFrom: String?
+
     func run() async throws {
         var configuration = try global.configuration()
         do {
             if let idleTimeout { configuration.idleTimeout = try ServerConfiguration.idleTimeout(idleTimeout, setting: "--idle-timeout") }
             if let trustedProxies { configuration.trustedProxies = try TrustedProxies(parsing: trustedProxies) }
+            if [smtpHost, smtpPort, smtpStarttls, smtpUsername, smtpFrom].contains(where: { $0 != nil }) {
+                let environment = ProcessInfo.processInfo.environment
+                configuration.smtp = try ServerConfiguration.smtp(
+                    host: smtpHost ?? environment["LATCHKEY_SMTP_HOST"],
+                    port: smtpPort ?? environment["LATCHKEY_SMTP_PORT"],
+                    startTLS: smtpStarttls ?? environment["LATCHKEY_SMTP_STARTTLS"],
+                    username: smtpUsername ?? environment["LATCHKEY_SMTP_USERNAME"],
+                    password: environment["LATCHKEY_SMTP_PASSWORD"],
+                    from: smtpFrom ?? environment["LATCHKEY_SMTP_FROM"],
+                    names: ["--smtp-host", "--smtp-port", "--smtp-starttls", "--smtp-from"]
+                )
+            }
         } catch {
             throw ValidationError("\(error)")
         }

@@ -22,6 +22,8 @@ struct LoginController {
     var secureCookies: Bool { signIn.secureCookies }
     /// Sign-out revokes every application the person authorized through it (MCP clients).
     var authorizationServer: AuthorizationServer? = nil
+    /// Asks a person who turned on two-factor sign-in for their code before the session starts.
+    var twoFactor: TwoFactorController? = nil
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         let signIn = group.group().add(middleware: CSRFMiddleware { context in loginCSRF(context) })
@@ -96,6 +98,7 @@ struct LoginController {
             return response
         }
         try await throttle.recordSuccess(attempt)
+        if let twoFactor, let step = try await twoFactor.challenge(user: user, next: next, context: context) { return step }
         let identity = try await signIn.identities.identity(provider: "password", subject: user.id, tenantID: tenant.id)
         return try await signIn.complete(user: user, method: .password, identity: identity, request: request, context: context, next: next)
     }

@@ -351,6 +351,29 @@ public enum Migrations {
                 "CREATE INDEX webauthn_challenges_expiry ON webauthn_challenges (expires_at)",
             ]
         ),
+        Step(
+            version: 21,
+            name: "email sign-in codes and the TOTP second factor",
+            statements: [
+                """
+                CREATE TABLE email_codes (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), address_key TEXT NOT NULL,
+                  client_key TEXT NOT NULL, user_id TEXT, code_hash TEXT, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL,
+                  failures INTEGER NOT NULL DEFAULT 0, used_at {bigint})
+                """,
+                "CREATE INDEX email_codes_address ON email_codes (tenant_id, address_key, created_at)",
+                "CREATE INDEX email_codes_client ON email_codes (client_key, created_at)",
+                """
+                CREATE TABLE totp_secrets (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), user_id TEXT NOT NULL UNIQUE,
+                  secret {blob} NOT NULL, key_version INTEGER NOT NULL, created_at {bigint} NOT NULL, enabled_at {bigint}, last_step {bigint})
+                """,
+                """
+                CREATE TABLE totp_challenges (id_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  user_id TEXT NOT NULL, browser_key TEXT NOT NULL, next TEXT NOT NULL, expires_at {bigint} NOT NULL,
+                  failures INTEGER NOT NULL DEFAULT 0)
+                """,
+                "CREATE INDEX totp_challenges_expiry ON totp_challenges (expires_at)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

@@ -55,6 +55,7 @@ struct SealedColumn: Sendable {
             ownerExpression: "end_user_id",
             field: "connect_token"
         ),
+        SealedColumn(table: "totp_secrets", column: "secret", versionColumn: "key_version", ownerExpression: "user_id", field: "totp_secret"),
     ]
 
     /// The big-endian version bytes of a ciphertext header, as the header stores them (bytes 2–5).

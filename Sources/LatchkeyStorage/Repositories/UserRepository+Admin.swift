@@ -47,6 +47,10 @@ extension UserRepository {
         try await db.raw("DELETE FROM oauth_grants WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
         try await endSessions(userID: userID, keeping: nil, on: db)
         try await db.raw("DELETE FROM identities WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
+        try await db.raw("DELETE FROM totp_secrets WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
+        try await db.raw("DELETE FROM totp_challenges WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
+        try await db.raw("UPDATE email_codes SET user_id = NULL, code_hash = NULL WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)")
+            .run()
         try await db.raw("DELETE FROM users WHERE id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
     }
 }
