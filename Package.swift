@@ -196,6 +196,7 @@ let package = Package(
                 "LatchkeyConnect",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
+                "LatchkeyIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -27,6 +27,11 @@ typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ cont
 /// what each method adds to the sign-in page.
 func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) -> [LoginPageOptions] {
     let options: [LoginPageOptions] = []
-    _ = (runtime, signIn, groups)
+    // Link codes: an app asks who its user is; the person types the code on /link.
+    let appIdentities = AppIdentities(runtime: runtime)
+    IdentityResolveController(identities: appIdentities, maxBodySize: runtime.configuration.maxBodySize)
+        .addRoutes(to: groups.appKeyed, recorder: groups.recorder)
+    LinkPagesController(identities: appIdentities, sessions: signIn.sessions, attempts: runtime.loginAttempts)
+        .addRoutes(web: groups.web, signedIn: groups.signedIn)
     return options
 }
