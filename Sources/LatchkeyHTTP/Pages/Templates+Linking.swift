@@ -15,7 +15,7 @@ extension Templates {
         <form method="post" action="/link" class="label-form" aria-labelledby="heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="code">Code <span class="hint">(three letters and three digits; it works for 10 minutes)</span></label>
-        <input id="code" name="code" type="text" autocomplete="one-time-code" autocapitalize="characters" spellcheck="false" maxlength="16" required autofocus value="{{code}}"{{#error}} aria-invalid="true" aria-describedby="code-error"{{/error}}>
+        <input id="code" name="code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="16" required autofocus value="{{code}}"{{#error}} aria-invalid="true" aria-describedby="code-error"{{/error}}>
         {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
         <button type="submit">Link account</button>
         </form>
