@@ -175,7 +175,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         ),
         gate: outbound.gate
     )
-    ProxyController(proxy: proxy).addRoutes(to: loggedProxy, recorder: recorder)
+    ProxyController(proxy: proxy, identities: AppIdentities(runtime: runtime)).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: callers, recorder: recorder)
@@ -194,7 +194,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
                 (caller.tenantID, caller.app?.id)
             }
         )
-    ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize).addRoutes(to: loggedTools, recorder: recorder)
+    ToolInvokeController(invoker: tools, maxBodySize: configuration.maxBodySize, identities: AppIdentities(runtime: runtime))
+        .addRoutes(to: loggedTools, recorder: recorder)
     // MCP (`/mcp`): the catalog's tools for OAuth clients, run as the person who granted them.
     MCPController(
         server: MCPServer(

@@ -52,6 +52,12 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         options.append(emailCodes.loginOption)
     }
     twoFactor(runtime: runtime, signIn: signIn).addRoutes(web: groups.web, signedIn: groups.signedIn)
+    // Link codes: an app asks who its user is; the person types the code on /link.
+    let appIdentities = AppIdentities(runtime: runtime)
+    IdentityResolveController(identities: appIdentities, maxBodySize: runtime.configuration.maxBodySize)
+        .addRoutes(to: groups.appKeyed, recorder: groups.recorder)
+    LinkPagesController(identities: appIdentities, sessions: signIn.sessions, attempts: runtime.loginAttempts)
+        .addRoutes(web: groups.web, signedIn: groups.signedIn)
     return options
 }
 

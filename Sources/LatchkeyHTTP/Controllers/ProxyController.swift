@@ -14,6 +14,9 @@ import LatchkeyStorage
 /// that it can be sent again after a forced refresh.
 struct ProxyController {
     let proxy: ProxyService
+    /// Resolves `Latchkey-Identity-Provider` + `Latchkey-Identity-Subject` (an account an app vouches for) to the
+    /// person who linked it.
+    let identities: AppIdentities
 
     static let methods: [HTTPRequest.Method] = [.get, .post, .put, .patch, .delete]
 
@@ -43,6 +46,32 @@ struct ProxyController {
             throw LatchkeyError.invalidField("Latchkey-Connection-Id", "is not a valid connection id")
         }
         try await context.authorize(.proxy, integration: integration, request: request)
+        var externalUserID = endUser
+        var appID = context.app?.id
+        let identityProvider = request.headers[Self.identityProvider]
+        let identitySubject = request.headers[Self.identitySubject]
+        if identityProvider != nil || identitySubject != nil {
+            let claim = try AppIdentityClaim.checked(
+                provider: identityProvider,
+                subject: identitySubject,
+                displayName: nil,
+                names: ("Latchkey-Identity-Provider", "Latchkey-Identity-Subject", "")
+            )
+            switch try await identities.callAs(
+                claim,
+                externalUserID: endUser,
+                fieldName: "Latchkey-Identity-Provider",
+                context: context,
+                request: request
+            ) {
+            case .linkRequired(let required):
+                return try AppIdentities.response(required, requestID: context.id)
+            case .person(let userID):
+                // The linked person's own credentials: the console app's end user named by their id (DESIGN §2).
+                externalUserID = userID
+                appID = nil
+            }
+        }
         var body: Data?
         var upload: OutboundByteStream?
         if request.method != .get, request.method != .head {
@@ -65,14 +94,14 @@ struct ProxyController {
         let answer = try await proxy.stream(
             .init(
                 method: request.method.rawValue,
-                query: .init(integrationKey: integration, externalUserID: endUser, connectionID: connection?.lowercased()),
+                query: .init(integrationKey: integration, externalUserID: externalUserID, connectionID: connection?.lowercased()),
                 path: path,
                 queryString: queryString,
                 headers: headers,
                 body: body,
                 upload: upload
             ),
-            caller: .init(tenantID: context.tenantID, appID: context.app?.id, actor: context.actor(for: request))
+            caller: .init(tenantID: context.tenantID, appID: appID, actor: context.actor(for: request))
         )
         RequestLogNote.current?.note(answer.credential)
         var fields = HTTPFields()
@@ -95,4 +124,6 @@ struct ProxyController {
 
     static let endUser = HTTPField.Name("Latchkey-End-User")!
     static let connectionID = HTTPField.Name("Latchkey-Connection-Id")!
+    static let identityProvider = HTTPField.Name("Latchkey-Identity-Provider")!
+    static let identitySubject = HTTPField.Name("Latchkey-Identity-Subject")!
 }

@@ -11,6 +11,8 @@ import LatchkeyStorage
 struct ToolInvokeController {
     let invoker: ToolInvoker
     let maxBodySize: Int
+    /// Resolves an `identity` (an account an app vouches for) to the person who linked it.
+    let identities: AppIdentities
 
     func addRoutes(to group: RouterGroup<CallerContext>, recorder: RouteRecorder?) {
         group.route(.post, "tools/invoke", recorder: recorder, use: invoke)
@@ -24,8 +26,10 @@ struct ToolInvokeController {
         var externalUserId: String?
         var connectionId: String?
         var credentialId: String?
+        /// The app's account of the user (`{provider, subject}`), instead of `externalUserId`.
+        var identity: IdentityReference?
 
-        static let allowedKeys: Set<String> = ["tool", "input", "integration", "externalUserId", "connectionId", "credentialId"]
+        static let allowedKeys: Set<String> = ["tool", "input", "integration", "externalUserId", "connectionId", "credentialId", "identity"]
         static let nullableKeys: Set<String> = ["input"]
     }
 
@@ -45,18 +49,44 @@ struct ToolInvokeController {
         }
         note?.note(integrationKey: target.integration.key, tool: target.tool.name)
         try await context.authorize(.proxy, integration: target.integration.key, request: request)
+        var externalUserID = body.externalUserId
+        var appID = context.app?.id
+        if let reference = body.identity {
+            let claim = try AppIdentityClaim.checked(
+                provider: reference.provider,
+                subject: reference.subject,
+                displayName: reference.displayName,
+                names: ("identity.provider", "identity.subject", "identity.displayName")
+            )
+            switch try await identities.callAs(claim, externalUserID: externalUserID, fieldName: "identity", context: context, request: request) {
+            case .linkRequired(let required):
+                return try AppIdentities.response(required, requestID: context.id)
+            case .person(let userID):
+                // The linked person's own credentials: the console app's end user named by their id (DESIGN §2).
+                externalUserID = userID
+                appID = nil
+                note?.note(externalUserID: userID, connectionID: body.connectionId?.lowercased())
+            }
+        }
         let outcome = try await invoker.invoke(
             target,
             .init(
                 input: body.input,
-                externalUserID: body.externalUserId,
+                externalUserID: externalUserID,
                 connectionID: body.connectionId?.lowercased(),
                 credentialID: body.credentialId?.lowercased()
             ),
-            caller: .init(tenantID: context.tenantID, appID: context.app?.id, actor: context.actor(for: request))
+            caller: .init(tenantID: context.tenantID, appID: appID, actor: context.actor(for: request))
         ) { credential in note?.note(credential) }
         return try JSON.response(ToolInvokeResponse(outcome))
     }
+}
+
+/// The account an app's user has with the app (`{"provider": "slack", "subject": "T1/U2"}`).
+struct IdentityReference: Decodable, Sendable {
+    var provider: String?
+    var subject: String?
+    var displayName: String?
 }
 
 /// `{result, meta: {status, durationMs, credentialId, nextCursor?, cursorInput?}}`.

@@ -374,6 +374,19 @@ public enum Migrations {
                 "CREATE INDEX totp_challenges_expiry ON totp_challenges (expires_at)",
             ]
         ),
+        Step(
+            version: 22,
+            name: "link_codes: the short-lived codes that link an app's user (a WEAK identity) to a person",
+            statements: [
+                """
+                CREATE TABLE link_codes (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id), app_id TEXT NOT NULL,
+                  provider TEXT NOT NULL, subject TEXT NOT NULL, display_name TEXT, lookup_hash TEXT NOT NULL, code_hash TEXT NOT NULL,
+                  created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL, used_at {bigint}, failed_attempts INTEGER NOT NULL DEFAULT 0)
+                """,
+                "CREATE INDEX link_codes_lookup ON link_codes (tenant_id, lookup_hash)",
+                "CREATE INDEX link_codes_subject ON link_codes (tenant_id, app_id, provider, subject)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.
