@@ -396,7 +396,6 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
-                "LatchkeyIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
