@@ -25,6 +25,9 @@ struct IdentityFoundationTests {
                 actor: .cli
             )
             let browser = WebBrowser(client)
+            let own = try await browser.get("/login")
+            #expect(own.text.contains(#"<h1 id="heading">Sign in</h1>"#))
+            #expect(!own.text.contains(#"name="tenant""#))
             let page = try await browser.get("/login?tenant=acme")
             #expect(page.text.contains("Sign in to Acme Corp"))
             #expect(page.text.contains(#"name="tenant" value="acme""#))

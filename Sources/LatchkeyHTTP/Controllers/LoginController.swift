@@ -148,7 +148,9 @@ struct LoginController {
             title: "Sign in",
             context: values.merging([
                 "csrf": loginCSRF(context), "next": next, "email": email, "error": error as Any, "notice": notice as Any,
-                "tenant": signIn.slugParameter(tenant), "tenantName": tenant.id == signIn.defaultTenant.id ? "" : tenant.name,
+                // Mustache shows a section for an empty string: the default tenant's page sets neither.
+                "tenant": (tenant.id == signIn.defaultTenant.id ? nil : tenant.slug) as Any,
+                "tenantName": (tenant.id == signIn.defaultTenant.id ? nil : tenant.name) as Any,
             ]) { _, own in own },
             status: status,
             policy: policy
