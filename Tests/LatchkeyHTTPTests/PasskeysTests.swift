@@ -18,9 +18,10 @@ struct PasskeysTests {
 
     static func withApp(
         _ kind: TestDatabases.Kind,
+        clock: TestClock = TestClock(),
         _ body: @escaping @Sendable (any TestClientProtocol, TestFixture) async throws -> Void
     ) async throws {
-        try await TestApp.with(kind, configure: { $0.publicURL = publicURL }, body)
+        try await TestApp.with(kind, clock: clock, configure: { $0.publicURL = publicURL }, body)
     }
 
     static func json(_ page: WebBrowser.Page) throws -> [String: Any] {
@@ -247,5 +248,39 @@ extension WebBrowser {
     func signInReplaying(_ fields: [String: String]) async throws -> Page {
         _ = try await get("/login")
         return try await post("/login/passkey", fields.filter { $0.key != "csrf_token" })
+    }
+}
+
+/// A ceremony's challenge lives five minutes.
+@Suite("Passkey challenges")
+struct PasskeyChallengeTests {
+    @Test(arguments: TestDatabases.kinds)
+    func aChallengeOlderThanFiveMinutesIsRefused(kind: TestDatabases.Kind) async throws {
+        let clock = TestClock()
+        try await PasskeysTests.withApp(kind, clock: clock) { client, fixture in
+            try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = try await PasskeysTests.passwordBrowser(client, email: "alice@example.com")
+            var authenticator = SoftwareAuthenticator(rpID: "latchkey.example", origin: PasskeysTests.publicURL)
+            _ = try await browser.get("/settings/passkeys")
+            let options = try await browser.post("/settings/passkeys/options")
+            let (clientData, attestation) = authenticator.register(challenge: try PasskeysTests.challenge(options))
+            clock.advance(by: 301)
+            let late = try await browser.post(
+                "/settings/passkeys",
+                ["clientDataJSON": clientData.base64URLEncodedString(), "attestationObject": attestation.base64URLEncodedString()]
+            )
+            #expect(late.status == .badRequest)
+            #expect(try PasskeysTests.json(late)["error"] as? String == "This request to add a passkey has expired or was already used. Start again.")
+            #expect(try await PasskeysTests.register(browser, authenticator).status == .ok)
+
+            let visitor = WebBrowser(client)
+            _ = try await visitor.get("/login")
+            let signInOptions = try await visitor.post("/login/passkey/options", ["tenant": ""])
+            let fields = try PasskeysTests.assertion(&authenticator, challenge: try PasskeysTests.challenge(signInOptions))
+            clock.advance(by: 301)
+            let expired = try await visitor.post("/login/passkey", fields)
+            #expect(expired.status == .badRequest)
+            #expect(try PasskeysTests.json(expired)["error"] as? String == "This sign-in has expired or was already used. Try again.")
+        }
     }
 }
