@@ -243,6 +243,22 @@ struct PasskeysTests {
     }
 }
 
+extension PasskeysTests {
+    @Test(arguments: TestDatabases.kinds)
+    func removingAPersonRemovesTheirPasskeys(kind: TestDatabases.Kind) async throws {
+        try await Self.withApp(kind) { client, fixture in
+            let alice = try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = try await Self.passwordBrowser(client, email: "alice@example.com")
+            var authenticator = SoftwareAuthenticator(rpID: "latchkey.example", origin: Self.publicURL)
+            #expect(try await Self.register(browser, authenticator).status == .ok)
+            _ = try await fixture.runtime.tenants.removeUser(userID: alice.id, tenantID: fixture.tenantID, actor: .cli)
+            #expect(try await PasskeyRepository(database: fixture.runtime.database).passkeys(userID: alice.id, tenantID: fixture.tenantID).isEmpty)
+            let refused = try await Self.signIn(WebBrowser(client), &authenticator)
+            #expect(refused.status == .badRequest)
+        }
+    }
+}
+
 extension WebBrowser {
     /// Posts an assertion another browser already used, with this browser's own sign-in token.
     func signInReplaying(_ fields: [String: String]) async throws -> Page {
