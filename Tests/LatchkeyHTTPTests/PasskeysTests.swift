@@ -18,9 +18,10 @@ struct PasskeysTests {
 
     static func withApp(
         _ kind: TestDatabases.Kind,
+        clock: TestClock = TestClock(),
         _ body: @escaping @Sendable (any TestClientProtocol, TestFixture) async throws -> Void
     ) async throws {
-        try await TestApp.with(kind, configure: { $0.publicURL = publicURL }, body)
+        try await TestApp.with(kind, clock: clock, configure: { $0.publicURL = publicURL }, body)
     }
 
     static func json(_ page: WebBrowser.Page) throws -> [String: Any] {
@@ -242,10 +243,60 @@ struct PasskeysTests {
     }
 }
 
+extension PasskeysTests {
+    @Test(arguments: TestDatabases.kinds)
+    func removingAPersonRemovesTheirPasskeys(kind: TestDatabases.Kind) async throws {
+        try await Self.withApp(kind) { client, fixture in
+            let alice = try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = try await Self.passwordBrowser(client, email: "alice@example.com")
+            var authenticator = SoftwareAuthenticator(rpID: "latchkey.example", origin: Self.publicURL)
+            #expect(try await Self.register(browser, authenticator).status == .ok)
+            _ = try await fixture.runtime.tenants.removeUser(userID: alice.id, tenantID: fixture.tenantID, actor: .cli)
+            #expect(try await PasskeyRepository(database: fixture.runtime.database).passkeys(userID: alice.id, tenantID: fixture.tenantID).isEmpty)
+            let refused = try await Self.signIn(WebBrowser(client), &authenticator)
+            #expect(refused.status == .badRequest)
+        }
+    }
+}
+
 extension WebBrowser {
     /// Posts an assertion another browser already used, with this browser's own sign-in token.
     func signInReplaying(_ fields: [String: String]) async throws -> Page {
         _ = try await get("/login")
         return try await post("/login/passkey", fields.filter { $0.key != "csrf_token" })
+    }
+}
+
+/// A ceremony's challenge lives five minutes.
+@Suite("Passkey challenges")
+struct PasskeyChallengeTests {
+    @Test(arguments: TestDatabases.kinds)
+    func aChallengeOlderThanFiveMinutesIsRefused(kind: TestDatabases.Kind) async throws {
+        let clock = TestClock()
+        try await PasskeysTests.withApp(kind, clock: clock) { client, fixture in
+            try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = try await PasskeysTests.passwordBrowser(client, email: "alice@example.com")
+            var authenticator = SoftwareAuthenticator(rpID: "latchkey.example", origin: PasskeysTests.publicURL)
+            _ = try await browser.get("/settings/passkeys")
+            let options = try await browser.post("/settings/passkeys/options")
+            let (clientData, attestation) = authenticator.register(challenge: try PasskeysTests.challenge(options))
+            clock.advance(by: 301)
+            let late = try await browser.post(
+                "/settings/passkeys",
+                ["clientDataJSON": clientData.base64URLEncodedString(), "attestationObject": attestation.base64URLEncodedString()]
+            )
+            #expect(late.status == .badRequest)
+            #expect(try PasskeysTests.json(late)["error"] as? String == "This request to add a passkey has expired or was already used. Start again.")
+            #expect(try await PasskeysTests.register(browser, authenticator).status == .ok)
+
+            let visitor = WebBrowser(client)
+            _ = try await visitor.get("/login")
+            let signInOptions = try await visitor.post("/login/passkey/options", ["tenant": ""])
+            let fields = try PasskeysTests.assertion(&authenticator, challenge: try PasskeysTests.challenge(signInOptions))
+            clock.advance(by: 301)
+            let expired = try await visitor.post("/login/passkey", fields)
+            #expect(expired.status == .badRequest)
+            #expect(try PasskeysTests.json(expired)["error"] as? String == "This sign-in has expired or was already used. Try again.")
+        }
     }
 }
