@@ -1,4 +1,5 @@
 import Hummingbird
+import LatchkeyAuthServer
 import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyStorage
@@ -16,6 +17,8 @@ struct IdentityRouteGroups {
     /// `/api/v1` for an app key.
     let appKeyed: RouterGroup<AppKeyContext>
     let recorder: RouteRecorder?
+    /// The authorization server of `/mcp`: signing out everywhere revokes the applications a person authorized.
+    var authorizationServer: AuthorizationServer? = nil
 }
 
 /// Values a sign-in method adds to the sign-in page for its partial (`login-passkey`, `login-single-sign-on`,
@@ -27,6 +30,11 @@ typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ cont
 /// what each method adds to the sign-in page.
 func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) -> [LoginPageOptions] {
     let options: [LoginPageOptions] = []
-    _ = (runtime, signIn, groups)
+    SessionsSettingsController(
+        sessions: signIn.sessions,
+        audit: runtime.audit,
+        authorizationServer: groups.authorizationServer,
+        secureCookies: signIn.secureCookies
+    ).addRoutes(to: groups.signedIn)
     return options
 }
