@@ -36,5 +36,12 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         authorizationServer: groups.authorizationServer,
         secureCookies: signIn.secureCookies
     ).addRoutes(to: groups.signedIn)
+    IdentitiesSettingsController(
+        identities: signIn.identities,
+        apps: AppRepository(database: runtime.database),
+        integrations: IntegrationRepository(database: runtime.database),
+        sessions: signIn.sessions,
+        audit: runtime.audit
+    ).addRoutes(to: groups.signedIn)
     return options
 }

@@ -3,7 +3,47 @@ extension Templates {
     static let security: [(String, String)] = [
         ("settings-sessions", settingsSessions),
         ("settings-sessions-end-all", settingsSessionsEndAll),
+        ("settings-identities", settingsIdentities),
+        ("settings-identity-unlink", settingsIdentityUnlink),
     ]
+
+    static let settingsIdentities = """
+        <h1 id="heading">Linked accounts</h1>
+        <p class="meta">Every way you sign in to Latchkey or are known to it. The primary one is your oldest way to sign in; an account an app vouches for (a chat account) lets you look at your pages, not change them.</p>
+        {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        {{#error}}<div class="error" role="alert" id="unlink-error">{{error}}</div>{{/error}}
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Way to sign in</th><th scope="col">Account</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span class="hint">Action</span></th></tr></thead>
+        <tbody>
+        {{#identities}}<tr class="identity" data-identity-id="{{id}}">
+        <td data-label="Way to sign in">{{method}}{{#primary}} <span class="status">primary</span>{{/primary}}{{#weak}} <span class="status warn">look only</span>{{/weak}}</td>
+        <td data-label="Account">{{name}}{{#source}}<br><span class="meta">{{source}}</span>{{/source}}</td><td data-label="Added">{{created}}</td><td data-label="Last used">{{lastUsed}}</td>
+        <td data-label=""><a href="/settings/identities/{{id}}/unlink" class="unlink" aria-label="Unlink {{method}} {{name}}">Unlink…</a></td></tr>
+        {{/identities}}
+        </tbody>
+        </table></div>
+        {{^identities}}<p class="meta">Nothing is linked yet.</p>{{/identities}}
+        <h2>Link another way to sign in</h2>
+        <ul>
+        <li><a href="/settings/passkeys">Add a passkey</a> — sign in with this device's fingerprint, face or screen lock.</li>
+        <li>Single sign-on or a social account (GitHub, …): ask your administrator which sign-in providers your organization offers.</li>
+        <li><a href="/settings/two-factor">Two-factor codes</a> — ask for a code from an authenticator app after your password.</li>
+        <li><a href="/link">Link a chat account</a> — enter the code a chat bot gave you.</li>
+        </ul>
+        """
+
+    static let settingsIdentityUnlink = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Unlink {{method}}?</h1>
+        <p><strong>{{name}}</strong>{{#source}} ({{source}}){{/source}} will no longer be linked to you{{#isPassword}}: your password is removed and no longer signs you in{{/isPassword}}. Browsers signed in with it, other than this one, are signed out.</p>
+        {{#last}}<p class="error" role="alert" id="unlink-error">{{last}}</p>
+        <a class="button secondary" href="/settings/identities">Back to linked accounts</a>{{/last}}
+        {{^last}}<form method="post" action="/settings/identities/{{id}}/unlink">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <div class="actions"><button type="submit" class="danger" id="confirm-unlink">Unlink</button><a class="button secondary" href="/settings/identities">Keep it</a></div>
+        </form>{{/last}}
+        </section>
+        """
 
     static let settingsSessions = """
         <h1 id="heading">Sessions</h1>
