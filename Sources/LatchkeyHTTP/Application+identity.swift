@@ -43,5 +43,6 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         sessions: signIn.sessions,
         audit: runtime.audit
     ).addRoutes(to: groups.signedIn)
+    SettingsOverviewController(sessions: signIn.sessions).addRoutes(to: groups.signedIn)
     return options
 }

@@ -1,6 +1,7 @@
 extension Templates {
     /// The pages of a person's sessions and linked accounts, by name.
     static let security: [(String, String)] = [
+        ("settings", settings),
         ("settings-sessions", settingsSessions),
         ("settings-sessions-end-all", settingsSessionsEndAll),
         ("settings-identities", settingsIdentities),
@@ -43,6 +44,14 @@ extension Templates {
         <div class="actions"><button type="submit" class="danger" id="confirm-unlink">Unlink</button><a class="button secondary" href="/settings/identities">Keep it</a></div>
         </form>{{/last}}
         </section>
+        """
+
+    static let settings = """
+        <h1 id="heading">Settings</h1>
+        <ul class="list">
+        {{#pages}}<li class="tile"><h2><a href="{{href}}">{{label}}</a></h2><p class="meta">{{about}}</p></li>
+        {{/pages}}
+        </ul>
         """
 
     static let settingsSessions = """
