@@ -6,7 +6,20 @@ extension Templates {
         ("settings-sessions-end-all", settingsSessionsEndAll),
         ("settings-identities", settingsIdentities),
         ("settings-identity-unlink", settingsIdentityUnlink),
+        ("signed-in-elsewhere", signedInElsewhere),
     ]
+
+    static let signedInElsewhere = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">You are signed in to another organization</h1>
+        <p>This is the sign-in page of <strong>{{wanted}}</strong>, but this browser is signed in to <strong>{{current}}</strong> as <strong>{{email}}</strong>.</p>
+        <p>To sign in to {{wanted}}, sign out first, then open this page again: <code>{{address}}</code>.</p>
+        <form method="post" action="/logout">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <div class="actions"><button type="submit" id="sign-out-first">Sign out of {{current}}</button><a class="button secondary" href="/connections">Stay in {{current}}</a></div>
+        </form>
+        </section>
+        """
 
     static let settingsIdentities = """
         <h1 id="heading">Linked accounts</h1>
