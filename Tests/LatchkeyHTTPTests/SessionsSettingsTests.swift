@@ -104,8 +104,11 @@ struct SessionsSettingsTests {
             // Bob cannot end Alice's session by its id.
             _ = try await bob.get("/settings/sessions")
             #expect(try await bob.post("/settings/sessions/\(phoneID)/end").status == .notFound)
+            #expect(try await bob.get("/settings/sessions/\(phoneID)/end").status == .notFound)
             #expect(try await phone.get("/connections").status == .ok)
 
+            let confirm = try await laptop.get("/settings/sessions/\(phoneID)/end")
+            #expect(confirm.status == .ok && confirm.text.contains("End this session?") && confirm.text.contains("Safari on iPhone"))
             let ended = try await laptop.post("/settings/sessions/\(phoneID)/end")
             #expect(ended.status == .seeOther && ended.location == "/settings/sessions")
             #expect(try await phone.get("/connections").location == "/login?next=/connections")

@@ -19,26 +19,34 @@ struct SessionsSettingsController {
         group.get("settings/sessions", use: list)
         group.post("settings/sessions/end-all", use: endAll)
         group.get("settings/sessions/end-all", use: confirmEndAll)
+        group.get("settings/sessions/:id/end", use: confirmEnd)
         group.post("settings/sessions/:id/end", use: end)
     }
 
     @Sendable func list(_ request: Request, context: SignedInContext) async throws -> Response {
         let listed = try await sessions.list(user: context.user, current: context.sessionToken)
-        let csrf = sessions.csrfToken(for: context.sessionToken)
-        let rows: [[String: Any]] = listed.map { item in
-            let record = item.record
-            return [
-                "id": record.publicID, "created": PageDates.minute(record.createdAt), "method": record.method.displayName,
-                "weak": record.strength == .weak, "lastSeen": PageDates.minute(record.lastSeenAt), "address": record.ip ?? "unknown",
-                "browser": BrowserName.short(record.userAgent), "current": item.isCurrent, "csrf": csrf,
-            ]
-        }
         return HTMLPage.render(
             "settings-sessions",
             title: "Sessions",
-            context: ["sessions": rows, "others": listed.contains { !$0.isCurrent }, "flash": PageFlash.message(request) as Any],
+            context: ["sessions": listed.map(Self.row), "others": listed.contains { !$0.isCurrent }, "flash": PageFlash.message(request) as Any],
             chrome: PageChrome(context, sessions: sessions),
             wide: true
+        )
+    }
+
+    @Sendable func confirmEnd(_ request: Request, context: SignedInContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard let session = try await sessions.list(user: context.user, current: context.sessionToken).first(where: { $0.record.publicID == id })
+        else {
+            throw LatchkeyError.notFound("You have no session with this id; it may have ended already. Reload the list of your sessions.")
+        }
+        var values = Self.row(session)
+        values["csrf"] = sessions.csrfToken(for: context.sessionToken)
+        return HTMLPage.render(
+            "settings-session-end",
+            title: session.isCurrent ? "Sign out of this browser" : "End a session",
+            context: values,
+            chrome: PageChrome(context, sessions: sessions)
         )
     }
 
@@ -89,30 +97,17 @@ struct SessionsSettingsController {
         return response
     }
 
+    /// One session as the pages show it.
+    static func row(_ item: WebSessions.Listed) -> [String: Any] {
+        let record = item.record
+        return [
+            "id": record.publicID, "created": PageDates.minute(record.createdAt), "method": record.method.displayName,
+            "weak": record.strength == .weak, "lastSeen": PageDates.minute(record.lastSeenAt), "address": record.ip ?? "unknown",
+            "browser": BrowserName.short(record.userAgent), "current": item.isCurrent,
+        ]
+    }
+
     private func actor(_ request: Request, _ context: SignedInContext) -> AuditActor {
         AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
-    }
-}
-
-/// A short name for the browser behind a `User-Agent`: "Chrome on Linux", "Safari on iPhone", "curl".
-enum BrowserName {
-    static func short(_ userAgent: String?) -> String {
-        guard let agent = userAgent?.trimmingCharacters(in: .whitespaces), !agent.isEmpty else { return "unknown browser" }
-        // Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
-        let browsers: [(String, String)] = [
-            ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("HeadlessChrome/", "Chrome"), ("Chrome/", "Chrome"),
-            ("CriOS/", "Chrome"), ("Safari/", "Safari"),
-        ]
-        let systems: [(String, String)] = [
-            ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"), ("Mac OS X", "macOS"),
-            ("CrOS", "ChromeOS"), ("Linux", "Linux"),
-        ]
-        guard let browser = browsers.first(where: { agent.contains($0.0) })?.1 else {
-            // A program (curl/8.5, python-requests/2.31): its name without the version.
-            let name = agent.prefix { $0 != "/" && $0 != " " }
-            return name.isEmpty ? "unknown browser" : String(name.prefix(40))
-        }
-        guard let system = systems.first(where: { agent.contains($0.0) })?.1 else { return browser }
-        return "\(browser) on \(system)"
     }
 }

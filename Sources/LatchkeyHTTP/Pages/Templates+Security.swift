@@ -3,6 +3,7 @@ extension Templates {
     static let security: [(String, String)] = [
         ("settings", settings),
         ("settings-sessions", settingsSessions),
+        ("settings-session-end", settingsSessionEnd),
         ("settings-sessions-end-all", settingsSessionsEndAll),
         ("settings-identities", settingsIdentities),
         ("settings-identity-unlink", settingsIdentityUnlink),
@@ -77,14 +78,25 @@ extension Templates {
         {{#sessions}}<tr class="web-session" data-session-id="{{id}}"{{#current}} data-current="true"{{/current}}>
         <td data-label="Browser">{{browser}}{{#current}} <span class="status">this browser</span>{{/current}}</td><td data-label="Signed in">{{created}}</td>
         <td data-label="How">{{method}}{{#weak}} <span class="status warn">look only</span>{{/weak}}</td><td data-label="Last seen">{{lastSeen}}</td><td data-label="Address">{{address}}</td>
-        <td data-label=""><form method="post" action="/settings/sessions/{{id}}/end"><input type="hidden" name="csrf_token" value="{{csrf}}">
-        <button type="submit" class="secondary end-session" aria-label="{{#current}}Sign out of this browser{{/current}}{{^current}}End the session of {{browser}} signed in {{created}}{{/current}}">{{#current}}Sign out{{/current}}{{^current}}End{{/current}}</button></form></td></tr>
+        <td data-label=""><a href="/settings/sessions/{{id}}/end" class="end-session" aria-label="{{#current}}Sign out of this browser{{/current}}{{^current}}End the session of {{browser}} signed in {{created}}{{/current}}">{{#current}}Sign out…{{/current}}{{^current}}End…{{/current}}</a></td></tr>
         {{/sessions}}
         </tbody>
         </table></div>
         <h2>Sign out everywhere</h2>
         <p>Ends every session of yours{{#others}}, on this browser and the others{{/others}}, and takes back access from the applications you authorized — for when you lost a device or think someone else signed in.</p>
         <a class="button danger" id="end-all" href="/settings/sessions/end-all">Sign out everywhere…</a>
+        """
+
+    static let settingsSessionEnd = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">{{#current}}Sign out of this browser?{{/current}}{{^current}}End this session?{{/current}}</h1>
+        <p>{{browser}} at {{address}}, signed in {{created}} ({{method}}), last seen {{lastSeen}}.</p>
+        <p>{{#current}}You will sign in again to use the console here.{{/current}}{{^current}}That browser is signed out at once; whoever uses it signs in again to get back in.{{/current}}</p>
+        <form method="post" action="/settings/sessions/{{id}}/end">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <div class="actions"><button type="submit" class="danger" id="confirm-end">{{#current}}Sign out{{/current}}{{^current}}End the session{{/current}}</button><a class="button secondary" href="/settings/sessions">Keep it</a></div>
+        </form>
+        </section>
         """
 
     static let settingsSessionsEndAll = """
