@@ -27,6 +27,12 @@ public struct ServerConfiguration: Sendable {
     /// default 10): a request head must arrive in full within it, a body must not pause longer, and a kept-alive
     /// connection may wait this long for its next request.
     public var idleTimeout: Duration = .seconds(10)
+    /// A console session ends after this long without a request (`--session-idle`, `LATCHKEY_SESSION_IDLE`; minutes,
+    /// or with a unit such as `90m`, `2h`, `1d`); two hours by default.
+    public var sessionIdle: Duration = .seconds(2 * 3600)
+    /// A console session ends this long after sign-in however active it is (`--session-lifetime`,
+    /// `LATCHKEY_SESSION_LIFETIME`, written like `sessionIdle`); twelve hours by default.
+    public var sessionLifetime: Duration = .seconds(12 * 3600)
     /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers give the client address (`--trusted-proxies`,
     /// `LATCHKEY_TRUSTED_PROXIES`); none by default.
     public var trustedProxies = TrustedProxies()
@@ -101,6 +107,42 @@ public struct ServerConfiguration: Sendable {
         else {
             throw ConfigurationError("The public URL must be an http(s) URL such as https://latchkey.example.com, got \(effectivePublicURL)")
         }
+        guard sessionIdle <= sessionLifetime else {
+            throw ConfigurationError(
+                "The session idle limit (\(Self.describe(sessionIdle))) is longer than the session lifetime (\(Self.describe(sessionLifetime))); make it shorter, or the lifetime longer"
+            )
+        }
+    }
+
+    /// Parses a console session duration for `--session-idle`, `LATCHKEY_SESSION_IDLE`, `--session-lifetime` or
+    /// `LATCHKEY_SESSION_LIFETIME`: a whole number of minutes (`90`), or one with a unit `m`, `h` or `d` (`90m`, `2h`,
+    /// `1d`); from 1 minute to 90 days.
+    public static func sessionDuration(_ value: String, setting: String) throws -> Duration {
+        let text = value.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [Character: Int64] = ["m": 60, "h": 3600, "d": 86400]
+        var number = Substring(text)
+        var unit: Int64 = 60
+        if let last = text.last, let seconds = units[last] {
+            number = text.dropLast()
+            unit = seconds
+        }
+        // At most six digits, so that the product cannot overflow before the range check.
+        guard (1...6).contains(number.count), number.allSatisfy({ $0.isASCII && $0.isNumber }), let count = Int64(number),
+            (60...(90 * 86400)).contains(count * unit)
+        else {
+            throw ConfigurationError(
+                "\(setting) must be a number of minutes, or one with a unit such as 90m, 2h or 1d, from 1 minute to 90 days; got \(value)"
+            )
+        }
+        return .seconds(count * unit)
+    }
+
+    /// "2h", "90m", "1d": a session duration as the settings take it.
+    static func describe(_ duration: Duration) -> String {
+        let seconds = duration.components.seconds
+        if seconds % 86400 == 0 { return "\(seconds / 86400)d" }
+        if seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+        return "\(seconds / 60)m"
     }
 
     /// The mail server settings from their parts (flags or variables, named in `names`: host, port, STARTTLS, from);
@@ -192,6 +234,12 @@ public struct ServerConfiguration: Sendable {
         }
         if let value = environment["LATCHKEY_IDLE_TIMEOUT"], !value.isEmpty {
             idleTimeout = try Self.idleTimeout(value, setting: "LATCHKEY_IDLE_TIMEOUT")
+        }
+        if let value = environment["LATCHKEY_SESSION_IDLE"], !value.isEmpty {
+            sessionIdle = try Self.sessionDuration(value, setting: "LATCHKEY_SESSION_IDLE")
+        }
+        if let value = environment["LATCHKEY_SESSION_LIFETIME"], !value.isEmpty {
+            sessionLifetime = try Self.sessionDuration(value, setting: "LATCHKEY_SESSION_LIFETIME")
         }
         if let value = environment["LATCHKEY_TRUSTED_PROXIES"], !value.isEmpty {
             trustedProxies = try TrustedProxies(parsing: value, setting: "LATCHKEY_TRUSTED_PROXIES")

@@ -108,7 +108,13 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: RequestLogMiddleware())
     // The console's sessions: read by the sign-in groups below, and by error pages to keep the navigation.
-    let webSessions = WebSessions(store: runtime.webSessionStore, keyring: runtime.keyring, clock: runtime.clock)
+    let webSessions = WebSessions(
+        store: runtime.webSessionStore,
+        keyring: runtime.keyring,
+        clock: runtime.clock,
+        idleLifetime: runtime.configuration.sessionIdle,
+        absoluteLifetime: runtime.configuration.sessionLifetime
+    )
     router.add(middleware: ErrorMiddleware(chrome: { request in await PageChrome.of(request, sessions: webSessions) }))
     OpsController(database: runtime.database, vault: runtime.vault, registry: dependencies.registry).addRoutes(to: router)
     ConsoleScript.addRoutes(to: router)
@@ -376,7 +382,15 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let loginOptions = addIdentityRoutes(
         runtime: runtime,
         signIn: signIn,
-        groups: IdentityRouteGroups(web: web, signedIn: signedIn, admin: admin, api: api, appKeyed: appKeyed, recorder: recorder)
+        groups: IdentityRouteGroups(
+            web: web,
+            signedIn: signedIn,
+            admin: admin,
+            api: api,
+            appKeyed: appKeyed,
+            recorder: recorder,
+            authorizationServer: authServer
+        )
     )
     var login = LoginController(
         signIn: signIn,

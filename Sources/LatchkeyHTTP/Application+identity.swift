@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LatchkeyAuthServer
 import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyIdentity
@@ -18,6 +19,8 @@ struct IdentityRouteGroups {
     /// `/api/v1` for an app key.
     let appKeyed: RouterGroup<AppKeyContext>
     let recorder: RouteRecorder?
+    /// The authorization server of `/mcp`: signing out everywhere revokes the applications a person authorized.
+    var authorizationServer: AuthorizationServer? = nil
 }
 
 /// Values a sign-in method adds to the sign-in page for its partial (`login-passkey`, `login-single-sign-on`,
@@ -58,6 +61,21 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         .addRoutes(to: groups.appKeyed, recorder: groups.recorder)
     LinkPagesController(identities: appIdentities, sessions: signIn.sessions, attempts: runtime.loginAttempts)
         .addRoutes(web: groups.web, signedIn: groups.signedIn)
+    // A person's sessions and the ways they sign in, under Settings.
+    SessionsSettingsController(
+        sessions: signIn.sessions,
+        audit: runtime.audit,
+        authorizationServer: groups.authorizationServer,
+        secureCookies: signIn.secureCookies
+    ).addRoutes(to: groups.signedIn)
+    IdentitiesSettingsController(
+        identities: signIn.identities,
+        apps: AppRepository(database: runtime.database),
+        integrations: IntegrationRepository(database: runtime.database),
+        sessions: signIn.sessions,
+        audit: runtime.audit
+    ).addRoutes(to: groups.signedIn)
+    SettingsOverviewController(sessions: signIn.sessions).addRoutes(to: groups.signedIn)
     return options
 }
 

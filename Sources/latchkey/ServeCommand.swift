@@ -86,6 +86,22 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Sign a console session out after this long without a request: minutes, or e.g. 90m, 2h, 1d (env LATCHKEY_SESSION_IDLE; default 2h).",
+            valueName: "duration"
+        )
+    )
+    var sessionIdle: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Sign a console session out this long after sign-in, however active: minutes, or e.g. 12h, 7d (env LATCHKEY_SESSION_LIFETIME; default 12h).",
+            valueName: "duration"
+        )
+    )
+    var sessionLifetime: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Reverse proxies whose X-Forwarded-For / Forwarded headers give the client address: IPs and CIDR ranges, comma-separated (env LATCHKEY_TRUSTED_PROXIES; default none).",
             valueName: "list"
         )
@@ -133,6 +149,10 @@ struct ServeCommand: AsyncParsableCommand {
                     from: smtpFrom ?? environment["LATCHKEY_SMTP_FROM"],
                     names: ["--smtp-host", "--smtp-port", "--smtp-starttls", "--smtp-from"]
                 )
+            }
+            if let sessionIdle { configuration.sessionIdle = try ServerConfiguration.sessionDuration(sessionIdle, setting: "--session-idle") }
+            if let sessionLifetime {
+                configuration.sessionLifetime = try ServerConfiguration.sessionDuration(sessionLifetime, setting: "--session-lifetime")
             }
         } catch {
             throw ValidationError("\(error)")

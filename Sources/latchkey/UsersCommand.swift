@@ -47,12 +47,13 @@ struct UsersCommand: AsyncParsableCommand {
                     actor: .cli
                 )
                 print(user.id)
+                let signIn = TenantsCommand.signInURL(tenant, runtime: runtime)
                 if generated {
                     FileHandle.standardError.write(
-                        Data("User \(email) created. Their password (shown only now): \(password)\nThey sign in at /login.\n".utf8)
+                        Data("User \(email) created. Their password (shown only now): \(password)\nThey sign in at \(signIn)\n".utf8)
                     )
                 } else {
-                    FileHandle.standardError.write(Data("User \(email) created. They sign in at /login.\n".utf8))
+                    FileHandle.standardError.write(Data("User \(email) created. They sign in at \(signIn)\n".utf8))
                 }
             }
         }

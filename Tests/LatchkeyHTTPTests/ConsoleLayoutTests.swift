@@ -50,7 +50,7 @@ struct ConsoleLayoutTests {
             #expect(
                 Self.links(nav) == [
                     "/admin", "/admin/integrations", "/admin/connections", "/admin/apps", "/admin/users", "/admin/webhooks",
-                    "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps",
+                    "/admin/keys", "/admin/audit", "/connections", "/settings",
                 ]
             )
             #expect(Self.current(nav) == ["/admin/keys": "page"])
@@ -78,8 +78,18 @@ struct ConsoleLayoutTests {
             _ = try await member.signIn(email: "member@example.com", password: "correct-horse-battery")
             let page = try await member.get("/settings/authorized-apps")
             let nav = try #require(Self.mainNavigation(page.text))
-            #expect(Self.links(nav) == ["/connections", "/settings/authorized-apps"])
-            #expect(Self.current(nav) == ["/settings/authorized-apps": "page"])
+            #expect(Self.links(nav) == ["/connections", "/settings"])
+            // Every settings page belongs to the one Settings entry, whose page links each of them.
+            #expect(Self.current(nav) == ["/settings": "true"])
+            for path in ["/settings/identities", "/settings/sessions"] {
+                let settingsPage = try await member.get(path)
+                #expect(Self.current(try #require(Self.mainNavigation(settingsPage.text))) == ["/settings": "true"], "\(path)")
+            }
+            let settings = try await member.get("/settings")
+            #expect(Self.current(try #require(Self.mainNavigation(settings.text))) == ["/settings": "page"])
+            for path in ["/settings/identities", "/settings/sessions", "/settings/authorized-apps"] {
+                #expect(settings.text.contains(#"<a href="\#(path)">"#), "\(path)")
+            }
             #expect(!page.text.contains(#"href="/admin"#))
         }
     }
@@ -89,7 +99,7 @@ struct ConsoleLayoutTests {
             let admin = try await AppsPagesTests.admin(client, fixture)
             _ = try await admin.get("/admin/keys")
             _ = try await admin.post("/admin/keys", ["name": "billing sync"])
-            for path in ["/admin/keys", "/admin/audit", "/admin/apps", "/admin/users"] {
+            for path in ["/admin/keys", "/admin/audit", "/admin/apps", "/admin/users", "/settings/sessions", "/settings/identities"] {
                 let page = try await admin.get(path)
                 #expect(page.status == .ok, "\(path)")
                 #expect(page.text.contains("<td"), "\(path) has no table rows to check")

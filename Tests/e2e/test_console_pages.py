@@ -43,8 +43,9 @@ REQUIRED = {
     "admin": ["/admin", "/admin/integrations", "/admin/integrations/new?provider=github", "/admin/integrations/github",
               "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
               "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps",
-              "/settings/passkeys", "/settings/two-factor", "/link"],
-    "member": ["/connections", "/settings/authorized-apps", "/settings/passkeys", "/settings/two-factor", "/link"],
+              "/settings/passkeys", "/settings/two-factor", "/link", "/settings", "/settings/identities", "/settings/sessions"],
+    "member": ["/connections", "/settings/authorized-apps", "/settings/passkeys", "/settings/two-factor", "/link", "/settings",
+               "/settings/identities", "/settings/sessions"],
 }
 # Linked from the navigation and being built at the same time as this check: checked like every other page
 # when they answer, not yet required. Move them into REQUIRED once they are in.

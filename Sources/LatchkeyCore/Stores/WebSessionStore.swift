@@ -16,6 +16,8 @@ public struct WebSessionRecord: Sendable, Equatable {
     public var strength: IdentityStrength
     /// The identity they signed in with, when the method has one row per account (not for a password).
     public var identityID: String?
+    /// The id the person's list of sessions shows and ends it by (`ses_…`): neither the cookie value nor its hash.
+    public var publicID: String
 
     public init(
         idHash: String,
@@ -28,7 +30,8 @@ public struct WebSessionRecord: Sendable, Equatable {
         userAgent: String?,
         method: SignInMethod = .password,
         strength: IdentityStrength? = nil,
-        identityID: String? = nil
+        identityID: String? = nil,
+        publicID: String = ""
     ) {
         self.idHash = idHash
         self.tenantID = tenantID
@@ -41,6 +44,7 @@ public struct WebSessionRecord: Sendable, Equatable {
         self.method = method
         self.strength = strength ?? method.strength
         self.identityID = identityID
+        self.publicID = publicID
     }
 }
 
@@ -52,4 +56,10 @@ public protocol WebSessionStore: Sendable {
     func find(idHash: String) async throws -> (record: WebSessionRecord, user: User)?
     func touch(idHash: String, at: Date) async throws
     func delete(idHash: String) async throws
+    /// The person's sessions (ended ones included until they are removed), newest first.
+    func sessions(userID: String, tenantID: String) async throws -> [WebSessionRecord]
+    /// Ends the person's session with this public id; false when they have none by it.
+    func delete(publicID: String, userID: String, tenantID: String) async throws -> Bool
+    /// Ends every session of the person; returns how many there were.
+    func deleteAll(userID: String, tenantID: String) async throws -> Int
 }

@@ -41,6 +41,10 @@ struct LoginController {
         let tenant = try await signIn.tenant(slug: request.uri.queryParameters.get("tenant"))
         var notice: String?
         if let session = context.webSession {
+            // Someone of another organization is told so, not sent on as that person.
+            if session.user.tenantID != tenant.id, let token = context.sessionToken {
+                return try await signIn.signedInElsewhere(session: session, token: token, tenant: tenant, request: request)
+            }
             // A WEAK session (an app vouched for the person) may look but not change things: it signs in again here.
             guard session.strength == .weak else { return WebResponse.redirect(to: next) }
             notice = "To connect services, authorize applications or link accounts, sign in with your own password, passkey or single sign-on."

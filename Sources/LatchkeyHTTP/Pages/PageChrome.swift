@@ -61,9 +61,11 @@ enum PageNavigation {
         }
     }
 
+    /// Every person's own settings (linked accounts, sessions, authorized apps) are one entry, whose page links each;
+    /// on any of them the entry is marked as the section.
     static let everyone: [Link] = [
         Link(href: "/connections", label: "Connections"),
-        Link(href: "/settings/authorized-apps", label: "Authorized apps"),
+        Link(href: "/settings", label: "Settings"),
     ]
 
     static let administrator: [Link] = [

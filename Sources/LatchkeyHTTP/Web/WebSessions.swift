@@ -7,15 +7,23 @@ public struct WebSessions: Sendable {
     let store: any WebSessionStore
     let keyring: Keyring
     let clock: any LatchkeyClock
-    /// A session ends this long after sign-in, however active it is.
+    /// A session ends this long after sign-in, however active it is (`LATCHKEY_SESSION_LIFETIME`).
     public var absoluteLifetime: Duration = .seconds(12 * 3600)
-    /// A session ends after this long without a request.
+    /// A session ends after this long without a request (`LATCHKEY_SESSION_IDLE`).
     public var idleLifetime: Duration = .seconds(2 * 3600)
 
-    public init(store: any WebSessionStore, keyring: Keyring, clock: any LatchkeyClock) {
+    public init(
+        store: any WebSessionStore,
+        keyring: Keyring,
+        clock: any LatchkeyClock,
+        idleLifetime: Duration = .seconds(2 * 3600),
+        absoluteLifetime: Duration = .seconds(12 * 3600)
+    ) {
         self.store = store
         self.keyring = keyring
         self.clock = clock
+        self.idleLifetime = idleLifetime
+        self.absoluteLifetime = absoluteLifetime
     }
 
     /// A signed-in session: who, and since when.
@@ -29,6 +37,8 @@ public struct WebSessions: Sendable {
         public var strength: IdentityStrength = .strong
         /// The identity signed in with, when the method has one.
         public var identityID: String? = nil
+        /// The id the person's list of sessions shows (`ses_…`).
+        public var publicID: String = ""
     }
 
     /// Starts a session for `user`, signed in by `method` (with `identityID` when the method has one row per
@@ -54,7 +64,8 @@ public struct WebSessions: Sendable {
                 ip: ip,
                 userAgent: userAgent.map { String($0.prefix(300)) },
                 method: method,
-                identityID: identityID
+                identityID: identityID,
+                publicID: SecureRandom.token(prefix: "ses_", byteCount: 12)
             )
         )
         return token
@@ -72,14 +83,14 @@ public struct WebSessions: Sendable {
             expiresAt: record.expiresAt,
             method: record.method,
             strength: record.strength,
-            identityID: record.identityID
+            identityID: record.identityID,
+            publicID: record.publicID
         )
-        let lastSeen = record.lastSeenAt
-        guard session.expiresAt > now, now.timeIntervalSince(lastSeen) < idleLifetime.seconds else {
+        guard isLive(record, at: now) else {
             try await delete(token)
             return nil
         }
-        if now.timeIntervalSince(lastSeen) > 60 {
+        if now.timeIntervalSince(record.lastSeenAt) > 60 {
             try await store.touch(idHash: key, at: now)
         }
         return session
@@ -88,6 +99,41 @@ public struct WebSessions: Sendable {
     /// Ends a session (sign-out).
     public func delete(_ token: String) async throws {
         try await store.delete(idHash: hash(token))
+    }
+
+    /// One of the person's sessions as their list of sessions shows it.
+    public struct Listed: Sendable, Equatable {
+        public var record: WebSessionRecord
+        /// The session of the browser asking.
+        public var isCurrent: Bool
+    }
+
+    /// The person's sessions that have not ended, newest first; `current` (the asking browser's cookie) is marked.
+    public func list(user: User, current token: String?) async throws -> [Listed] {
+        let now = clock.now
+        let currentHash = token.map(hash)
+        return try await store.sessions(userID: user.id, tenantID: user.tenantID)
+            .filter { isLive($0, at: now) }
+            .map { Listed(record: $0, isCurrent: $0.idHash == currentHash) }
+    }
+
+    /// Ends the person's session with this public id; false when they have no such session.
+    public func end(publicID: String, user: User) async throws -> Bool {
+        try await store.delete(publicID: publicID, userID: user.id, tenantID: user.tenantID)
+    }
+
+    /// Ends every session of the person, the asking browser's included; returns how many were still going.
+    public func endAll(user: User) async throws -> Int {
+        let live = try await list(user: user, current: nil).count
+        _ = try await store.deleteAll(userID: user.id, tenantID: user.tenantID)
+        return live
+    }
+
+    /// Whether a session is within both its absolute lifetime and its idle limit at `now`. A lifetime shortened
+    /// since the session began applies to it too.
+    func isLive(_ record: WebSessionRecord, at now: Date) -> Bool {
+        record.expiresAt > now && now.timeIntervalSince(record.createdAt) < absoluteLifetime.seconds
+            && now.timeIntervalSince(record.lastSeenAt) < idleLifetime.seconds
     }
 
     /// A value derived from the session for forms: it proves a post came from a page this session rendered.

@@ -387,6 +387,20 @@ public enum Migrations {
                 "CREATE INDEX link_codes_subject ON link_codes (tenant_id, app_id, provider, subject)",
             ]
         ),
+        Step(
+            version: 23,
+            name: "sessions: a public id per browser session, for the person's list of sessions",
+            statements: [
+                "ALTER TABLE web_sessions ADD COLUMN public_id TEXT",
+                "UPDATE web_sessions SET public_id = 'ses_' || lower(hex(randomblob(12)))",
+                "CREATE UNIQUE INDEX web_sessions_public ON web_sessions (public_id)",
+            ],
+            postgres: [
+                "ALTER TABLE web_sessions ADD COLUMN public_id TEXT",
+                "UPDATE web_sessions SET public_id = 'ses_' || substr(md5(random()::text || clock_timestamp()::text || id_hash), 1, 24)",
+                "CREATE UNIQUE INDEX web_sessions_public ON web_sessions (public_id)",
+            ]
+        ),
     ]
 
     /// Applies every step not yet applied; returns the versions it applied.

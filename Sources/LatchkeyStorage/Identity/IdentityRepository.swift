@@ -87,14 +87,16 @@ public struct IdentityRepository: Sendable {
             ).all().map(Self.identity(from:))
             guard let target = rows.first(where: { $0.id == id }) else { throw LatchkeyError.notFound("identity") }
             if target.strength == .strong, !rows.contains(where: { $0.id != id && $0.strength == .strong }) {
-                throw LatchkeyError.conflict(
-                    "This is your last way to sign in. Add another (a passkey, single sign-on or a password) before removing it."
-                )
+                throw LatchkeyError.conflict(Self.lastWayToSignIn)
             }
             try await db.raw("DELETE FROM identities WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID)").run()
             return target
         }
     }
+
+    /// Why the last STRONG identity of a person stays.
+    public static let lastWayToSignIn =
+        "This is your last way to sign in. Add another (a passkey, single sign-on or a password) before removing it."
 
     /// Adds the password identity of a person who has (or now has) a password; nothing when it exists.
     static func insertPassword(userID: String, tenantID: String, email: String, now: Date, on db: any SQLDatabase) async throws {
