@@ -42,8 +42,9 @@ NOT_FOLLOWED = ("/assets", "/api", "/oauth", "/connect", "/sandbox", "/logout", 
 REQUIRED = {
     "admin": ["/admin", "/admin/integrations", "/admin/integrations/new?provider=github", "/admin/integrations/github",
               "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
-              "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps"],
-    "member": ["/connections", "/settings/authorized-apps"],
+              "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps",
+              "/settings/two-factor"],
+    "member": ["/connections", "/settings/authorized-apps", "/settings/two-factor"],
 }
 # Linked from the navigation and being built at the same time as this check: checked like every other page
 # when they answer, not yet required. Move them into REQUIRED once they are in.

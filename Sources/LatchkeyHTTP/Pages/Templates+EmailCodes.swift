@@ -42,7 +42,7 @@ extension Templates {
         <label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}"{{^email}} autofocus{{/email}}>
         <label for="code">Code <span class="hint">(6 digits)</span></label>
-        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required{{#email}} autofocus{{/email}}{{#codeError}} aria-invalid="true" aria-describedby="code-error"{{/codeError}}>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="12" required{{#email}} autofocus{{/email}}{{#codeError}} aria-invalid="true" aria-describedby="code-error"{{/codeError}}>
         {{#codeError}}<p class="error" id="code-error">{{codeError}}</p>{{/codeError}}
         <button type="submit" id="check-code">Sign in</button>
         </form>
@@ -58,7 +58,7 @@ extension Templates {
         {{#active}}<form method="post" action="/login/two-factor">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="code">Code <span class="hint">(6 digits)</span></label>
-        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required autofocus{{#error}} aria-invalid="true" aria-describedby="code-error"{{/error}}>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="12" required autofocus{{#error}} aria-invalid="true" aria-describedby="code-error"{{/error}}>
         {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
         <button type="submit" id="check-code">Sign in</button>
         </form>{{/active}}
@@ -76,7 +76,7 @@ extension Templates {
         <form method="post" action="/settings/two-factor/disable" aria-labelledby="disable-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="code">Current code <span class="hint">(from your authenticator app)</span></label>
-        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required{{#error}} autofocus aria-invalid="true" aria-describedby="code-error"{{/error}}>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="12" required{{#error}} autofocus aria-invalid="true" aria-describedby="code-error"{{/error}}>
         {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
         <button type="submit" class="danger" id="disable-two-factor">Turn two-factor sign-in off</button>
         </form>
@@ -94,7 +94,7 @@ extension Templates {
         <form method="post" action="/settings/two-factor/enable" aria-labelledby="setup-heading">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="code">Code <span class="hint">(6 digits)</span></label>
-        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required{{#error}} autofocus aria-invalid="true" aria-describedby="code-error"{{/error}}>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="12" required{{#error}} autofocus aria-invalid="true" aria-describedby="code-error"{{/error}}>
         {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
         <button type="submit" id="enable-two-factor">Turn two-factor sign-in on</button>
         </form>
