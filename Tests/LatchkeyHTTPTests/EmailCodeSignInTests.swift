@@ -175,6 +175,37 @@ struct EmailCodeSignInTests {
         }
     }
 
+    @Test func mailServerSettingsAreReadFromTheEnvironmentAndCheckedAtStart() throws {
+        var configuration = ServerConfiguration()
+        try configuration.applyEnvironment([
+            "LATCHKEY_SMTP_HOST": "smtp.example.com", "LATCHKEY_SMTP_USERNAME": "mailer", "LATCHKEY_SMTP_PASSWORD": "s3cret",
+            "LATCHKEY_SMTP_FROM": "latchkey@example.com",
+        ])
+        let smtp = try #require(configuration.smtp)
+        #expect(smtp.host == "smtp.example.com" && smtp.port == 587 && smtp.security == .required && smtp.password == "s3cret")
+        #expect(!"\(smtp)".contains("s3cret"))
+        var plain = ServerConfiguration()
+        let refused = #expect(throws: ConfigurationError.self) {
+            try plain.applyEnvironment([
+                "LATCHKEY_SMTP_HOST": "smtp.example.com", "LATCHKEY_SMTP_STARTTLS": "off", "LATCHKEY_SMTP_USERNAME": "mailer",
+                "LATCHKEY_SMTP_PASSWORD": "s3cret", "LATCHKEY_SMTP_FROM": "latchkey@example.com",
+            ])
+        }
+        #expect(
+            refused?.description
+                == "The SMTP password would be sent in plain text to smtp.example.com. Require STARTTLS, or use a relay on this machine."
+        )
+        let noSender = #expect(throws: ConfigurationError.self) { try plain.applyEnvironment(["LATCHKEY_SMTP_HOST": "127.0.0.1"]) }
+        #expect(noSender?.description.contains("LATCHKEY_SMTP_FROM is needed") == true)
+        let badMode = #expect(throws: ConfigurationError.self) {
+            try plain.applyEnvironment(["LATCHKEY_SMTP_HOST": "127.0.0.1", "LATCHKEY_SMTP_STARTTLS": "maybe", "LATCHKEY_SMTP_FROM": "a@example.com"])
+        }
+        #expect(badMode?.description == "LATCHKEY_SMTP_STARTTLS must be required or off, got maybe")
+        var none = ServerConfiguration()
+        try none.applyEnvironment([:])
+        #expect(none.smtp == nil)
+    }
+
     @Test func withoutAMailServerNoCodeIsOffered() async throws {
         try await TestApp.with(.sqlite) { client, _ in
             let browser = WebBrowser(client)
