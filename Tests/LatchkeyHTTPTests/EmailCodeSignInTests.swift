@@ -164,6 +164,17 @@ struct EmailCodeSignInTests {
         }
     }
 
+    @Test func sendingIsLimitedPerClientAddressAcrossAddresses() async throws {
+        try await Self.withMail(.sqlite) { client, _, _ in
+            let browser = WebBrowser(client)
+            for index in 0..<10 { _ = try await Self.ask(browser, "person\(index)@example.com") }
+            _ = try await browser.get("/login/email")
+            let limited = try await browser.post("/login/email", ["email": "person10@example.com"])
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.text.contains("Too many codes were asked for that address or from your network."))
+        }
+    }
+
     @Test func aMistypedAddressIsAFormError() async throws {
         try await Self.withMail(.sqlite) { client, _, _ in
             let browser = WebBrowser(client)
