@@ -164,6 +164,17 @@ struct EmailCodeSignInTests {
         }
     }
 
+    @Test func sendingIsLimitedPerClientAddressAcrossAddresses() async throws {
+        try await Self.withMail(.sqlite) { client, _, _ in
+            let browser = WebBrowser(client)
+            for index in 0..<10 { _ = try await Self.ask(browser, "person\(index)@example.com") }
+            _ = try await browser.get("/login/email")
+            let limited = try await browser.post("/login/email", ["email": "person10@example.com"])
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.text.contains("Too many codes were asked for that address or from your network."))
+        }
+    }
+
     @Test func aMistypedAddressIsAFormError() async throws {
         try await Self.withMail(.sqlite) { client, _, _ in
             let browser = WebBrowser(client)
@@ -173,6 +184,37 @@ struct EmailCodeSignInTests {
             #expect(page.text.contains(#"aria-describedby="email-error""#))
             #expect(page.text.contains("Enter an email address such as alice@example.com."))
         }
+    }
+
+    @Test func mailServerSettingsAreReadFromTheEnvironmentAndCheckedAtStart() throws {
+        var configuration = ServerConfiguration()
+        try configuration.applyEnvironment([
+            "LATCHKEY_SMTP_HOST": "smtp.example.com", "LATCHKEY_SMTP_USERNAME": "mailer", "LATCHKEY_SMTP_PASSWORD": "s3cret",
+            "LATCHKEY_SMTP_FROM": "latchkey@example.com",
+        ])
+        let smtp = try #require(configuration.smtp)
+        #expect(smtp.host == "smtp.example.com" && smtp.port == 587 && smtp.security == .required && smtp.password == "s3cret")
+        #expect(!"\(smtp)".contains("s3cret"))
+        var plain = ServerConfiguration()
+        let refused = #expect(throws: ConfigurationError.self) {
+            try plain.applyEnvironment([
+                "LATCHKEY_SMTP_HOST": "smtp.example.com", "LATCHKEY_SMTP_STARTTLS": "off", "LATCHKEY_SMTP_USERNAME": "mailer",
+                "LATCHKEY_SMTP_PASSWORD": "s3cret", "LATCHKEY_SMTP_FROM": "latchkey@example.com",
+            ])
+        }
+        #expect(
+            refused?.description
+                == "The SMTP password would be sent in plain text to smtp.example.com. Require STARTTLS, or use a relay on this machine."
+        )
+        let noSender = #expect(throws: ConfigurationError.self) { try plain.applyEnvironment(["LATCHKEY_SMTP_HOST": "127.0.0.1"]) }
+        #expect(noSender?.description.contains("LATCHKEY_SMTP_FROM is needed") == true)
+        let badMode = #expect(throws: ConfigurationError.self) {
+            try plain.applyEnvironment(["LATCHKEY_SMTP_HOST": "127.0.0.1", "LATCHKEY_SMTP_STARTTLS": "maybe", "LATCHKEY_SMTP_FROM": "a@example.com"])
+        }
+        #expect(badMode?.description == "LATCHKEY_SMTP_STARTTLS must be required or off, got maybe")
+        var none = ServerConfiguration()
+        try none.applyEnvironment([:])
+        #expect(none.smtp == nil)
     }
 
     @Test func withoutAMailServerNoCodeIsOffered() async throws {

@@ -42,7 +42,7 @@ extension Templates {
         <label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}"{{^email}} autofocus{{/email}}>
         <label for="code">Code <span class="hint">(6 digits)</span></label>
-        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required{{#email}} autofocus{{/email}}{{#codeError}} aria-invalid="true" aria-describedby="code-error"{{/codeError}}>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="12" required{{#email}} autofocus{{/email}}{{#codeError}} aria-invalid="true" aria-describedby="code-error"{{/codeError}}>
         {{#codeError}}<p class="error" id="code-error">{{codeError}}</p>{{/codeError}}
         <button type="submit" id="check-code">Sign in</button>
         </form>
@@ -58,7 +58,7 @@ extension Templates {
         {{#active}}<form method="post" action="/login/two-factor">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="code">Code <span class="hint">(6 digits)</span></label>
-        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="12" required autofocus{{#error}} aria-invalid="true" aria-describedby="code-error"{{/error}}>
+        <input id="code" name="code" type="text" inputmode="numeric" autocomplete="off" pattern="[0-9 ]*" maxlength="12" required autofocus{{#error}} aria-invalid="true" aria-describedby="code-error"{{/error}}>
         {{#error}}<p class="error" id="code-error">{{error}}</p>{{/error}}
         <button type="submit" id="check-code">Sign in</button>
         </form>{{/active}}
