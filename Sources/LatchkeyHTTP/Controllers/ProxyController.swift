@@ -51,6 +51,7 @@ struct ProxyController {
         let identityProvider = request.headers[Self.identityProvider]
         let identitySubject = request.headers[Self.identitySubject]
         if identityProvider != nil || identitySubject != nil {
+            guard context.app != nil else { throw AppIdentities.adminKeyRefused }
             let claim = try AppIdentityClaim.checked(
                 provider: identityProvider,
                 subject: identitySubject,

@@ -52,6 +52,7 @@ struct ToolInvokeController {
         var externalUserID = body.externalUserId
         var appID = context.app?.id
         if let reference = body.identity {
+            guard context.app != nil else { throw AppIdentities.adminKeyRefused }
             let claim = try AppIdentityClaim.checked(
                 provider: reference.provider,
                 subject: reference.subject,

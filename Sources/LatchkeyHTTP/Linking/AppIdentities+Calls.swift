@@ -13,6 +13,11 @@ extension AppIdentities {
         case linkRequired(LinkRequired)
     }
 
+    /// An admin key naming an identity: only an app vouches for its users' accounts (403, before the identity is read).
+    static let adminKeyRefused = LatchkeyError.forbidden(
+        "An identity is vouched for by an app: call with the app's key (lk_app_…). With an admin key, name the console user as the end user instead."
+    )
+
     /// The person behind `claim` for a gateway call. Only an app vouches for accounts: an admin key naming an
     /// identity is refused, as is naming both an identity and an end user.
     func callAs(
@@ -30,12 +35,7 @@ extension AppIdentities {
                 fields: [.init(path: fieldName, message: "cannot be sent together with the end user id")]
             )
         }
-        guard let app = context.app else {
-            throw LatchkeyError.invalidRequest(
-                "An identity is vouched for by an app: call with the app's key (lk_app_…). With an admin key, name the console user in the end user id.",
-                fields: [.init(path: fieldName, message: "is only accepted with an app key")]
-            )
-        }
+        guard let app = context.app else { throw Self.adminKeyRefused }
         switch try await resolve(claim, app: app, actor: context.actor(for: request)) {
         case .linked(_, let user): return .person(userID: user.id)
         case .linkRequired(let required): return .linkRequired(required)
