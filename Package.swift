@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         // Already in the graph through Hummingbird; named so that header names can be spelled out.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Checks single sign-on id_tokens against a provider's published keys.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .target(
@@ -162,7 +164,10 @@ let package = Package(
         .target(
             name: "LatchkeyIdentity",
             dependencies: [
-                .product(name: "Crypto", package: "swift-crypto")
+                "LatchkeyCore",
+                "LatchkeyOAuthClient",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -196,6 +201,7 @@ let package = Package(
                 "LatchkeyConnect",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
+                "LatchkeyIdentity",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -323,7 +329,12 @@ let package = Package(
             name: "LatchkeyIdentityTests",
             dependencies: [
                 "LatchkeyIdentity",
+                "LatchkeyCore",
+                "LatchkeyOAuthClient",
+                "LatchkeyTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
