@@ -392,6 +392,7 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

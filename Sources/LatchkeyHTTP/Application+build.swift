@@ -375,7 +375,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let loginOptions = addIdentityRoutes(
         runtime: runtime,
         signIn: signIn,
-        groups: IdentityRouteGroups(web: web, signedIn: signedIn, admin: admin, api: api, appKeyed: appKeyed, recorder: recorder)
+        groups: IdentityRouteGroups(web: web, signedIn: signedIn, admin: admin, api: api, appKeyed: appKeyed, recorder: recorder),
+        transport: transport
     )
     var login = LoginController(
         signIn: signIn,

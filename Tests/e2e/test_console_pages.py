@@ -42,7 +42,8 @@ NOT_FOLLOWED = ("/assets", "/api", "/oauth", "/connect", "/sandbox", "/logout", 
 REQUIRED = {
     "admin": ["/admin", "/admin/integrations", "/admin/integrations/new?provider=github", "/admin/integrations/github",
               "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
-              "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps"],
+              "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps",
+              "/admin/sign-in"],
     "member": ["/connections", "/settings/authorized-apps"],
 }
 # Linked from the navigation and being built at the same time as this check: checked like every other page
