@@ -38,8 +38,10 @@ extension Templates {
         {{#problem}}<p class="error">{{problem}}</p>{{/problem}}
         <form method="post" action="/admin/sign-in/{{key}}" class="tile" aria-labelledby="provider-{{key}}">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
-        <label for="enabled-{{key}}"><input id="enabled-{{key}}" name="enabled" type="checkbox" value="1" style="width:auto"{{#enabled}} checked{{/enabled}}> People can sign in with {{name}}</label>
-        <label for="create-{{key}}"><input id="create-{{key}}" name="createUsers" type="checkbox" value="1" style="width:auto"{{#createUsers}} checked{{/createUsers}}> Create an account (a member without a password) for someone {{name}} vouches for who has none here</label>
+        <fieldset><legend>Signing in with {{name}}</legend>
+        <label for="enabled-{{key}}"><input id="enabled-{{key}}" name="enabled-{{key}}" type="checkbox" value="1" style="width:auto"{{#enabled}} checked{{/enabled}}> People can sign in with {{name}}</label>
+        <label for="create-{{key}}"><input id="create-{{key}}" name="createUsers-{{key}}" type="checkbox" value="1" style="width:auto"{{#createUsers}} checked{{/createUsers}}> Create an account (a member without a password) for someone {{name}} vouches for who has none here</label>
+        </fieldset>
         <label for="domains-{{key}}">Email domains accounts are created for <span class="hint">(separated by spaces; empty: any)</span></label>
         <input id="domains-{{key}}" name="domains" type="text" value="{{domains}}" placeholder="example.com"{{#error}} autofocus aria-invalid="true" aria-describedby="domains-{{key}}-error"{{/error}}>
         {{#error}}<p class="error" id="domains-{{key}}-error">{{error}}</p>{{/error}}

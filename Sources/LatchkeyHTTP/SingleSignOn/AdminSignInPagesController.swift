@@ -32,8 +32,9 @@ struct AdminSignInPagesController {
         do {
             let saved = try await sso.save(
                 key: key,
-                enabled: form["enabled"] == "1",
-                createUsers: form["createUsers"] == "1",
+                // Named per integration: several forms on one page, each its own group of checkboxes.
+                enabled: form["enabled-\(key)"] == "1",
+                createUsers: form["createUsers-\(key)"] == "1",
                 domains: domains,
                 tenantID: context.tenantID,
                 actor: actor
