@@ -111,7 +111,10 @@ struct SignInProvidersTests {
             #expect(page.status == .ok)
             #expect(page.text.contains(world.fixture.runtime.configuration.effectivePublicURL + "/login/sso/callback"))
             #expect(page.text.contains(#"action="/admin/sign-in/corp""#) && page.text.contains(#"action="/admin/sign-in/hub""#))
-            let wrong = try await browser.post("/admin/sign-in/corp", ["enabled-corp": "1", "createUsers-corp": "1", "domains": "example.com not_a_domain"])
+            let wrong = try await browser.post(
+                "/admin/sign-in/corp",
+                ["enabled-corp": "1", "createUsers-corp": "1", "domains": "example.com not_a_domain"]
+            )
             #expect(wrong.status == .badRequest)
             #expect(wrong.text.contains(#"value="example.com not_a_domain""#))
             #expect(wrong.text.contains(#"aria-invalid="true" aria-describedby="domains-corp-error""#))
