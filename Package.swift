@@ -48,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // Already in the graph through AsyncHTTPClient; STARTTLS of the SMTP client that sends email codes.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // Checks single sign-on id_tokens against a provider's published keys.
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .target(
@@ -165,11 +167,13 @@ let package = Package(
             name: "LatchkeyIdentity",
             dependencies: [
                 "LatchkeyCore",
+                "LatchkeyOAuthClient",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -336,8 +340,11 @@ let package = Package(
             dependencies: [
                 "LatchkeyIdentity",
                 "LatchkeyCore",
+                "LatchkeyOAuthClient",
                 "LatchkeyTesting",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -396,6 +403,7 @@ let package = Package(
                 "LatchkeyGateway",
                 "LatchkeyAuthServer",
                 "LatchkeyMCP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -390,7 +390,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             appKeyed: appKeyed,
             recorder: recorder,
             authorizationServer: authServer
-        )
+        ),
+        transport: transport
     )
     var login = LoginController(
         signIn: signIn,

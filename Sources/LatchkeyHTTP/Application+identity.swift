@@ -4,6 +4,7 @@ import LatchkeyAuthServer
 import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyIdentity
+import LatchkeyOAuthClient
 import LatchkeyStorage
 
 /// The route groups the ways of signing in and a person's identities are added to.
@@ -29,9 +30,15 @@ typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ cont
 
 /// Adds the routes of every sign-in method besides the password (`LoginController`) and of the identities a person
 /// links: single sign-on, social sign-in, passkeys, email codes, link codes, sessions and linked accounts. Returns
-/// what each method adds to the sign-in page.
-func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups) -> [LoginPageOptions] {
+/// what each method adds to the sign-in page. `transport` is the outbound transport under the outbound policy.
+func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: IdentityRouteGroups, transport: any HTTPTransport) -> [LoginPageOptions] {
     var options: [LoginPageOptions] = []
+    let sso = SingleSignOn(runtime: runtime, transport: transport)
+    let single = SingleSignOnController(sso: sso, signIn: signIn)
+    single.addRoutes(web: groups.web, signedIn: groups.signedIn)
+    SignInProvidersController(sso: sso, maxBodySize: runtime.configuration.maxBodySize).addRoutes(to: groups.api, recorder: groups.recorder)
+    AdminSignInPagesController(sso: sso, sessions: signIn.sessions).addRoutes(to: groups.admin)
+    options.append { tenant, next, _ in try await single.loginOptions(tenant: tenant, next: next) }
     if let passkeys = passkeyCeremonies(runtime: runtime) {
         PasskeysScript.addRoutes(to: groups.web)
         PasskeysPagesController(ceremonies: passkeys, identities: signIn.identities, sessions: signIn.sessions, audit: runtime.audit)
@@ -93,4 +100,25 @@ private func passkeyCeremonies(runtime: LatchkeyRuntime) -> PasskeyCeremonies? {
 /// The TOTP second factor: its pages, and the step `LoginController` hands a password sign-in to.
 func twoFactor(runtime: LatchkeyRuntime, signIn: SignIn) -> TwoFactorController {
     TwoFactorController(signIn: signIn, secrets: TwoFactorSecrets(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock))
+}
+
+extension SingleSignOn {
+    /// Single sign-on over the runtime's stores, calling providers through `transport`.
+    init(runtime: LatchkeyRuntime, transport: any HTTPTransport) {
+        let keys = JWKSCache(transport: transport, clock: runtime.clock)
+        self.init(
+            integrations: runtime.integrations,
+            catalog: runtime.catalog,
+            providers: SignInProviderRepository(database: runtime.database),
+            oauth: OAuthClient(transport: transport, clock: runtime.clock),
+            transport: transport,
+            keys: keys,
+            verifier: IDTokenVerifier(keys: keys, clock: runtime.clock),
+            keyring: runtime.keyring,
+            audit: runtime.audit,
+            clock: runtime.clock,
+            redirectURI: runtime.configuration.effectivePublicURL + Self.callbackPath,
+            logger: runtime.logger
+        )
+    }
 }

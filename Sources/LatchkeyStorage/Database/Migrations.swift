@@ -333,6 +333,23 @@ public enum Migrations {
             ]
         ),
         Step(
+            version: 19,
+            name: "single sign-on: which integrations sign people in, and their sign-ins under way",
+            statements: [
+                """
+                CREATE TABLE sign_in_providers (tenant_id TEXT NOT NULL REFERENCES tenants(id), integration_key TEXT NOT NULL,
+                  enabled {bigint} NOT NULL, create_users {bigint} NOT NULL, allowed_domains TEXT NOT NULL,
+                  created_at {bigint} NOT NULL, updated_at {bigint} NOT NULL, PRIMARY KEY (tenant_id, integration_key))
+                """,
+                """
+                CREATE TABLE sign_in_provider_flows (state_hash TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),
+                  integration_key TEXT NOT NULL, browser_binding TEXT NOT NULL, nonce TEXT NOT NULL, link_user_id TEXT,
+                  next TEXT NOT NULL, created_at {bigint} NOT NULL, expires_at {bigint} NOT NULL)
+                """,
+                "CREATE INDEX sign_in_provider_flows_expiry ON sign_in_provider_flows (expires_at)",
+            ]
+        ),
+        Step(
             version: 20,
             name: "passkeys, and the WebAuthn challenges any instance can finish",
             statements: [

@@ -60,6 +60,12 @@ def parse_args(argv):
     ap.add_argument("--pkce-required", action=argparse.BooleanOptionalAction, default=False,
                     help="reject authorization requests without code_challenge (default: off; PKCE is "
                          "still checked whenever the client sends it)")
+    ap.add_argument("--jwt-type", choices=["sha", "rsa", "ec"], default="sha",
+                    help="how ID tokens are signed: sha (HS256 with a random secret, the default), rsa (RS256) or "
+                         "ec (ES256) with a key pair generated here (openssl), whose public key the JWKS publishes; "
+                         "running provision.py again with rsa or ec generates a new key (a key rotation)")
+    ap.add_argument("--email-verified", action=argparse.BooleanOptionalAction, default=False,
+                    help="ID tokens and userinfo carry email_verified: true for the user (default: off)")
     ap.add_argument("--timeout", type=float, default=10, help="seconds per HTTP request (default: 10)")
     a = ap.parse_args(argv)
     if a.state_dir and not os.path.isdir(a.state_dir):
@@ -77,6 +83,20 @@ def parse_args(argv):
         if getattr(a, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be at least 1")
     return a
+
+
+def signing_key(jwt_type):
+    """(private PEM, public PEM) of a new RSA 2048 or P-256 key pair, made with the openssl command."""
+    import subprocess
+    algorithm = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"] if jwt_type == "rsa" else \
+        ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    try:
+        private = subprocess.run(["openssl", "genpkey", *algorithm], capture_output=True, text=True, check=True).stdout
+        public = subprocess.run(["openssl", "pkey", "-pubout"], input=private, capture_output=True, text=True,
+                                check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        sys.exit(f"provision.py: cannot generate a {jwt_type} key with openssl: {e}")
+    return private, public
 
 
 def recorded_port(state_dir):
@@ -147,7 +167,7 @@ def main(argv):
         "module": "oidc", "name": PLUGIN_NAME, "display_name": "OpenID Connect / OAuth 2", "enabled": True,
         "parameters": {
             "iss": issuer,
-            "jwt-type": "sha", "jwt-key-size": "256", "key": secrets.token_urlsafe(48),
+            "jwt-type": a.jwt_type, "jwt-key-size": "256",
             "access-token-duration": a.access_token_duration,
             "refresh-token-duration": a.refresh_token_duration,
             "code-duration": a.code_duration,
@@ -177,12 +197,29 @@ def main(argv):
                         "mandatory": True, "on-demand": False, "scopes": []}],
         },
     }
+    if a.jwt_type == "sha":
+        plugin["parameters"]["key"] = secrets.token_urlsafe(48)
+    else:
+        plugin["parameters"]["key"], plugin["parameters"]["cert"] = signing_key(a.jwt_type)
+    if a.email_verified:
+        # A user property the database backend keeps, read as a boolean claim.
+        status, raw = admin.call("GET", f"{api}/mod/user/database", None)
+        if status != 200:
+            sys.exit(f"provision.py: user backend: HTTP {status}")
+        backend = json.loads(raw)
+        backend.setdefault("parameters", {}).setdefault("data-format", {})["email_verified"] = {
+            "multiple": False, "read": True, "write": True, "profile-read": False, "profile-write": False}
+        admin.must("PUT", f"{api}/mod/user/database", backend, "user backend email_verified property")
+        admin.must("PUT", f"{api}/mod/user/database/reset", None, "user backend reset")
+        plugin["parameters"]["claims"].append({
+            "name": "email_verified", "user-property": "email_verified", "type": "boolean",
+            "boolean-value-true": "1", "boolean-value-false": "0", "mandatory": True, "on-demand": False, "scopes": []})
     if admin.upsert(f"{api}/mod/plugin/", PLUGIN_NAME, plugin, "oidc plugin") == "updated":
         admin.must("PUT", f"{api}/mod/plugin/{PLUGIN_NAME}/reset", None, "oidc plugin reset")
 
     admin.upsert(f"{api}/user/", a.username, {
         "username": a.username, "password": a.password, "name": a.username.title(),
-        "email": f"{a.username}@example.test", "enabled": True,
+        "email": f"{a.username}@example.test", "enabled": True, **({"email_verified": "1"} if a.email_verified else {}),
         "scope": ["g_profile", "openid"] + [s for s in a.scopes if s != "openid"]}, f"user {a.username}")
 
     auth_methods = ["client_secret_basic", "client_secret_post"]
@@ -225,6 +262,8 @@ def main(argv):
             "rotate_refresh_tokens": a.rotate_refresh_tokens,
             "refresh_token_rolling": a.refresh_token_rolling,
             "pkce_required": a.pkce_required,
+            "jwt_type": a.jwt_type,
+            "email_verified": a.email_verified,
         },
     }
     text = json.dumps(doc, indent=2)
