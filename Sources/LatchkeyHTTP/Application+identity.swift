@@ -75,13 +75,15 @@ func addIdentityRoutes(runtime: LatchkeyRuntime, signIn: SignIn, groups: Identit
         authorizationServer: groups.authorizationServer,
         secureCookies: signIn.secureCookies
     ).addRoutes(to: groups.signedIn)
-    IdentitiesSettingsController(
+    var linkedAccounts = IdentitiesSettingsController(
         identities: signIn.identities,
         apps: AppRepository(database: runtime.database),
         integrations: IntegrationRepository(database: runtime.database),
         sessions: signIn.sessions,
         audit: runtime.audit
-    ).addRoutes(to: groups.signedIn)
+    )
+    linkedAccounts.signInProviders = { tenantID in try await sso.enabled(tenantID: tenantID).map { ($0.integration.key, $0.name) } }
+    linkedAccounts.addRoutes(to: groups.signedIn)
     SettingsOverviewController(sessions: signIn.sessions).addRoutes(to: groups.signedIn)
     return options
 }

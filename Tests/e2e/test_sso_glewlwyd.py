@@ -172,21 +172,9 @@ def test_a_password_user_links_glewlwyd_and_signs_in_with_it(world, browser):
     _css(driver, "input[name=password]")[0].send_keys(user.password)
     _css(driver, "#sign-in")[0].click()
     wait_until(lambda: _path(driver) == "/connections", what="signing in with the password")
-    # Settings' button: a form posting to /settings/identities/sso/{key} with the page's CSRF token.
-    driver.execute_script(
-        """
-        const form = document.createElement('form');
-        form.method = 'post';
-        form.action = '/settings/identities/sso/' + arguments[0];
-        const csrf = document.createElement('input');
-        csrf.type = 'hidden'; csrf.name = 'csrf_token';
-        csrf.value = document.querySelector('input[name=csrf_token]').value;
-        form.appendChild(csrf);
-        document.body.appendChild(form);
-        form.submit();
-        """,
-        KEY,
-    )
+    # Settings › Linked accounts offers a button per sign-in provider of the organization.
+    driver.get(stack.url("/settings/identities"))
+    _css(driver, f"button.sso-link[data-integration='{KEY}']")[0].click()
     wait_until(lambda: _origin(driver.current_url) != _origin(stack.public_url), timeout=STEP_TIMEOUT,
                what="the link to lead to glewlwyd")
     _at_glewlwyd_until_back(driver, shots, stack, "bob")

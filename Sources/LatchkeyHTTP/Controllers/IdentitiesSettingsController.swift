@@ -15,6 +15,8 @@ struct IdentitiesSettingsController {
     let integrations: IntegrationRepository
     let sessions: WebSessions
     let audit: AuditLog
+    /// The tenant's sign-in providers a person may link (integration key, name), when single sign-on is set up.
+    var signInProviders: (@Sendable (_ tenantID: String) async throws -> [(key: String, name: String)])? = nil
 
     func addRoutes(to group: RouterGroup<SignedInContext>) {
         group.get("settings/identities", use: list)
@@ -104,7 +106,11 @@ struct IdentitiesSettingsController {
         return HTMLPage.render(
             "settings-identities",
             title: "Linked accounts",
-            context: ["identities": rows, "flash": flash as Any, "error": error as Any],
+            context: [
+                "identities": rows, "flash": flash as Any, "error": error as Any,
+                "ssoLinks": try await signInProviders?(context.user.tenantID).map { ["key": $0.key, "name": $0.name] } ?? [],
+                "csrf": sessions.csrfToken(for: context.sessionToken),
+            ],
             status: status,
             chrome: PageChrome(context, sessions: sessions),
             wide: true

@@ -41,7 +41,11 @@ extension Templates {
         <h2>Link another way to sign in</h2>
         <ul>
         <li><a href="/settings/passkeys">Add a passkey</a> — sign in with this device's fingerprint, face or screen lock.</li>
-        <li>Single sign-on or a social account (GitHub, …): ask your administrator which sign-in providers your organization offers.</li>
+        {{#ssoLinks}}<li><form method="post" action="/settings/identities/sso/{{key}}">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <button type="submit" class="secondary sso-link" data-integration="{{key}}">Link {{name}}</button> — then sign in with it instead of a password.
+        </form></li>{{/ssoLinks}}
+        {{^ssoLinks}}<li>Single sign-on or a social account (GitHub, …): your organization offers none yet; an administrator turns them on under Admin › Sign-in.</li>{{/ssoLinks}}
         <li><a href="/settings/two-factor">Two-factor codes</a> — ask for a code from an authenticator app after your password.</li>
         <li><a href="/link">Link a chat account</a> — enter the code a chat bot gave you.</li>
         </ul>
