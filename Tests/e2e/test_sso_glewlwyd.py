@@ -25,6 +25,8 @@ from peers import Glewlwyd, chromium_for_test, chromium_problem, glewlwyd_proble
 from webtools import WebStack
 
 KEY = "glewlwyd"
+# The same glewlwyd as a plain OAuth provider whose user-info says who the person is (social sign-in).
+SOCIAL_KEY = "glewlwyd-oauth"
 STEP_TIMEOUT = 20
 SESSION_COOKIE = "latchkey_session"
 USERS = {"alice": "alice-password-1", "bob": "bob-password-1"}
@@ -52,6 +54,16 @@ def world(request, tmp_path_factory):
                           json={"enabled": True, "createUsers": True, "allowedDomains": ["example.test"]})
         assert r.status_code == 200, f"PUT /api/v1/sign-in/providers/{KEY} → HTTP {r.status_code}: {r.text[:300]}"
         assert r.json()["kind"] == "oidc"
+        social = {"provider": "oauth2", "key": SOCIAL_KEY, "displayName": "Glewlwyd OAuth", "scopes": ["read"],
+                  "clientId": doc["client"]["client_id"], "clientSecret": doc["client"]["client_secret"],
+                  "settings": {"authorizationURL": doc["authorization_endpoint"], "tokenURL": doc["token_endpoint"],
+                               "userInfoURL": doc["userinfo_endpoint"]}}
+        r = stack.api.post(stack.url("/api/v1/integrations"), json=social, timeout=20)
+        assert r.status_code == 201, f"POST /api/v1/integrations ({SOCIAL_KEY}) → HTTP {r.status_code}: {r.text[:300]}"
+        r = stack.api.put(stack.url(f"/api/v1/sign-in/providers/{SOCIAL_KEY}"), timeout=20,
+                          json={"enabled": True, "createUsers": False, "allowedDomains": []})
+        assert r.status_code == 200, f"PUT /api/v1/sign-in/providers/{SOCIAL_KEY} → HTTP {r.status_code}: {r.text[:300]}"
+        assert r.json()["kind"] == "social"
         yield stack, glewlwyd
     finally:
         stack.stop()
@@ -116,10 +128,10 @@ def _at_glewlwyd_until_back(driver, shots, stack: WebStack, username: str) -> No
         time.sleep(0.2)
 
 
-def _sign_in_with_glewlwyd(driver, shots, stack: WebStack, username: str) -> None:
+def _sign_in_with_glewlwyd(driver, shots, stack: WebStack, username: str, key: str = KEY, name: str = "Glewlwyd") -> None:
     driver.get(stack.url("/login?next=/connections"))
-    buttons = _css(driver, f'a.sso-provider[data-integration="{KEY}"]')
-    assert buttons and buttons[0].text == "Sign in with Glewlwyd", "the sign-in page shows no Sign in with Glewlwyd button"
+    buttons = _css(driver, f'a.sso-provider[data-integration="{key}"]')
+    assert buttons and buttons[0].text == f"Sign in with {name}", f"the sign-in page shows no Sign in with {name} button"
     shots.take(driver, "sign-in-page")
     buttons[0].click()
     wait_until(lambda: _origin(driver.current_url) != _origin(stack.public_url) or _path(driver) == "/connections",
@@ -189,3 +201,30 @@ def test_a_password_user_links_glewlwyd_and_signs_in_with_it(world, browser):
     last = _last_sign_in(stack)
     assert last["target"] == user.id and last["details"]["method"] == "oidc", "glewlwyd did not sign the linked person in"
     assert not [u for u in _users(stack) if u.get("email") == "bob@example.test"], "an account was made for bob"
+
+
+def test_a_password_user_links_a_plain_oauth_provider_and_signs_in_by_its_user_info(world, browser):
+    """Social sign-in: no id_token, the provider's user-info names the person (glewlwyd as a plain OAuth server)."""
+    stack, _ = world
+    driver, shots = browser
+    user = stack.new_user("social")
+    driver.get(stack.url("/login?next=/connections"))
+    _css(driver, "input[name=email]")[0].send_keys(user.email)
+    _css(driver, "input[name=password]")[0].send_keys(user.password)
+    _css(driver, "#sign-in")[0].click()
+    wait_until(lambda: _path(driver) == "/connections", what="signing in with the password")
+    driver.get(stack.url("/settings/identities"))
+    links = _css(driver, f"button.sso-link[data-integration='{SOCIAL_KEY}']")
+    assert links, "Linked accounts offers no button for the OAuth provider"
+    links[0].click()
+    wait_until(lambda: _origin(driver.current_url) != _origin(stack.public_url), timeout=STEP_TIMEOUT,
+               what="the link to lead to glewlwyd")
+    _at_glewlwyd_until_back(driver, shots, stack, "alice")
+    wait_until(lambda: _path(driver) == "/settings/identities", timeout=STEP_TIMEOUT,
+               what=f"back at Settings after linking (at {_path(driver)!r})")
+    assert "Glewlwyd OAuth" in _css(driver, "body")[0].text, "Linked accounts does not list the provider"
+
+    driver.delete_cookie(SESSION_COOKIE)
+    _sign_in_with_glewlwyd(driver, shots, stack, "alice", key=SOCIAL_KEY, name="Glewlwyd OAuth")
+    last = _last_sign_in(stack)
+    assert last["target"] == user.id and last["details"]["method"] == "social", "the OAuth provider did not sign the linked person in"
