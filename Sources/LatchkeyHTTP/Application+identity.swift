@@ -101,7 +101,12 @@ private func passkeyCeremonies(runtime: LatchkeyRuntime) -> PasskeyCeremonies? {
 
 /// The TOTP second factor: its pages, and the step `LoginController` hands a password sign-in to.
 func twoFactor(runtime: LatchkeyRuntime, signIn: SignIn) -> TwoFactorController {
-    TwoFactorController(signIn: signIn, secrets: TwoFactorSecrets(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock))
+    var controller = TwoFactorController(
+        signIn: signIn,
+        secrets: TwoFactorSecrets(database: runtime.database, keyring: runtime.keyring, clock: runtime.clock)
+    )
+    controller.attempts = runtime.loginAttempts
+    return controller
 }
 
 extension SingleSignOn {

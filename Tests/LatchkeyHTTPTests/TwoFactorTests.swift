@@ -137,6 +137,33 @@ struct TwoFactorTests {
             #expect(try await fixture.auditEvents().contains { $0.action == "user.two_factor_disabled" })
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func guessingTheCodeToTurnItOffMakesThePersonWait(kind: TestDatabases.Kind) async throws {
+        let clock = TestClock()
+        try await TestApp.with(kind, clock: clock) { client, fixture in
+            try await TestUsers.create(fixture, email: "alice@example.com")
+            let browser = WebBrowser(client)
+            _ = try await browser.signIn(email: "alice@example.com", password: "correct-horse-battery")
+            let totp = try await Self.enrol(browser, clock: clock)
+            clock.advance(by: 30)
+            // The wrong code of the enrolment counts too: four more make five.
+            for _ in 0..<3 {
+                let wrong = try await browser.post("/settings/two-factor/disable", ["code": totp.code(step: totp.step(at: clock.now) + 5)])
+                #expect(wrong.status == .badRequest)
+            }
+            let fifth = try await browser.post("/settings/two-factor/disable", ["code": totp.code(step: totp.step(at: clock.now) + 5)])
+            #expect(fifth.status == .tooManyRequests)
+            #expect(fifth.headers[.retryAfter] == "900")
+            // Even the right code waits now.
+            let right = try await browser.post("/settings/two-factor/disable", ["code": totp.code(at: clock.now)])
+            #expect(right.status == .tooManyRequests)
+            #expect(right.text.contains("Too many wrong codes"))
+            clock.advance(by: 15 * 60 + 1)
+            let off = try await browser.post("/settings/two-factor/disable", ["code": totp.code(at: clock.now)])
+            #expect(off.status == .seeOther)
+        }
+    }
 }
 
 /// The cookie name, as the browser sees it.

@@ -13,6 +13,9 @@ import LatchkeyStorage
 struct TwoFactorController {
     let signIn: SignIn
     let secrets: TwoFactorSecrets
+    /// Counts wrong codes typed in Settings (turning it on or off): 5 in 15 minutes make the person wait 15 minutes,
+    /// so a borrowed session cannot guess its way to turning the second factor off.
+    var attempts: (any LoginAttemptStore)? = nil
     /// The name authenticator apps list the account under.
     var issuer = "Latchkey"
     /// The cookie of a password sign-in waiting for its code.
@@ -101,9 +104,11 @@ struct TwoFactorController {
         guard let secret = try await secrets.secret(userID: user.id, tenantID: user.tenantID), !secret.enabled else {
             return WebResponse.redirect(to: "/settings/two-factor")
         }
+        if let wait = try await settingsWait(user) { return try await tooManyCodes(context: context, wait: wait) }
         guard let step = TOTP(secret: secret.secret).matchingStep(form.trimmed("code"), at: signIn.clock.now),
             try await secrets.enable(userID: user.id, tenantID: user.tenantID, step: step)
         else {
+            if let wait = try await recordWrongSettingsCode(user) { return try await tooManyCodes(context: context, wait: wait) }
             return try await settingsPage(
                 context: context,
                 error: "That code is not right. Check that the app added this key and enter the code it shows now.",
@@ -120,9 +125,11 @@ struct TwoFactorController {
         guard let secret = try await secrets.secret(userID: user.id, tenantID: user.tenantID), secret.enabled else {
             return WebResponse.redirect(to: "/settings/two-factor")
         }
+        if let wait = try await settingsWait(user) { return try await tooManyCodes(context: context, wait: wait) }
         guard let step = TOTP(secret: secret.secret).matchingStep(form.trimmed("code"), at: signIn.clock.now, after: secret.lastStep),
             try await secrets.use(userID: user.id, tenantID: user.tenantID, step: step)
         else {
+            if let wait = try await recordWrongSettingsCode(user) { return try await tooManyCodes(context: context, wait: wait) }
             return try await settingsPage(
                 context: context,
                 error: "That code is not right. Enter the code your authenticator app shows now.",
@@ -132,6 +139,34 @@ struct TwoFactorController {
         try await secrets.disable(userID: user.id, tenantID: user.tenantID)
         try await audit(context: context, request: request, action: "user.two_factor_disabled")
         return WebResponse.redirect(to: "/settings/two-factor", flash: "Two-factor sign-in is off.")
+    }
+
+    /// Seconds the person still waits before Settings checks another code, if they typed too many wrong ones.
+    private func settingsWait(_ user: User) async throws -> Int? {
+        guard let attempts, let until = try await attempts.retryAt(bucket: settingsBucket(user)) else { return nil }
+        let wait = until.timeIntervalSince(signIn.clock.now)
+        return wait > 0 ? Int(wait.rounded(.up)) : nil
+    }
+
+    /// Counts a wrong code typed in Settings; the wait it now imposes, if any.
+    private func recordWrongSettingsCode(_ user: User) async throws -> Int? {
+        guard let attempts else { return nil }
+        let wait = try await attempts.recordFailure(bucket: settingsBucket(user), at: signIn.clock.now, window: 15 * 60) { failures in
+            failures >= 5 ? 15 * 60 : nil
+        }
+        return wait.map { Int($0.rounded(.up)) }
+    }
+
+    private func settingsBucket(_ user: User) -> String { "totp-settings:" + signIn.sessions.browserBinding(user.id, purpose: "totp-settings") }
+
+    private func tooManyCodes(context: SignedInContext, wait: Int) async throws -> Response {
+        var response = try await settingsPage(
+            context: context,
+            error: "Too many wrong codes. Try again in \(LoginController.describe(seconds: wait)).",
+            status: .tooManyRequests
+        )
+        response.headers[.retryAfter] = String(wait)
+        return response
     }
 
     /// The waiting sign-in of this browser's cookie.
