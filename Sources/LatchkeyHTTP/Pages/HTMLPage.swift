@@ -204,6 +204,7 @@ enum Templates {
         input:focus-visible, select:focus-visible, textarea:focus-visible { outline: 3px solid var(--focus); outline-offset: 1px; }
         button, .button { display: inline-block; margin-top: 1.25rem; background: var(--accent); color: #fff; border: 1px solid var(--accent); border-radius: 8px;
           padding: 0.65rem 1.1rem; font: inherit; font-weight: 600; cursor: pointer; text-decoration: none; }
+        [hidden] { display: none !important; }
         .error { background: var(--bad-bg); color: var(--bad-fg); border: 1px solid var(--bad-line); border-radius: 8px; padding: 0.75rem 1rem; }
         .error a, .flash a { color: inherit; }
         code, pre { font-family: ui-monospace, monospace; background: var(--code); color: var(--text); border-radius: 4px; padding: 0.05rem 0.3rem; }
