@@ -297,15 +297,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
             ]
         )
     }
-    let signIn = SignIn(
-        tenants: runtime.tenants,
-        defaultTenant: runtime.defaultTenant,
-        sessions: webSessions,
-        identities: IdentityRepository(database: runtime.database),
-        audit: runtime.audit,
-        clock: runtime.clock,
-        secureCookies: configuration.secureCookies
-    )
     CredentialsController(vault: runtime.vault, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete)
         .addRoutes(to: api, recorder: recorder)
     var center = ConnectionCenterController(connect: connect, sessions: webSessions)
@@ -379,9 +370,9 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     )
     authorize.addRoutes(web: web, signedIn: signedIn)
     OAuthAppsController(server: authServer, authorize: authorize, sessions: webSessions).addRoutes(to: signedIn)
-    let loginOptions = addIdentityRoutes(
+    addSignInRoutes(
         runtime: runtime,
-        signIn: signIn,
+        sessions: webSessions,
         groups: IdentityRouteGroups(
             web: web,
             signedIn: signedIn,
@@ -393,14 +384,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         ),
         transport: transport
     )
-    var login = LoginController(
-        signIn: signIn,
-        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock),
-        options: loginOptions
-    )
-    login.authorizationServer = authServer
-    login.twoFactor = twoFactor(runtime: runtime, signIn: signIn)
-    login.addRoutes(to: web)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

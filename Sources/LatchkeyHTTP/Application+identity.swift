@@ -28,6 +28,29 @@ struct IdentityRouteGroups {
 /// `login-email-code`): for the tenant whose page it is and the `next` path the person goes on to.
 typealias LoginPageOptions = @Sendable (_ tenant: Tenant, _ next: String, _ context: AppRequestContext) async throws -> [String: any Sendable]
 
+/// Every way of signing in, the password included, and a person's identities: their routes, and the sign-in page
+/// (`LoginController`) that offers them.
+func addSignInRoutes(runtime: LatchkeyRuntime, sessions: WebSessions, groups: IdentityRouteGroups, transport: any HTTPTransport) {
+    let signIn = SignIn(
+        tenants: runtime.tenants,
+        defaultTenant: runtime.defaultTenant,
+        sessions: sessions,
+        identities: IdentityRepository(database: runtime.database),
+        audit: runtime.audit,
+        clock: runtime.clock,
+        secureCookies: runtime.configuration.secureCookies
+    )
+    let options = addIdentityRoutes(runtime: runtime, signIn: signIn, groups: groups, transport: transport)
+    var login = LoginController(
+        signIn: signIn,
+        throttle: LoginThrottle(store: runtime.loginAttempts, keyring: runtime.keyring, clock: runtime.clock),
+        options: options
+    )
+    login.authorizationServer = groups.authorizationServer
+    login.twoFactor = twoFactor(runtime: runtime, signIn: signIn)
+    login.addRoutes(to: groups.web)
+}
+
 /// Adds the routes of every sign-in method besides the password (`LoginController`) and of the identities a person
 /// links: single sign-on, social sign-in, passkeys, email codes, link codes, sessions and linked accounts. Returns
 /// what each method adds to the sign-in page. `transport` is the outbound transport under the outbound policy.
