@@ -142,6 +142,14 @@ def _sign_in_with_glewlwyd(driver, shots, stack: WebStack, username: str, key: s
     shots.take(driver, "connection-center")
 
 
+def _sign_in_with_password(driver, stack: WebStack, user) -> None:
+    driver.get(stack.url("/login?next=/connections"))
+    _css(driver, "input[name=email]")[0].send_keys(user.email)
+    _css(driver, "input[name=password]")[0].send_keys(user.password)
+    _css(driver, "#sign-in")[0].click()
+    wait_until(lambda: _path(driver) == "/connections", what="signing in with the password")
+
+
 def _users(stack: WebStack) -> list[dict]:
     r = stack.api.get(stack.url("/api/v1/users"), timeout=20)
     assert r.status_code == 200
@@ -179,11 +187,7 @@ def test_a_password_user_links_glewlwyd_and_signs_in_with_it(world, browser):
     stack, _ = world
     driver, shots = browser
     user = stack.new_user("linker")
-    driver.get(stack.url("/login?next=/connections"))
-    _css(driver, "input[name=email]")[0].send_keys(user.email)
-    _css(driver, "input[name=password]")[0].send_keys(user.password)
-    _css(driver, "#sign-in")[0].click()
-    wait_until(lambda: _path(driver) == "/connections", what="signing in with the password")
+    _sign_in_with_password(driver, stack, user)
     # Settings › Linked accounts offers a button per sign-in provider of the organization.
     driver.get(stack.url("/settings/identities"))
     _css(driver, f"button.sso-link[data-integration='{KEY}']")[0].click()
@@ -208,11 +212,7 @@ def test_a_password_user_links_a_plain_oauth_provider_and_signs_in_by_its_user_i
     stack, _ = world
     driver, shots = browser
     user = stack.new_user("social")
-    driver.get(stack.url("/login?next=/connections"))
-    _css(driver, "input[name=email]")[0].send_keys(user.email)
-    _css(driver, "input[name=password]")[0].send_keys(user.password)
-    _css(driver, "#sign-in")[0].click()
-    wait_until(lambda: _path(driver) == "/connections", what="signing in with the password")
+    _sign_in_with_password(driver, stack, user)
     driver.get(stack.url("/settings/identities"))
     links = _css(driver, f"button.sso-link[data-integration='{SOCIAL_KEY}']")
     assert links, "Linked accounts offers no button for the OAuth provider"
