@@ -65,9 +65,14 @@ def _signed_out(web) -> bool:
 
 
 def _body(driver) -> str:
+    """The page's text, or "" while the browser is between two pages."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(By.TAG_NAME, "body").text
+    try:
+        return driver.find_element(By.TAG_NAME, "body").text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""
 
 
 def test_a_tenant_signs_in_on_its_own_page_and_sees_only_its_own_services(stack, request):
