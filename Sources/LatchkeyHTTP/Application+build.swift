@@ -284,7 +284,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let web = router.group().add(middleware: webSession)
     // The start page leads somewhere: the admin overview for an administrator, the Connection Center for a member.
     web.get("/") { _, context in
-        if let session = context.webSession { return WebResponse.redirect(to: session.user.isAdmin ? "/admin" : "/connections") }
+        if let session = context.webSession { return WebResponse.redirect(to: session.user.seesAdministration ? "/admin" : "/connections") }
         return HTMLPage.render(
             "message",
             title: "Latchkey",

@@ -19,12 +19,21 @@ struct KeysCommand: AsyncParsableCommand {
         )
         @OptionGroup var global: GlobalOptions
         @Option(help: "A name to recognise the key by.") var name = "cli"
+        @Option(help: "admin (reads and changes everything) or auditor (reads everything, changes nothing).") var role = "admin"
+
+        func validate() throws {
+            guard let role = Role(rawValue: role), role != .member else {
+                throw ValidationError("An admin key's role is admin or auditor, not \(role).")
+            }
+        }
 
         func run() async throws {
             try await CLI.withRuntime(global) { runtime in
                 let tenant = try await runtime.tenant(global.tenant)
-                let (key, plaintext) = try await runtime.tenants.createAdminKey(tenantID: tenant.id, name: name, actor: .cli)
-                CLI.printError("Admin key \"\(key.name)\" for tenant \(tenant.slug) (id \(key.id)). It is shown only now; store it safely:")
+                let role = Role(rawValue: role) ?? .admin
+                let (key, plaintext) = try await runtime.tenants.createAdminKey(tenantID: tenant.id, name: name, role: role, actor: .cli)
+                let kind = role == .auditor ? "Auditor key (reads everything, changes nothing)" : "Admin key"
+                CLI.printError("\(kind) \"\(key.name)\" for tenant \(tenant.slug) (id \(key.id)). It is shown only now; store it safely:")
                 print(plaintext)
             }
         }
@@ -42,7 +51,7 @@ struct KeysCommand: AsyncParsableCommand {
                 let tenant = try await runtime.tenant(global.tenant)
                 for key in try await runtime.tenants.adminKeys.list(tenantID: tenant.id) {
                     let state = key.revokedAt.map { "revoked \($0.formatted(.iso8601))" } ?? "active"
-                    print("\(key.id)\t\(key.prefix)…\t\(key.name)\tcreated \(key.createdAt.formatted(.iso8601))\t\(state)")
+                    print("\(key.id)\t\(key.prefix)…\t\(key.name)\t\(key.role.rawValue)\tcreated \(key.createdAt.formatted(.iso8601))\t\(state)")
                 }
             }
         }

@@ -19,8 +19,14 @@ struct UsersCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "The user's email address (their sign-in name).") var email: String
         @Option(help: "The name shown in the console (default: the part of the email before @).") var name: String?
-        @Flag(help: "Make the user a tenant administrator.") var admin = false
+        @Flag(help: "Make the user a tenant administrator (the same as --role admin).") var admin = false
+        @Option(help: "admin, auditor (reads everything, changes nothing) or member (the default).") var role: String?
         @Flag(help: "Read the password from standard input (one line) instead of generating one.") var passwordStdin = false
+
+        func validate() throws {
+            if let role, Role(rawValue: role) == nil { throw ValidationError("--role is admin, auditor or member, not \(role).") }
+            if admin, let role, role != Role.admin.rawValue { throw ValidationError("--admin and --role \(role) disagree; give one of them.") }
+        }
 
         func run() async throws {
             let email = email.trimmingCharacters(in: .whitespaces).lowercased()
@@ -43,7 +49,7 @@ struct UsersCommand: AsyncParsableCommand {
                     email: email,
                     displayName: name,
                     passwordHash: hash,
-                    isAdmin: admin,
+                    role: role.flatMap(Role.init(rawValue:)) ?? (admin ? .admin : .member),
                     actor: .cli
                 )
                 print(user.id)
@@ -67,7 +73,7 @@ struct UsersCommand: AsyncParsableCommand {
             try await CLI.withRuntime(global) { runtime in
                 let tenant = try await runtime.tenant(global.tenant)
                 for user in try await runtime.tenants.users.list(tenantID: tenant.id) {
-                    print("\(user.email)\t\(user.displayName)\t\(user.isAdmin ? "admin" : "member")\t\(user.id)")
+                    print("\(user.email)\t\(user.displayName)\t\(user.role.rawValue)\t\(user.id)")
                 }
             }
         }

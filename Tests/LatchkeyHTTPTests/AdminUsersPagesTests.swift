@@ -90,7 +90,7 @@ struct AdminUsersPagesTests {
                 _ = try await fixture.runtime.tenants.setRole(userID: me.id, tenantID: fixture.tenantID, isAdmin: false, actor: .cli)
             }
             let bad = try await admin.post("/admin/users/\(bob.id)/role", ["role": "owner"])
-            #expect(bad.status == .badRequest && bad.text.contains("Choose Administrator or Member."))
+            #expect(bad.status == .badRequest && bad.text.contains("Choose Administrator, Auditor or Member."))
 
             let changes = try await fixture.auditEvents().filter { $0.action == "user.role_change" }
             #expect(changes.map { $0.details["admin"] } == ["true", "false"] && changes.allSatisfy { $0.actor == "user:\(me.id)" })
@@ -144,7 +144,19 @@ struct AdminUsersPagesTests {
             #expect(short.status == .badRequest && short.text.contains(#"role="alert""#))
             #expect(short.text.contains(#"aria-describedby="password-error""#) && short.text.contains(#"id="password-error""#))
             #expect(short.text.contains(#"value="carol@example.com""#) && short.text.contains(#"value="Carol""#))
-            #expect(!short.text.contains("too-short") && short.text.contains(#"value="1" style="width:auto" checked"#))
+            // `admin=1` (what the form sent before roles had a select) still makes an administrator: the select keeps it.
+            #expect(!short.text.contains("too-short") && short.text.contains(#"<option value="admin" selected>"#))
+            let auditor = try await admin.post(
+                "/admin/users",
+                ["email": "dan@example.com", "name": "Dan", "password": "too-short", "role": "auditor"]
+            )
+            #expect(auditor.status == .badRequest && auditor.text.contains(#"<option value="auditor" selected>"#))
+            let unknown = try await admin.post(
+                "/admin/users",
+                ["email": "dan@example.com", "name": "Dan", "password": "long-enough-password", "role": "owner"]
+            )
+            #expect(unknown.status == .badRequest && unknown.text.contains(#"id="new-role-error""#))
+            #expect(try await fixture.runtime.tenants.users.user(email: "dan@example.com", tenantID: fixture.tenantID) == nil)
             let taken = try await admin.post("/admin/users", ["email": "admin@example.com", "name": "Again", "password": "long-enough-password"])
             #expect(taken.status == .badRequest && taken.text.contains(#"id="email-error""#) && taken.text.contains("already exists"))
             #expect(!taken.text.contains(#"id="password-error""#))

@@ -91,13 +91,19 @@ actor WebBrowser {
 enum TestUsers {
     /// A console user with a cheap bcrypt cost (verification works at any cost).
     @discardableResult
-    static func create(_ fixture: TestFixture, email: String, password: String = "correct-horse-battery", admin: Bool = false) async throws -> User {
+    static func create(
+        _ fixture: TestFixture,
+        email: String,
+        password: String = "correct-horse-battery",
+        admin: Bool = false,
+        role: Role? = nil
+    ) async throws -> User {
         try await fixture.runtime.tenants.createUser(
             tenantID: fixture.tenantID,
             email: email,
             displayName: String(email.split(separator: "@")[0]).capitalized,
             passwordHash: Bcrypt.hash(password, cost: 4),
-            isAdmin: admin,
+            role: role ?? (admin ? .admin : .member),
             actor: .cli
         )
     }

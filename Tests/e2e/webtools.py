@@ -561,13 +561,16 @@ def sandbox_connect(web: Web) -> requests.Response:
 # a running server with users
 
 
-def users_create(db: Database, cwd, email: str, password: str | None = None, name: str | None = None, admin: bool = False) -> str:
+def users_create(db: Database, cwd, email: str, password: str | None = None, name: str | None = None, admin: bool = False,
+                 role: str | None = None) -> str:
     """`latchkey users create`; returns the user id (the last line of stdout)."""
     args = [str(binary_path()), "users", "create", "--email", email, *db.cli_args]
     if name:
         args += ["--name", name]
     if admin:
         args.append("--admin")
+    if role:
+        args += ["--role", role]
     if password is not None:
         args.append("--password-stdin")
     proc = subprocess.run(args, cwd=cwd, env=db.env, input=(password + "\n") if password is not None else None,

@@ -66,23 +66,53 @@ public struct EndUser: Sendable, Equatable, Codable {
     }
 }
 
+/// What a console user or an admin key may do in its tenant.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    /// Reads and changes everything in the tenant.
+    case admin
+    /// Reads everything an administrator can read (audit log, users, integrations, apps, requests) and changes
+    /// nothing: no form, no write route, no token, no proxy call.
+    case auditor
+    /// Their own connections and sign-in settings (console users only).
+    case member
+
+    /// Words for messages: "an administrator", "an auditor", "a member".
+    public var described: String {
+        switch self {
+        case .admin: "an administrator"
+        case .auditor: "an auditor"
+        case .member: "a member"
+        }
+    }
+}
+
 /// A person who signs in to the console.
 public struct User: Sendable, Equatable, Codable {
     public var id: String
     public var tenantID: String
     public var email: String
     public var displayName: String
-    public var isAdmin: Bool
+    public var role: Role
     public var createdAt: Date
 
-    public init(id: String, tenantID: String, email: String, displayName: String, isAdmin: Bool, createdAt: Date) {
+    public init(id: String, tenantID: String, email: String, displayName: String, role: Role, createdAt: Date) {
         self.id = id
         self.tenantID = tenantID
         self.email = email
         self.displayName = displayName
-        self.isAdmin = isAdmin
+        self.role = role
         self.createdAt = createdAt
     }
+
+    public init(id: String, tenantID: String, email: String, displayName: String, isAdmin: Bool, createdAt: Date) {
+        self.init(id: id, tenantID: tenantID, email: email, displayName: displayName, role: isAdmin ? .admin : .member, createdAt: createdAt)
+    }
+
+    /// A tenant administrator.
+    public var isAdmin: Bool { role == .admin }
+
+    /// Sees the administration pages: an administrator, or an auditor (who only reads them).
+    public var seesAdministration: Bool { role != .member }
 }
 
 /// A provider enabled for a tenant, with its default OAuth client.
@@ -172,13 +202,25 @@ public struct AdminKey: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var lastUsedAt: Date?
     public var revokedAt: Date?
+    /// `admin`, or `auditor` for a key that only reads.
+    public var role: Role
 
-    public init(id: String, tenantID: String, name: String, prefix: String, createdAt: Date, lastUsedAt: Date?, revokedAt: Date?) {
+    public init(
+        id: String,
+        tenantID: String,
+        name: String,
+        prefix: String,
+        createdAt: Date,
+        lastUsedAt: Date?,
+        revokedAt: Date?,
+        role: Role = .admin
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.name = name
         self.prefix = prefix
         self.createdAt = createdAt
+        self.role = role
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
     }

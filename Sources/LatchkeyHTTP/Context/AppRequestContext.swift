@@ -21,6 +21,9 @@ public struct AppRequestContext: RequestContext {
     public var browserID: String?
     /// The path of the page asked for, on web routes: the navigation marks where the person is.
     public var requestPath = ""
+    /// The request's method, set by the authentication middleware (the typed contexts refuse an auditor anything but
+    /// reading). Nil counts as a change.
+    public var requestMethod: HTTPRequest.Method?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -42,6 +45,7 @@ public struct AdminContext: ChildRequestContext {
             throw LatchkeyError.forbidden("App keys (lk_app_…) cannot use tenant admin endpoints; use a tenant admin key (lk_live_…).")
         }
         guard let key = context.adminKey else { throw LatchkeyError.unauthorized() }
+        if key.role == .auditor, !Role.reads(context.requestMethod) { throw Role.auditorKeyRefusal }
         self.coreContext = context.coreContext
         self.adminKey = key
         self.remoteAddress = context.remoteAddress
@@ -72,11 +76,14 @@ public struct SignedInContext: ChildRequestContext, ConsoleContext {
     public let browserID: String
     public let remoteAddress: String?
     public let requestPath: String
+    /// Nil counts as a change.
+    public let requestMethod: HTTPRequest.Method?
 
     public init(context: AppRequestContext) throws {
         guard let session = context.webSession, let token = context.sessionToken, let browserID = context.browserID else {
             throw LatchkeyError.unauthorized("Please sign in.")
         }
+        self.requestMethod = context.requestMethod
         self.coreContext = context.coreContext
         self.user = session.user
         self.sessionToken = token

@@ -53,6 +53,7 @@ public struct CallerContext: ChildRequestContext {
 
     public init(context: AppRequestContext) throws {
         guard context.adminKey != nil || context.appCaller != nil else { throw LatchkeyError.unauthorized() }
+        if context.adminKey?.role == .auditor, !Role.reads(context.requestMethod) { throw Role.auditorKeyRefusal }
         self.coreContext = context.coreContext
         self.adminKey = context.adminKey
         self.appCaller = context.appCaller
@@ -68,6 +69,15 @@ public struct CallerContext: ChildRequestContext {
     func actor(for request: Request) -> AuditActor {
         let id = adminKey.map { "admin_key:\($0.id)" } ?? "app:\(appCaller?.app.id ?? "")"
         return AuditActor(id: id, ip: remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+    }
+
+    /// Refuses an auditor's key where a call would act at a provider as someone (the proxy), even a `GET`.
+    func refuseAuditor() throws {
+        if adminKey?.role == .auditor {
+            throw LatchkeyError.forbidden(
+                "An auditor's key reads what Latchkey holds and changes nothing; it cannot call a provider as a user. Use an administrator's key or an app key."
+            )
+        }
     }
 
     /// Refuses (403, audited as `app.access_denied`) an operation or integration an app key is not allowed. An admin

@@ -35,7 +35,10 @@ struct AdminUsersPagesController {
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let list = try await tenants.users.list(tenantID: context.tenantID).map { user in
-            ["id": user.id, "email": user.email, "name": user.displayName, "admin": user.isAdmin, "you": user.id == context.user.id]
+            [
+                "id": user.id, "email": user.email, "name": user.displayName, "admin": user.isAdmin, "roleName": Self.roleName(user.role),
+                "you": user.id == context.user.id,
+            ]
         }
         return HTMLPage.render(
             "admin-users",
@@ -43,6 +46,7 @@ struct AdminUsersPagesController {
             context: [
                 "users": list, "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any,
                 "error": error?.message as Any, "\(error?.field ?? "none")Error": error?.message as Any, "typed": typed,
+                "roles": Self.roleChoices(selected: (typed["role"] as? String).flatMap(Role.init(rawValue:)) ?? .member),
             ],
             status: status,
             chrome: PageChrome(context, sessions: sessions),
@@ -56,7 +60,18 @@ struct AdminUsersPagesController {
         let name = form.trimmed("name")
         let password = form["password"] ?? ""
         // Typed values come back after an error; the password never does.
-        let typed: [String: Any] = ["email": email, "name": name, "admin": form["admin"] == "1"]
+        // The role select; `admin=1` is what the form sent before auditors.
+        let role = form["role"].flatMap(Role.init(rawValue:)) ?? (form["admin"] == "1" ? .admin : .member)
+        let typed: [String: Any] = ["email": email, "name": name, "role": role.rawValue]
+        if let sent = form["role"], Role(rawValue: sent) == nil {
+            return try await listPage(
+                context,
+                flash: nil,
+                error: ("role", "Choose Administrator, Auditor or Member."),
+                typed: typed,
+                status: .badRequest
+            )
+        }
         if let problem = UserRules.fieldProblem(email: email, name: name, password: password) {
             return try await listPage(context, flash: nil, error: problem, typed: typed, status: .badRequest)
         }
@@ -67,7 +82,7 @@ struct AdminUsersPagesController {
                 email: email,
                 displayName: name,
                 passwordHash: hash,
-                isAdmin: form["admin"] == "1",
+                role: role,
                 actor: actor(request, context)
             )
         } catch let error as LatchkeyError where error.code == .conflict {
@@ -111,8 +126,8 @@ struct AdminUsersPagesController {
     @Sendable func changeRole(_ request: Request, context: AdminPageContext) async throws -> Response {
         let user = try await target(context)
         let form = try await WebForm.read(request)
-        guard let role = form["role"], role == "admin" || role == "member" else {
-            return try await userPage(context, user, roleError: "Choose Administrator or Member.", status: .badRequest)
+        guard let role = form["role"].flatMap(Role.init(rawValue:)) else {
+            return try await userPage(context, user, roleError: "Choose Administrator, Auditor or Member.", status: .badRequest)
         }
         if user.id == context.user.id {
             return try await userPage(
@@ -126,11 +141,10 @@ struct AdminUsersPagesController {
             let changed = try await tenants.setRole(
                 userID: user.id,
                 tenantID: context.tenantID,
-                isAdmin: role == "admin",
+                role: role,
                 actor: actor(request, context)
             )
-            let now = changed.isAdmin ? "an administrator" : "a member"
-            return WebResponse.redirect(to: "/admin/users/\(user.id)", flash: "\(user.email) is now \(now).")
+            return WebResponse.redirect(to: "/admin/users/\(user.id)", flash: "\(user.email) is now \(changed.role.described).")
         } catch let error as LatchkeyError where error.code == .conflict {
             return try await userPage(context, user, roleError: error.message, status: .badRequest)
         }
@@ -195,6 +209,7 @@ struct AdminUsersPagesController {
     ) async throws -> Response {
         var values: [String: Any] = [
             "id": user.id, "email": user.email, "name": user.displayName, "admin": user.isAdmin, "you": user.id == context.user.id,
+            "roleName": Self.roleName(user.role), "roles": Self.roleChoices(selected: user.role),
             "since": PageDates.minute(user.createdAt), "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any,
             "passwordError": passwordError as Any, "roleError": roleError as Any, "removeError": removeError as Any,
         ]
@@ -213,6 +228,27 @@ struct AdminUsersPagesController {
 
     private func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
         AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
+    }
+}
+
+extension AdminUsersPagesController {
+    /// The role as the pages name it.
+    static func roleName(_ role: Role) -> String {
+        switch role {
+        case .admin: "Administrator"
+        case .auditor: "Auditor"
+        case .member: "Member"
+        }
+    }
+
+    /// The role select's options, least power first.
+    static func roleChoices(selected: Role) -> [[String: Any]] {
+        let described: [(Role, String)] = [
+            (.member, "Member: connects their own accounts"),
+            (.auditor, "Auditor: reads everything, changes nothing"),
+            (.admin, "Administrator: manages this tenant"),
+        ]
+        return described.map { role, label in ["value": role.rawValue, "label": label, "selected": role == selected] }
     }
 }
 

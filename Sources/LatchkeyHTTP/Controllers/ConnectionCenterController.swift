@@ -124,7 +124,7 @@ struct ConnectionCenterController {
         let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
         let chrome: PageChrome? =
             if let token = context.sessionToken, let session = context.webSession {
-                PageChrome(userName: session.user.displayName, csrf: sessions.csrfToken(for: token), isAdmin: session.user.isAdmin)
+                PageChrome(user: session.user, sessionToken: token, sessions: sessions)
             } else { nil }
         if let appSessions,
             let response = try await HostedConnectController(sessions: appSessions, connect: connect)
@@ -232,13 +232,5 @@ extension ConnectFailure {
         case .refused: .badRequest
         case .providerFailed: .badGateway
         }
-    }
-}
-
-extension PageChrome {
-    init(userName: String, csrf: String, isAdmin: Bool) {
-        self.userName = userName
-        self.csrf = csrf
-        self.isAdmin = isAdmin
     }
 }

@@ -45,6 +45,7 @@ struct ProxyController {
         if let connection, UUID(uuidString: connection) == nil {
             throw LatchkeyError.invalidField("Latchkey-Connection-Id", "is not a valid connection id")
         }
+        try context.refuseAuditor()
         try await context.authorize(.proxy, integration: integration, request: request)
         var externalUserID = endUser
         var appID = context.app?.id

@@ -23,7 +23,7 @@ struct ConsoleUserResponse: Encodable {
     var id: String
     var email: String
     var displayName: String
-    /// `admin` (tenant administrator) or `member`.
+    /// `admin` (tenant administrator), `auditor` (reads everything, changes nothing) or `member`.
     var role: String
     var createdAt: Date
 
@@ -31,7 +31,7 @@ struct ConsoleUserResponse: Encodable {
         id = user.id
         email = user.email
         displayName = user.displayName
-        role = user.isAdmin ? "admin" : "member"
+        role = user.role.rawValue
         createdAt = user.createdAt
     }
 }

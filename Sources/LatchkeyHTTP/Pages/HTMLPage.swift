@@ -222,6 +222,7 @@ enum Templates {
         .field-error { color: #b91c1c; font-size: 0.9rem; margin: 0.25rem 0 0; }
         @media (prefers-color-scheme: dark) { .field-error { color: #fca5a5; } }
         .button.danger { background: #b91c1c; color: #fff; }
+        main[data-read-only] form[method="post"]:not(.reads), main[data-read-only] a.button.danger { display: none; }
         </style>
         </head>
         <body>
@@ -232,7 +233,8 @@ enum Templates {
         <div class="account"><span class="who">{{userName}}</span>
         <form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" id="sign-out">Sign out</button></form></div>{{/chrome}}
         </header>
-        <main{{#wide}} class="wide"{{/wide}}>
+        <main{{#wide}} class="wide"{{/wide}}{{#chrome}}{{#readOnly}} data-read-only{{/readOnly}}{{/chrome}}>
+        {{#chrome}}{{#readOnly}}<p class="flash" role="note" id="read-only">You are an auditor: you can read everything here and change nothing.</p>{{/readOnly}}{{/chrome}}
         {{{content}}}
         </main>
         <footer>Latchkey · self-hosted credential vault</footer>

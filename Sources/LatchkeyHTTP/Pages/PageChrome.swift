@@ -6,7 +6,10 @@ import LatchkeyStorage
 struct PageChrome {
     var userName: String
     var csrf: String
+    /// Shows the administration's links: an administrator or an auditor.
     var isAdmin: Bool
+    /// An auditor: the page's forms that change something are not shown (the server refuses them too).
+    var isAuditor = false
     /// The path of the page shown: its link in the navigation is marked as the current one (none when empty).
     var currentPath = ""
 
@@ -18,7 +21,8 @@ struct PageChrome {
     init(user: User, sessionToken: String, sessions: WebSessions) {
         self.userName = user.displayName
         self.csrf = sessions.csrfToken(for: sessionToken)
-        self.isAdmin = user.isAdmin
+        self.isAdmin = user.seesAdministration
+        self.isAuditor = user.role == .auditor
     }
 
     /// The chrome of the person whose session cookie `request` carries, for pages outside the signed-in groups
@@ -39,7 +43,10 @@ struct PageChrome {
             if let current = link.current(at: currentPath) { item["current"] = current }
             return item
         }
-        return ["userName": userName, "csrf": csrf, "isAdmin": isAdmin, "nav": links]
+        var values: [String: Any] = ["userName": userName, "csrf": csrf, "isAdmin": isAdmin, "nav": links]
+        // Their own sign-in settings stay theirs to change.
+        if isAuditor, !RequireSignInMiddleware.isOwnAccount(currentPath) { values["readOnly"] = true }
+        return values
     }
 }
 

@@ -52,7 +52,7 @@ extension Templates {
         <p class="meta">Every access to a secret, every change and every sign-in, newest first. Each event is chained to the one before by a hash, so an edited, deleted or reordered event shows when the chain is checked.</p>
         {{#chain}}<div class="{{#intact}}flash{{/intact}}{{^intact}}error{{/intact}}" role="status" id="chain-status">{{summary}}{{#problems}}<br>{{.}}{{/problems}}</div>{{/chain}}
         <div class="actions">
-        <form method="post" action="/admin/audit/verify"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary" id="verify-chain">Check the chain</button></form>
+        <form method="post" action="/admin/audit/verify" class="reads"><input type="hidden" name="csrf_token" value="{{csrf}}"><button type="submit" class="secondary" id="verify-chain">Check the chain</button></form>
         <a class="button secondary" href="/admin/audit/export?format=jsonl" download>Export (JSON lines)</a>
         <a class="button secondary" href="/admin/audit/export?format=csv" download>Export (CSV)</a>
         </div>

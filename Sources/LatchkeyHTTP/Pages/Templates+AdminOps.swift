@@ -74,12 +74,12 @@ extension Templates {
 
     static let adminUsers = """
         <h1 id="heading">Users</h1>
-        <p class="meta">The people who sign in to this console. Administrators manage integrations, apps, keys and users; members connect their own accounts.</p>
+        <p class="meta">The people who sign in to this console. Administrators manage integrations, apps, keys and users; auditors read everything an administrator sees and change nothing; members connect their own accounts.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
         <div class="scroll"><table>
         <thead><tr><th scope="col">Email</th><th scope="col">Name</th><th scope="col">Role</th><th scope="col"></th></tr></thead>
         <tbody>{{#users}}<tr class="console-user" data-user-id="{{id}}" data-email="{{email}}"><td data-label="Email">{{email}}{{#you}} <span class="meta">(you)</span>{{/you}}</td><td data-label="Name">{{name}}</td>
-        <td data-label="Role">{{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}</td><td data-label="Manage"><a href="/admin/users/{{id}}">Manage…</a></td></tr>{{/users}}</tbody>
+        <td data-label="Role">{{roleName}}</td><td data-label="Manage"><a href="/admin/users/{{id}}">Manage…</a></td></tr>{{/users}}</tbody>
         </table></div>
         <h2 id="add-heading">Add a user</h2>
         {{#error}}<div class="error" role="alert">The user was not added: {{error}}</div>{{/error}}
@@ -94,14 +94,16 @@ extension Templates {
         <label for="password">Initial password <span class="hint">(at least 12 characters; share it privately)</span></label>
         <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required{{#passwordError}} aria-invalid="true" aria-describedby="password-error"{{/passwordError}}>
         {{#passwordError}}<p class="error" id="password-error">{{passwordError}}</p>{{/passwordError}}
-        <label for="admin"><input id="admin" name="admin" type="checkbox" value="1" style="width:auto"{{#typed.admin}} checked{{/typed.admin}}> Administrator</label>
+        <label for="new-role">Role</label>
+        <select id="new-role" name="role"{{#roleError}} aria-invalid="true" aria-describedby="new-role-error"{{/roleError}}>{{#roles}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/roles}}</select>
+        {{#roleError}}<p class="error" id="new-role-error">{{roleError}}</p>{{/roleError}}
         <button type="submit">Add user</button>
         </form>
         """
 
     static let adminUser = """
         <h1 id="heading">{{name}}</h1>
-        <p class="meta"><span id="user-email">{{email}}</span> · {{#admin}}Administrator{{/admin}}{{^admin}}Member{{/admin}}{{#you}} · this is you{{/you}} · added {{since}}</p>
+        <p class="meta"><span id="user-email">{{email}}</span> · <span id="user-role">{{roleName}}</span>{{#you}} · this is you{{/you}} · added {{since}}</p>
         <p><a href="/admin/users">Back to all users</a></p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
         {{#problems}}<div class="error" role="alert">{{.}}</div>{{/problems}}
@@ -126,8 +128,7 @@ extension Templates {
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <label for="role">Role</label>
         <select id="role" name="role"{{#roleError}} aria-invalid="true" aria-describedby="role-error"{{/roleError}}>
-        <option value="member"{{^admin}} selected{{/admin}}>Member: connects their own accounts</option>
-        <option value="admin"{{#admin}} selected{{/admin}}>Administrator: manages this tenant</option>
+        {{#roles}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/roles}}
         </select>
         {{#roleError}}<p class="error" id="role-error">{{roleError}}</p>{{/roleError}}
         <button type="submit" class="secondary" id="change-role">Change the role</button>

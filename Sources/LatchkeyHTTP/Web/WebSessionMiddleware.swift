@@ -52,6 +52,7 @@ struct WebSessionMiddleware: RouterMiddleware {
     {
         var context = context
         context.requestPath = request.uri.path
+        context.requestMethod = request.method
         var newBrowserID: String?
         if let value = request.cookies[WebCookies.browser]?.value, WebCookies.isWellFormed(value) {
             context.browserID = value
@@ -96,7 +97,16 @@ struct RequireSignInMiddleware: RouterMiddleware {
             // Back to the page the form was on once signed in, when the browser says which (same site only).
             return Self.signIn(next: Self.refererPath(request) ?? "/connections")
         }
+        if session.user.role == .auditor, !Role.auditorMay(request.method, path: request.uri.path), !Self.isOwnAccount(request.uri.path) {
+            throw Role.auditorRefusal
+        }
         return try await next(request, context)
+    }
+
+    /// Pages where an auditor changes only their own sign-in (password, passkeys, two-factor, sessions, linked
+    /// accounts) or signs out: the rest of the console is read-only to them.
+    static func isOwnAccount(_ path: String) -> Bool {
+        path == "/logout" || path == "/settings" || path.hasPrefix("/settings/")
     }
 
     static func signIn(next target: String) -> Response {

@@ -13,8 +13,9 @@ public struct AdminKeyRepository: Sendable {
     public func insert(_ key: AdminKey, hash: String, on db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            INSERT INTO admin_keys (id, tenant_id, name, key_hash, prefix, created_at, last_used_at, revoked_at)
-            VALUES (\(bind: key.id), \(bind: key.tenantID), \(bind: key.name), \(bind: hash), \(bind: key.prefix), \(bind: key.createdAt.ms), NULL, NULL)
+            INSERT INTO admin_keys (id, tenant_id, name, key_hash, prefix, created_at, last_used_at, revoked_at, role)
+            VALUES (\(bind: key.id), \(bind: key.tenantID), \(bind: key.name), \(bind: hash), \(bind: key.prefix), \(bind: key.createdAt.ms), NULL, NULL,
+              \(bind: key.role.rawValue))
             """
         ).run()
     }
@@ -49,7 +50,9 @@ public struct AdminKeyRepository: Sendable {
             prefix: try row.string("prefix"),
             createdAt: try row.date("created_at"),
             lastUsedAt: try row.optionalDate("last_used_at"),
-            revokedAt: try row.optionalDate("revoked_at")
+            revokedAt: try row.optionalDate("revoked_at"),
+            // An unknown word (written by a newer binary) reads as the role that can change nothing.
+            role: Role(rawValue: try row.string("role")).map { $0 == .member ? .auditor : $0 } ?? .auditor
         )
     }
 }

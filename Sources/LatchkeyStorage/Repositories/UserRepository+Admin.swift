@@ -7,7 +7,7 @@ extension UserRepository {
     /// both remove "the other" administrator.
     func lockedAdminIDs(tenantID: String, on db: any SQLDatabase) async throws -> [String] {
         try await db.raw(
-            "SELECT id FROM users WHERE tenant_id = \(bind: tenantID) AND is_admin = 1 ORDER BY id\(unsafeRaw: database.forUpdate)"
+            "SELECT id FROM users WHERE tenant_id = \(bind: tenantID) AND role = 'admin' ORDER BY id\(unsafeRaw: database.forUpdate)"
         ).all().map { try $0.string("id") }
     }
 
@@ -24,9 +24,12 @@ extension UserRepository {
         }
     }
 
-    func setAdmin(_ isAdmin: Bool, userID: String, tenantID: String, on db: any SQLDatabase) async throws {
+    func setRole(_ role: Role, userID: String, tenantID: String, on db: any SQLDatabase) async throws {
         try await db.raw(
-            "UPDATE users SET is_admin = \(bind: isAdmin ? 1 : 0) WHERE id = \(bind: userID) AND tenant_id = \(bind: tenantID)"
+            """
+            UPDATE users SET role = \(bind: role.rawValue), is_admin = \(bind: role == .admin ? 1 : 0)
+            WHERE id = \(bind: userID) AND tenant_id = \(bind: tenantID)
+            """
         ).run()
     }
 

@@ -12,16 +12,16 @@ public struct UserRepository: Sendable {
 
     public func adminExists(tenantID: String) async throws -> Bool {
         try await database.read { db in
-            try await db.raw("SELECT COUNT(*) AS n FROM users WHERE tenant_id = \(bind: tenantID) AND is_admin = 1").first()?.int("n") ?? 0 > 0
+            try await db.raw("SELECT COUNT(*) AS n FROM users WHERE tenant_id = \(bind: tenantID) AND role = 'admin'").first()?.int("n") ?? 0 > 0
         }
     }
 
     public func insert(_ user: User, passwordHash: String?, on db: any SQLDatabase) async throws {
         try await db.raw(
             """
-            INSERT INTO users (id, tenant_id, email, display_name, password_hash, is_admin, created_at)
+            INSERT INTO users (id, tenant_id, email, display_name, password_hash, is_admin, role, created_at)
             VALUES (\(bind: user.id), \(bind: user.tenantID), \(bind: user.email), \(bind: user.displayName), \(bind: passwordHash),
-              \(bind: user.isAdmin ? 1 : 0), \(bind: user.createdAt.ms))
+              \(bind: user.isAdmin ? 1 : 0), \(bind: user.role.rawValue), \(bind: user.createdAt.ms))
             """
         ).run()
         if passwordHash != nil {
@@ -56,9 +56,14 @@ public struct UserRepository: Sendable {
             tenantID: try row.string("tenant_id"),
             email: try row.string("email"),
             displayName: try row.string("display_name"),
-            isAdmin: try row.bool("is_admin"),
+            role: try Self.role(row),
             createdAt: try row.date("created_at")
         )
+    }
+
+    /// The stored role; an unknown word (written by a newer binary) reads as the least it could mean.
+    static func role(_ row: any SQLRow) throws -> Role {
+        Role(rawValue: try row.string("role")) ?? .member
     }
 
     // MARK: Setup tokens

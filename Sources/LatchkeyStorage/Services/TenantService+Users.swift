@@ -33,23 +33,33 @@ extension TenantService {
         return user
     }
 
-    /// Makes a console user an administrator or a member. Refused (409) when it would leave the tenant without an
-    /// administrator. Audited when the role changes.
-    public func setRole(userID: String, tenantID: String, isAdmin: Bool, actor: AuditActor) async throws -> User {
+    /// Makes a console user an administrator, an auditor or a member. Refused (409) when it would leave the tenant
+    /// without an administrator. Audited when the role changes.
+    public func setRole(userID: String, tenantID: String, role: Role, actor: AuditActor) async throws -> User {
         try await database.transaction { db in
             let admins = try await users.lockedAdminIDs(tenantID: tenantID, on: db)
             guard var user = try await users.user(id: userID, tenantID: tenantID, on: db) else { throw LatchkeyError.notFound("user") }
-            guard user.isAdmin != isAdmin else { return user }
-            if !isAdmin, admins == [userID] { throw Self.lastAdministrator(user, doing: "made a member") }
-            try await users.setAdmin(isAdmin, userID: userID, tenantID: tenantID, on: db)
+            guard user.role != role else { return user }
+            if role != .admin, admins == [userID] { throw Self.lastAdministrator(user, doing: "made \(role.described)") }
+            try await users.setRole(role, userID: userID, tenantID: tenantID, on: db)
             try await audit.append(
-                AuditRecord(actor: actor, action: "user.role_change", target: userID, details: ["email": user.email, "admin": String(isAdmin)]),
+                AuditRecord(
+                    actor: actor,
+                    action: "user.role_change",
+                    target: userID,
+                    details: ["email": user.email, "role": role.rawValue, "admin": String(role == .admin)]
+                ),
                 tenantID: tenantID,
                 on: db
             )
-            user.isAdmin = isAdmin
+            user.role = role
             return user
         }
+    }
+
+    /// `setRole` with the two roles the console had before auditors.
+    public func setRole(userID: String, tenantID: String, isAdmin: Bool, actor: AuditActor) async throws -> User {
+        try await setRole(userID: userID, tenantID: tenantID, role: isAdmin ? .admin : .member, actor: actor)
     }
 
     /// Removes a console user: they can no longer sign in, their sessions end, and the grants they gave the

@@ -80,8 +80,10 @@ public struct TenantService: Sendable {
 
     // MARK: Admin keys
 
-    /// Mints a tenant admin key. The plaintext is returned once; only its HMAC is stored.
-    public func createAdminKey(tenantID: String, name: String, actor: AuditActor) async throws -> (AdminKey, String) {
+    /// Mints a tenant admin key (an auditor's key with `role: .auditor`: it reads and changes nothing). The plaintext
+    /// is returned once; only its HMAC is stored.
+    public func createAdminKey(tenantID: String, name: String, role: Role = .admin, actor: AuditActor) async throws -> (AdminKey, String) {
+        guard role != .member else { throw LatchkeyError.invalidField("role", "must be admin or auditor") }
         let plaintext = SecureRandom.token(prefix: "lk_live_")
         let key = AdminKey(
             id: NewID.make(),
@@ -90,7 +92,8 @@ public struct TenantService: Sendable {
             prefix: String(plaintext.prefix(12)),
             createdAt: clock.now,
             lastUsedAt: nil,
-            revokedAt: nil
+            revokedAt: nil,
+            role: role
         )
         try await database.transaction { db in
             try await adminKeys.insert(key, hash: adminKeyHash(plaintext), on: db)
@@ -99,7 +102,7 @@ public struct TenantService: Sendable {
                     actor: actor,
                     action: "admin_key.create",
                     target: key.id,
-                    details: ["name": name, "key_fp": keyring.fingerprint(plaintext)]
+                    details: ["name": name, "role": role.rawValue, "key_fp": keyring.fingerprint(plaintext)]
                 ),
                 tenantID: tenantID,
                 on: db
@@ -190,15 +193,20 @@ public struct TenantService: Sendable {
         email: String,
         displayName: String,
         passwordHash: String,
-        isAdmin: Bool,
+        role: Role,
         actor: AuditActor
     ) async throws -> User {
-        let user = User(id: NewID.make(), tenantID: tenantID, email: email, displayName: displayName, isAdmin: isAdmin, createdAt: clock.now)
+        let user = User(id: NewID.make(), tenantID: tenantID, email: email, displayName: displayName, role: role, createdAt: clock.now)
         do {
             try await database.transaction { db in
                 try await users.insert(user, passwordHash: passwordHash, on: db)
                 try await audit.append(
-                    AuditRecord(actor: actor, action: "user.create", target: user.id, details: ["email": email, "admin": String(isAdmin)]),
+                    AuditRecord(
+                        actor: actor,
+                        action: "user.create",
+                        target: user.id,
+                        details: ["email": email, "role": role.rawValue, "admin": String(role == .admin)]
+                    ),
                     tenantID: tenantID,
                     on: db
                 )
@@ -208,6 +216,25 @@ public struct TenantService: Sendable {
         }
         logger.info("user created", metadata: ["user_id": "\(user.id)"])
         return user
+    }
+
+    /// `createUser` with the two roles the console had before auditors.
+    public func createUser(
+        tenantID: String,
+        email: String,
+        displayName: String,
+        passwordHash: String,
+        isAdmin: Bool,
+        actor: AuditActor
+    ) async throws -> User {
+        try await createUser(
+            tenantID: tenantID,
+            email: email,
+            displayName: displayName,
+            passwordHash: passwordHash,
+            role: isAdmin ? .admin : .member,
+            actor: actor
+        )
     }
 
     func setupTokenHash(_ token: String) -> String { keyring.mac(token, purpose: "setup-token") }
