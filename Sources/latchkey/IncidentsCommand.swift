@@ -25,13 +25,13 @@ struct IncidentsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(help: "Every credential of this integration (its key).") var integration: String?
         @Option(help: "Every credential of this app (its id).") var app: String?
-        @Flag(help: "Every credential of the tenant.") var tenant = false
+        @Flag(help: "Every credential of the tenant (--tenant SLUG names which; the default tenant otherwise).") var all = false
         @Flag(help: "Print what would be revoked and change nothing.") var dryRun = false
         @Flag(help: "Do not ask for the confirmation phrase.") var yes = false
 
         func validate() throws {
-            let chosen = [integration != nil, app != nil, tenant].filter { $0 }.count
-            guard chosen == 1 else { throw ValidationError("Choose exactly one of --integration KEY, --app ID or --tenant.") }
+            let chosen = [integration != nil, app != nil, all].filter { $0 }.count
+            guard chosen == 1 else { throw ValidationError("Choose exactly one of --integration KEY, --app ID or --all.") }
         }
 
         func run() async throws {
@@ -65,7 +65,11 @@ struct IncidentsCommand: AsyncParsableCommand {
             if dryRun { return nil }
             if !yes {
                 CLI.printError("Type \"\(scope.confirmationPhrase)\" to revoke and delete them:")
-                try IncidentResponse.confirm(readLine(), for: scope)
+                do {
+                    try IncidentResponse.confirm(readLine(), for: scope)
+                } catch {
+                    throw CLIError("Nothing was revoked: type \"\(scope.confirmationPhrase)\" to confirm (or pass --yes).")
+                }
             }
             return try await incidents.revoke(scope, tenantID: tenantID, actor: .cli) { job in
                 if job.processed % 50 == 0 { CLI.printError("deleted \(job.processed) of \(job.total)") }

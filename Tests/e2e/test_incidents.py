@@ -43,17 +43,17 @@ class World:
             self.fake.seed(client, secret, tokens[user])
         body = {"provider": "oauth2", "key": key, "clientId": client, "clientSecret": secret, "scopes": ["read"],
                 "settings": self.fake.endpoints()}
-        r = self.stack.api().post(self.stack.url("/api/v1/integrations"), json=body, timeout=30)
+        r = self.stack.api.post(self.stack.url("/api/v1/integrations"), json=body, timeout=30)
         assert r.status_code == 201, f"POST /api/v1/integrations → {r.status_code}: {r.text[:300]}"
         for user in users:
             cred = {"integration": key, "externalUserId": user, "type": "oauth2", "accessToken": "at-" + secrets.token_urlsafe(12),
                     "refreshToken": tokens[user], "expiresAt": "2030-01-01T00:00:00Z", "scopes": ["read"]}
-            r = self.stack.api().post(self.stack.url("/api/v1/credentials"), json=cred, timeout=30)
+            r = self.stack.api.post(self.stack.url("/api/v1/credentials"), json=cred, timeout=30)
             assert r.status_code == 201, f"POST /api/v1/credentials → {r.status_code}: {r.text[:300]}"
         return key, client, tokens
 
     def credentials(self, key: str) -> list[dict]:
-        r = self.stack.api().get(self.stack.url("/api/v1/credentials"), params={"integration": key, "limit": 100}, timeout=30)
+        r = self.stack.api.get(self.stack.url("/api/v1/credentials"), params={"integration": key, "limit": 100}, timeout=30)
         assert r.status_code == 200, r.text[:300]
         return r.json()["items"]
 
@@ -154,7 +154,7 @@ def test_an_admin_key_revoked_on_the_page_is_refused_at_its_next_request(world, 
     spare_api.trust_env = False
     spare_api.headers["Authorization"] = f"Bearer {spare}"
     assert spare_api.get(stack.url("/api/v1/admin-keys"), timeout=30).status_code == 200
-    key_id = next(k["id"] for k in stack.api().get(stack.url("/api/v1/admin-keys"), timeout=30).json()["items"]
+    key_id = next(k["id"] for k in stack.api.get(stack.url("/api/v1/admin-keys"), timeout=30).json()["items"]
                   if spare.startswith(k["prefix"]) and not k.get("revokedAt"))
     _sign_in(driver, stack)
     _one(driver, f"#revoke-key-{key_id}", "Revoke now").click()
