@@ -233,6 +233,8 @@ let package = Package(
                 "LatchkeyBootstrap",
                 "LatchkeyHTTP",
                 "LatchkeyProviders",
+                "LatchkeyConnect",
+                "LatchkeyOAuthClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

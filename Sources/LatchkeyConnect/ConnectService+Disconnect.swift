@@ -76,10 +76,12 @@ extension ConnectService {
     }
 
     /// Revokes the credential at its provider when the provider supports it (best effort: a failure is recorded,
-    /// not fatal) and deletes it at once. The audit event records the outcome.
-    public func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws {
+    /// not fatal) and deletes it at once. The audit event records the outcome, which is also returned.
+    @discardableResult
+    public func revokeAndDelete(_ credential: Credential, actor: AuditActor) async throws -> ProviderRevocation {
         let outcome = credential.type == .oauth2 ? await revoke(credential, actor: actor) : .notSupported
         try await vault.delete(id: credential.id, tenantID: credential.tenantID, actor: actor, providerRevocation: outcome)
+        return outcome
     }
 
     /// Asks the provider to revoke the credential's tokens. The provider context is the one refresh uses (endpoints filled from the

@@ -139,7 +139,6 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     let recorder = dependencies.routeRecorder
     let connect = outbound.connect
     let revokeAndDelete: AppService.RevokeAndDelete = { credential, actor in try await connect.revokeAndDelete(credential, actor: actor) }
-
     AuditController(audit: runtime.audit).addRoutes(to: api, recorder: recorder)
     // The OAuth authorization server of `/mcp` (its routes are added with the console's, below); a `client_id` that
     // is a URL is read from its Client ID Metadata Document, fetched under the outbound policy.
@@ -384,6 +383,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         ),
         transport: transport
     )
+    addIncidentRoutes(runtime: runtime, outbound: outbound, apps: apps, sessions: webSessions, api: api, admin: admin, recorder: recorder)
     dependencies.consoleRoutes?(signedIn, admin)
     if let registration = runtime.sandbox {
         SandboxProvider(registration: registration, sessions: webSessions, clock: runtime.clock).addRoutes(to: web)

@@ -9,7 +9,7 @@ struct LatchkeyCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, UsersCommand.self, AppsCommand.self, AuditCommand.self,
-            OpenAPICommand.self,
+            OpenAPICommand.self, IncidentsCommand.self,
         ],
         defaultSubcommand: nil
     )

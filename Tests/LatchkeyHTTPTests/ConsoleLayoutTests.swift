@@ -50,7 +50,7 @@ struct ConsoleLayoutTests {
             #expect(
                 Self.links(nav) == [
                     "/admin", "/admin/integrations", "/admin/connections", "/admin/apps", "/admin/users", "/admin/webhooks",
-                    "/admin/keys", "/admin/audit", "/connections", "/settings",
+                    "/admin/keys", "/admin/incidents", "/admin/audit", "/connections", "/settings",
                 ]
             )
             #expect(Self.current(nav) == ["/admin/keys": "page"])

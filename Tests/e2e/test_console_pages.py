@@ -42,7 +42,7 @@ NOT_FOLLOWED = ("/assets", "/api", "/oauth", "/connect", "/sandbox", "/logout", 
 REQUIRED = {
     "admin": ["/admin", "/admin/integrations", "/admin/integrations/new?provider=github", "/admin/integrations/github",
               "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
-              "/admin/webhooks", "/admin/keys", "/admin/audit", "/connections", "/settings/authorized-apps",
+              "/admin/webhooks", "/admin/keys", "/admin/incidents", "/admin/audit", "/connections", "/settings/authorized-apps",
               "/settings/passkeys", "/settings/two-factor", "/link", "/settings", "/settings/identities", "/settings/sessions",
               "/admin/sign-in"],
     "member": ["/connections", "/settings/authorized-apps", "/settings/passkeys", "/settings/two-factor", "/link", "/settings",

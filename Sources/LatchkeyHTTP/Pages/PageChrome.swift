@@ -83,6 +83,7 @@ enum PageNavigation {
         Link(href: "/admin/users", label: "Users"),
         Link(href: "/admin/webhooks", label: "Webhooks"),
         Link(href: "/admin/keys", label: "Keys"),
+        Link(href: "/admin/incidents", label: "Incidents"),
         Link(href: "/admin/audit", label: "Audit"),
     ]
 

@@ -39,7 +39,7 @@ extension Templates {
     static let adminKeyRevoke = """
         <section class="card" aria-labelledby="heading">
         <h1 id="heading">Revoke the key “{{name}}”?</h1>
-        <p>The key starting with <code>{{prefix}}…</code> stops working at once, on every instance within seconds. Programs that use it get 401 until they are given another key. This cannot be undone.</p>
+        <p>The key starting with <code>{{prefix}}…</code> stops working at once, on every instance. Programs that use it get 401 until they are given another key. This cannot be undone.</p>
         <form method="post" action="/admin/keys/{{id}}/revoke">
         <input type="hidden" name="csrf_token" value="{{csrf}}">
         <div class="actions"><button type="submit" class="danger" id="confirm-revoke">Revoke the key</button><a class="button secondary" href="/admin/keys">Keep it</a></div>

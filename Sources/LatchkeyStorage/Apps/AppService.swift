@@ -14,13 +14,14 @@ public struct AppService: Sendable {
     let keyCache: AppKeyCache
     let logger: Logger
 
-    public init(vault: CredentialVault, audit: AuditLog, logger: Logger, keyCacheLifetime: TimeInterval = 5) {
+    /// `keyCacheLifetime`: how long a key's app is taken from the cache; by default ``KeyCache/lifetime(for:)``.
+    public init(vault: CredentialVault, audit: AuditLog, logger: Logger, keyCacheLifetime: TimeInterval? = nil) {
         self.apps = AppRepository(database: vault.database)
         self.configs = AppConfigRepository(database: vault.database)
         self.endUsers = EndUserRepository(database: vault.database)
         self.vault = vault
         self.audit = audit
-        self.keyCache = AppKeyCache(lifetime: keyCacheLifetime)
+        self.keyCache = AppKeyCache(lifetime: keyCacheLifetime ?? AppKeyCache.lifetime(for: vault.database))
         self.logger = logger
     }
 

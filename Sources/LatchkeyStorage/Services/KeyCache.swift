@@ -3,10 +3,12 @@ import LatchkeyCore
 import Synchronization
 
 /// A short-lived in-process cache of what an API key authenticates as (an admin key, an app), by the key's HMAC, so
-/// that a busy caller does not cost a database read per request. Entries live a few seconds: a key revoked or
-/// regenerated (an app disabled or deleted) through another instance stops working here within that time; through
-/// this instance at once (`remove`). While the database does not answer (degraded mode), an entry up to the degraded
-/// lifetime old is used instead.
+/// that a busy caller does not cost a database read per request. A key revoked or regenerated (an app disabled or
+/// deleted) stops working at once on the instance that changed it (`remove`). On SQLite there is only that instance,
+/// so entries live a few seconds; on PostgreSQL other instances share the database and cannot see the change, so
+/// entries are not used to authenticate (``lifetime(for:)`` is 0) and every request reads the key: a key disabled
+/// during an incident fails on its next request everywhere. While the database does not answer (degraded mode), an
+/// entry up to the degraded lifetime old is used instead, on either database.
 final class KeyCache<Value: Sendable>: Sendable {
     private struct Entry {
         let value: Value
@@ -20,6 +22,11 @@ final class KeyCache<Value: Sendable>: Sendable {
     init(lifetime: TimeInterval = 5, capacity: Int = 1024) {
         self.lifetime = lifetime
         self.capacity = capacity
+    }
+
+    /// How long entries authenticate: 5 s on SQLite (one instance), 0 on PostgreSQL (instances share the database).
+    static func lifetime(for database: Database) -> TimeInterval {
+        database.kind == .postgres ? 0 : 5
     }
 
     func value(forHash hash: String, now: Date) -> Value? {

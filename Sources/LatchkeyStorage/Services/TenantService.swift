@@ -8,7 +8,7 @@ public struct TenantService: Sendable {
     public let directory: DirectoryRepository
     public let adminKeys: AdminKeyRepository
     public let users: UserRepository
-    let adminKeyCache = AdminKeyCache()
+    let adminKeyCache: AdminKeyCache
     let database: Database
     let keyring: Keyring
     let audit: AuditLog
@@ -22,6 +22,7 @@ public struct TenantService: Sendable {
         self.directory = DirectoryRepository(database: database)
         self.adminKeys = AdminKeyRepository(database: database)
         self.users = UserRepository(database: database)
+        self.adminKeyCache = AdminKeyCache(lifetime: AdminKeyCache.lifetime(for: database))
         self.keyring = keyring
         self.audit = audit
         self.clock = clock
@@ -130,7 +131,7 @@ public struct TenantService: Sendable {
         return key
     }
 
-    /// Revokes an admin key; it stops working on this instance at once (others within seconds).
+    /// Revokes an admin key; it stops working at once, on every instance (``KeyCache/lifetime(for:)``).
     public func revokeAdminKey(id: String, tenantID: String, actor: AuditActor) async throws -> Bool {
         let revoked = try await adminKeys.revoke(id: id, tenantID: tenantID, now: clock.now)
         adminKeyCache.remove(keyID: id)
