@@ -1,4 +1,4 @@
-public import LatchkeyCore
+import LatchkeyCore
 import LatchkeyLifecycle
 public import LatchkeyStorage
 import Logging
