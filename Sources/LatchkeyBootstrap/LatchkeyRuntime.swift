@@ -32,9 +32,11 @@ public struct LatchkeyRuntime: Sendable {
     public let createdMasterKey: Bool
 
     /// Opens the database, runs migrations, opens (or on first start creates) the keyring, and makes sure the
-    /// default tenant exists. Fails with a plain message when the master key is missing or wrong.
+    /// default tenant exists. Fails with a plain message when the master key is missing or wrong. `keyProvider`
+    /// replaces the configuration's master key source (tests pass a KMS provider over a fake KMS).
     public static func bootstrap(
         configuration: ServerConfiguration,
+        keyProvider: (any KeyProvider)? = nil,
         clock: any LatchkeyClock = SystemClock(),
         random: any RandomSource = SystemRandom(),
         logger: Logger
@@ -55,7 +57,7 @@ public struct LatchkeyRuntime: Sendable {
         database.availability.recordReachable()
         do {
             try await Migrations.run(on: database, logger: logger)
-            let keyManager = KeyManager(database: database, provider: configuration.keyProvider, clock: clock, logger: logger)
+            let keyManager = KeyManager(database: database, provider: keyProvider ?? configuration.keyProvider, clock: clock, logger: logger)
             let opened = try await keyManager.open()
             let audit = AuditLog(database: database, clock: clock)
             let tenants = TenantService(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
@@ -114,6 +116,19 @@ public struct LatchkeyRuntime: Sendable {
     public func tenant(_ slug: String?) async throws -> Tenant {
         guard let slug, slug != defaultTenant.slug else { return defaultTenant }
         return try await tenants.tenant(slug: slug)
+    }
+
+    /// The scheduled data-key rotation for this runtime.
+    public func keyRotationScheduler() -> KeyRotationScheduler {
+        KeyRotationScheduler(
+            keyManager: keyManager,
+            keyring: keyring,
+            audit: audit,
+            auditTenantID: defaultTenant.id,
+            configuration: configuration.keyRotation,
+            clock: clock,
+            logger: logger
+        )
     }
 
     /// The background re-wrap service for this runtime.

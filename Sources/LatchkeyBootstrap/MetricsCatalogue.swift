@@ -75,6 +75,13 @@ public enum MetricsCatalogue {
         Entry("latchkey_key_rewrap_rows_total", .counter, "Credential rows re-wrapped under the active data key.", initial: [[]]),
         Entry("latchkey_encrypted_rows", .gauge, "Encrypted credential rows, by data key version.", initial: []),
         Entry("latchkey_active_data_key_version", .gauge, "The data key version new writes use.", initial: []),
+        Entry("latchkey_data_key_age_seconds", .gauge, "Seconds since the active data key was created (checked hourly).", initial: []),
+        Entry(
+            "latchkey_key_rotation_overdue",
+            .gauge,
+            "1 when the active data key is more than a day past its scheduled rotation (LATCHKEY_KEY_ROTATION_DAYS), else 0.",
+            initial: []
+        ),
         Entry(
             "latchkey_webhook_deliveries_total",
             .counter,

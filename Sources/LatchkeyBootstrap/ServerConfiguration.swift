@@ -21,6 +21,11 @@ public struct ServerConfiguration: Sendable {
     public var masterKey: String?
     /// text or json (`--log-format`, `LATCHKEY_LOG_FORMAT`).
     public var logFormat: LatchkeyLogHandler.Format = .text
+    /// AWS KMS wraps the master key (`LATCHKEY_KMS_KEY_ID` with `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`, `LATCHKEY_KMS_ENDPOINT` or `AWS_ENDPOINT_URL_KMS`). The secrets in it are never printed.
+    public var kms: KMSSettings?
+    /// Scheduled data-key rotation (`--key-rotation-days`, `LATCHKEY_KEY_ROTATION_DAYS`; 90 by default, 0 = off).
+    public var keyRotation = KeyRotationScheduler.Configuration()
     /// Background re-wrap pacing (`LATCHKEY_REWRAP_BATCH_SIZE`, `LATCHKEY_REWRAP_PAUSE_MS`, `LATCHKEY_KEYRING_POLL_MS`).
     public var rewrap = KeyRewrapService.Configuration()
     /// A connection that sends nothing for this long is closed (`--idle-timeout`, `LATCHKEY_IDLE_TIMEOUT`, seconds;
@@ -86,8 +91,10 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
-    /// The master key source: `LATCHKEY_MASTER_KEY` when set, else the key file in the data directory.
+    /// The master key source: AWS KMS with `LATCHKEY_KMS_KEY_ID`, `LATCHKEY_MASTER_KEY` when set, else the key file in
+    /// the data directory.
     public var keyProvider: any KeyProvider {
+        if let kms { return KMSKeyProvider(settings: kms) }
         if let masterKey, !masterKey.isEmpty { return EnvironmentKeyProvider(value: masterKey) }
         return KeyFileProvider(path: (dataDirectory as NSString).appendingPathComponent("master.key"))
     }
@@ -106,6 +113,9 @@ public struct ServerConfiguration: Sendable {
             url.host != nil, url.query == nil, url.fragment == nil, url.user == nil
         else {
             throw ConfigurationError("The public URL must be an http(s) URL such as https://latchkey.example.com, got \(effectivePublicURL)")
+        }
+        if kms != nil, let masterKey, !masterKey.isEmpty {
+            throw ConfigurationError("Both LATCHKEY_KMS_KEY_ID and LATCHKEY_MASTER_KEY are set; choose one master key source")
         }
         guard sessionIdle <= sessionLifetime else {
             throw ConfigurationError(
@@ -192,6 +202,14 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("\(setting) must be a number of seconds from 0.1 to 3600, got \(value)")
         }
         return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    /// Parses the days between scheduled data-key rotations: 0 (off) to 3650.
+    public static func keyRotationDays(_ value: String, setting: String) throws -> Int {
+        guard let days = Int(value.trimmingCharacters(in: .whitespaces)), (0...3650).contains(days) else {
+            throw ConfigurationError("\(setting) must be a number of days from 0 (no scheduled rotation) to 3650, got \(value)")
+        }
+        return days
     }
 
     /// Parses a whole number of MiB from 1 to 1,048,576 (1 TiB) into bytes.
@@ -293,6 +311,10 @@ public struct ServerConfiguration: Sendable {
         }
         if let value = environment["LATCHKEY_PROXY_MAX_DOWNLOAD_MB"], !value.isEmpty {
             proxyMaxDownloadBytes = try Self.mebibytes(value, setting: "LATCHKEY_PROXY_MAX_DOWNLOAD_MB")
+        }
+        if let settings = try KMSSettings.fromEnvironment(environment) { kms = settings }
+        if let value = environment["LATCHKEY_KEY_ROTATION_DAYS"], !value.isEmpty {
+            keyRotation.rotationDays = try Self.keyRotationDays(value, setting: "LATCHKEY_KEY_ROTATION_DAYS")
         }
         if let value = environment["LATCHKEY_REWRAP_BATCH_SIZE"], !value.isEmpty {
             guard let size = Int(value), size > 0 else { throw ConfigurationError("LATCHKEY_REWRAP_BATCH_SIZE must be a positive number") }

@@ -75,9 +75,8 @@ public func buildApplication(
     services.append(requestLog)
     let router = buildRouter(runtime: runtime, dependencies: dependencies)
     if dependencies.runBackgroundServices {
-        services.append(runtime.rewrapService())
-        services.append(outbound.refreshService)
-        services.append(outbound.probeService)
+        let keysAndRefresh: [any Service] = [runtime.rewrapService(), runtime.keyRotationScheduler(), outbound.refreshService, outbound.probeService]
+        services.append(contentsOf: keysAndRefresh)
         services.append(outbound.webhookDelivery)
         services.append(outbound.rateBudgetRefill)
         services.append(
@@ -344,7 +343,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         catalog: runtime.catalog,
         sessions: webSessions,
-        clock: runtime.clock
+        clock: runtime.clock,
+        keyRotation: runtime.keyRotationScheduler()
     ).addRoutes(to: admin)
     AdminWebhooksPagesController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, sessions: webSessions)
         .addRoutes(to: admin)

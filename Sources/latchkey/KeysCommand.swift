@@ -196,12 +196,22 @@ struct KeysCommand: AsyncParsableCommand {
             commandName: "rotate-master",
             abstract: "Re-wrap the keyring under a new master key (credential rows are untouched).",
             discussion:
-                "With a key file the file is replaced. With LATCHKEY_MASTER_KEY the new key is printed: set it on every instance and restart them."
+                "With a key file the file is replaced. With LATCHKEY_MASTER_KEY the new key is printed: set it on every instance and restart them. "
+                + "With AWS KMS (LATCHKEY_KMS_KEY_ID) KMS makes the new key and its wrapped form replaces the old one in the database."
         )
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
             try await CLI.withRuntime(global) { runtime in
+                if runtime.keyManager.usesKeyService {
+                    try await runtime.keyManager.rotateMasterWithKeyService(runtime.keyring)
+                    try await runtime.audit.append(AuditRecord(actor: "cli", action: "key.rotate_master"), tenantID: runtime.defaultTenant.id)
+                    print(
+                        "The keyring is now wrapped under a new master key from \(runtime.keyManager.keySourceDescription); its KMS-wrapped form "
+                            + "replaced the old one in the database. Restart every running server so that it uses the new master key."
+                    )
+                    return
+                }
                 let newMaster = MasterKey.generate()
                 let provider = try global.configuration().keyProvider
                 try await runtime.keyManager.rotateMaster(runtime.keyring, to: newMaster, updateProvider: !(provider is EnvironmentKeyProvider))

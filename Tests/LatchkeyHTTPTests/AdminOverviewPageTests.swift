@@ -64,6 +64,28 @@ struct AdminOverviewPageTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func anOverdueKeyRotationIsShownUntilTheKeyIsRotated(kind: TestDatabases.Kind) async throws {
+        let clock = TestClock()
+        try await TestApp.with(kind, clock: clock) { client, fixture in
+            clock.advance(by: 91 * 86_400)
+            // Due, but the scheduler still has its day of grace.
+            let admin = try await AppsPagesTests.admin(client, fixture)
+            #expect(!(try await admin.get("/admin")).text.contains(#"data-kind="key-rotation-overdue""#))
+            clock.advance(by: 86_400)
+            // Signed in again (the session's idle limit has passed).
+            let later = WebBrowser(client)
+            _ = try await later.signIn(email: "admin@example.com", password: "correct-horse-battery")
+            let overdue = try await later.get("/admin")
+            #expect(overdue.text.contains(#"data-kind="key-rotation-overdue""#) && overdue.text.contains("The data key is 92 days old"))
+            #expect(!overdue.text.contains(#"id="all-good""#))
+
+            try await fixture.runtime.keyRotationScheduler().check()
+            let rotated = try await later.get("/admin")
+            #expect(!rotated.text.contains("key-rotation-overdue") && rotated.text.contains(#"id="all-good""#))
+        }
+    }
+
     @Test func membersKeepGoingToTheirConnections() async throws {
         try await TestApp.with(.sqlite) { client, fixture in
             try await TestUsers.create(fixture, email: "member@example.com")

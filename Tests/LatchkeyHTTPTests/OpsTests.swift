@@ -36,10 +36,12 @@ struct OpsTests {
             )
             #expect(created.status == .created)
             try await fixture.runtime.rewrapService().publishKeyVersionMetrics()
+            try await fixture.runtime.keyRotationScheduler().check()
             let after = try await client.execute(uri: "/metrics", method: .get).text
             #expect(after.contains(#"latchkey_vault_operations_total{operation="create",result="success"}"#))
             #expect(after.contains(#"latchkey_encrypted_rows{key_version="1"}"#))
             #expect(after.contains("latchkey_active_data_key_version"))
+            #expect(after.contains("latchkey_data_key_age_seconds 0") && after.contains("latchkey_key_rotation_overdue 0"))
             #expect(health.headers[HTTPField.Name("X-Request-Id")!] != nil)
         }
     }

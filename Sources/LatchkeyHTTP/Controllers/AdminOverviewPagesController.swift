@@ -12,6 +12,7 @@ struct AdminOverviewPagesController {
     let catalog: ProviderCatalog
     let sessions: WebSessions
     let clock: any LatchkeyClock
+    let keyRotation: KeyRotationScheduler
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin", use: show)
@@ -36,6 +37,16 @@ struct AdminOverviewPagesController {
                 "kind": "needs-reauth", "integration": service.integrationKey,
                 "text": "\(name): \(accounts) reconnecting; the people who connected them reconnect in their Connection Center.",
                 "href": "/admin/connections", "action": "See connections and health",
+            ])
+        }
+        let keyAge = try await keyRotation.keyAge(now: clock.now)
+        if keyAge.overdue {
+            attention.append([
+                "kind": "key-rotation-overdue",
+                "text":
+                    "The data key is \(Int(keyAge.ageSeconds / 86_400)) days old, past its \(keyRotation.configuration.rotationDays)-day rotation: scheduled "
+                    + "rotation is failing (see the server log) or no server has run it. Rotate now with `latchkey keys rotate`.",
+                "href": "/admin/audit", "action": "Open the audit log",
             ])
         }
         if counts.deadDeliveries > 0 {

@@ -15,6 +15,8 @@ public struct KeyManager: Sendable {
 
     static let checkValueSetting = "key_check_value"
     static let activeVersionSetting = "active_data_key_version"
+    /// The master key as a key service (AWS KMS) wrapped it, base64; only with a ``WrappedMasterKeyProvider``.
+    static let wrappedMasterKeySetting = "wrapped_master_key"
 
     public init(database: Database, provider: any KeyProvider, clock: any LatchkeyClock, logger: Logger) {
         self.database = database
@@ -53,15 +55,22 @@ public struct KeyManager: Sendable {
                 )
             }
         }
-        var master = try await provider.loadMasterKey()
+        var master = try await loadMaster()
         var created = false
         if let checkValue {
-            guard let master else { throw KeyError.masterKeyMissing(source: provider.sourceDescription) }
+            guard let master else { throw missingMasterKey() }
             guard master.checkValue == checkValue else { throw KeyError.masterKeyMismatch(source: provider.sourceDescription) }
             return Opened(keyring: try await load(master: master), createdMasterKey: false)
         }
+        var wrapped: Data?
         if master == nil {
-            master = try await provider.createMasterKey()
+            if let service = provider as? any WrappedMasterKeyProvider {
+                let generated = try await service.generateWrappedMasterKey()
+                master = generated.key
+                wrapped = generated.wrapped
+            } else {
+                master = try await provider.createMasterKey()
+            }
             created = true
         }
         let key = master!
@@ -77,6 +86,7 @@ public struct KeyManager: Sendable {
             )
             try await repository.setSetting(Self.activeVersionSetting, "1", on: db)
             try await repository.setSetting(Self.checkValueSetting, key.checkValue, on: db)
+            if let wrapped { try await repository.setSetting(Self.wrappedMasterKeySetting, wrapped.base64EncodedString(), on: db) }
         }
         logger.info("keyring created", metadata: ["data_key_version": "1"])
         return Opened(keyring: try await load(master: key), createdMasterKey: created)
@@ -157,6 +167,12 @@ public struct KeyManager: Sendable {
     /// Re-wraps every keyring row under `newMaster` and records its key-check value, in one transaction; then hands
     /// the new key to the key provider. Credential rows are not touched.
     public func rotateMaster(_ keyring: Keyring, to newMaster: MasterKey, updateProvider: Bool = true) async throws {
+        try await rotateMaster(keyring, to: newMaster, wrapped: nil)
+        if updateProvider { try await provider.replaceMasterKey(with: newMaster) }
+        logger.info("master key rotated")
+    }
+
+    func rotateMaster(_ keyring: Keyring, to newMaster: MasterKey, wrapped: Data?) async throws {
         let old = keyring.masterKey
         try await database.transaction { db in
             for key in try await repository.keys() {
@@ -167,9 +183,8 @@ public struct KeyManager: Sendable {
                 )
             }
             try await repository.setSetting(Self.checkValueSetting, newMaster.checkValue, on: db)
+            if let wrapped { try await repository.setSetting(Self.wrappedMasterKeySetting, wrapped.base64EncodedString(), on: db) }
         }
-        if updateProvider { try await provider.replaceMasterKey(with: newMaster) }
-        logger.info("master key rotated")
     }
 
     /// Counts per data-key version and the re-wrap progress.
