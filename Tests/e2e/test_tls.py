@@ -73,9 +73,9 @@ def test_https_with_the_given_certificate_reloaded_on_sighup(tmp_path, servers):
     health = requests.get(server.url("/healthz"), verify=str(first_cert), timeout=5)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
     assert health.headers.get("Strict-Transport-Security") == HSTS
-    # The setup page sets cookies: all Secure, since the default public URL is https with TLS.
+    # The sign-in page sets cookies: all Secure, since the default public URL is https with TLS.
     assert server.setup_url and server.setup_url.startswith("https://"), server.setup_url
-    page = requests.get(server.setup_url, verify=str(first_cert), timeout=5)
+    page = requests.get(server.url("/login"), verify=str(first_cert), timeout=5)
     cookies = page.raw.headers.getlist("Set-Cookie")
     assert cookies and all("Secure" in c for c in cookies), cookies
     # Without the certificate as a trust root the connection is refused by the client.
@@ -182,9 +182,10 @@ def test_the_readme_nginx_example_terminates_tls_in_front_of_latchkey(tmp_path, 
         health = requests.get(public + "/healthz", verify=str(cert), timeout=5)
         assert health.status_code == 200 and health.json() == {"status": "ok"}
         assert health.headers.get("Strict-Transport-Security") == HSTS
-        # The setup link is the public https one; through nginx its page sets Secure cookies only, with HSTS.
+        # The setup link is the public https one; through nginx the sign-in page sets Secure cookies only, with HSTS.
         assert server.setup_url and server.setup_url.startswith(public + "/setup?token="), server.setup_url
-        page = requests.get(server.setup_url, verify=str(cert), timeout=5)
+        assert requests.get(server.setup_url, verify=str(cert), timeout=5).status_code == 200
+        page = requests.get(public + "/login", verify=str(cert), timeout=5)
         assert page.status_code == 200
         assert page.headers.get("Strict-Transport-Security") == HSTS
         cookies = page.raw.headers.getlist("Set-Cookie")
