@@ -70,6 +70,9 @@ public struct ServerConfiguration: Sendable {
     public var degradedMode = DatabaseAvailability.DegradedMode()
     /// The mail server of email sign-in codes (`--smtp-*`, `LATCHKEY_SMTP_*`); without one, no email codes are offered.
     public var smtp: SMTPSettings?
+    /// Serve HTTPS with this certificate and key (`--tls-cert`/`--tls-key`, `LATCHKEY_TLS_CERT`/`LATCHKEY_TLS_KEY`);
+    /// plain HTTP (behind a TLS-terminating proxy, or on loopback) without.
+    public var tls: TLSFiles?
 
     /// Whether the console's cookies are marked `Secure` (the public URL is https).
     public var secureCookies: Bool { effectivePublicURL.lowercased().hasPrefix("https://") }
@@ -81,7 +84,7 @@ public struct ServerConfiguration: Sendable {
     public var effectivePublicURL: String {
         if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
         let shownHost = host == "0.0.0.0" ? "127.0.0.1" : host
-        return "http://\(shownHost):\(port)"
+        return "\(tls == nil ? "http" : "https")://\(shownHost):\(port)"
     }
 
     public var database: DatabaseConfiguration {
@@ -232,6 +235,13 @@ public struct ServerConfiguration: Sendable {
             names: ["LATCHKEY_SMTP_HOST", "LATCHKEY_SMTP_PORT", "LATCHKEY_SMTP_STARTTLS", "LATCHKEY_SMTP_FROM"]
         ) {
             smtp = settings
+        }
+        if let files = try TLSFiles.from(
+            certificate: environment["LATCHKEY_TLS_CERT"],
+            key: environment["LATCHKEY_TLS_KEY"],
+            names: ("LATCHKEY_TLS_CERT", "LATCHKEY_TLS_KEY")
+        ) {
+            tls = files
         }
         if let value = environment["LATCHKEY_HOST"], !value.isEmpty { host = value }
         if let value = environment["LATCHKEY_PORT"], !value.isEmpty {

@@ -1,58 +1,18 @@
 import Foundation
 public import Hummingbird
-public import LatchkeyAuthServer
+import LatchkeyAuthServer
 public import LatchkeyBootstrap
 import LatchkeyConnect
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyLifecycle
-public import LatchkeyMCP
-public import LatchkeyOAuthClient
+import LatchkeyMCP
+import LatchkeyOAuthClient
 import LatchkeyStorage
 import Logging
 import NIOCore
-public import Prometheus
+import Prometheus
 import ServiceLifecycle
-
-/// What `buildApplication` needs besides the runtime.
-public struct ApplicationDependencies: Sendable {
-    /// The Prometheus registry behind `/metrics` (the process bootstraps swift-metrics with it).
-    public var registry: PrometheusCollectorRegistry?
-    /// Run the background services (key re-wrap) with the server.
-    public var runBackgroundServices: Bool
-    /// Close the database when the server shuts down (tests that clean up afterwards keep it open).
-    public var ownsDatabase: Bool
-    /// Records the `/api/v1` routes as they are registered.
-    public var routeRecorder: RouteRecorder?
-    /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil. Tests
-    /// pass a fake network.
-    public var transport: (any HTTPTransport)?
-    /// Adds routes to the console's groups (signed in; administrators), after the built-in ones. Whatever it adds
-    /// gets the groups' checks: sign-in, CSRF on every form post, administrator only.
-    public var consoleRoutes: (@Sendable (RouterGroup<SignedInContext>, RouterGroup<AdminPageContext>) -> Void)?
-    /// Where Client ID Metadata Documents come from; fetched over the outbound transport and policy when nil.
-    public var clientMetadataDocuments: (any ClientMetadataDocumentSource)?
-    /// Checks the access tokens of `/mcp`; the authorization server's own check when nil (tests pass a fake).
-    public var mcpTokenVerifier: (any MCPTokenVerifier)?
-    /// The outbound services; made from the runtime and transport when nil.
-    var outbound: OutboundServices?
-    /// The request log's writer (one per process); made from the runtime when nil.
-    var requestLog: RequestLogWriter?
-
-    public init(
-        registry: PrometheusCollectorRegistry? = nil,
-        runBackgroundServices: Bool = true,
-        ownsDatabase: Bool = true,
-        routeRecorder: RouteRecorder? = nil,
-        transport: (any HTTPTransport)? = nil
-    ) {
-        self.registry = registry
-        self.runBackgroundServices = runBackgroundServices
-        self.ownsDatabase = ownsDatabase
-        self.routeRecorder = routeRecorder
-        self.transport = transport
-    }
-}
 
 /// The Latchkey HTTP application over an opened runtime.
 public func buildApplication(
@@ -79,6 +39,7 @@ public func buildApplication(
         services.append(contentsOf: keysAndRefresh)
         services.append(outbound.webhookDelivery)
         services.append(outbound.rateBudgetRefill)
+        if let notices = runtime.reauthNoticeService() { services.append(notices) }
         services.append(
             RequestLogPurgeService(
                 repository: RequestLogRepository(database: runtime.database),
@@ -89,9 +50,10 @@ public func buildApplication(
         )
     }
     let configuration = runtime.configuration
+    if let tls = dependencies.tls { services.append(TLSReloadService(certificates: tls)) }
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: TimeAmount(configuration.idleTimeout))),
+        server: .latchkey(idleTimeout: TimeAmount(configuration.idleTimeout), tls: dependencies.tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: onServerRunning,
@@ -114,6 +76,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         idleLifetime: runtime.configuration.sessionIdle,
         absoluteLifetime: runtime.configuration.sessionLifetime
     )
+    if runtime.configuration.secureCookies { router.add(middleware: StrictTransportSecurityMiddleware()) }
     router.add(middleware: ErrorMiddleware(chrome: { request in await PageChrome.of(request, sessions: webSessions) }))
     OpsController(database: runtime.database, vault: runtime.vault, registry: dependencies.registry).addRoutes(to: router)
     ConsoleScript.addRoutes(to: router)
@@ -344,7 +307,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         catalog: runtime.catalog,
         sessions: webSessions,
         clock: runtime.clock,
-        keyRotation: runtime.keyRotationScheduler()
+        keyRotation: runtime.keyRotationScheduler(),
+        credentials: { user in try await connect.credentials(of: user, integrationKey: nil) }
     ).addRoutes(to: admin)
     AdminWebhooksPagesController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, sessions: webSessions)
         .addRoutes(to: admin)

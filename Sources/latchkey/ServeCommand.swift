@@ -141,6 +141,17 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var keyRotationDays: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve HTTPS with this PEM certificate chain, reloaded on SIGHUP; needs --tls-key (env LATCHKEY_TLS_CERT; default plain HTTP).",
+            valueName: "file"
+        )
+    )
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The PEM private key of --tls-cert (env LATCHKEY_TLS_KEY).", valueName: "file"))
+    var tlsKey: String?
+
     func run() async throws {
         var configuration = try global.configuration()
         do {
@@ -159,6 +170,14 @@ struct ServeCommand: AsyncParsableCommand {
                     password: environment["LATCHKEY_SMTP_PASSWORD"],
                     from: smtpFrom ?? environment["LATCHKEY_SMTP_FROM"],
                     names: ["--smtp-host", "--smtp-port", "--smtp-starttls", "--smtp-from"]
+                )
+            }
+            if tlsCert != nil || tlsKey != nil {
+                let environment = ProcessInfo.processInfo.environment
+                configuration.tls = try TLSFiles.from(
+                    certificate: tlsCert ?? environment["LATCHKEY_TLS_CERT"],
+                    key: tlsKey ?? environment["LATCHKEY_TLS_KEY"],
+                    names: ("--tls-cert", "--tls-key")
                 )
             }
             if let sessionIdle { configuration.sessionIdle = try ServerConfiguration.sessionDuration(sessionIdle, setting: "--session-idle") }
@@ -194,7 +213,10 @@ struct ServeCommand: AsyncParsableCommand {
         FileLimit.raise(logger: logger)
 
         let runtime: LatchkeyRuntime
+        var dependencies = ApplicationDependencies(registry: registry)
         do {
+            // A certificate that cannot be served is named before anything is opened.
+            if let files = configuration.tls { dependencies.tls = try TLSCertificates(files: files, logger: logger) }
             // A broken API document is named before anything is opened, like a bad catalog entry.
             do {
                 _ = try OpenAPIDocument.data()
@@ -224,13 +246,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let setupToken = try await runtime.tenants.issueSetupToken(tenantID: runtime.defaultTenant.id)
         let shownConfiguration = configuration
-        let app = buildApplication(runtime: runtime, dependencies: .init(registry: registry)) { channel in
+        let app = buildApplication(runtime: runtime, dependencies: dependencies) { channel in
             let configuration = shownConfiguration
             let actualPort = channel.localAddress?.port ?? configuration.port
             var shown = configuration
             shown.port = actualPort
             let base = shown.effectivePublicURL
-            Self.say("Latchkey is listening on http://\(configuration.host):\(actualPort) (\(runtime.database.configuration))")
+            let scheme = configuration.tls == nil ? "http" : "https"
+            Self.say("Latchkey is listening on \(scheme)://\(configuration.host):\(actualPort) (\(runtime.database.configuration))")
             if configuration.demo {
                 Self.say(
                     "Demo mode: the sandbox provider is at \(base)/sandbox and enabled as the integration 'sandbox'. Sign in at \(base)/login and open \(base)/connections."

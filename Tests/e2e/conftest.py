@@ -35,8 +35,8 @@ E2E_DIR = Path(__file__).resolve().parent
 DEFAULT_DEADLINE = 60.0
 POLL_INTERVAL = 0.1
 
-LISTENING_RE = re.compile(r"Latchkey is listening on (http://127\.0\.0\.1:(\d+))")
-SETUP_RE = re.compile(r"(http://127\.0\.0\.1:\d+/setup\?token=([A-Za-z0-9_\-]+))")
+LISTENING_RE = re.compile(r"Latchkey is listening on (https?://127\.0\.0\.1:(\d+))")
+SETUP_RE = re.compile(r"(https?://127\.0\.0\.1:\d+/setup\?token=([A-Za-z0-9_\-]+))")
 ADMIN_KEY_RE = re.compile(r"^lk_live_[A-Za-z0-9_\-]{20,}$")
 
 

@@ -13,6 +13,8 @@ struct AdminOverviewPagesController {
     let sessions: WebSessions
     let clock: any LatchkeyClock
     let keyRotation: KeyRotationScheduler
+    /// The signed-in person's own credentials, for the banner of those needing reconnecting.
+    let credentials: @Sendable (User) async throws -> [Credential]
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin", use: show)
@@ -21,8 +23,13 @@ struct AdminOverviewPagesController {
     @Sendable func show(_ request: Request, context: AdminPageContext) async throws -> Response {
         let counts = try await overview.overview(tenantID: context.tenantID, since: clock.now.addingTimeInterval(-86_400))
         var attention: [[String: Any]] = []
-        for integration in try await integrations.integrations.list(tenantID: context.tenantID) where integration.status == .misconfigured {
-            let name = integration.displayName ?? catalog.provider(id: integration.provider)?.displayName ?? integration.key
+        let all = try await integrations.integrations.list(tenantID: context.tenantID)
+        var names: [String: String] = [:]
+        for integration in all {
+            names[integration.key] = integration.displayName ?? catalog.provider(id: integration.provider)?.displayName ?? integration.key
+        }
+        for integration in all where integration.status == .misconfigured {
+            let name = names[integration.key] ?? integration.key
             attention.append([
                 "kind": "integration-misconfigured",
                 "text": "\(name) refused this server's OAuth client, so its tokens cannot be refreshed. Check the client id and secret "
@@ -68,7 +75,10 @@ struct AdminOverviewPagesController {
         return HTMLPage.render(
             "admin-overview",
             title: "Overview",
-            context: ["tiles": tiles, "attention": attention, "flash": PageFlash.message(request) as Any],
+            context: [
+                "tiles": tiles, "attention": attention, "flash": PageFlash.message(request) as Any,
+                "reauthBanner": ReauthBanner.context(try await credentials(context.user), name: { names[$0] ?? $0 }, csrf: nil) as Any,
+            ],
             chrome: PageChrome(context, sessions: sessions),
             wide: true
         )

@@ -98,6 +98,7 @@ extension ConnectionCenterController {
             title: "Your connections",
             context: [
                 "services": services, "connections": connections, "flash": flash as Any,
+                "reauthBanner": ReauthBanner.context(mine, name: { names[$0] ?? $0 }, csrf: csrf) as Any,
                 "error": labelError.map { "The label was not saved. \($0.message)" } as Any,
                 "errorField": labelError.map { "label-\($0.credentialID)" } as Any,
                 "returning": returning.map { _ in "Connect a service below; you will then be taken back to the application's authorization." } as Any,

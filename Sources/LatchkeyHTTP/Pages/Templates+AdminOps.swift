@@ -155,6 +155,7 @@ extension Templates {
         <h1 id="heading">Overview</h1>
         <p class="meta">This tenant at a glance, and anything that needs you.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        \(ReauthBanner.template)
         <section aria-labelledby="attention-heading">
         <h2 id="attention-heading">Needs attention</h2>
         {{#attention}}<div class="error attention" role="note" data-kind="{{kind}}"{{#integration}} data-integration="{{integration}}"{{/integration}}>{{text}} <a href="{{href}}">{{action}}</a></div>{{/attention}}

@@ -4,6 +4,7 @@ extension Templates {
         <h1 id="heading">Your connections</h1>
         <p class="meta">Services you connect here can be used on your behalf by the tools and agents you allow. Your tokens stay in this vault.</p>
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
+        \(ReauthBanner.template)
         {{#error}}<div class="error" role="alert" id="error-summary"><a href="#{{errorField}}">{{error}}</a></div>{{/error}}
         {{#returning}}<div class="returning" role="note">{{returning}}</div>{{/returning}}
         <section aria-labelledby="connected-heading">
@@ -11,7 +12,7 @@ extension Templates {
         {{^connections}}<p class="meta" id="no-connections">Nothing is connected yet. Pick a service below.</p>{{/connections}}
         <ul class="grid accounts">
         {{#connections}}
-        <li class="connection tile" data-credential-id="{{id}}" data-integration="{{integration}}">
+        <li class="connection tile" id="connection-{{id}}" data-credential-id="{{id}}" data-integration="{{integration}}">
         <h3><span class="badge" aria-hidden="true">{{initial}}</span>{{service}}{{#label}} <span class="label">· {{label}}</span>{{/label}}</h3>
         <p class="meta">Account: <span class="account">{{account}}</span>{{#choosesDefault}}{{#isDefault}} · <strong class="default">Used by default</strong>{{/isDefault}}{{/choosesDefault}}</p>
         <p class="meta">Connected <time class="connected" datetime="{{connectedISO}}">{{connected}}</time> · Status: <span class="status{{#problem}} warn{{/problem}}">{{statusText}}</span></p>

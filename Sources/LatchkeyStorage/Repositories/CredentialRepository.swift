@@ -164,6 +164,8 @@ public struct CredentialRepository: Sendable {
     /// hand-out marks it without changing the version (`AuditChainRules`), so the row read may be behind it.
     public func updateFenced(_ credential: Credential, payload: Data, on db: any SQLDatabase) async throws -> Bool {
         let c = credential
+        // Written in another status (a reconnect): the owner is told again the next time it needs reconnecting.
+        let notice: SQLQueryString = c.status == .needsReauth ? "" : "reauth_notified_at = NULL, "
         return try await db.raw(
             """
             UPDATE credentials SET status = \(bind: c.status.rawValue), status_reason = \(bind: c.statusReason), label = \(bind: c.label),
@@ -171,7 +173,7 @@ public struct CredentialRepository: Sendable {
               provider_account = \(bind: c.providerAccount), provider_account_id = \(bind: c.providerAccountID),
               refresh_due_at = \(bind: c.refreshDueAt?.ms), refresh_failures = \(bind: c.refreshFailures),
               issued_by = \(bind: c.issuedBy), connection_config = \(bind: JSONColumn.encode(c.connectionConfig)),
-              payload = \(bind: payload), key_version = \(bind: c.keyVersion), version = version + 1,
+              payload = \(bind: payload), key_version = \(bind: c.keyVersion), version = version + 1, \(notice)
               last_refreshed_at = \(bind: c.lastRefreshedAt?.ms), updated_at = \(bind: c.updatedAt.ms),
               last_used_at = CASE WHEN last_used_at IS NULL OR last_used_at < \(bind: c.lastUsedAt?.ms) THEN \(bind: c.lastUsedAt?.ms)
                 ELSE last_used_at END
