@@ -24,8 +24,7 @@ public struct ApplicationDependencies: Sendable {
     public var ownsDatabase: Bool
     /// Records the `/api/v1` routes as they are registered.
     public var routeRecorder: RouteRecorder?
-    /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil. Tests
-    /// pass a fake network.
+    /// How outbound calls to providers are made; AsyncHTTPClient (a service of the application) when nil; tests: a fake.
     public var transport: (any HTTPTransport)?
     /// Adds routes to the console's groups (signed in; administrators), after the built-in ones. Whatever it adds
     /// gets the groups' checks: sign-in, CSRF on every form post, administrator only.
@@ -106,6 +105,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     // Outermost first: metrics and the request log see the status the error middleware chose.
     router.add(middleware: ClientAddressMiddleware(proxies: runtime.configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestTracingMiddleware())
     router.add(middleware: RequestLogMiddleware())
     // The console's sessions: read by the sign-in groups below, and by error pages to keep the navigation.
     let webSessions = WebSessions(
