@@ -32,7 +32,8 @@ public enum MetricsCatalogue {
     static let triggers = ["on_demand", "proactive", "forced"]
     /// `latchkey_refresh_failures_total{reason}`: the reasons the refresher records.
     public static let refreshFailureReasons = ["transient", "needs_reauth", "invalid_client", "bad_response", "outbound_policy", "circuit_open"]
-    static let vaultOperations = ["create", "reveal", "update", "delete"]
+    /// `open` fails when a stored secret cannot be decrypted (wrong or lost data key, altered ciphertext).
+    static let vaultOperations = ["create", "reveal", "update", "delete", "open"]
     static let webhookResults = ["delivered", "failed", "dead"]
 
     /// The catalogue.
@@ -69,7 +70,7 @@ public enum MetricsCatalogue {
         Entry(
             "latchkey_vault_operations_total",
             .counter,
-            "Credential vault operations, by operation (create, reveal, update, delete) and result (success, failure).",
+            "Credential vault operations, by operation (create, reveal, update, delete; open: decrypting a stored secret, counted when it fails) and result (success, failure).",
             initial: vaultOperations.flatMap { operation in ["success", "failure"].map { [("operation", operation), ("result", $0)] } }
         ),
         Entry("latchkey_key_rewrap_rows_total", .counter, "Credential rows re-wrapped under the active data key.", initial: [[]]),

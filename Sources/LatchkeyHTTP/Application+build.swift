@@ -67,6 +67,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     // Outermost first: metrics and the request log see the status the error middleware chose.
     router.add(middleware: ClientAddressMiddleware(proxies: runtime.configuration.trustedProxies))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: RequestTracingMiddleware())
     router.add(middleware: RequestLogMiddleware())
     // The console's sessions: read by the sign-in groups below, and by error pages to keep the navigation.
     let webSessions = WebSessions(

@@ -27,10 +27,20 @@ public final class AsyncHTTPClientTransport: HTTPTransport, Service {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         let timeout = TimeAmount.nanoseconds(Self.nanoseconds(policy.timeout))
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: timeout, read: timeout)
+        // The client's own spans record the full URL, query included (codes, state): ``OutboundTracing`` makes the span.
+        configuration.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     public func send(_ request: OutboundRequest) async throws -> OutboundResponse {
+        try await OutboundTracing.traced(request, status: \.status) { try await exchange(request) }
+    }
+
+    public func stream(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse {
+        try await OutboundTracing.traced(request, status: \.status) { try await streamed(request, body: body) }
+    }
+
+    private func exchange(_ request: OutboundRequest) async throws -> OutboundResponse {
         try await policy.enforce(request.url, logger: logger)
         let host = request.url.host ?? "unknown host"
         let timeout = policy.timeout
@@ -50,7 +60,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport, Service {
         }
     }
 
-    public func stream(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse {
+    private func streamed(_ request: OutboundRequest, body: OutboundByteStream?) async throws -> OutboundStreamedResponse {
         try await policy.enforce(request.url, logger: logger)
         let host = request.url.host ?? "unknown host"
         var outbound = Self.prepared(request)

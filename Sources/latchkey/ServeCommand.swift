@@ -9,6 +9,8 @@ import Logging
 import Metrics
 import NIOCore
 import Prometheus
+import ServiceLifecycle
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,6 +49,10 @@ struct ServeCommand: AsyncParsableCommand {
                                             (default 10000)
               LATCHKEY_SMTP_PASSWORD        the mail server's password (with
                                             --smtp-username; never printed)
+              OTEL_EXPORTER_OTLP_ENDPOINT   export OpenTelemetry traces over OTLP/HTTP
+                                            (e.g. http://collector:4318); also
+                                            OTEL_TRACES_EXPORTER, OTEL_SERVICE_NAME,
+                                            OTEL_EXPORTER_OTLP_PROTOCOL (off when unset)
             """
     )
 
@@ -211,6 +217,13 @@ struct ServeCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let logger = Logger(label: "latchkey")
         FileLimit.raise(logger: logger)
+        let tracing: (any Service)?
+        do {
+            tracing = try Self.bootstrapTracing(environment: ProcessInfo.processInfo.environment, logger: logger)
+        } catch {
+            CLI.printError("latchkey: cannot start: \(CLI.message(for: error))")
+            throw ExitCode(2)
+        }
 
         let runtime: LatchkeyRuntime
         var dependencies = ApplicationDependencies(registry: registry)
@@ -265,7 +278,16 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             }
         }
-        try await app.runService()
+        guard let tracing else { return try await app.runService() }
+        // The exporter stops after the server (services stop in reverse order), so the last spans are sent.
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: tracing), .init(service: app)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await services.run()
     }
 
     static func say(_ text: String) {

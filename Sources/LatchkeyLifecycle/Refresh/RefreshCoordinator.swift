@@ -4,6 +4,7 @@ public import LatchkeyOAuthClient
 public import LatchkeyStorage
 public import Logging
 import Metrics
+import Tracing
 
 /// Refreshes access tokens so that each credential is refreshed by exactly one caller at a time across all
 /// instances (DESIGN §4): callers in this process share one task per credential; across processes a database lease,
@@ -67,8 +68,13 @@ public actor RefreshCoordinator {
     public func refresh(id: String, tenantID: String, trigger: Trigger, leased: Bool) async throws -> (Credential, CredentialSecret) {
         if let running = inFlight[id] { return try await running.value }
         let task = Task {
-            var run = RefreshRun(coordinator: self, id: id, tenantID: tenantID, trigger: trigger, leased: leased)
-            return try await run.perform()
+            // A child of the caller's span (the request that needed the token), with the provider call inside it.
+            try await withSpan("credential.refresh") { span in
+                span.attributes["latchkey.credential_id"] = id
+                span.attributes["latchkey.refresh.trigger"] = trigger.rawValue
+                var run = RefreshRun(coordinator: self, id: id, tenantID: tenantID, trigger: trigger, leased: leased)
+                return try await run.perform()
+            }
         }
         inFlight[id] = task
         defer { inFlight[id] = nil }

@@ -3,6 +3,7 @@ public import LatchkeyCore
 import Logging
 import Metrics
 import SQLKit
+import Tracing
 
 extension CredentialVault {
     /// Why a credential was flagged because Latchkey cannot read it.
@@ -69,15 +70,21 @@ extension CredentialVault {
         }
     }
 
+    /// Traced as the span `vault.open`, with the credential's id, integration and key version: nothing secret.
     func decrypt(_ stored: StoredCredential) async throws -> CredentialSecret {
-        let plaintext: Data
-        do {
-            plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
-        } catch is KeyError {
-            try await keyManager.refresh(keyring)
-            plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+        try await withSpan("vault.open") { span in
+            span.attributes["latchkey.credential_id"] = stored.credential.id
+            span.attributes["latchkey.integration"] = stored.credential.integrationKey
+            span.attributes["latchkey.key_version"] = stored.credential.keyVersion
+            let plaintext: Data
+            do {
+                plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+            } catch is KeyError {
+                try await keyManager.refresh(keyring)
+                plaintext = try keyring.open(stored.payload, context: stored.credential.payloadContext)
+            }
+            return try CredentialSecret.decode(plaintext)
         }
-        return try CredentialSecret.decode(plaintext)
     }
 
     /// Throws the "reconnect" error when an earlier read already found the credential unreadable.
