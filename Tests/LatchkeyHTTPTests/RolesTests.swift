@@ -33,6 +33,12 @@ struct RolesTests {
                 #expect(read.status == .ok, "GET \(path) answered \(read.status)")
             }
 
+            let keys = try await client.execute(uri: "/api/v1/admin-keys", method: .get, headers: auditor)
+            let listed = try (keys.json["items"] as? [[String: Any]] ?? []).first { $0["id"] as? String == key.id }
+            #expect(listed?["role"] as? String == "auditor" && !keys.text.contains(auditorKey))
+            let revoke = try await client.execute(uri: "/api/v1/admin-keys/\(key.id)/revoke", method: .post, headers: auditor)
+            #expect(revoke.status == .forbidden)
+
             let integrations = try await fixture.runtime.integrations.integrations.list(tenantID: fixture.tenantID).count
             let create = try await client.execute(
                 uri: "/api/v1/integrations",

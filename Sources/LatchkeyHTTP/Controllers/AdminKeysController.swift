@@ -38,6 +38,8 @@ struct AdminKeyResponse: Encodable {
     var createdAt: Date
     var lastUsedAt: Date?
     var revokedAt: Date?
+    /// `admin`, or `auditor` for a key that only reads.
+    var role: String
 
     init(_ key: AdminKey) {
         id = key.id
@@ -46,5 +48,6 @@ struct AdminKeyResponse: Encodable {
         createdAt = key.createdAt
         lastUsedAt = key.lastUsedAt
         revokedAt = key.revokedAt
+        role = key.role.rawValue
     }
 }

@@ -78,6 +78,7 @@ struct AdminKeysPagesController {
         let rows: [[String: Any]] = keys.map { key in
             [
                 "id": key.id, "name": key.name, "prefix": key.prefix, "created": PageDates.minute(key.createdAt),
+                "roleName": key.role == .auditor ? "Auditor (reads only)" : "Administrator",
                 "lastUsed": key.lastUsedAt.map(PageDates.minute) ?? "never", "revoked": key.revokedAt.map(PageDates.minute) as Any,
             ]
         }

@@ -27,9 +27,9 @@ extension Templates {
         </form>
         <h2>Keys</h2>
         <div class="scroll"><table>
-        <thead><tr><th scope="col">Name</th><th scope="col">Starts with</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead>
+        <thead><tr><th scope="col">Name</th><th scope="col">Starts with</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th></tr></thead>
         <tbody>
-        {{#keys}}<tr class="admin-key" data-key-id="{{id}}"><td data-label="Name">{{name}}</td><td data-label="Starts with"><code>{{prefix}}…</code></td><td data-label="Created">{{created}}</td><td data-label="Last used">{{lastUsed}}</td>
+        {{#keys}}<tr class="admin-key" data-key-id="{{id}}"><td data-label="Name">{{name}}</td><td data-label="Starts with"><code>{{prefix}}…</code></td><td data-label="Role">{{roleName}}</td><td data-label="Created">{{created}}</td><td data-label="Last used">{{lastUsed}}</td>
         <td data-label="Status">{{#revoked}}<span class="status warn">revoked {{revoked}}</span>{{/revoked}}{{^revoked}}<span class="status">active</span> <a href="/admin/keys/{{id}}/revoke">Revoke…</a>{{/revoked}}</td></tr>{{/keys}}
         </tbody>
         </table></div>
