@@ -59,7 +59,7 @@ public struct LatchkeyRuntime: Sendable {
             try await Migrations.run(on: database, logger: logger)
             let keyManager = KeyManager(database: database, provider: keyProvider ?? configuration.keyProvider, clock: clock, logger: logger)
             let opened = try await keyManager.open()
-            let audit = AuditLog(database: database, clock: clock)
+            let audit = AuditLog(database: database, clock: clock, keyring: opened.keyring)
             let tenants = TenantService(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)
             let defaultTenant = try await tenants.ensureDefaultTenant()
             let webhooks = WebhookOutbox(database: database, keyring: opened.keyring, audit: audit, clock: clock, logger: logger)

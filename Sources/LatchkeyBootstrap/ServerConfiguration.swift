@@ -59,6 +59,9 @@ public struct ServerConfiguration: Sendable {
     public var refreshService = RefreshService.Configuration()
     /// How many days request-log entries are kept (`LATCHKEY_REQUEST_LOG_RETENTION_DAYS`, 1 to 3650); 30 by default.
     public var requestLogRetentionDays = 30
+    /// How many days audit events are kept before they are pruned behind a signed checkpoint
+    /// (`--audit-retention-days`, `LATCHKEY_AUDIT_RETENTION_DAYS`, 1 to 36500); 400 by default.
+    public var auditRetentionDays = 400
     /// How long an access token of the OAuth authorization server (`/oauth/token`) is accepted, in seconds
     /// (`LATCHKEY_OAUTH_ACCESS_TOKEN_TTL`, 60 to 86400); one hour by default.
     public var oauthAccessTokenLifetime = 3600
@@ -199,6 +202,14 @@ public struct ServerConfiguration: Sendable {
         return settings
     }
 
+    /// Parses a number of days from 1 to 36500 for `--audit-retention-days` or `LATCHKEY_AUDIT_RETENTION_DAYS`.
+    public static func auditRetentionDays(_ value: String, setting: String) throws -> Int {
+        guard let days = Int(value.trimmingCharacters(in: .whitespaces)), (1...36_500).contains(days) else {
+            throw ConfigurationError("\(setting) must be a number of days from 1 to 36500; got \(value)")
+        }
+        return days
+    }
+
     /// Parses a number of seconds (decimals allowed) from 0.1 to 3600 for `--idle-timeout` or `LATCHKEY_IDLE_TIMEOUT`.
     public static func idleTimeout(_ value: String, setting: String) throws -> Duration {
         guard let seconds = Double(value.trimmingCharacters(in: .whitespaces)), seconds.isFinite, (0.1...3600).contains(seconds) else {
@@ -291,6 +302,9 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_REQUEST_LOG_RETENTION_DAYS must be a number of days from 1 to 3650")
             }
             requestLogRetentionDays = days
+        }
+        if let value = environment["LATCHKEY_AUDIT_RETENTION_DAYS"], !value.isEmpty {
+            auditRetentionDays = try Self.auditRetentionDays(value, setting: "LATCHKEY_AUDIT_RETENTION_DAYS")
         }
         if let value = environment["LATCHKEY_OAUTH_ACCESS_TOKEN_TTL"], !value.isEmpty {
             guard let seconds = Int(value), (60...86400).contains(seconds) else {

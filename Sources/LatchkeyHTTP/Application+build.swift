@@ -40,14 +40,8 @@ public func buildApplication(
         services.append(outbound.webhookDelivery)
         services.append(outbound.rateBudgetRefill)
         if let notices = runtime.reauthNoticeService() { services.append(notices) }
-        services.append(
-            RequestLogPurgeService(
-                repository: RequestLogRepository(database: runtime.database),
-                retentionDays: runtime.configuration.requestLogRetentionDays,
-                clock: runtime.clock,
-                logger: runtime.logger
-            )
-        )
+        services.append(RequestLogPurgeService(runtime: runtime))
+        services.append(AuditRetentionService(runtime: runtime))
     }
     let configuration = runtime.configuration
     if let tls = dependencies.tls { services.append(TLSReloadService(certificates: tls)) }
@@ -145,7 +139,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     )
     ProxyController(proxy: proxy, identities: AppIdentities(runtime: runtime)).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
-    EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete)
+    let records = PersonRecords(database: runtime.database)
+    EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete, records: records, clock: runtime.clock)
         .addRoutes(to: callers, recorder: recorder)
     ToolsController(integrations: runtime.integrations, catalog: runtime.catalog, resolver: outbound.resolver)
         .addRoutes(to: callers, recorder: recorder)
@@ -209,7 +204,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         .addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
-    UsersController(users: runtime.tenants.users).addRoutes(to: api, recorder: recorder)
+    UsersController(runtime: runtime, apps: apps, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
     let appConnect = AppConnectSessions(
         connect: connect,
         store: AppConnectSessionRepository(database: runtime.database),
@@ -301,7 +296,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         rateLimits: rateLimits
     ).addRoutes(to: admin)
     AdminKeysPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
-    AdminUsersPagesController(tenants: runtime.tenants, sessions: webSessions).addRoutes(to: admin)
+    let erasure = PersonErasurePages(apps: apps, records: records, revokeAndDelete: revokeAndDelete, clock: runtime.clock)
+    AdminUsersPagesController(tenants: runtime.tenants, sessions: webSessions, erasure: erasure).addRoutes(to: admin)
     AdminOverviewPagesController(
         overview: AdminOverviewRepository(database: runtime.database),
         integrations: runtime.integrations,

@@ -24,6 +24,12 @@ struct AuditCommand: AsyncParsableCommand {
                 let result = try await runtime.audit.verify(tenantID: tenant.id) { count in
                     if count % 10_000 == 0 { CLI.printError("checked \(count) events…") }
                 }
+                if let checkpoint = result.checkpoint {
+                    print(
+                        "Verifying from the retention checkpoint at #\(checkpoint.seq) (events before "
+                            + "\(checkpoint.prunedBefore.ISO8601Format()) were pruned on \(checkpoint.createdAt.ISO8601Format()))."
+                    )
+                }
                 if result.isIntact {
                     print("The audit log of tenant \(tenant.slug) is intact: \(result.count) events, every link verified.")
                     return true

@@ -114,6 +114,14 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var trustedProxies: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Prune audit events older than this many days, behind a signed checkpoint (env LATCHKEY_AUDIT_RETENTION_DAYS; default 400).",
+            valueName: "days"
+        )
+    )
+    var auditRetentionDays: String?
+
     @Option(help: ArgumentHelp("Mail server for email sign-in codes; without one they are not offered (env LATCHKEY_SMTP_HOST).", valueName: "host"))
     var smtpHost: String?
 
@@ -166,6 +174,9 @@ struct ServeCommand: AsyncParsableCommand {
             }
             if let idleTimeout { configuration.idleTimeout = try ServerConfiguration.idleTimeout(idleTimeout, setting: "--idle-timeout") }
             if let trustedProxies { configuration.trustedProxies = try TrustedProxies(parsing: trustedProxies) }
+            if let auditRetentionDays {
+                configuration.auditRetentionDays = try ServerConfiguration.auditRetentionDays(auditRetentionDays, setting: "--audit-retention-days")
+            }
             if [smtpHost, smtpPort, smtpStarttls, smtpUsername, smtpFrom].contains(where: { $0 != nil }) {
                 let environment = ProcessInfo.processInfo.environment
                 configuration.smtp = try ServerConfiguration.smtp(

@@ -8,8 +8,8 @@ import LatchkeyStorage
 struct UsersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
-        abstract: "Create and list the people who sign in to the web console.",
-        subcommands: [Create.self, List.self]
+        abstract: "Create, list and erase the people who sign in to the web console.",
+        subcommands: [Create.self, List.self, Erase.self]
     )
 
     struct Create: AsyncParsableCommand {
@@ -75,6 +75,41 @@ struct UsersCommand: AsyncParsableCommand {
                 for user in try await runtime.tenants.users.list(tenantID: tenant.id) {
                     print("\(user.email)\t\(user.displayName)\t\(user.role.rawValue)\t\(user.id)")
                 }
+            }
+        }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a console user and what is held about them (a data-subject request).",
+            discussion: """
+                Their connected accounts are revoked at the providers (best effort) and deleted, with their end users,
+                identities, passkeys, second factor, sessions and the grants they gave; audit events stay, the chain
+                verifiable. Asks for the user's email unless --yes is given.
+                """
+        )
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The user's id or email.") var user: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+
+        func run() async throws {
+            try await CLI.withRuntime(global) { runtime in
+                let tenant = try await runtime.tenant(global.tenant)
+                let wanted = user.trimmingCharacters(in: .whitespaces).lowercased()
+                guard let found = try await runtime.tenants.users.list(tenantID: tenant.id).first(where: { $0.id == wanted || $0.email == wanted })
+                else { throw CLIError("Tenant \(tenant.slug) has no user \(user) (an erased user is gone for good).") }
+                if !yes {
+                    FileHandle.standardError.write(Data("Erase \(found.email) for good? Type their email to confirm: ".utf8))
+                    guard readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces).lowercased() == found.email else {
+                        throw CLIError("Not confirmed; nothing was erased.")
+                    }
+                }
+                let summary = try await runtime.eraseUser(id: found.id, tenantID: tenant.id, actor: .cli)
+                print(
+                    "Erased \(found.email): \(summary.credentialsDeleted) credentials revoked and deleted"
+                        + (summary.credentialsNotRevoked > 0 ? ", \(summary.credentialsNotRevoked) deleted without a revocation at the provider" : "")
+                        + ", \(summary.endUsersDeleted) end users deleted."
+                )
             }
         }
     }

@@ -162,7 +162,7 @@ public enum AuditChain {
 
     /// A break in the chain, with the first sequence number where it shows.
     public struct Problem: Sendable, Equatable, CustomStringConvertible {
-        public enum Kind: String, Sendable { case edited, missing, reordered, truncated }
+        public enum Kind: String, Sendable { case edited, missing, reordered, truncated, checkpoint }
         public var kind: Kind
         public var seq: Int
         public init(kind: Kind, seq: Int) {
@@ -175,6 +175,7 @@ public enum AuditChain {
             case .missing: "an event is missing before #\(seq)"
             case .reordered: "event #\(seq) is out of order (it does not follow the event before it)"
             case .truncated: "events after #\(seq) were deleted (the chain head records a later event)"
+            case .checkpoint: "the retention checkpoint at #\(seq) was not signed by this server's keyring (it was edited or forged)"
             }
         }
     }
@@ -187,6 +188,18 @@ public enum AuditChain {
         public private(set) var problems: [Problem] = []
 
         public init() {}
+
+        /// Starts after a retention checkpoint: the next event must be `checkpoint.seq + 1` and link to its hash.
+        public init(startingAt checkpoint: AuditCheckpoint?) {
+            guard let checkpoint else { return }
+            expectedSeq = checkpoint.seq + 1
+            prevHash = checkpoint.hash
+        }
+
+        /// Records a problem found outside the events (a checkpoint whose signature does not hold).
+        public mutating func report(_ problem: Problem) {
+            problems.append(problem)
+        }
 
         public mutating func consume(_ event: AuditEvent) {
             count += 1

@@ -27,7 +27,12 @@ struct AdminAuditPagesController {
         let result = try await audit.verify(tenantID: context.tenantID)
         let chain: [String: Any] =
             result.isIntact
-            ? ["intact": true, "summary": "The chain is intact: all \(result.count) events link up, from the first to the head."]
+            ? [
+                "intact": true,
+                "summary": result.checkpoint.map {
+                    "The chain is intact: all \(result.count) events link up, from the signed retention checkpoint at #\($0.seq) to the head."
+                } ?? "The chain is intact: all \(result.count) events link up, from the first to the head.",
+            ]
             : [
                 "intact": false,
                 "summary":

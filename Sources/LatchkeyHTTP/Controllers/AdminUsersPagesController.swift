@@ -12,6 +12,8 @@ import NIOPosix
 struct AdminUsersPagesController {
     let tenants: TenantService
     let sessions: WebSessions
+    /// Export and erasure of a person's data (`AdminUsersPagesController+Erase.swift`).
+    var erasure: PersonErasurePages? = nil
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin/users", use: list)
@@ -21,6 +23,7 @@ struct AdminUsersPagesController {
         group.post("admin/users/:id/role", use: changeRole)
         group.get("admin/users/:id/remove", use: confirmRemove)
         group.post("admin/users/:id/remove", use: remove)
+        if erasure != nil { addErasureRoutes(to: group) }
     }
 
     @Sendable func list(_ request: Request, context: AdminPageContext) async throws -> Response {
@@ -177,7 +180,7 @@ struct AdminUsersPagesController {
     }
 
     /// Why this administrator may not remove `user`, in plain words; nil when they may.
-    private func removalRefusal(_ user: User, _ context: AdminPageContext) async throws -> String? {
+    func removalRefusal(_ user: User, _ context: AdminPageContext) async throws -> String? {
         if user.id == context.user.id { return "You cannot remove yourself. Ask another administrator to do it." }
         let admins = try await tenants.users.list(tenantID: context.tenantID).filter(\.isAdmin)
         if user.isAdmin, admins.map(\.id) == [user.id] {
@@ -187,7 +190,7 @@ struct AdminUsersPagesController {
     }
 
     /// The tenant's user named in the path; not found otherwise (another tenant's included).
-    private func target(_ context: AdminPageContext) async throws -> User {
+    func target(_ context: AdminPageContext) async throws -> User {
         let id = context.parameters.get("id") ?? ""
         guard UUID(uuidString: id) != nil, let user = try await tenants.users.user(id: id, tenantID: context.tenantID) else {
             throw LatchkeyError.notFound("user")
@@ -195,13 +198,14 @@ struct AdminUsersPagesController {
         return user
     }
 
-    private func userPage(
+    func userPage(
         _ context: AdminPageContext,
         _ user: User,
         flash: String? = nil,
         passwordError: String? = nil,
         roleError: String? = nil,
         removeError: String? = nil,
+        eraseError: String? = nil,
         status: HTTPResponse.Status = .ok,
         generated: String? = nil,
         note: String? = nil,
@@ -212,8 +216,9 @@ struct AdminUsersPagesController {
             "roleName": Self.roleName(user.role), "roles": Self.roleChoices(selected: user.role),
             "since": PageDates.minute(user.createdAt), "csrf": sessions.csrfToken(for: context.sessionToken), "flash": flash as Any,
             "passwordError": passwordError as Any, "roleError": roleError as Any, "removeError": removeError as Any,
+            "eraseError": eraseError as Any, "erasure": erasure != nil,
         ]
-        let problems = [passwordError, roleError, removeError].compactMap { $0 }
+        let problems = [passwordError, roleError, removeError, eraseError].compactMap { $0 }
         if !problems.isEmpty { values["problems"] = problems }
         if let generated { values["generated"] = ["password": generated, "note": note ?? ""] }
         return HTMLPage.render(
@@ -226,7 +231,7 @@ struct AdminUsersPagesController {
         )
     }
 
-    private func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
+    func actor(_ request: Request, _ context: AdminPageContext) -> AuditActor {
         AuditActor(id: "user:\(context.user.id)", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) })
     }
 }

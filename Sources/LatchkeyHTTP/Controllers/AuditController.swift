@@ -11,6 +11,13 @@ struct AuditController {
     func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
         group.route(.get, "audit", recorder: recorder, use: list)
         group.route(.get, "audit/export", recorder: recorder, use: export)
+        group.route(.get, "audit/verify", recorder: recorder, use: verify)
+    }
+
+    /// Checks the tenant's chain (from its retention checkpoint, if older events were pruned) and says where it broke.
+    @Sendable func verify(_ request: Request, context: AdminContext) async throws -> Response {
+        let result = try await audit.verify(tenantID: context.tenantID)
+        return try JSON.response(AuditVerificationResponse(result))
     }
 
     @Sendable func list(_ request: Request, context: AdminContext) async throws -> Response {
@@ -58,6 +65,47 @@ struct AuditController {
             body: body
         )
     }
+}
+
+struct AuditVerificationResponse: Encodable {
+    struct Checkpoint: Encodable {
+        var seq: Int
+        var hash: String
+        var prunedBefore: Date
+        var createdAt: Date
+        var pruned: Int
+    }
+
+    struct Problem: Encodable {
+        var kind: String
+        var seq: Int
+        var message: String
+    }
+
+    var intact: Bool
+    var events: Int
+    var checkpoint: Checkpoint?
+    var problems: [Problem]
+
+    init(_ result: AuditLog.Verification) {
+        intact = result.isIntact
+        events = result.count
+        checkpoint = result.checkpoint.map {
+            Checkpoint(seq: $0.seq, hash: $0.hash, prunedBefore: $0.prunedBefore, createdAt: $0.createdAt, pruned: $0.pruned)
+        }
+        problems = result.problems.map { Problem(kind: $0.kind.rawValue, seq: $0.seq, message: $0.description) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(intact, forKey: .intact)
+        try container.encode(events, forKey: .events)
+        // Always present: null when the chain was never pruned.
+        try container.encode(checkpoint, forKey: .checkpoint)
+        try container.encode(problems, forKey: .problems)
+    }
+
+    enum CodingKeys: String, CodingKey { case intact, events, checkpoint, problems }
 }
 
 struct AuditEventResponse: Encodable {

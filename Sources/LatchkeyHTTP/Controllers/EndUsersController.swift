@@ -11,10 +11,30 @@ struct EndUsersController {
     let directory: DirectoryRepository
     /// Revokes at the provider (best effort) and deletes.
     let revokeAndDelete: AppService.RevokeAndDelete
+    /// What is held about an end user, for `export`.
+    let records: PersonRecords
+    let clock: any LatchkeyClock
 
     func addRoutes(to group: RouterGroup<CallerContext>, recorder: RouteRecorder?) {
         group.route(.get, "end-users", recorder: recorder, use: list)
         group.route(.delete, "end-users/:externalUserId", recorder: recorder, use: delete)
+        group.route(.get, "end-users/:externalUserId/export", recorder: recorder, use: export)
+    }
+
+    /// Everything held about the end user (a data-subject request), secrets excluded; audited as `end_user.export`.
+    @Sendable func export(_ request: Request, context: CallerContext) async throws -> Response {
+        let external = try Self.externalUserID(context)
+        let appID = try await targetApp(request, context: context)
+        guard var export = try await records.exportEndUser(appID: appID, externalID: external, tenantID: context.tenantID, now: clock.now) else {
+            throw LatchkeyError(.notFound, "This app has no end user with that externalUserId.")
+        }
+        var targets: Set<String> = []
+        for row in [export.profile] + export.credentials { if case .text(let id) = row["id"] { targets.insert(id) } }
+        try await records.addAuditEvents(to: &export, tenantID: context.tenantID, actor: nil, targets: targets)
+        if case .text(let id) = export.profile["id"] {
+            try await apps.recordExport(action: "end_user.export", personID: id, tenantID: context.tenantID, actor: context.actor(for: request))
+        }
+        return try JSON.response(export)
     }
 
     @Sendable func list(_ request: Request, context: CallerContext) async throws -> Response {

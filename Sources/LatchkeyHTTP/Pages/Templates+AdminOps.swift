@@ -7,6 +7,7 @@ extension Templates {
         ("admin-users", adminUsers),
         ("admin-user", adminUser),
         ("admin-user-remove", adminUserRemove),
+        ("admin-user-erase", adminUserErase),
         ("admin-overview", adminOverview),
     ]
 
@@ -138,6 +139,25 @@ extension Templates {
         {{#removeError}}<p class="error" id="remove-error">{{removeError}}</p>{{/removeError}}
         {{#you}}<p class="meta" id="remove-self">You cannot remove yourself; another administrator can.</p>{{/you}}
         {{^you}}<a class="button secondary" href="/admin/users/{{id}}/remove" id="remove-user">Remove {{email}}…</a>{{/you}}
+        {{#erasure}}<h2 id="data-heading">Personal data</h2>
+        <p class="meta">Everything held about them, as JSON (no token or secret); or erase them: their connected accounts are revoked and deleted with everything else about them.</p>
+        {{#eraseError}}<p class="error" id="erase-error">{{eraseError}}</p>{{/eraseError}}
+        <div class="actions"><a class="button secondary" href="/admin/users/{{id}}/export" id="export-user" download>Export their data</a>
+        {{^you}}<a class="button secondary" href="/admin/users/{{id}}/erase" id="erase-user">Erase {{email}}…</a>{{/you}}</div>{{/erasure}}
+        """
+
+    static let adminUserErase = """
+        <section class="card" aria-labelledby="heading">
+        <h1 id="heading">Erase {{email}}?</h1>
+        <p>Every account {{name}} connected is revoked at its provider and deleted, with their sign-in methods, passkeys, sessions, second factor and the access they gave to apps; then they are removed. The audit log keeps its events and stays verifiable. This cannot be undone.</p>
+        <form method="post" action="/admin/users/{{id}}/erase">
+        <input type="hidden" name="csrf_token" value="{{csrf}}">
+        <label for="confirm-email">Type their email to confirm</label>
+        <input id="confirm-email" name="confirm" type="text" autocomplete="off" required{{#confirmError}} aria-invalid="true" aria-describedby="confirm-error"{{/confirmError}}>
+        {{#confirmError}}<p class="error" id="confirm-error">{{confirmError}}</p>{{/confirmError}}
+        <div class="actions"><button type="submit" class="danger" id="confirm-erase">Erase for good</button><a class="button secondary" href="/admin/users/{{id}}">Keep them</a></div>
+        </form>
+        </section>
         """
 
     static let adminUserRemove = """

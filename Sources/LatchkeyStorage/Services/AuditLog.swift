@@ -8,11 +8,14 @@ public struct AuditLog: Sendable {
     public let repository: AuditRepository
     let database: Database
     let clock: any LatchkeyClock
+    /// Checks the signature of a retention checkpoint; without it a checkpoint cannot be trusted.
+    let keyring: Keyring?
 
-    public init(database: Database, clock: any LatchkeyClock) {
+    public init(database: Database, clock: any LatchkeyClock, keyring: Keyring? = nil) {
         self.database = database
         self.repository = AuditRepository(database: database)
         self.clock = clock
+        self.keyring = keyring
     }
 
     /// Appends in its own transaction.
@@ -34,13 +37,20 @@ public struct AuditLog: Sendable {
     public struct Verification: Sendable {
         public var count: Int
         public var problems: [AuditChain.Problem]
+        /// The retention checkpoint the verification started from (nil: from the first event).
+        public var checkpoint: AuditCheckpoint?
         public var isIntact: Bool { problems.isEmpty }
     }
 
-    /// Reads the whole chain in pages and checks every link and the head.
+    /// Reads the whole chain in pages and checks every link and the head; after a retention pruning, from the newest
+    /// checkpoint on, whose signature must hold.
     public func verify(tenantID: String, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Verification {
-        var verifier = AuditChain.Verifier()
-        var after = 0
+        let checkpoint = try await repository.latestCheckpoint(tenantID: tenantID)
+        var verifier = AuditChain.Verifier(startingAt: checkpoint)
+        if let checkpoint, keyring.map({ checkpoint.isAuthentic(under: $0) }) != true {
+            verifier.report(.init(kind: .checkpoint, seq: checkpoint.seq))
+        }
+        var after = checkpoint?.seq ?? 0
         while true {
             let page = try await repository.page(tenantID: tenantID, afterSeq: after, limit: 1000)
             for event in page { verifier.consume(event) }
@@ -50,6 +60,6 @@ public struct AuditLog: Sendable {
         }
         let head = try await repository.head(tenantID: tenantID)
         verifier.finish(headSeq: head?.seq, headHash: head?.hash)
-        return Verification(count: verifier.count, problems: verifier.problems)
+        return Verification(count: verifier.count, problems: verifier.problems, checkpoint: checkpoint)
     }
 }
