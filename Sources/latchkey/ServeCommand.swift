@@ -23,6 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
               LATCHKEY_MASTER_KEY           base64 of 32 random bytes instead of the
                                             key file (required when instances share
                                             one PostgreSQL database)
+              LATCHKEY_KMS_KEY_ID           an AWS KMS key id, ARN or alias: the master
+                                            key becomes a KMS data key (with AWS_REGION,
+                                            AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+                                            AWS_SESSION_TOKEN; LATCHKEY_KMS_ENDPOINT for
+                                            another endpoint)
               LATCHKEY_LOG_LEVEL            trace, debug, info (default), warning, error
               LATCHKEY_REWRAP_BATCH_SIZE    rows per re-wrap batch (default 200)
               LATCHKEY_REWRAP_PAUSE_MS      pause between re-wrap batches (default 0)
