@@ -53,6 +53,16 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // `http/proxy.sh`: the stack's own ceiling for the proxy, a bare Hummingbird route relaying with AsyncHTTPClient.
+        .executableTarget(
+            name: "BareRelay",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // `connect/run.sh`: the OAuth provider the Connect flow talks to, answering its token and user-info requests
         // with fixed JSON; its own response time is the Connect benchmark's baseline.
         .executableTarget(

@@ -8,8 +8,11 @@
 #                                 -> requests/s, p50 and p99; ratios (c)/(b) and (c)/(a); latency added over (a)
 #   (d) the same GET as POST /api/v1/tools/invoke; (e) tools/list and (f) tools/call of that tool through /mcp with an
 #   MCP access token a console person got by consenting (mcp_token.py)      -> requests/s, p50, p99
+#   (g) the same GET through BareRelay, a bare Hummingbird route relaying with AsyncHTTPClient (the stack the proxy is
+#   built on, with none of Latchkey's work): the stack's own ceiling     -> requests/s, p50, p99; (g)/(b), (c)/(g)
 #
-# Usage: Benchmarks/http/proxy.sh     (builds the main package's `latchkey` in release unless SKIP_BUILD=1)
+# Usage: Benchmarks/http/proxy.sh     (builds the main package's `latchkey` and this package's `BareRelay` in release
+#                                     unless SKIP_BUILD=1)
 # Settings (environment): DURATION=10s WARMUP=3s ROUNDS=3 CONCURRENCY="1 32" THREADS=2 (wrk threads at concurrency > 1)
 # Needs nginx, wrk, curl and python3 (standard library). Adds or replaces the "## Proxy" section of
 # Benchmarks/results/latest.md, keeping the others. Every server listens on 127.0.0.1 only and is stopped on exit.
@@ -75,6 +78,12 @@ if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
 fi
 BIN="$(swift build -c release --show-bin-path)"
 [[ -x "$BIN/latchkey" ]] || die "release latchkey missing; run without SKIP_BUILD"
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    log "building BareRelay (release)"
+    (cd "$PACKAGE" && swift build -c release --product BareRelay)
+fi
+RELAY_BIN="$(cd "$PACKAGE" && swift build -c release --show-bin-path)/BareRelay"
+[[ -x "$RELAY_BIN" ]] || die "release BareRelay missing; run without SKIP_BUILD"
 
 # ---------------------------------------------------------------------------------------------------------------
 # nginx: the upstream (a) and the reference proxy (b), one instance, readable by its workers.
@@ -133,6 +142,20 @@ DIRECT_URL="http://127.0.0.1:$UPSTREAM_PORT/v1/data.json"
 REFERENCE_URL="http://127.0.0.1:$REFERENCE_PORT/v1/data.json"
 await_ok "$DIRECT_URL" "$NGINX_PID" || { cat "$SCRATCH/nginx.out" "$SCRATCH/nginx-error.log" >&2 2>/dev/null; die "nginx did not start"; }
 await_ok "$REFERENCE_URL" "$NGINX_PID" || die "the nginx proxy_pass block did not answer 200"
+# (g): the bare relay, on the same upstream.
+"$RELAY_BIN" 0 "http://127.0.0.1:$UPSTREAM_PORT/v1" >"$SCRATCH/relay.out" 2>"$SCRATCH/relay.err" &
+RELAY_PID=$!
+PIDS+=("$RELAY_PID")
+RELAY_URL=""
+for _ in $(seq 1 600); do
+    RELAY_URL="$(grep -m1 '^LISTENING=' "$SCRATCH/relay.out" 2>/dev/null | cut -d= -f2 || true)"
+    [[ -n "$RELAY_URL" ]] && break
+    kill -0 "$RELAY_PID" 2>/dev/null || { cat "$SCRATCH/relay.err" >&2; die "BareRelay exited"; }
+    sleep 0.05
+done
+[[ -n "$RELAY_URL" ]] || die "BareRelay did not say where it listens"
+RELAY_URL="http://127.0.0.1:$RELAY_URL/relay/data.json"
+cmp -s <(curl -s "$RELAY_URL") "$SCRATCH/www/data.json" || die "BareRelay's body differs from the file"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Latchkey (c): SQLite, default settings but warning-level logs, a generic integration whose API is the nginx of (a).
@@ -222,6 +245,7 @@ run_case() {
         tools) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/invoke.lua" "$LATCHKEY_URL/api/v1/tools/invoke" ;;
         mcplist) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/mcp-list.lua" "$LATCHKEY_URL/mcp" ;;
         mcpcall) wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$SCRATCH/mcp-call.lua" "$LATCHKEY_URL/mcp" ;;
+        relay) wrk -t"$threads" -c"$connections" -d"$duration" --latency "$RELAY_URL" ;;
     esac
 }
 
@@ -239,7 +263,7 @@ parse_wrk() {
     ' "$1"
 }
 
-CASES=(direct reference latchkey tools mcplist mcpcall)
+CASES=(direct reference latchkey tools mcplist mcpcall relay)
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $CONCURRENCY; do
     log "warm-up at concurrency $c: $WARMUP each"
@@ -264,6 +288,7 @@ ROWS=()
 SUMMARY=()
 TOOLS=()
 MCP=()
+CEILING=()
 for c in $CONCURRENCY; do
     declare -A RPS P50 P99
     for name in "${CASES[@]}"; do
@@ -289,6 +314,10 @@ for c in $CONCURRENCY; do
     mcp_vs_invoke=$(paste -d' ' "$SCRATCH/mcpcall-$c-runs" "$SCRATCH/tools-$c-runs" | awk '{ printf "%.4f\n", $1 / $5 }' | median | awk '{ printf "%.2f", $1 }')
     MCP+=("| $c | \`tools/list\` | ${RPS[mcplist]} | ${P50[mcplist]} | ${P99[mcplist]} | |")
     MCP+=("| $c | \`tools/call\` \`sandbox.list_items\` | ${RPS[mcpcall]} | ${P50[mcpcall]} | ${P99[mcpcall]} | $mcp_vs_invoke |")
+    relay_vs_reference=$(paste -d' ' "$SCRATCH/relay-$c-runs" "$SCRATCH/reference-$c-runs" | awk '{ printf "%.4f\n", $1 / $5 }' | median | awk '{ printf "%.2f", $1 }')
+    latchkey_vs_relay=$(paste -d' ' "$SCRATCH/latchkey-$c-runs" "$SCRATCH/relay-$c-runs" | awk '{ printf "%.4f\n", $1 / $5 }' | median | awk '{ printf "%.2f", $1 }')
+    relay_p50=$(awk -v a="${P50[relay]}" -v b="${P50[direct]}" 'BEGIN { printf "%+.3f", a - b }')
+    CEILING+=("| $c | ${RPS[relay]} | ${P50[relay]} | ${P99[relay]} | $relay_p50 | $relay_vs_reference | $latchkey_vs_relay |")
     unset RPS P50 P99
 done
 
@@ -335,6 +364,14 @@ SECTION="$SCRATCH/section.md"
     echo "| concurrency | MCP request | req/s | p50 ms | p99 ms | ÷ (d) req/s |"
     echo "| ---: | --- | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${MCP[@]}"
+    echo
+    echo "(g) the stack's own ceiling: \`GET /relay/data.json\` of \`BareRelay\` (Benchmarks/Sources/BareRelay), a bare Hummingbird"
+    echo "route with no middleware that relays to the same nginx with AsyncHTTPClient's shared client, adding an"
+    echo "\`Authorization\` header and streaming the answer back (no credential, audit, request log or rate limit), in the same rounds:"
+    echo
+    echo "| concurrency | (g) req/s | p50 ms | p99 ms | added p50 ms vs (a) | (g) ÷ (b) req/s | (c) ÷ (g) req/s |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${CEILING[@]}"
 } >"$SECTION"
 
 mkdir -p "$(dirname "$RESULTS")"

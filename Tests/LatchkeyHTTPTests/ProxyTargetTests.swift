@@ -22,6 +22,12 @@ struct ProxyTargetTests {
         )
     }
 
+    // Plain paths (read as bytes, without percent-decoding) are taken as they are, dots inside segments included.
+    @Test(arguments: ["a", "a/", "repos/o/r.git/issues", "a.b/..c/c..", "...", "x/.../y", "~user/$(x)/a+b,c;d=e&f!*'"])
+    func aPlainPathIsAppendedAsItIs(path: String) throws {
+        #expect(try ProxyTarget.url(base: Self.base, path: path, query: nil).absoluteString == "https://api.example.com/v3/" + path)
+    }
+
     @Test(arguments: [
         ("https://evil.example/x", "not an absolute URL"),
         ("http:evil.example", "not an absolute URL"),
@@ -38,6 +44,16 @@ struct ProxyTargetTests {
         ("%252e%252e/admin", ". or .. segments"),
         ("%25252e%25252e/admin", ". or .. segments"),
         ("a/%2e", ". or .. segments"),
+        (".", ". or .. segments"),
+        ("./a", ". or .. segments"),
+        ("a/.", ". or .. segments"),
+        ("a/..", ". or .. segments"),
+        ("a/../", ". or .. segments"),
+        ("//", "must not start with //"),
+        ("a///", "empty segments"),
+        ("a\u{0}b", "control characters"),
+        ("a\u{7F}", "control characters"),
+        ("ünïcode/..", ". or .. segments"),
         ("a%2F..%2Fadmin", "encoded slashes"),
         ("a%2fb", "encoded slashes"),
         ("a%252Fb", "encoded slashes"),

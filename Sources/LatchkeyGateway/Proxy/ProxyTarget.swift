@@ -28,6 +28,7 @@ public enum ProxyTarget {
 
     /// Why `path` cannot be appended to a base URL, in plain words; nil when it can.
     static func pathProblem(_ path: String) -> String? {
+        if isPlainPath(path) { return nil }
         if let problem = textProblem(path) { return problem }
         if path.contains("?") || path.contains("#") { return "must not contain ? or # (send the query string as the query)" }
         let schemeLike = path.prefix { $0 != "/" }
@@ -48,6 +49,46 @@ public enum ProxyTarget {
             }
         }
         return nil
+    }
+
+    /// Whether `path` is plainly safe, read once as bytes: only unreserved characters, sub-delimiters and `/`
+    /// (no `%`, so no hidden form; no `:`, `@`, `?`, `#` or `\`), not starting with `/`, with no empty segment but a
+    /// trailing one and no `.` or `..` segment. Anything else goes through every rule of ``pathProblem(_:)``, which
+    /// also says what is wrong; for a plain path those rules find nothing.
+    static func isPlainPath(_ path: String) -> Bool {
+        var plain = true
+        path.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let first = bytes.first, first != UInt8(ascii: "/") else {
+                plain = bytes.isEmpty
+                return
+            }
+            var segmentStart = 0
+            for index in 0...bytes.count {
+                let byte = index < bytes.count ? bytes[index] : UInt8(ascii: "/")
+                if byte == UInt8(ascii: "/") {
+                    let length = index - segmentStart
+                    let isLast = index == bytes.count
+                    if length == 0, !isLast { plain = false }
+                    if length == 1, bytes[segmentStart] == UInt8(ascii: ".") { plain = false }
+                    if length == 2, bytes[segmentStart] == UInt8(ascii: "."), bytes[segmentStart + 1] == UInt8(ascii: ".") { plain = false }
+                    if !plain { return }
+                    segmentStart = index + 1
+                    continue
+                }
+                guard plainPathBytes[Int(byte)] else {
+                    plain = false
+                    return
+                }
+            }
+        } ?? { plain = false }()
+        return plain
+    }
+
+    /// The bytes ``isPlainPath(_:)`` accepts besides `/`: RFC 3986 unreserved characters and the sub-delimiters.
+    private static let plainPathBytes: [Bool] = (0..<256).map { value in
+        guard value < 0x80 else { return false }
+        let character = Character(UnicodeScalar(UInt8(value)))
+        return character.isLetter || character.isNumber || "-._~!$&'()*+,;=".contains(character)
     }
 
     /// Why `query` cannot be passed on, in plain words; nil when it can.

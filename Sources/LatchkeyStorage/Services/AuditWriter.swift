@@ -36,6 +36,9 @@ public final class AuditWriter: Sendable {
         /// Accepted while the database was unreachable; written before anything else once it answers.
         var held: [Entry] = []
         var draining = false
+        /// The tenants' chain heads the last batch left, kept between drains (the database refuses a batch whose
+        /// head moved since, and the batch is then written with the heads read again).
+        var heads: [String: Head] = [:]
     }
 
     let database: Database
@@ -88,9 +91,9 @@ public final class AuditWriter: Sendable {
     }
 
     /// Writes batches until the queue is empty, held events first; only one drain runs at a time. The heads it left
-    /// are its own.
+    /// are kept for the next drain, so that a lone event (a quiet server starts a drain for each) is one statement too.
     private func drain() async {
-        var heads: [String: Head] = [:]
+        var heads = queue.withLock { $0.heads }
         while true {
             let reachable = database.availability.isReachable
             let (held, batch) = queue.withLock { queue -> ([Entry], [Item]) in
@@ -98,7 +101,10 @@ public final class AuditWriter: Sendable {
                 queue.held.removeFirst(held.count)
                 let batch = Array(queue.pending.prefix(maximumBatch - held.count))
                 queue.pending.removeFirst(batch.count)
-                if held.isEmpty, batch.isEmpty { queue.draining = false }
+                if held.isEmpty, batch.isEmpty {
+                    queue.draining = false
+                    queue.heads = heads
+                }
                 return (held, batch)
             }
             guard !held.isEmpty || !batch.isEmpty else { return }
