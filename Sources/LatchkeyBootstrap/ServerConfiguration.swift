@@ -62,6 +62,10 @@ public struct ServerConfiguration: Sendable {
     /// How many days audit events are kept before they are pruned behind a signed checkpoint
     /// (`--audit-retention-days`, `LATCHKEY_AUDIT_RETENTION_DAYS`, 1 to 36500); 400 by default.
     public var auditRetentionDays = 400
+    /// How long an incident revocation run holds its job without a sign of life before another process (or this one,
+    /// after a restart) resumes it, in seconds (`LATCHKEY_INCIDENT_LEASE_SECONDS`, 1 to 3600; meant for tests, which
+    /// cannot wait a minute); 60 by default. Interrupted runs are looked for at start and then once per lease.
+    public var incidentLeaseSeconds = 60
     /// How long an access token of the OAuth authorization server (`/oauth/token`) is accepted, in seconds
     /// (`LATCHKEY_OAUTH_ACCESS_TOKEN_TTL`, 60 to 86400); one hour by default.
     public var oauthAccessTokenLifetime = 3600
@@ -302,6 +306,12 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_REQUEST_LOG_RETENTION_DAYS must be a number of days from 1 to 3650")
             }
             requestLogRetentionDays = days
+        }
+        if let value = environment["LATCHKEY_INCIDENT_LEASE_SECONDS"], !value.isEmpty {
+            guard let seconds = Int(value), (1...3600).contains(seconds) else {
+                throw ConfigurationError("LATCHKEY_INCIDENT_LEASE_SECONDS must be a number of seconds from 1 to 3600")
+            }
+            incidentLeaseSeconds = seconds
         }
         if let value = environment["LATCHKEY_AUDIT_RETENTION_DAYS"], !value.isEmpty {
             auditRetentionDays = try Self.auditRetentionDays(value, setting: "LATCHKEY_AUDIT_RETENTION_DAYS")

@@ -48,7 +48,8 @@ extension AppConnectSessions {
                 target: session.id,
                 service: key,
                 result: .failure,
-                details: ["app_id": session.appID, "end_user_id": session.endUserID, "error": "expired"]
+                details: ["app_id": session.appID, "end_user_id": session.endUserID, "error": "expired"],
+                person: session.endUserID
             ) : nil
         return try await connect.vault.database.transaction { db in
             guard try await store.apply(transition, id: session.id, credentialID: credentialID, on: db) else { return false }

@@ -95,7 +95,8 @@ extension AppConnectSessions {
                 action: "connect_session.completed",
                 target: session.id,
                 service: service.integration.key,
-                details: ["app_id": app.id, "end_user_id": session.endUserID, "credential_id": credential.id]
+                details: ["app_id": app.id, "end_user_id": session.endUserID, "credential_id": credential.id],
+                person: session.endUserID
             ),
             tenantID: session.tenantID
         )
@@ -119,7 +120,8 @@ extension AppConnectSessions {
                 target: session.id,
                 service: service.integration.key,
                 result: .failure,
-                details: ["app_id": session.appID, "end_user_id": session.endUserID, "error": error]
+                details: ["app_id": session.appID, "end_user_id": session.endUserID, "error": error],
+                person: session.endUserID
             ),
             tenantID: session.tenantID
         )

@@ -120,7 +120,14 @@ public struct AppConnectSessions: Sendable {
         var details = ["app_id": app.id, "end_user_id": endUser.id, "connection_id": connection.id]
         if let reconnect = session.reconnectCredentialID { details["reconnect_credential_id"] = reconnect }
         _ = try await audit.append(
-            AuditRecord(actor: actor, action: "connect_session.created", target: session.id, service: service.integration.key, details: details),
+            AuditRecord(
+                actor: actor,
+                action: "connect_session.created",
+                target: session.id,
+                service: service.integration.key,
+                details: details,
+                person: endUser.id
+            ),
             tenantID: app.tenantID
         )
         connect.logger.info("connect session created", metadata: ["connect_session": "\(session.id)", "integration": "\(service.integration.key)"])

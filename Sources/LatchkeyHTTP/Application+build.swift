@@ -42,6 +42,8 @@ public func buildApplication(
         if let notices = runtime.reauthNoticeService() { services.append(notices) }
         services.append(RequestLogPurgeService(runtime: runtime))
         services.append(AuditRetentionService(runtime: runtime))
+        // Incident revocation runs cut short (a crash, SIGKILL) are resumed by themselves, at start and once per lease.
+        services.append(IncidentResumeService(incidents: runtime.incidentResponse(outbound: outbound), logger: runtime.logger))
     }
     let configuration = runtime.configuration
     if let tls = dependencies.tls { services.append(TLSReloadService(certificates: tls)) }
@@ -139,7 +141,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     )
     ProxyController(proxy: proxy, identities: AppIdentities(runtime: runtime)).addRoutes(to: loggedProxy, recorder: recorder)
     AppsController(apps: apps, maxBodySize: configuration.maxBodySize, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
-    let records = PersonRecords(database: runtime.database)
+    let records = PersonRecords(database: runtime.database, audit: runtime.audit)
     EndUsersController(apps: apps, directory: runtime.tenants.directory, revokeAndDelete: revokeAndDelete, records: records, clock: runtime.clock)
         .addRoutes(to: callers, recorder: recorder)
     ToolsController(integrations: runtime.integrations, catalog: runtime.catalog, resolver: outbound.resolver)

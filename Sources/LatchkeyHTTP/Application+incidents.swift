@@ -15,14 +15,7 @@ func addIncidentRoutes(
     admin: RouterGroup<AdminPageContext>,
     recorder: RouteRecorder?
 ) {
-    let incidents = IncidentResponse(
-        connect: outbound.connect,
-        coordinator: outbound.coordinator,
-        database: runtime.database,
-        audit: runtime.audit,
-        clock: runtime.clock,
-        logger: runtime.logger
-    )
+    let incidents = runtime.incidentResponse(outbound: outbound)
     let scopes = IncidentScopes(integrations: runtime.integrations.integrations, apps: apps.apps)
     IncidentsController(incidents: incidents, scopes: scopes, maxBodySize: runtime.configuration.maxBodySize).addRoutes(to: api, recorder: recorder)
     AdminKeysController(tenants: runtime.tenants).addRoutes(to: api, recorder: recorder)

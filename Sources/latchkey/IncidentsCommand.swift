@@ -107,14 +107,7 @@ struct IncidentsCommand: AsyncParsableCommand {
 
     static func services(_ runtime: LatchkeyRuntime, transport: any HTTPTransport) -> (IncidentResponse, IncidentScopes) {
         let outbound = runtime.outboundServices(transport: transport)
-        let incidents = IncidentResponse(
-            connect: outbound.connect,
-            coordinator: outbound.coordinator,
-            database: runtime.database,
-            audit: runtime.audit,
-            clock: runtime.clock,
-            logger: runtime.logger
-        )
+        let incidents = runtime.incidentResponse(outbound: outbound)
         let scopes = IncidentScopes(integrations: runtime.integrations.integrations, apps: AppRepository(database: runtime.database))
         return (incidents, scopes)
     }

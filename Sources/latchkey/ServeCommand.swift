@@ -52,6 +52,10 @@ struct ServeCommand: AsyncParsableCommand {
                                             unreachable (0 to 300, 0 = off; default 120)
               LATCHKEY_DEGRADED_AUDIT_HOLD  audit events held in memory meanwhile
                                             (default 10000)
+              LATCHKEY_INCIDENT_LEASE_SECONDS
+                                            seconds an incident revocation run holds
+                                            its job before it is resumed elsewhere
+                                            (1 to 3600, for tests; default 60)
               LATCHKEY_SMTP_PASSWORD        the mail server's password (with
                                             --smtp-username; never printed)
               OTEL_EXPORTER_OTLP_ENDPOINT   export OpenTelemetry traces over OTLP/HTTP

@@ -161,6 +161,44 @@ struct IncidentsAPITests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func aRunCutShortIsResumedWithoutARequestOnceItsLeaseLapses(kind: TestDatabases.Kind) async throws {
+        let clock = TestClock()
+        try await ConnectFlowTests.withWorld(kind, provider: "gitlab", clock: clock) { world in
+            _ = try await Self.seed(world)
+            let fixture = world.fixture
+            let runtime = fixture.runtime
+            let incidents = runtime.incidentResponse(outbound: runtime.outboundServices(transport: FakeNetwork([world.fake])))
+            // A run killed before its first credential was deleted: left running, its lease held for a minute.
+            var job = IncidentJob(
+                id: NewID.make(),
+                tenantID: fixture.tenantID,
+                scope: .integration("gitlab"),
+                total: 2,
+                actor: "cli",
+                startedAt: clock.now
+            )
+            try await incidents.jobs.insert(job)
+            job.leaseUntil = clock.now.addingTimeInterval(60)
+            try await incidents.jobs.save(job)
+
+            // The periodic look (what `IncidentResumeService` does at start and once per lease) leaves a held run alone.
+            #expect(try await incidents.resumeAllInterrupted().isEmpty)
+            #expect(try await incidents.jobs.find(id: job.id, tenantID: fixture.tenantID)?.status == .running)
+
+            clock.advance(by: 61)
+            let resumed = try await incidents.resumeAllInterrupted()
+            #expect(resumed.map(\.id) == [job.id])
+            let done = try #require(try await incidents.jobs.find(id: job.id, tenantID: fixture.tenantID))
+            #expect(done.status == .done && done.processed == 2 && done.revoked == 2 && done.leaseUntil == nil)
+            let left = try await runtime.vault.list(tenantID: fixture.tenantID, filter: .init(limit: 200)).items
+            #expect(left.map(\.integrationKey) == ["github"])
+            let finish = try await runtime.audit.repository.page(tenantID: fixture.tenantID, afterSeq: nil, limit: 500)
+                .filter { $0.action == "incident.revoke_finish" }
+            #expect(finish.map(\.actor) == ["system:incident"])
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func aForcedRefreshCountsWhatHappened(kind: TestDatabases.Kind) async throws {
         try await ConnectFlowTests.withWorld(kind, provider: "gitlab") { world in
             let (alice, _) = try await Self.seed(world)

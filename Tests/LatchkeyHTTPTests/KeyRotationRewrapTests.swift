@@ -119,7 +119,7 @@ struct KeyRotationRewrapTests {
             #expect(
                 Set(before.map(\.name)) == [
                     "credentials.payload", "integrations.client_secret", "app_integration_configs.client_secret", "webhook_endpoints.secret",
-                    "connect_sessions.verifier", "app_connect_sessions.token_sealed",
+                    "connect_sessions.verifier", "app_connect_sessions.token_sealed", "audit_person_keys.sealed_key",
                 ]
             )
             #expect(before.allSatisfy { $0.header == 1 && $0.opens })

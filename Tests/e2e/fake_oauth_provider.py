@@ -40,6 +40,14 @@ every client when `clientId` is left out):
   POST /_control/release {clientId?}    lets held requests go on; one whose client has
                                         hung up meanwhile is dropped unprocessed (its
                                         refresh token stays valid)
+  POST /_control/hold_revocations {clientId?, after?, count?, tokenPrefix?}
+                                        revocations whose token starts with `tokenPrefix`
+                                        (any token by default): the first `after` (default
+                                        0) go through, the next `count` (default: all, until
+                                        release) block without being processed; one whose
+                                        client hangs up is dropped unprocessed (counted in
+                                        `revokesAbandoned`, the token stays valid). Every
+                                        processed revocation counts in `revokedTokens` by token.
   POST /_control/fail {clientId?, count?, status?, error?, body?, hang?, retryAfter?}
                                         the next `count` (default 1; null = until reset)
                                         refresh requests fail: `status` (500, 503, 429 …)
@@ -90,6 +98,10 @@ def _new_counters() -> dict:
         "abandoned": 0,  # held requests whose client was gone at release
         "authMethods": {},
         "revocations": 0,
+        "revokeRequests": 0,  # every POST /revoke with a good client
+        "revokesHeld": 0,
+        "revokesAbandoned": 0,  # held revocations whose client hung up: not processed
+        "revokedTokens": {},  # token -> how often a revocation of it was processed
         "userinfo": 0,
     }
 
@@ -111,6 +123,8 @@ class Registry:
         self.config: dict[str, dict] = {}  # client or ALL -> {rotate, expiresIn}
         self.holds: dict[str, int | None] = {}  # client or ALL -> remaining (None = all)
         self.fails: dict[str, list[dict]] = {}  # client or ALL -> queue
+        self.revoke_holds: dict[str, dict] = {}  # client or ALL -> {after, count, tokenPrefix}
+        self.revoke_held: list["HeldRequest"] = []
         self.counters: dict[str, dict] = {ALL: _new_counters()}
         self.held: list["HeldRequest"] = []
         self.log: list[dict] = []
@@ -193,6 +207,22 @@ class Registry:
                 del self.holds[scope]
             else:
                 self.holds[scope] = remaining
+        return True
+
+    def take_revoke_hold(self, client: str, token: str) -> bool:
+        scope = self.take_rule(self.revoke_holds, client)
+        if scope is None:
+            return False
+        rule = self.revoke_holds[scope]
+        if not token.startswith(rule.get("tokenPrefix") or ""):
+            return False
+        if rule["after"] > 0:
+            rule["after"] -= 1
+            return False
+        if rule["count"] is not None:
+            rule["count"] -= 1
+            if rule["count"] <= 0:
+                del self.revoke_holds[scope]
         return True
 
     def take_failure(self, client: str) -> dict | None:
@@ -288,6 +318,7 @@ class Registry:
             "refreshTokens": {k: v for k, v in self.refresh_tokens.items() if client is None or v["client"] == client},
             "issued": [e for e in self.log if client is None or e["client"] == client],
             "held": [h.describe() for h in self.held if client is None or h.client == client],
+            "heldRevocations": [h.describe() for h in self.revoke_held if client is None or h.client == client],
             "config": {"rotate": self.setting(scope, "rotate", False), "raw": self.config},
         }
 
@@ -417,8 +448,23 @@ class Handler(BaseHTTPRequestHandler):
         with reg.lock:
             if client is None or reg.clients.get(client) != secret:
                 return self._send(401, {"error": "invalid_client"})
-            reg.count(client, "revocations")
             token = form.get("token", "")
+            reg.count(client, "revokeRequests")
+            if reg.take_revoke_hold(client, token):
+                reg.count(client, "revokesHeld")
+                held = HeldRequest(client, token, self.client_address)
+                reg.revoke_held.append(held)
+                reg.lock.notify_all()
+                while not held.released and not _client_gone(self.connection):
+                    reg.lock.wait(timeout=0.2)
+                if held in reg.revoke_held:
+                    reg.revoke_held.remove(held)
+                if _client_gone(self.connection):
+                    reg.count(client, "revokesAbandoned")
+                    self.close_connection = True
+                    return None
+            reg.count(client, "revocations")
+            reg.count(client, "revokedTokens", token)
             if token in reg.refresh_tokens and reg.refresh_tokens[token]["client"] == client:
                 reg.revoke_family(reg.refresh_tokens[token]["family"])
             elif token in reg.access_tokens and reg.access_tokens[token]["client"] == client:
@@ -488,7 +534,7 @@ class Handler(BaseHTTPRequestHandler):
         client = doc.get("clientId") or ALL
         with reg.lock:
             if action == "reset":
-                for held in reg.held:
+                for held in reg.held + reg.revoke_held:
                     if client == ALL or held.client == client:
                         held.released = True
                 reg.lock.notify_all()
@@ -497,6 +543,7 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     reg.counters.pop(client, None)
                     reg.holds.pop(client, None)
+                    reg.revoke_holds.pop(client, None)
                     reg.fails.pop(client, None)
                     reg.config.pop(client, None)
                 reg.save()
@@ -518,10 +565,15 @@ class Handler(BaseHTTPRequestHandler):
             if action == "hold":
                 reg.holds[client] = doc.get("count")
                 return self._send(200, {"ok": True})
+            if action == "hold_revocations":
+                reg.revoke_holds[client] = {"after": int(doc.get("after") or 0), "count": doc.get("count"),
+                                            "tokenPrefix": doc.get("tokenPrefix") or ""}
+                return self._send(200, {"ok": True})
             if action == "release":
                 reg.holds.pop(client, None)
+                reg.revoke_holds.pop(client, None)
                 n = 0
-                for held in reg.held:
+                for held in reg.held + reg.revoke_held:
                     if client == ALL or held.client == client:
                         held.released = True
                         n += 1
@@ -697,6 +749,12 @@ class FakeProviderProcess:
 
     def held(self, client: str | None = None) -> list[dict]:
         return self.state(client)["held"]
+
+    def hold_revocations(self, client: str | None = None, after: int = 0, count: int | None = None, token_prefix: str = "") -> None:
+        self.post("/_control/hold_revocations", {"clientId": client, "after": after, "count": count, "tokenPrefix": token_prefix})
+
+    def held_revocations(self, client: str | None = None) -> list[dict]:
+        return self.state(client)["heldRevocations"]
 
     def endpoints(self) -> dict:
         return {

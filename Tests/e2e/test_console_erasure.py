@@ -2,8 +2,8 @@
 
 An administrator opens a member's page on `/admin/users`, downloads their data (the JSON export, with no secret in
 it), then erases them: the confirmation page refuses a mistyped email and erases once the email is typed; the member
-is gone from the list and cannot sign in. `latchkey users erase --yes` erases another member, and `audit verify`
-still finds the chain intact. SQLite and PostgreSQL. Screenshots go to
+is gone from the list and cannot sign in, and the console's audit page shows "erased" where their identifiers were.
+`latchkey users erase --yes` erases another member, and `audit verify` still finds the chain intact. SQLite and PostgreSQL. Screenshots go to
 <artifacts>/screenshots/console-erasure-<test>-NN-<step>.png.
 """
 
@@ -66,6 +66,10 @@ def test_an_admin_exports_and_erases_a_member(world, browser):
     _one(driver, "#sign-in", "sign-in button").click()
     wait_until(lambda: _path(driver) == "/admin", timeout=STEP_TIMEOUT, what="landing on the overview")
 
+    # The audit log reads the member's identifiers (sealed under their key at rest) in clear while they exist.
+    driver.get(stack.url("/admin/audit?action=user.create"))
+    wait_until(lambda: MEMBER in driver.page_source, timeout=STEP_TIMEOUT, what="the member's email on the audit page")
+
     driver.get(stack.url(f"/admin/users/{member}"))
     wait_until(lambda: _css(driver, "#erase-user"), timeout=STEP_TIMEOUT, what="the member's page with its erase link")
     shots.take(driver, "member-page")
@@ -99,6 +103,12 @@ def test_an_admin_exports_and_erases_a_member(world, browser):
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(urllib.request.Request(stack.url(path), headers={"Cookie": cookies}))
         assert gone.value.code == 404, f"{path} answered {gone.value.code} after the erasure"
+
+    # Crypto-shredding: the events written about them now read "erased" (their key is gone), nothing of them is left.
+    driver.get(stack.url("/admin/audit?action=user.create"))
+    wait_until(lambda: "email=erased" in driver.page_source, timeout=STEP_TIMEOUT, what="the member's email shown as erased")
+    assert MEMBER not in driver.page_source and member not in driver.page_source, "the audit page still shows the erased member"
+    shots.take(driver, "audit-erased")
 
 
 def test_the_cli_erases_a_member_and_the_chain_still_verifies(world):

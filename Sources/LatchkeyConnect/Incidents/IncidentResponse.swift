@@ -13,10 +13,11 @@ public struct IncidentResponse: Sendable {
     let coordinator: RefreshCoordinator
     public let jobs: IncidentJobRepository
     let audit: AuditLog
-    let clock: any LatchkeyClock
+    public let clock: any LatchkeyClock
     let logger: Logger
-    /// How long a run holds its job before another process may resume it.
-    let leaseLength: TimeInterval
+    /// How long a run holds its job without a sign of life before another process may resume it; a run renews it
+    /// every third of it while it works.
+    public let leaseLength: TimeInterval
     /// Credentials read per batch.
     let batchSize: Int
 
@@ -116,6 +117,20 @@ public struct IncidentResponse: Sendable {
         return resumed
     }
 
+    /// Resumes the runs of every tenant that were cut short (`IncidentResumeService` calls it at start and once per
+    /// lease), as `system:incident`. Returns them as they ended.
+    @discardableResult
+    public func resumeAllInterrupted() async throws -> [IncidentJob] {
+        var resumed: [IncidentJob] = []
+        for tenantID in try await jobs.tenantsWithInterruptedRuns(now: clock.now) {
+            resumed += try await resumeInterrupted(tenantID: tenantID, actor: Self.resumer)
+        }
+        return resumed
+    }
+
+    /// Who resumes a run by itself, in audit events.
+    public static let resumer = AuditActor(id: "system:incident")
+
     /// Works the job through from its cursor, unless another process holds it (then nil).
     func run(
         jobID: String,
@@ -127,6 +142,18 @@ public struct IncidentResponse: Sendable {
             var job = try await jobs.find(id: jobID, tenantID: tenantID)
         else { return nil }
         let vault = connect.vault
+        // A sign of life while one credential takes long (a slow provider): the lease is renewed every third of it.
+        let heartbeat = Task { [jobs, clock, leaseLength] in
+            while !Task.isCancelled {
+                do {
+                    try await clock.sleep(for: .seconds(leaseLength / 3))
+                    try await jobs.renewLease(id: jobID, tenantID: tenantID, now: clock.now, until: clock.now.addingTimeInterval(leaseLength))
+                } catch {
+                    if Task.isCancelled { return }
+                }
+            }
+        }
+        defer { heartbeat.cancel() }
         do {
             while true {
                 let ids = try await jobs.credentialIDs(job.scope, tenantID: tenantID, after: job.cursor, limit: batchSize)
@@ -154,6 +181,12 @@ public struct IncidentResponse: Sendable {
                 }
             }
             job.status = .done
+        } catch  where Task.isCancelled {
+            // Stopped with the process (graceful shutdown): left running, its lease given up, to be resumed.
+            job.leaseUntil = nil
+            try? await jobs.save(job)
+            logger.warning("incident revocation interrupted; it will be resumed", metadata: ["job_id": "\(job.id)"])
+            return job
         } catch {
             job.status = .failed
             job.error = (error as? LatchkeyError)?.message ?? "The run stopped on a storage error; start it again to go on."

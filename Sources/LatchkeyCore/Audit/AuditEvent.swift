@@ -73,6 +73,9 @@ public struct AuditRecord: Sendable, Equatable {
     public var ip: String?
     public var userAgent: String?
     public var details: [String: String]
+    /// The person (a console user's or an end user's id) the record is about when that is not its actor: the
+    /// identifiers of theirs it carries are sealed under their audit key (`AuditSeal`), which erasure destroys.
+    public var person: String?
 
     public init(
         actor: String,
@@ -83,7 +86,8 @@ public struct AuditRecord: Sendable, Equatable {
         result: AuditResult = .success,
         ip: String? = nil,
         userAgent: String? = nil,
-        details: [String: String] = [:]
+        details: [String: String] = [:],
+        person: String? = nil
     ) {
         self.actor = actor
         self.action = action
@@ -94,6 +98,7 @@ public struct AuditRecord: Sendable, Equatable {
         self.ip = ip
         self.userAgent = userAgent
         self.details = details
+        self.person = person
     }
 }
 

@@ -98,7 +98,8 @@ public struct CredentialResolver: Sendable {
                     target: credential.id,
                     service: credential.integrationKey,
                     result: .failure,
-                    details: try await details(query, caller).merging(["reason": "decryption_failed"]) { a, _ in a }
+                    details: try await details(query, caller).merging(["reason": "decryption_failed"]) { a, _ in a },
+                    person: credential.endUserID
                 ),
                 tenantID: caller.tenantID
             )

@@ -72,7 +72,8 @@ struct EmailCodeController {
                     actor: AuditActor(id: "login", ip: context.remoteAddress, userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }),
                     action: "user.sign_in_code_sent",
                     target: user.id,
-                    details: ["method": SignInMethod.email.rawValue]
+                    details: ["method": SignInMethod.email.rawValue],
+                    person: user.id
                 ),
                 tenantID: tenant.id
             )

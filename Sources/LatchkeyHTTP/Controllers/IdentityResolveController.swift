@@ -59,7 +59,8 @@ struct IdentityResolveController {
                     actor: actor,
                     action: "identity.resolve",
                     target: user.id,
-                    details: ["provider": identity.provider, "subject": identity.subject, "identity": identity.id]
+                    details: ["provider": identity.provider, "subject": identity.subject, "identity": identity.id],
+                    person: user.id
                 ),
                 tenantID: context.tenantID
             )

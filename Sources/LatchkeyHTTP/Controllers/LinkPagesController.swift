@@ -151,7 +151,7 @@ struct LinkPagesController {
         details: [String: String]
     ) async throws {
         try await identities.audit.append(
-            AuditRecord(actor: actor, action: "identity.link", target: target ?? user.id, result: result, details: details),
+            AuditRecord(actor: actor, action: "identity.link", target: target ?? user.id, result: result, details: details, person: user.id),
             tenantID: user.tenantID
         )
     }

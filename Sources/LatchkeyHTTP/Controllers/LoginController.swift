@@ -80,7 +80,7 @@ struct LoginController {
             // Refused before the password is checked, so a wait reveals nothing about it; audited like any failure.
             let target = try await tenants.users.user(email: email, tenantID: tenant.id)?.user.id
             try await audit.append(
-                AuditRecord(actor: actor, action: "user.sign_in", target: target, result: .failure, details: ["reason": "throttled"]),
+                AuditRecord(actor: actor, action: "user.sign_in", target: target, result: .failure, details: ["reason": "throttled"], person: target),
                 tenantID: tenant.id
             )
             return try await tooMany(context: context, tenant: tenant, next: next, email: email, wait: wait)
@@ -92,7 +92,14 @@ struct LoginController {
         guard let user = found?.user, found?.passwordHash != nil, matches else {
             let wait = try await throttle.recordFailure(attempt)
             try await audit.append(
-                AuditRecord(actor: actor, action: "user.sign_in", target: found?.user.id, result: .failure, details: ["reason": "bad_password"]),
+                AuditRecord(
+                    actor: actor,
+                    action: "user.sign_in",
+                    target: found?.user.id,
+                    result: .failure,
+                    details: ["reason": "bad_password"],
+                    person: found?.user.id
+                ),
                 tenantID: tenant.id
             )
             var message = "That email and password do not match."

@@ -32,7 +32,7 @@ struct UsersController {
         self.init(
             users: runtime.tenants.users,
             apps: apps,
-            records: PersonRecords(database: runtime.database),
+            records: PersonRecords(database: runtime.database, audit: runtime.audit),
             revokeAndDelete: revokeAndDelete,
             clock: runtime.clock
         )

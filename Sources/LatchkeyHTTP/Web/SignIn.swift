@@ -82,7 +82,8 @@ struct SignIn: Sendable {
                 action: "user.sign_in",
                 target: userID,
                 result: .failure,
-                details: ["method": method.rawValue, "reason": reason]
+                details: ["method": method.rawValue, "reason": reason],
+                person: userID
             ),
             tenantID: tenantID
         )

@@ -25,8 +25,10 @@ extension AppService {
         }
     }
 
-    /// Deletes the end user `externalID` of the app: their credentials are revoked at the providers (best effort,
-    /// each recorded) and deleted, then the end user. Not found when the app has no such end user.
+    /// Deletes the end user `externalID` of the app (their erasure): their credentials are revoked at the providers
+    /// (best effort, each recorded) and deleted, then the end user and their audit key, so that what audit events
+    /// hold of them reads `erased`. Audited as `end_user.delete` with a fingerprint of their id. Not found when the
+    /// app has no such end user.
     public func deleteEndUser(
         appID: String,
         externalID: String,
@@ -41,16 +43,19 @@ extension AppService {
         let (done, failed) = await revokeAll(ids, tenantID: tenantID, actor: actor, revokeAndDelete)
         try await database.transaction { db in
             _ = try await endUsers.delete(id: user.id, tenantID: tenantID, on: db)
+            // Crypto-shredding: what earlier audit events hold of them was sealed under this key.
+            try await audit.personKeys?.destroy(persons: [user.id], tenantID: tenantID, on: db)
             try await audit.append(
                 AuditRecord(
                     actor: actor,
                     action: "end_user.delete",
-                    target: user.id,
+                    target: keyring.fingerprint(user.id),
                     details: ["app_id": appID, "credentials_deleted": String(done), "credentials_not_revoked": String(failed)]
                 ),
                 tenantID: tenantID,
                 on: db
             )
         }
+        audit.personKeys?.evict(persons: [user.id], tenantID: tenantID)
     }
 }

@@ -13,7 +13,8 @@ public struct ErasureSummary: Sendable, Equatable {
 extension AppService {
     /// Erases a console user (a data-subject request): every credential of their end users is revoked at its provider
     /// (best effort, each recorded) and deleted, then their end users, identities, passkeys, second factor, sessions
-    /// and the grants and tokens of the authorization server go, and the user. Not found when the tenant has no such
+    /// and the grants and tokens of the authorization server go, and the user, and their audit keys (the identifiers
+    /// earlier audit events hold of them then read `erased`). Not found when the tenant has no such
     /// user (an erased one included); refused (409) for the tenant's last administrator. Audited as `user.erase`
     /// with a fingerprint of the id, not the id or the email.
     public func eraseUser(userID: String, tenantID: String, actor: AuditActor, revokeAndDelete: RevokeAndDelete) async throws -> ErasureSummary {
@@ -46,6 +47,8 @@ extension AppService {
             try await db.raw("DELETE FROM passkeys WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
             try await db.raw("DELETE FROM webauthn_challenges WHERE user_id = \(bind: userID) AND tenant_id = \(bind: tenantID)").run()
             try await users.delete(userID: userID, tenantID: tenantID, on: db)
+            // Crypto-shredding: what earlier audit events hold of them (as a user and as end users) was sealed under these keys.
+            try await audit.personKeys?.destroy(persons: [userID] + endUserIDs, tenantID: tenantID, on: db)
             let summary = ErasureSummary(credentialsDeleted: done, credentialsNotRevoked: failed, endUsersDeleted: removed)
             try await audit.append(
                 AuditRecord(
@@ -61,6 +64,7 @@ extension AppService {
             )
             return summary
         }
+        audit.personKeys?.evict(persons: [userID] + endUserIDs, tenantID: tenantID)
         logger.info("user erased", metadata: ["credentials": "\(done)", "not_revoked": "\(failed)"])
         return summary
     }

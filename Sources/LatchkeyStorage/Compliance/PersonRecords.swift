@@ -8,9 +8,10 @@ public struct PersonRecords: Sendable {
     let database: Database
     let audit: AuditRepository
 
-    public init(database: Database) {
+    /// `audit` opens the identifiers sealed under the person's audit key, so that their events can be found and read.
+    public init(database: Database, audit: AuditLog) {
         self.database = database
-        self.audit = AuditRepository(database: database)
+        self.audit = audit.repository
     }
 
     enum Kind { case text, number, flag, time }

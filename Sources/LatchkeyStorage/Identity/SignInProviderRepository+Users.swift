@@ -15,7 +15,8 @@ extension SignInProviderRepository {
                         actor: actor,
                         action: "user.create",
                         target: user.id,
-                        details: ["email": user.email, "admin": "false", "via": String(identity.provider.prefix(200))]
+                        details: ["email": user.email, "admin": "false", "via": String(identity.provider.prefix(200))],
+                        person: user.id
                     ),
                     tenantID: user.tenantID,
                     on: db

@@ -52,6 +52,30 @@ public struct IncidentJobRepository: Sendable {
         }
     }
 
+    /// The tenants with a run left `running` whose lease has lapsed.
+    public func tenantsWithInterruptedRuns(now: Date) async throws -> [String] {
+        try await database.read { db in
+            try await db.raw(
+                """
+                SELECT DISTINCT tenant_id FROM incident_jobs WHERE status = 'running'
+                  AND (lease_until IS NULL OR lease_until < \(bind: now.ms)) ORDER BY tenant_id
+                """
+            ).all().map { try $0.string("tenant_id") }
+        }
+    }
+
+    /// Extends the lease of a run this process holds (a sign of life while one credential takes long).
+    public func renewLease(id: String, tenantID: String, now: Date, until: Date) async throws {
+        try await database.write { db in
+            try await db.raw(
+                """
+                UPDATE incident_jobs SET lease_until = \(bind: until.ms), updated_at = \(bind: now.ms)
+                WHERE id = \(bind: id) AND tenant_id = \(bind: tenantID) AND status = 'running'
+                """
+            ).run()
+        }
+    }
+
     /// Takes the run for `until`, unless another process holds it; true when taken. Committed before any work.
     public func claim(id: String, tenantID: String, now: Date, until: Date) async throws -> Bool {
         try await database.write { db in

@@ -4,11 +4,17 @@ public import SQLKit
 
 /// Rows of the audit chains. Only `AuditLog` and `AuditWriter` append; nothing updates or deletes. The database
 /// refuses an event that does not follow its chain head and moves the head itself (`AuditChainRules`).
+///
+/// `page` answers events as people read them, their sealed fields opened with `personKeys` (or `erased`);
+/// `sealedPage` as stored, which is what the chain's hashes cover.
 public struct AuditRepository: Sendable {
     let database: Database
+    /// Opens the fields sealed under a person's audit key; nil: they are answered as stored.
+    public let personKeys: AuditPersonKeys?
 
-    public init(database: Database) {
+    public init(database: Database, personKeys: AuditPersonKeys? = nil) {
         self.database = database
+        self.personKeys = personKeys
     }
 
     /// Creates the chain head of a new tenant (so that appends can lock it).
@@ -57,8 +63,32 @@ public struct AuditRepository: Sendable {
         }
     }
 
-    /// Events in chain order after `afterSeq`, at most `limit`, optionally newest first.
+    /// Events in chain order after `afterSeq`, at most `limit`, optionally newest first; the identifiers sealed
+    /// under a person's audit key are opened (`erased` once the person was erased).
     public func page(
+        tenantID: String,
+        afterSeq: Int?,
+        beforeSeq: Int? = nil,
+        limit: Int,
+        action: String? = nil,
+        newestFirst: Bool = false
+    ) async throws
+        -> [AuditEvent]
+    {
+        let events = try await sealedPage(
+            tenantID: tenantID,
+            afterSeq: afterSeq,
+            beforeSeq: beforeSeq,
+            limit: limit,
+            action: action,
+            newestFirst: newestFirst
+        )
+        guard let personKeys else { return events }
+        return try await personKeys.open(events)
+    }
+
+    /// `page` as stored: sealed fields stay sealed (what the chain's hashes cover, for verification).
+    public func sealedPage(
         tenantID: String,
         afterSeq: Int?,
         beforeSeq: Int? = nil,

@@ -56,6 +56,13 @@ struct SealedColumn: Sendable {
             field: "connect_token"
         ),
         SealedColumn(table: "totp_secrets", column: "secret", versionColumn: "key_version", ownerExpression: "user_id", field: "totp_secret"),
+        SealedColumn(
+            table: "audit_person_keys",
+            column: "sealed_key",
+            versionColumn: "key_version",
+            ownerExpression: "person_id",
+            field: "audit_person_key"
+        ),
     ]
 
     /// The big-endian version bytes of a ciphertext header, as the header stores them (bytes 2–5).

@@ -25,7 +25,8 @@ extension AuditRecord {
         target: String?,
         service: String? = nil,
         result: AuditResult = .success,
-        details: [String: String] = [:]
+        details: [String: String] = [:],
+        person: String? = nil
     ) {
         self.init(
             actor: actor.id,
@@ -36,7 +37,8 @@ extension AuditRecord {
             result: result,
             ip: actor.ip,
             userAgent: actor.userAgent,
-            details: details
+            details: details,
+            person: person
         )
     }
 }

@@ -11,11 +11,16 @@ public struct AuditLog: Sendable {
     /// Checks the signature of a retention checkpoint; without it a checkpoint cannot be trusted.
     let keyring: Keyring?
 
+    /// Each person's audit key, under which their identifiers in events are sealed (none without a keyring).
+    public let personKeys: AuditPersonKeys?
+
     public init(database: Database, clock: any LatchkeyClock, keyring: Keyring? = nil) {
+        let personKeys = keyring.map { AuditPersonKeys(database: database, keyring: $0, clock: clock) }
         self.database = database
-        self.repository = AuditRepository(database: database)
+        self.repository = AuditRepository(database: database, personKeys: personKeys)
         self.clock = clock
         self.keyring = keyring
+        self.personKeys = personKeys
     }
 
     /// Appends in its own transaction.
@@ -24,9 +29,11 @@ public struct AuditLog: Sendable {
         try await database.transaction { db in try await append(record, tenantID: tenantID, on: db) }
     }
 
-    /// Appends inside the caller's transaction.
+    /// Appends inside the caller's transaction; a person's identifiers are sealed under their audit key (created in
+    /// the same transaction when it is their first event).
     @discardableResult
     public func append(_ record: AuditRecord, tenantID: String, on db: any SQLDatabase) async throws -> AuditEvent {
+        let record = try await personKeys?.seal(record, tenantID: tenantID, on: db) ?? record
         let head = try await repository.lockHead(tenantID: tenantID, on: db)
         let event = AuditChain.link(record, tenantID: tenantID, seq: head.seq + 1, id: NewID.make(), timestamp: clock.now, prevHash: head.hash)
         try await repository.insertEvents([event], on: db)
@@ -52,7 +59,7 @@ public struct AuditLog: Sendable {
         }
         var after = checkpoint?.seq ?? 0
         while true {
-            let page = try await repository.page(tenantID: tenantID, afterSeq: after, limit: 1000)
+            let page = try await repository.sealedPage(tenantID: tenantID, afterSeq: after, limit: 1000)
             for event in page { verifier.consume(event) }
             guard let last = page.last else { break }
             after = last.seq

@@ -21,9 +21,11 @@ import Synchronization
 public final class AuditWriter: Sendable {
     struct Entry: Sendable {
         let tenantID: String
-        let record: AuditRecord
+        var record: AuditRecord
         /// When it happened (not when it is written).
         let at: Date
+        /// False while a person's identifiers in it still wait for their key (held while the database was down).
+        var sealed = true
     }
 
     struct Item {
@@ -45,12 +47,15 @@ public final class AuditWriter: Sendable {
     let repository: AuditRepository
     let clock: any LatchkeyClock
     let maximumBatch: Int
+    /// Seals each person's identifiers under their audit key before the event is queued (`AuditSeal`).
+    let personKeys: AuditPersonKeys?
     private let queue = Mutex(Queue())
 
-    public init(database: Database, clock: any LatchkeyClock, maximumBatch: Int = 200) {
+    public init(database: Database, clock: any LatchkeyClock, personKeys: AuditPersonKeys? = nil, maximumBatch: Int = 200) {
         self.database = database
         self.repository = AuditRepository(database: database)
         self.clock = clock
+        self.personKeys = personKeys
         self.maximumBatch = maximumBatch
         database.availability.onRecovery { [weak self] in await self?.flushHeld() }
     }
@@ -79,9 +84,19 @@ public final class AuditWriter: Sendable {
     /// Appends `record` to the tenant's chain; a successful `credential.token` or `credential.reveal` event also
     /// marks its target credential used, in the same statement.
     public func append(_ record: AuditRecord, tenantID: String) async throws {
+        let at = clock.now
+        var entry = Entry(tenantID: tenantID, record: record, at: at)
+        if let personKeys {
+            do {
+                entry.record = try await personKeys.seal(record, tenantID: tenantID)
+            } catch is DatabaseUnreachable {
+                // Degraded mode, a key not cached: sealed when the database answers, before it is written.
+                entry.sealed = false
+            }
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let start = queue.withLock { queue -> Bool in
-                queue.pending.append(Item(entry: Entry(tenantID: tenantID, record: record, at: clock.now), continuation: continuation))
+                queue.pending.append(Item(entry: entry, continuation: continuation))
                 guard !queue.draining else { return false }
                 queue.draining = true
                 return true
@@ -187,6 +202,13 @@ public final class AuditWriter: Sendable {
     /// Writes a batch and answers the tenants' chain heads after it: one statement when every head is known,
     /// else (or when the database refuses it because a head moved) a transaction that locks the heads first.
     private func write(_ batch: [Entry], heads: [String: Head]) async throws -> [String: Head] {
+        var batch = batch
+        if let personKeys {
+            for index in batch.indices where !batch[index].sealed {
+                batch[index].record = try await personKeys.seal(batch[index].record, tenantID: batch[index].tenantID)
+                batch[index].sealed = true
+            }
+        }
         var order: [String] = []
         var byTenant: [String: [Entry]] = [:]
         for item in batch {

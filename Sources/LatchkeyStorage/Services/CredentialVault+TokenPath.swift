@@ -167,7 +167,14 @@ extension CredentialVault {
         if let value = secret.apiKey, credential.type == .apiKey { recorded["api_key_fp"] = fingerprint(value) }
         if let value = secret.password, credential.type == .basic { recorded["password_fp"] = fingerprint(value) }
         try await auditWriter.append(
-            AuditRecord(actor: actor, action: "credential.token", target: credential.id, service: credential.integrationKey, details: recorded),
+            AuditRecord(
+                actor: actor,
+                action: "credential.token",
+                target: credential.id,
+                service: credential.integrationKey,
+                details: recorded,
+                person: credential.endUserID
+            ),
             tenantID: credential.tenantID
         )
     }

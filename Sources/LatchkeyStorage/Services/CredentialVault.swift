@@ -43,7 +43,7 @@ public struct CredentialVault: Sendable {
         self.keyring = keyring
         self.keyManager = keyManager
         self.audit = audit
-        self.auditWriter = AuditWriter(database: database, clock: clock)
+        self.auditWriter = AuditWriter(database: database, clock: clock, personKeys: audit.personKeys)
         self.tokenCache = CredentialCache()
         self.clock = clock
         self.random = random

@@ -22,7 +22,8 @@ extension TenantService {
                     actor: actor,
                     action: "user.password_reset",
                     target: userID,
-                    details: ["email": user.email, "sessions_ended": String(ended)]
+                    details: ["email": user.email, "sessions_ended": String(ended)],
+                    person: userID
                 ),
                 tenantID: tenantID,
                 on: db
@@ -47,7 +48,8 @@ extension TenantService {
                     actor: actor,
                     action: "user.role_change",
                     target: userID,
-                    details: ["email": user.email, "role": role.rawValue, "admin": String(role == .admin)]
+                    details: ["email": user.email, "role": role.rawValue, "admin": String(role == .admin)],
+                    person: userID
                 ),
                 tenantID: tenantID,
                 on: db
@@ -72,7 +74,7 @@ extension TenantService {
             if admins == [userID] { throw Self.lastAdministrator(user, doing: "removed") }
             try await users.delete(userID: userID, tenantID: tenantID, on: db)
             try await audit.append(
-                AuditRecord(actor: actor, action: "user.delete", target: userID, details: ["email": user.email]),
+                AuditRecord(actor: actor, action: "user.delete", target: userID, details: ["email": user.email], person: userID),
                 tenantID: tenantID,
                 on: db
             )

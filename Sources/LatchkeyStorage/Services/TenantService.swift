@@ -176,7 +176,7 @@ public struct TenantService: Sendable {
             guard try await users.consumeSetupToken(hash: setupTokenHash(token), tenantID: tenantID, now: clock.now, on: db) else { return false }
             try await users.insert(user, passwordHash: passwordHash, on: db)
             try await audit.append(
-                AuditRecord(actor: actor, action: "admin.setup", target: user.id, details: ["email": email]),
+                AuditRecord(actor: actor, action: "admin.setup", target: user.id, details: ["email": email], person: user.id),
                 tenantID: tenantID,
                 on: db
             )
@@ -206,7 +206,8 @@ public struct TenantService: Sendable {
                         actor: actor,
                         action: "user.create",
                         target: user.id,
-                        details: ["email": email, "role": role.rawValue, "admin": String(role == .admin)]
+                        details: ["email": email, "role": role.rawValue, "admin": String(role == .admin)],
+                        person: user.id
                     ),
                     tenantID: tenantID,
                     on: db
