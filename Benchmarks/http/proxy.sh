@@ -11,8 +11,7 @@
 #   (g) the same GET through BareRelay, a bare Hummingbird route relaying with AsyncHTTPClient (the stack the proxy is
 #   built on, with none of Latchkey's work): the stack's own ceiling     -> requests/s, p50, p99; (g)/(b), (c)/(g)
 #
-# Usage: Benchmarks/http/proxy.sh     (builds the main package's `latchkey` and this package's `BareRelay` in release
-#                                     unless SKIP_BUILD=1)
+# Usage: Benchmarks/http/proxy.sh     (builds `latchkey` and `BareRelay` in this package's release tree unless SKIP_BUILD=1)
 # Settings (environment): DURATION=10s WARMUP=3s ROUNDS=3 CONCURRENCY="1 32" THREADS=2 (wrk threads at concurrency > 1)
 # Needs nginx, wrk, curl and python3 (standard library). Adds or replaces the "## Proxy" section of
 # Benchmarks/results/latest.md, keeping the others. Every server listens on 127.0.0.1 only and is stopped on exit.
@@ -71,18 +70,17 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) 
 
 for tool in nginx wrk curl python3; do command -v "$tool" >/dev/null || die "$tool is needed"; done
 
-cd "$REPO"
+# Both built in this package's release tree: `latchkey` is the main package's product, built from the same modules
+# the other benchmark servers use.
+cd "$PACKAGE"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    log "building latchkey (release)"
+    log "building latchkey and BareRelay (release)"
     swift build -c release --product latchkey
+    swift build -c release --product BareRelay
 fi
 BIN="$(swift build -c release --show-bin-path)"
 [[ -x "$BIN/latchkey" ]] || die "release latchkey missing; run without SKIP_BUILD"
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    log "building BareRelay (release)"
-    (cd "$PACKAGE" && swift build -c release --product BareRelay)
-fi
-RELAY_BIN="$(cd "$PACKAGE" && swift build -c release --show-bin-path)/BareRelay"
+RELAY_BIN="$BIN/BareRelay"
 [[ -x "$RELAY_BIN" ]] || die "release BareRelay missing; run without SKIP_BUILD"
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 public import Crypto
-public import Foundation
+import Foundation
 
 /// Crypto-shredding of the people in audit events. The identifiers of a person an event carries — a `user:` actor
 /// with its address and user agent, a target that is the person's id, and the personal `details` (email, end user,
