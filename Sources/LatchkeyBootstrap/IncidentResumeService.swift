@@ -20,17 +20,11 @@ public struct IncidentResumeService: Service {
 
     /// Runs until graceful shutdown, which ends it cleanly (a run it stops is left to be resumed).
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await incidents.resumeAllInterrupted()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("resuming incident revocation runs failed; will retry", metadata: ["error": "\(Database.describe(error))"])
-                }
-                do { try await incidents.clock.sleep(for: .seconds(incidents.leaseLength)) } catch { return }
-            }
-        }
+        await PeriodicWork.run(
+            every: .seconds(incidents.leaseLength),
+            clock: incidents.clock,
+            logger: logger,
+            failure: "resuming incident revocation runs failed; will retry"
+        ) { try await incidents.resumeAllInterrupted() }
     }
 }

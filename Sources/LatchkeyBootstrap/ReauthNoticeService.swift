@@ -38,17 +38,8 @@ public struct ReauthNoticeService: Service {
 
     /// Runs until graceful shutdown, which ends it cleanly.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    _ = try await runOnce()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("re-authorization notices failed; will retry", metadata: ["error": "\(Database.describe(error))"])
-                }
-                do { try await clock.sleep(for: interval) } catch { return }
-            }
+        await PeriodicWork.run(every: interval, clock: clock, logger: logger, failure: "re-authorization notices failed; will retry") {
+            _ = try await runOnce()
         }
     }
 

@@ -24,17 +24,8 @@ public struct AuditRetentionService: Service {
 
     /// Runs until graceful shutdown, which ends it cleanly.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await runOnce()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("audit retention pruning failed; will retry", metadata: ["error": "\(Database.describe(error))"])
-                }
-                do { try await clock.sleep(for: interval) } catch { return }
-            }
+        await PeriodicWork.run(every: interval, clock: clock, logger: logger, failure: "audit retention pruning failed; will retry") {
+            try await runOnce()
         }
     }
 

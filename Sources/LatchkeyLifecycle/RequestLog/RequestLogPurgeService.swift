@@ -33,18 +33,7 @@ public struct RequestLogPurgeService: Service {
 
     /// Runs until graceful shutdown, which ends it cleanly.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await runOnce()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("request log purge failed; will retry", metadata: ["error": "\(Database.describe(error))"])
-                }
-                do { try await clock.sleep(for: interval) } catch { return }
-            }
-        }
+        await PeriodicWork.run(every: interval, clock: clock, logger: logger, failure: "request log purge failed; will retry") { try await runOnce() }
     }
 
     /// Deletes every entry older than the retention at the clock's now, in batches; returns how many went.

@@ -61,18 +61,13 @@ public struct KeyRotationScheduler: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await check()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("scheduled key rotation failed; will retry", metadata: ["error": "\(error)"])
-                }
-                do { try await clock.sleep(for: configuration.checkInterval) } catch { return }
-            }
-        }
+        await PeriodicWork.run(
+            every: configuration.checkInterval,
+            clock: clock,
+            logger: logger,
+            failure: "scheduled key rotation failed; will retry",
+            level: .error
+        ) { try await check() }
     }
 
     /// Rotates when the data key is due, then records the key's age and the overdue flag. Returns the new version
