@@ -15,7 +15,7 @@ public enum Migrations {
     }
 
     /// Every step, in order. `{blob}` and `{bigint}` are the only dialect differences in the DDL.
-    static let steps: [Step] = baseSteps + identitySteps + complianceSteps + incidentSteps + noticeSteps + roleSteps
+    static let steps: [Step] = baseSteps + identitySteps + complianceSteps + incidentSteps + noticeSteps + roleSteps + syncSteps
 
     /// The vault, apps, gateway and authorization server.
     static let baseSteps: [Step] = [

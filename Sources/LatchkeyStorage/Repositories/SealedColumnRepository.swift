@@ -56,6 +56,7 @@ struct SealedColumn: Sendable {
             field: "connect_token"
         ),
         SealedColumn(table: "totp_secrets", column: "secret", versionColumn: "key_version", ownerExpression: "user_id", field: "totp_secret"),
+        SealedColumn(table: "sync_records", column: "payload", versionColumn: "key_version", ownerExpression: "credential_id", field: "sync_record"),
     ]
 
     /// The big-endian version bytes of a ciphertext header, as the header stores them (bytes 2–5).
