@@ -39,6 +39,7 @@ public func buildApplication(
         services.append(contentsOf: keysAndRefresh)
         services.append(outbound.webhookDelivery)
         services.append(outbound.rateBudgetRefill)
+        services.append(runtime.syncService(outbound: outbound, transport: dependencies.transport ?? UnavailableTransport()))
         if let notices = runtime.reauthNoticeService() { services.append(notices) }
         services.append(RequestLogPurgeService(runtime: runtime))
         services.append(AuditRetentionService(runtime: runtime))
@@ -204,6 +205,15 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
     )
     ConnectionUsageController(directory: runtime.tenants.directory, rateLimits: rateLimits, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
+    ConnectionSyncController(
+        directory: runtime.tenants.directory,
+        integrations: runtime.integrations,
+        catalog: runtime.catalog,
+        store: runtime.syncStore,
+        audit: runtime.audit,
+        clock: runtime.clock,
+        maxBodySize: configuration.maxBodySize
+    ).addRoutes(to: api, recorder: recorder)
     WebhooksController(outbox: runtime.webhooks, allowPrivateNetwork: configuration.allowPrivateNetwork, maxBodySize: configuration.maxBodySize)
         .addRoutes(to: api, recorder: recorder)
     UsersController(runtime: runtime, apps: apps, revokeAndDelete: revokeAndDelete).addRoutes(to: api, recorder: recorder)
@@ -228,7 +238,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         vault: runtime.vault,
         health: outbound.health,
         maxBodySize: configuration.maxBodySize,
-        revokeAndDelete: revokeAndDelete
+        revokeAndDelete: revokeAndDelete,
+        sync: ConnectUserData(catalog: runtime.catalog, integrations: runtime.integrations, store: runtime.syncStore)
     ).addRoutes(to: appKeyed, recorder: recorder)
     IntegrationsController(
         store: runtime.integrations,

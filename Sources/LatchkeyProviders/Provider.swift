@@ -39,6 +39,8 @@ public struct Provider: Sendable, Codable, Equatable, Identifiable {
     public var identity: IdentitySpec?
     /// Calls made for a language model or an app as the user (see `Provider+Tools.swift`).
     public var tools: [Tool]?
+    /// Reference data kept per credential, fetched with the tools (see `Provider+Datasets.swift`).
+    public var datasets: [Dataset]?
 
     /// How credentials for a provider are obtained.
     public enum AuthMode: String, Sendable, Codable, Equatable, CaseIterable {

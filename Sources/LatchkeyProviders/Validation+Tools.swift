@@ -220,7 +220,7 @@ extension ProviderValidator {
         return names
     }
 
-    private func dottedPath(_ path: String, _ field: String) throws {
+    func dottedPath(_ path: String, _ field: String) throws {
         guard !path.isEmpty, path.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty && !$0.contains(" ") })
         else {
             throw fail(field, "'\(path)' is not a dotted path like items.id")

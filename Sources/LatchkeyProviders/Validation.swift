@@ -65,6 +65,7 @@ struct ProviderValidator {
             try nonEmpty(identity.idField, "identity.idField")
         }
         try validateTools()
+        try validateDatasets()
     }
 
     private func validate(oauth: OAuthSettings) throws {

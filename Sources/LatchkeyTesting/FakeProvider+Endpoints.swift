@@ -210,7 +210,7 @@ extension FakeProvider {
         accessTokens = accessTokens.filter { $0.value.family != session.family }
     }
 
-    private func authorizedSession(_ request: OutboundRequest) -> Session? {
+    func authorizedSession(_ request: OutboundRequest) -> Session? {
         let header = provider.oauth?.accessTokenHeader ?? "Authorization"
         let format = provider.oauth?.accessTokenFormat ?? "Bearer {accessToken}"
         guard let value = request.header(header), let range = format.range(of: "{accessToken}") else { return nil }

@@ -114,6 +114,10 @@ public actor FakeProvider: HTTPTransport {
     public internal(set) var revokedTokens: [String] = []
 
     var overrides: [Override] = []
+    /// Records served per dataset name (`serve(dataset:records:pageSize:)`), and the page size of cursor walks.
+    var datasetRecords: [String: (records: [JSONValue], pageSize: Int)] = [:]
+    /// How many dataset pages were answered.
+    public internal(set) var datasetPages = 0
     var codes: [String: Grant] = [:]
     var accessTokens: [String: Session] = [:]
     var refreshTokens: [String: Session] = [:]
@@ -253,6 +257,7 @@ public actor FakeProvider: HTTPTransport {
         if let probe = provider.probe, let probeURL = endpoints.apiURL(probe.path), Self.sameEndpoint(url, probeURL) {
             return probeEndpoint(request, probe: probe)
         }
+        if let response = datasetEndpoint(request) { return response }
         return Self.json(404, .object(["error": .string("not_found")]))
     }
 }

@@ -77,7 +77,7 @@ struct ToolCallTests {
         #expect(fields["input.colour"]?.hasPrefix("is not a field of this tool") == true)
         #expect(fields.count == 6)
         #expect(try Self.problems("github.list_issues", #"{"owner":"o","repo":"r","per_page":0}"#)["input.per_page"] == "must be at least 1")
-        #expect(try Self.problems("sandbox.list_items", #"{"x":true}"#)["input.x"]?.contains("this tool takes no input") == true)
+        #expect(try Self.problems("sandbox.get_profile", #"{"x":true}"#)["input.x"]?.contains("this tool takes no input") == true)
         #expect(
             try Self.problems("github.create_issue", #"{"owner":"o","repo":"r","title":"t","labels":"bug"}"#)["input.labels"] == "must be an array"
         )

@@ -34,7 +34,8 @@ struct BundledToolsTests {
         #expect(tools.map(\.request.path) == ["/me", "/items"])
         #expect(tools.map(\.scopes) == [["profile"], ["items.read"]])
         #expect(tools.allSatisfy { $0.readOnly && $0.request.method == "GET" })
-        #expect(tools[1].result?.fields == ["items.id", "items.title", "items.done"])
+        #expect(tools[1].result?.fields == ["items.id", "items.title", "items.done", "next_cursor"])
+        #expect(tools[1].result?.pagination?.cursorInput == "cursor")
     }
 
     @Test func everyToolRevalidatesFromItsOwnEncodingAndIsFoundByName() throws {

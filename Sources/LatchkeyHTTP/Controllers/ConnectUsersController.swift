@@ -15,11 +15,14 @@ struct ConnectUsersController {
     let maxBodySize: Int
     /// Revokes at the provider (best effort) and deletes.
     let revokeAndDelete: AppService.RevokeAndDelete
+    /// The synced reference data of the person's credentials (`…/data/{dataset}`).
+    let sync: ConnectUserData
 
     func addRoutes(to group: RouterGroup<AppKeyContext>, recorder: RouteRecorder?) {
         group.route(.get, "connect/users/:externalUserId/connections", recorder: recorder, use: list)
         group.route(.delete, "connect/users/:externalUserId/connections/:connectionId", recorder: recorder, use: delete)
         group.route(.post, "connect/users/:externalUserId/connections/:connectionId/reconnect", recorder: recorder, use: reconnect)
+        group.route(.get, "connect/users/:externalUserId/connections/:connectionId/data/:dataset", recorder: recorder, use: data)
     }
 
     struct CredentialItem: Encodable {
@@ -122,7 +125,7 @@ struct ConnectUsersController {
 
     /// The app's Connection named in the path with the person's credentials on it; another app's connection, an
     /// unknown person or one with nothing there answers 404 (a probe of another app's connection is audited).
-    private func target(_ request: Request, context: AppKeyContext) async throws -> (Connection, [Credential]) {
+    func target(_ request: Request, context: AppKeyContext) async throws -> (Connection, [Credential]) {
         let external = try Self.externalUserID(context)
         RequestLogNote.current?.note(externalUserID: external)
         let id = (context.parameters.get("connectionId") ?? "").lowercased()
@@ -141,7 +144,7 @@ struct ConnectUsersController {
         return (connection, mine)
     }
 
-    private func credentials(of endUser: EndUser, on connectionID: String, tenantID: String) async throws -> [Credential] {
+    func credentials(of endUser: EndUser, on connectionID: String, tenantID: String) async throws -> [Credential] {
         try await vault.list(tenantID: tenantID, filter: CredentialFilter(connectionID: connectionID, limit: 200)).items.filter {
             $0.endUserID == endUser.id
         }

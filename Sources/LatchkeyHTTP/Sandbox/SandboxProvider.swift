@@ -174,7 +174,14 @@ struct SandboxProvider: Sendable {
     @Sendable func items(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let grant = await bearer(request) else { return Self.unauthorized() }
         guard grant.scopes.contains("items.read") else { return Self.oauthError("insufficient_scope", status: .forbidden) }
-        return Self.json(["items": [["id": 1, "title": "Try Latchkey", "done": true], ["id": 2, "title": "Connect a real service", "done": false]]])
+        // Paged as the catalog's `sandbox.items` dataset walks it: `limit` items from the position `cursor` names.
+        let all: [[String: Any]] = [["id": 1, "title": "Try Latchkey", "done": true], ["id": 2, "title": "Connect a real service", "done": false]]
+        let start = request.uri.queryParameters["cursor"].flatMap { Int(String($0)) }.map { min(max($0, 0), all.count) } ?? 0
+        let limit = request.uri.queryParameters["limit"].flatMap { Int(String($0)) }.map { max($0, 1) } ?? all.count
+        let end = min(start + limit, all.count)
+        var answer: [String: Any] = ["items": Array(all[start..<end])]
+        if end < all.count { answer["next_cursor"] = String(end) }
+        return Self.json(answer)
     }
 
     private func bearer(_ request: Request) async -> SandboxState.Grant? {

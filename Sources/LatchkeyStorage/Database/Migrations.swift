@@ -15,7 +15,7 @@ public enum Migrations {
     }
 
     /// Every step, in order. `{blob}` and `{bigint}` are the only dialect differences in the DDL.
-    static let steps: [Step] = baseSteps + identitySteps + complianceSteps + incidentSteps + noticeSteps + roleSteps + shreddingSteps
+    static let steps: [Step] = baseSteps + identitySteps + complianceSteps + incidentSteps + noticeSteps + roleSteps + shreddingSteps + syncSteps
 
     /// The vault, apps, gateway and authorization server.
     static let baseSteps: [Step] = [

@@ -63,6 +63,7 @@ struct SealedColumn: Sendable {
             ownerExpression: "person_id",
             field: "audit_person_key"
         ),
+        SealedColumn(table: "sync_records", column: "payload", versionColumn: "key_version", ownerExpression: "credential_id", field: "sync_record"),
     ]
 
     /// The big-endian version bytes of a ciphertext header, as the header stores them (bytes 2–5).

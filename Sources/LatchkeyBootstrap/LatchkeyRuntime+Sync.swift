@@ -1,0 +1,36 @@
+public import LatchkeyCore
+public import LatchkeyGateway
+import LatchkeyLifecycle
+public import LatchkeyOAuthClient
+import LatchkeyStorage
+
+extension LatchkeyRuntime {
+    /// Where reference-data sync keeps its settings, jobs and sealed records.
+    public var syncStore: any SyncStore { SQLSyncStore(database: database, keyring: keyring) }
+
+    /// The reference-data sync over `outbound`'s resolver and rate gate (the same limiter as interactive calls) and
+    /// `transport`.
+    public func syncService(
+        outbound: OutboundServices,
+        transport: any HTTPTransport,
+        pacer: SyncPacer = SyncPacer(),
+        configuration: SyncService.Configuration = .init()
+    ) -> SyncService {
+        let proxy = ProxyService(
+            resolver: outbound.resolver,
+            providers: ProviderResolver(catalog: catalog, integrations: integrations),
+            transport: transport,
+            gate: outbound.gate
+        )
+        return SyncService(
+            store: syncStore,
+            catalog: catalog,
+            proxy: proxy,
+            pacer: pacer,
+            clock: clock,
+            configuration: configuration,
+            publicURL: self.configuration.effectivePublicURL,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+public import LatchkeyOAuthClient
+import LatchkeyProviders
+
+extension FakeProvider {
+    /// Serves `records` as the API behind the catalog dataset `name`: its tool's path answers, to a valid access
+    /// token, the records the way the dataset walks them — a cursor page of `pageSize` records with the next
+    /// cursor where the tool says, or numbered pages of the size asked for — and, for an incremental dataset, only
+    /// the records whose `incremental.from` is after the value sent.
+    public func serve(dataset name: String, records: [JSONValue], pageSize: Int = 2) {
+        datasetRecords[name] = (records, pageSize)
+    }
+
+    func datasetEndpoint(_ request: OutboundRequest) -> OutboundResponse? {
+        for dataset in provider.datasets ?? [] {
+            guard let served = datasetRecords[dataset.name], let tool = provider.tools?.first(where: { $0.name == dataset.tool }),
+                request.method == tool.request.method, let url = endpoints.apiURL(tool.request.path), Self.sameEndpoint(request.url, url)
+            else { continue }
+            guard authorizedSession(request) != nil else {
+                return Self.json(401, .object(["error": .string("invalid_token")]))
+            }
+            datasetPages += 1
+            return page(of: dataset, tool: tool, served.records, pageSize: served.pageSize, values: inputs(request, tool: tool))
+        }
+        return nil
+    }
+
+    /// The tool's input fields as the request carries them (query parameters, or JSON body fields).
+    private func inputs(_ request: OutboundRequest, tool: Tool) -> [String: String] {
+        var values: [String: String] = [:]
+        let query = Self.query(of: request.url)
+        for (parameter, field) in tool.request.query ?? [:] { values[field] = query[parameter] }
+        if let body = request.body, let document = JSONValue.parse(body) {
+            for (path, field) in tool.request.body?.fields ?? [:] { values[field] = document.value(at: path)?.scalarString }
+        }
+        return values
+    }
+
+    private func page(of dataset: Dataset, tool: Tool, _ all: [JSONValue], pageSize: Int, values: [String: String]) -> OutboundResponse {
+        var records = all
+        if let incremental = dataset.incremental, let since = values[incremental.input] {
+            records = records.filter { ($0.value(at: incremental.from)?.scalarString ?? "") > since }
+        }
+        var slice: ArraySlice<JSONValue>
+        var next: String?
+        switch dataset.pagination?.style {
+        case .cursor?:
+            let start = values[tool.result?.pagination?.cursorInput ?? ""].flatMap(Int.init).map { min(max($0, 0), records.count) } ?? 0
+            let end = min(start + pageSize, records.count)
+            slice = records[start..<end]
+            if end < records.count { next = String(end) }
+        case .page?:
+            let size = values[dataset.pagination?.sizeInput ?? ""].flatMap(Int.init) ?? pageSize
+            let page = max(1, values[dataset.pagination?.pageInput ?? ""].flatMap(Int.init) ?? 1)
+            let start = min((page - 1) * size, records.count)
+            slice = records[start..<min(start + size, records.count)]
+        case nil:
+            slice = records[...]
+        }
+        let array = JSONValue.array(Array(slice))
+        var document = dataset.records.map { JSONValue.object([:]).setting(array, at: $0) } ?? array
+        if let next, let path = tool.result?.pagination?.nextCursor { document = document.setting(.string(next), at: path) }
+        if quirks.okFalseErrors { document = document.setting(.bool(true), at: "ok") }
+        return Self.json(200, document)
+    }
+}
