@@ -16,17 +16,9 @@ import Testing
 struct WeakSessionTests {
     @Test(arguments: TestDatabases.kinds)
     func aWeakSessionCannotDisconnectAServiceOrGrantAnMCPClient(kind: TestDatabases.Kind) async throws {
-        try await TestApp.with(kind) { client, fixture in
-            try await TestIntegrations.sandbox(fixture)
-            let alice = try await TestUsers.create(fixture, email: "alice@example.com")
-            let imported = try await client.execute(
-                uri: "/api/v1/credentials",
-                method: .post,
-                headers: fixture.headers,
-                body: try body(["integration": "sandbox", "type": "oauth2", "accessToken": "sandbox-alice-token", "externalUserId": alice.id])
-            )
-            #expect(imported.status == .created, "\(imported.text)")
-            let credentialID = try #require(try imported.json["id"] as? String)
+        try await OAuthServerTests.withAlice(kind) { _, fixture, client, alice in
+            let listed = try await client.execute(uri: "/api/v1/credentials?externalUserId=\(alice.id)", method: .get, headers: fixture.headers)
+            let credentialID = try #require((try listed.json["items"] as? [[String: Any]])?.first?["id"] as? String)
             let sessions = WebSessions(store: fixture.runtime.webSessionStore, keyring: fixture.runtime.keyring, clock: fixture.runtime.clock)
             let weak = WebBrowser(client)
             await weak.setCookie("latchkey_session", try await sessions.create(user: alice, method: .app, ip: nil, userAgent: nil))
