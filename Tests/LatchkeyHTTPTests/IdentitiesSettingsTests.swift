@@ -44,6 +44,9 @@ struct IdentitiesSettingsTests {
             #expect(password.contains("primary") && password.contains("alice@example.com"))
             let passkey = try #require(rows.first { $0.contains(">Passkey") })
             #expect(passkey.contains("MacBook") && !passkey.contains("primary"))
+            // Last used: the password just now (this sign-in), the passkey never.
+            #expect(passkey.contains(#"<td data-label="Last used">never</td>"#))
+            #expect(!password.contains(#"<td data-label="Last used">never</td>"#) && password.contains(#"<td data-label="Last used">"#))
             let slack = try #require(rows.first { $0.contains("App account") })
             #expect(slack.contains("linked through \(app.name)") && slack.contains("look only"))
             #expect(page.text.contains(#"href="/settings/passkeys""#) && page.text.contains(#"href="/link""#))

@@ -95,6 +95,16 @@ struct IdentityCallTests {
             #expect(proxied.url.absoluteString == "https://api.github.com/user")
             #expect(proxied.headers.contains { $0.name == "Authorization" && $0.value == "Bearer alice-own-token" })
             #expect(!proxied.headers.contains { $0.name.lowercased().hasPrefix("latchkey-") })
+            // The token itself is not handed out on an app's word about a chat account: only tools and the proxy act for it.
+            let token = try await client.execute(
+                uri: "/api/v1/credentials/token",
+                method: .post,
+                headers: bot,
+                body: try body(["integration": "github", "identity": Self.identity])
+            )
+            #expect(token.status == .badRequest, "\(token.text)")
+            #expect((try ToolInvokeAPITests.error(token)["fields"] as? [[String: Any]])?.first?["path"] as? String == "identity")
+            #expect(!token.text.contains("alice-own-token"))
         }
     }
 }

@@ -185,6 +185,55 @@ struct LinkCodeTests {
     }
 
     @Test(arguments: TestDatabases.kinds)
+    func guessingSpreadOverCodesAndPeopleIsLimitedPerAccount(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            let (_, key) = try await AppsAPITests.createApp(client, fixture, ["name": "Slack bot"])
+            // Three live codes for Slack T1/U2, and three people guessing, each below their own limit of five.
+            var codes: [String] = []
+            for _ in 0..<3 { codes.append(try Self.code(of: try await Self.resolve(client, key))) }
+            func wrong(_ code: String, _ n: Int) -> String {
+                String(format: "%@-%03d", String(code.prefix(3)), (Int(code.suffix(3))! + n) % 1000)
+            }
+            var guessers: [WebBrowser] = []
+            for name in ["mallory", "trudy", "eve"] {
+                try await TestUsers.create(fixture, email: "\(name)@example.com")
+                let browser = WebBrowser(client)
+                _ = try await browser.signIn(email: "\(name)@example.com", password: "correct-horse-battery")
+                _ = try await browser.get("/link")
+                guessers.append(browser)
+            }
+            for (index, count) in [(0, 4), (1, 4), (2, 1)] {
+                for n in 1...count {
+                    let page = try await guessers[index].post("/link", ["code": wrong(codes[index], n)])
+                    #expect(page.text.contains("That code is not right"), "\(index) \(n)")
+                }
+            }
+            // The tenth wrong guess against the account's codes uses all of them up, though none took five.
+            let tenth = try await guessers[2].post("/link", ["code": wrong(codes[2], 2)])
+            #expect(tenth.text.contains("used up after too many wrong tries"))
+            let (_, alice) = try await Self.alice(client, fixture)
+            for code in codes {
+                let page = try await alice.post("/link", ["code": code])
+                #expect(page.status == .badRequest && page.text.contains("That code was already used"), "\(code)")
+            }
+            // A newer code still works when typed right, and dies at its first wrong guess while the budget is spent.
+            let fresh = try Self.code(of: try await Self.resolve(client, key))
+            #expect(try await guessers[0].post("/link", ["code": wrong(fresh, 1)]).text.contains("used up after too many wrong tries"))
+            let newest = try Self.code(of: try await Self.resolve(client, key))
+            // A post without the page's CSRF token (another site's form) never reaches the code.
+            #expect(try await alice.post("/link", ["code": newest], csrf: false).status == .forbidden)
+            #expect(try await alice.post("/link", ["code": newest]).status == .seeOther)
+            #expect(
+                try await IdentityRepository(database: fixture.runtime.database).identity(
+                    provider: "slack",
+                    subject: "T1/U2",
+                    tenantID: fixture.tenantID
+                ) != nil
+            )
+        }
+    }
+
+    @Test(arguments: TestDatabases.kinds)
     func aWeakSessionCannotLinkAndAStrangerIsSentToSignIn(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             let (_, key) = try await AppsAPITests.createApp(client, fixture, ["name": "Slack bot"])

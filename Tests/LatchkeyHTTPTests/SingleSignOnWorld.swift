@@ -20,8 +20,16 @@ actor SigningIdentityProvider: HTTPTransport {
     private(set) var keyID = "k1"
     /// Signs with a key the provider does not publish (a forged token).
     var forge = false
-    /// Claims added to every id_token.
+    /// Claims added to (or replacing those of) every id_token.
     var extraClaims: [String: Any] = ["email_verified": true]
+    /// The key `rotate()` retired, no longer published.
+    private var retired: (key: P256.Signing.PrivateKey, id: String)?
+    /// Signs with the retired key under its old `kid` (a token minted before a rotation, or with a stolen old key).
+    var signWithRetiredKey = false
+    /// Answers with this id_token instead of a fresh one (an earlier sign-in's token, replayed).
+    var replayedIDToken: String?
+    /// The last id_token the token endpoint answered with.
+    private(set) var lastIDToken: String?
 
     init(fake: FakeProvider) {
         self.fake = fake
@@ -29,6 +37,15 @@ actor SigningIdentityProvider: HTTPTransport {
 
     func setForge(_ value: Bool) { forge = value }
     func setExtraClaims(_ claims: [String: Any]) { extraClaims = claims }
+    func setSignWithRetiredKey(_ value: Bool) { signWithRetiredKey = value }
+    func setReplayedIDToken(_ token: String?) { replayedIDToken = token }
+
+    /// The provider rolls its signing key: a new key and `kid` are published, the old one is not.
+    func rotate() {
+        retired = (key, keyID)
+        key = P256.Signing.PrivateKey()
+        keyID = "k\(Int(keyID.dropFirst())! + 1)"
+    }
 
     func send(_ request: OutboundRequest) async throws -> OutboundResponse {
         switch request.url.path {
@@ -52,7 +69,9 @@ actor SigningIdentityProvider: HTTPTransport {
             guard request.url.path == "/token", var object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
                 let idToken = object["id_token"] as? String
             else { return response }
-            object["id_token"] = try resign(idToken)
+            let answered = try replayedIDToken ?? resign(idToken)
+            lastIDToken = answered
+            object["id_token"] = answered
             response.body = try JSONSerialization.data(withJSONObject: object)
             return response
         }
@@ -65,9 +84,10 @@ actor SigningIdentityProvider: HTTPTransport {
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         var claims = try JSONSerialization.jsonObject(with: Data(base64Encoded: base64)!) as! [String: Any]
         for (name, value) in extraClaims { claims[name] = value }
-        let header = try JSONSerialization.data(withJSONObject: ["alg": "ES256", "kid": keyID, "typ": "JWT"]).base64URLEncodedString()
+        let old = signWithRetiredKey ? retired : nil
+        let header = try JSONSerialization.data(withJSONObject: ["alg": "ES256", "kid": old?.id ?? keyID, "typ": "JWT"]).base64URLEncodedString()
         let payload = try JSONSerialization.data(withJSONObject: claims).base64URLEncodedString()
-        let signer = forge ? P256.Signing.PrivateKey() : key
+        let signer = forge ? P256.Signing.PrivateKey() : old?.key ?? key
         let signature = try signer.signature(for: Data("\(header).\(payload)".utf8)).rawRepresentation
         return "\(header).\(payload).\(signature.base64URLEncodedString())"
     }

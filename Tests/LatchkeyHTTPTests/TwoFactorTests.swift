@@ -20,6 +20,8 @@ struct TwoFactorTests {
         let page = try await browser.get("/settings/two-factor")
         #expect(page.status == .ok)
         #expect(page.text.contains("Two-factor sign-in is <strong>off</strong>"))
+        // What it guards, said before it is turned on: the password, not the ways that stand in for it.
+        #expect(page.text.contains("It guards your password only: a passkey, single sign-on or a code sent to your email address"))
         let shown = try #require(page.shownOnce("totp-secret", pattern: "[A-Z2-7 ]+"))
         let totp = TOTP(secret: try #require(Base32.decode(shown)))
         #expect(page.text.contains("otpauth://totp/Latchkey%3Aalice@example.com?secret=\(Base32.encode(totp.secret))"))

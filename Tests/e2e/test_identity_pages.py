@@ -5,7 +5,7 @@ A second tenant made with `latchkey tenants create` (which prints its sign-in pa
 `latchkey users create --tenant`; Chromium signs in on that tenant's page and sees only that tenant's services, and
 is told it is signed in elsewhere on the default tenant's page. On Settings › Sessions a person ends the session of
 another browser, then signs out everywhere. On Settings › Linked accounts unlinking the last way to sign in is refused
-with the reason.
+with the reason. SQLite and PostgreSQL.
 
 Screenshots: <artifacts>/screenshots/identity-<test>-NN-<step>.png.
 """
@@ -26,11 +26,11 @@ HTTP_TIMEOUT = 20
 PASSWORD = "identity-pages-password-1"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(request, tmp_path_factory):
     need_peer(chromium_problem(), "headless Chromium")
-    workdir = tmp_path_factory.mktemp("latchkey-identity")
-    gen = _make_database("sqlite", workdir)
+    workdir = tmp_path_factory.mktemp(f"latchkey-identity-{request.param}")
+    gen = _make_database(request.param, workdir)
     stack = WebStack(next(gen), workdir, extra_args=["--demo"])
     try:
         stack.start()

@@ -2,8 +2,9 @@
 user verification) against `latchkey serve`, on SQLite and PostgreSQL.
 
 A person signs in with their password, adds a passkey on Settings → Passkeys, signs out, and signs in again with
-the passkey alone (no email typed) into the Connection Center. Once the authenticator forgets its credential, the
-passkey button fails with a plain message in the page's alert box. WebAuthn needs a secure context: the public URL
+the passkey alone (no email typed) into the Connection Center. A copy of the authenticator whose signature counter
+is behind (a cloned key) is refused and audited. Once the authenticator forgets its credential, the passkey button
+fails with a plain message in the page's alert box. WebAuthn needs a secure context: the public URL
 is `http://localhost:<port>`, which browsers count as one.
 
 Screenshots: <artifacts>/screenshots/passkeys-<test>-NN-<step>.png.
@@ -73,6 +74,20 @@ def _alert(driver) -> str:
     return wait_until(shown, what=f"the passkey error box on {_path(driver)}")
 
 
+def _sign_in_with_a_copy(driver, stack, credential) -> None:
+    """Replace the device's credential by a copy whose signature counter starts over, sign out, press the button."""
+    from selenium.webdriver.common.virtual_authenticator import Credential
+
+    copy = credential.to_dict()
+    copy["signCount"] = 0
+    driver.remove_all_credentials()
+    driver.add_credential(Credential.from_dict(copy))
+    _one(driver, "form[action='/logout'] button", "sign-out button").click()
+    _wait_path(driver, "/login", "sign-out leads to the sign-in page")
+    driver.get(stack.url("/login?next=/connections"))
+    _one(driver, "#passkey-sign-in", "passkey sign-in button").click()
+
+
 def test_a_passkey_added_in_settings_signs_in_without_a_password(request, stack):
     user = stack.new_user("passkey", name="Pat Passkey")
     driver, shots = chromium_for_test(request, "passkeys")
@@ -110,10 +125,22 @@ def test_a_passkey_added_in_settings_signs_in_without_a_password(request, stack)
     driver.get(stack.url("/settings/passkeys"))
     assert "last used never" not in driver.page_source, "the passkey's last use is shown"
 
+    # A copy of the authenticator whose signature counter is behind the server's (a cloned key): refused, audited.
+    [credential] = driver.get_credentials()
+    assert credential.sign_count > 0, "the virtual authenticator counts its signatures"
+    _sign_in_with_a_copy(driver, stack, credential)
+    message = _alert(driver)
+    shots.take(driver, "cloned-refused")
+    assert "may have been copied" in message, message
+    assert _path(driver) == "/login"
+    r = stack.api.get(stack.url("/api/v1/audit"), params={"action": "user.sign_in", "limit": 200}, timeout=20)
+    assert r.status_code == 200
+    refusals = [e for e in r.json().get("items", r.json().get("events", []))
+                if e.get("action") == "user.sign_in" and e.get("result") == "failure"]
+    assert any(e["details"].get("reason") == "possible_cloned_authenticator" for e in refusals), refusals
+
     # The device forgets the passkey: the next sign-in fails in plain words.
     driver.remove_all_credentials()
-    _one(driver, "form[action='/logout'] button", "sign-out button").click()
-    _wait_path(driver, "/login", "sign-out leads to the sign-in page")
     driver.get(stack.url("/login?next=/connections"))
     _one(driver, "#passkey-sign-in", "passkey sign-in button").click()
     message = _alert(driver)

@@ -6,8 +6,9 @@ import LatchkeyStorage
 
 /// `/link`: a signed-in person types the code a chat app gave them (`link_required`), and the account the app vouches
 /// for (Slack `T1/U2`) becomes one of their identities, WEAK. Only a STRONG session may link (the sign-in middleware
-/// sends a WEAK one to sign in fully first). Guesses are limited per code (5 wrong ones use it up), per person and per
-/// browser (5 wrong codes in 15 minutes make them wait).
+/// sends a WEAK one to sign in fully first). Guesses are limited per code (5 wrong ones use it up), per account (10
+/// wrong ones against its codes in 15 minutes use them all up), per person and per browser (5 wrong codes in 15 minutes
+/// make them wait).
 struct LinkPagesController {
     let identities: AppIdentities
     let sessions: WebSessions
@@ -86,7 +87,8 @@ struct LinkPagesController {
                 userID: user.id,
                 identityID: NewID.make(),
                 now: now,
-                maximumWrongGuesses: LinkCode.maximumWrongGuesses
+                maximumWrongGuesses: LinkCode.maximumWrongGuesses,
+                perAccount: .init(maximumWrongGuesses: LinkCode.maximumWrongGuessesPerAccount, window: LinkCode.accountGuessWindow)
             )
         } catch let error as LatchkeyError where error.code == .conflict {
             try await audit(actor, user, result: .failure, details: ["reason": "already_linked"])

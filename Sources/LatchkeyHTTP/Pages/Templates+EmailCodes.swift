@@ -71,6 +71,7 @@ extension Templates {
         {{#flash}}<div class="flash" role="status">{{flash}}</div>{{/flash}}
         {{#enabled}}
         <p id="two-factor-status">Two-factor sign-in is <strong>on</strong>: after your password, you enter the code your authenticator app shows.</p>
+        <p id="two-factor-scope">It guards your password only: a passkey, single sign-on or a code sent to your email address signs you in without it.</p>
         <h2 id="disable-heading">Turn it off</h2>
         {{#error}}<div class="error" role="alert">{{error}}</div>{{/error}}
         <form method="post" action="/settings/two-factor/disable" aria-labelledby="disable-heading">
@@ -83,6 +84,7 @@ extension Templates {
         {{/enabled}}
         {{^enabled}}
         <p id="two-factor-status">Two-factor sign-in is <strong>off</strong>. Turn it on to be asked, after your password, for a code from an authenticator app on your phone.</p>
+        <p id="two-factor-scope">It guards your password only: a passkey, single sign-on or a code sent to your email address signs you in without it.</p>
         <h2 id="setup-heading">Set it up</h2>
         <ol>
         <li>In your authenticator app, add an account with this key (or open the link on the phone that has the app):

@@ -158,6 +158,11 @@ struct SingleSignOn: Sendable {
                 nonce: candidate.kind == .oidc ? flow.nonce : nil
             )
         } catch {
+            if case .idTokenMismatch = error.kind {
+                // The answer's id_token names another client or sign-in (`aud`, `iss`, a replayed `nonce`): audited as such.
+                logger.notice("id_token refused", metadata: ["integration": "\(candidate.integration.key)", "reason": "\(error)"])
+                throw SignInFailure(reason: "id_token", message: ConnectService.describe(error, name: name))
+            }
             logger.notice("single sign-on code exchange failed", metadata: ["integration": "\(candidate.integration.key)"])
             throw SignInFailure(reason: "token_exchange", message: ConnectService.describe(error, name: name))
         }

@@ -19,6 +19,12 @@ public struct LinkCode: Sendable, Equatable, CustomStringConvertible {
     public static let lifetime: Double = 10 * 60
     /// Wrong guesses of a code's digits before the code is used up.
     public static let maximumWrongGuesses = 5
+    /// Wrong guesses against all the codes of one account (Slack `T1/U2`) issued within ``accountGuessWindow``, after
+    /// which every live code of the account is used up, as is each newer one at its first wrong guess: guessing
+    /// spread over several codes, people or browsers stays limited.
+    public static let maximumWrongGuessesPerAccount = 10
+    /// How far back the wrong guesses of an account's codes count: 15 minutes.
+    public static let accountGuessWindow: Double = 15 * 60
 
     /// A new random code from `generator` (the system's cryptographically secure one by default).
     public static func generate<G: RandomNumberGenerator>(using generator: inout G) -> LinkCode {

@@ -116,9 +116,23 @@ public struct LinkCodeRepository: Sendable {
         }
     }
 
+    /// How many wrong guesses the codes of one account (provider and subject) take together.
+    public struct AccountGuessLimit: Sendable {
+        /// Wrong guesses against all of an account's codes issued within ``window``; reaching it uses every live code
+        /// of the account up, and so does each further wrong guess against a newer one.
+        public var maximumWrongGuesses: Int
+        public var window: TimeInterval
+
+        public init(maximumWrongGuesses: Int, window: TimeInterval) {
+            self.maximumWrongGuesses = maximumWrongGuesses
+            self.window = window
+        }
+    }
+
     /// Checks a typed code within the tenant and, when it is right and live, links its account to `userID` (a new
     /// WEAK identity `identityID`) and uses the code up, in one transaction. A wrong guess of a live code's digits
-    /// counts against that code; after `maximumWrongGuesses` it is used up. A conflict (the account is already
+    /// counts against that code (after `maximumWrongGuesses` it is used up) and against its account (`perAccount`:
+    /// once its codes took that many wrong guesses, all of them are used up). A conflict (the account is already
     /// someone's) is thrown and leaves the code as it was.
     public func redeem(
         _ hashes: Hashes,
@@ -126,7 +140,8 @@ public struct LinkCodeRepository: Sendable {
         userID: String,
         identityID: String,
         now: Date,
-        maximumWrongGuesses: Int
+        maximumWrongGuesses: Int,
+        perAccount: AccountGuessLimit
     ) async throws -> Redemption {
         try await database.transaction { db in
             let rows = try await db.raw(
@@ -147,6 +162,25 @@ public struct LinkCodeRepository: Sendable {
                         .run()
                 } else {
                     try await db.raw("UPDATE link_codes SET failed_attempts = \(bind: failures) WHERE id = \(bind: id)").run()
+                }
+                // The account's codes share a budget, so that guessing spread over several codes (or people) is limited too.
+                let account = (provider: try live.string("provider"), subject: try live.string("subject"))
+                let since = now.addingTimeInterval(-perAccount.window).ms
+                let total =
+                    try await db.raw(
+                        """
+                        SELECT COALESCE(SUM(failed_attempts), 0) AS total FROM link_codes WHERE tenant_id = \(bind: tenantID)
+                          AND provider = \(bind: account.provider) AND subject = \(bind: account.subject) AND created_at > \(bind: since)
+                        """
+                    ).first()?.int("total") ?? 0
+                if total >= perAccount.maximumWrongGuesses {
+                    try await db.raw(
+                        """
+                        UPDATE link_codes SET used_at = \(bind: now.ms) WHERE tenant_id = \(bind: tenantID) AND provider = \(bind: account.provider)
+                          AND subject = \(bind: account.subject) AND used_at IS NULL
+                        """
+                    ).run()
+                    return .wrong(remaining: 0)
                 }
                 return .wrong(remaining: max(0, maximumWrongGuesses - failures))
             }
