@@ -54,7 +54,13 @@ public enum TestApp {
     ) async throws -> T {
         let logs = LogCapture()
         let recorder = RouteRecorder()
-        return try await TestDatabases.withRuntime(kind, clock: clock, logger: logs.logger(), configure: configure) { runtime in
+        // A live server's test client keeps one connection and does not reconnect: the idle timeout must outlast any
+        // pause between two requests of a test on a busy machine (a test of the timeout itself sets its own).
+        let configureServer: (inout ServerConfiguration) -> Void = { configuration in
+            configuration.idleTimeout = .seconds(600)
+            configure(&configuration)
+        }
+        return try await TestDatabases.withRuntime(kind, clock: clock, logger: logs.logger(), configure: configureServer) { runtime in
             let (_, adminKey) = try await runtime.tenants.createAdminKey(tenantID: runtime.defaultTenant.id, name: "test", actor: .cli)
             let fixture = TestFixture(runtime: runtime, adminKey: adminKey, logs: logs, routes: recorder)
             let network: any HTTPTransport = transport ?? FakeNetwork()
