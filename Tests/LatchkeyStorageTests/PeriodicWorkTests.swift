@@ -85,4 +85,29 @@ struct PeriodicWorkTests {
         #expect(sink.all.isEmpty)
         #expect(clock.sleeperCount == 0)
     }
+
+    @Test func aPassWhoseErrorsCouldCarryAProvidersWordsLogsOnlyTheirType() async {
+        let clock = TestClock()
+        let sink = Lines()
+        let logger = Logger(label: "periodic") { _ in Recorder(sink: sink) }
+        let loop = Task {
+            await PeriodicWork.run(
+                every: .seconds(60),
+                clock: clock,
+                logger: logger,
+                failure: "pass failed",
+                level: .error,
+                describe: PeriodicWork.errorType
+            ) {
+                throw Refused()
+            }
+        }
+        await Self.settle { clock.sleeperCount == 1 }
+        loop.cancel()
+        await loop.value
+        #expect(sink.all.count == 1)
+        #expect(sink.all.first?.hasPrefix("error pass failed ") == true)
+        #expect(sink.all.first?.contains("Refused") == true)
+        #expect(sink.all.first?.contains("the pass was refused") == false)
+    }
 }

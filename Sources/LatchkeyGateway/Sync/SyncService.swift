@@ -74,18 +74,14 @@ public struct SyncService: Service {
 
     /// Runs until graceful shutdown; a run in flight keeps its lease and resumes from its last saved page.
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    _ = try await runOnce()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("reference data sync pass failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                }
-                do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
-            }
-        }
+        await PeriodicWork.run(
+            every: configuration.pollInterval,
+            clock: clock,
+            logger: logger,
+            failure: "reference data sync pass failed",
+            level: .error,
+            describe: PeriodicWork.errorType
+        ) { _ = try await runOnce() }
     }
 
     /// One pass: plan, pause, then every job due now.

@@ -47,18 +47,14 @@ public struct RefreshService: Service {
 
     /// Runs until graceful shutdown, which ends it cleanly (a refresh in flight finishes or keeps its lease).
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    _ = try await runOnce()
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("background refresh pass failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                }
-                do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
-            }
-        }
+        await PeriodicWork.run(
+            every: configuration.pollInterval,
+            clock: clock,
+            logger: logger,
+            failure: "background refresh pass failed",
+            level: .error,
+            describe: PeriodicWork.errorType
+        ) { _ = try await runOnce() }
     }
 
     /// One pass: everything due now, then the clean-up when it is time. Returns how many refreshes succeeded.

@@ -79,18 +79,16 @@ public struct WebhookDeliveryService: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    while try await runOnce() >= configuration.batchSize {
-                        if Task.isCancelled { return }
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.error("webhook delivery pass failed; will retry", metadata: ["error": "\(Database.describe(error))"])
-                }
-                do { try await clock.sleep(for: configuration.pollInterval) } catch { return }
+        await PeriodicWork.run(
+            every: configuration.pollInterval,
+            clock: clock,
+            logger: logger,
+            failure: "webhook delivery pass failed; will retry",
+            level: .error
+        ) {
+            // A full batch means more may be due: the next one at once.
+            while try await runOnce() >= configuration.batchSize {
+                if Task.isCancelled { return }
             }
         }
     }

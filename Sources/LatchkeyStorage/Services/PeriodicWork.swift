@@ -4,8 +4,8 @@ import ServiceLifecycle
 
 /// The loop of a background service that does one pass of work every so often on the injected clock: a pass now,
 /// then one after each `interval`, until the task is cancelled or the service group shuts down gracefully. A pass
-/// that fails is logged (`failure`, with the error described as ``Database/describe(_:)`` does) and the next one
-/// comes at its time. Tests call the service's single pass directly instead of running the loop.
+/// that fails is logged (`failure`, with the error as `describe` puts it: by default as ``Database/describe(_:)``
+/// does; a pass whose errors could carry a provider's words logs only their type) and the next one comes at its time. Tests call the service's single pass directly instead of running the loop.
 public enum PeriodicWork {
     public static func run(
         every interval: Duration,
@@ -13,6 +13,7 @@ public enum PeriodicWork {
         logger: Logger,
         failure: Logger.Message,
         level: Logger.Level = .warning,
+        describe: @escaping @Sendable (any Error) -> String = { Database.describe($0) },
         _ pass: @escaping @Sendable () async throws -> Void
     ) async {
         await cancelWhenGracefulShutdown {
@@ -22,10 +23,15 @@ public enum PeriodicWork {
                 } catch is CancellationError {
                     return
                 } catch {
-                    logger.log(level: level, failure, metadata: ["error": "\(Database.describe(error))"])
+                    logger.log(level: level, failure, metadata: ["error": "\(describe(error))"])
                 }
                 do { try await clock.sleep(for: interval) } catch { return }
             }
         }
     }
+}
+
+extension PeriodicWork {
+    /// Names only the error's type, for passes whose errors could carry what a provider answered.
+    public static let errorType: @Sendable (any Error) -> String = { String(reflecting: type(of: $0)) }
 }
