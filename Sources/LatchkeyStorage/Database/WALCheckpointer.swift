@@ -51,11 +51,15 @@ final class WALCheckpointer: Sendable {
         var seen: UInt64 = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.interval)
+            // Stopped (the database is closing, e.g. at the end of a CLI command): no last checkpoint, no warning.
+            if Task.isCancelled { return }
             let current = writes.load(ordering: .relaxed)
             guard current != seen else { continue }
             seen = current
             do {
                 _ = try await connection.query("PRAGMA wal_checkpoint(PASSIVE)")
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("SQLite checkpoint failed", metadata: ["error": "\(error)"])
             }
