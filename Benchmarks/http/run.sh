@@ -105,12 +105,13 @@ fi
 
 cd "$PACKAGE"
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    log "building BareServer and LatchkeyBenchServer (release)"
+    log "building BareServer, BareToken and LatchkeyBenchServer (release)"
     swift build -c release --product BareServer
+    swift build -c release --product BareToken
     swift build -c release --product LatchkeyBenchServer
 fi
 BIN="$(swift build -c release --show-bin-path)"
-[[ -x "$BIN/BareServer" && -x "$BIN/LatchkeyBenchServer" ]] || die "release binaries missing; run without SKIP_BUILD"
+[[ -x "$BIN/BareServer" && -x "$BIN/BareToken" && -x "$BIN/LatchkeyBenchServer" ]] || die "release binaries missing; run without SKIP_BUILD"
 
 # Starts a server on a free port: sets STARTED_PID, STARTED_PORT, STARTED_OUT.
 start_server() {
@@ -217,6 +218,16 @@ BARE_URL="http://127.0.0.1:$STARTED_PORT"
 await_ok "$BARE_URL/json" "$BARE_PID" || die "BareServer /json never answered 200"
 BARE_BYTES=$(curl -s "$BARE_URL/json" | wc -c)
 
+# The token route's ceiling on the stack: the least an audited hand-out can do (BareToken).
+mkdir -p "$SCRATCH/ceiling-data"
+start_server ceiling "$BIN/BareToken" 0 "$SCRATCH/ceiling-data"
+CEILING_PID=$STARTED_PID
+CEILING_URL="http://127.0.0.1:$STARTED_PORT"
+CEILING_KEY="$(await_line "$STARTED_OUT" KEY "$STARTED_PID")" || die "no key from BareToken"
+status=$(curl -s -o "$SCRATCH/ceiling.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $CEILING_KEY" \
+    -H 'Content-Type: application/json' -d "{\"integration\":\"$INTEGRATION\",\"externalUserId\":\"$EXTERNAL_USER\"}" "$CEILING_URL/token")
+[[ "$status" == 200 ]] || die "BareToken answered $status: $(cat "$SCRATCH/ceiling.json")"
+
 # run_case CASE DURATION: one wrk run; CASE is bare, or token-STORE / reveal-STORE.
 run_case() {
     local name="$1" duration="$2" route store
@@ -224,9 +235,15 @@ run_case() {
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency "$BARE_URL/json"
         return
     fi
+    if [[ "$name" == ceiling ]]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -s "$HERE/bare-token.lua" "$CEILING_URL" -- "$CEILING_KEY"
+        return
+    fi
     route="${name%%-*}"
     store="${name#*-}"
-    if [[ "$route" == token ]]; then
+    if [[ "$route" == healthz ]]; then
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency "${URL[$store]}/healthz"
+    elif [[ "$route" == token ]]; then
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$duration" --latency -s "$HERE/token.lua" "${URL[$store]}" -- \
             "${KEY[$store]}" "$INTEGRATION" "$EXTERNAL_USER"
     else
@@ -250,6 +267,8 @@ parse_wrk() {
 
 CASES=()
 for store in "${STORES[@]}"; do CASES+=("token-$store" "reveal-$store"); done
+# What bounds the token route: the least an audited hand-out can do on the stack, and Latchkey's middleware alone.
+CASES+=(ceiling healthz-sqlite)
 
 log "warm-up: $WARMUP each"
 for name in "${CASES[@]}" bare; do run_case "$name" "$WARMUP" >/dev/null; done
@@ -284,6 +303,7 @@ RSS_LOADED=$(rss_mb "${SPID[sqlite]}")
 HWM_LOADED=$(hwm_mb "${SPID[sqlite]}")
 for store in "${STORES[@]}"; do stop "${SPID[$store]}"; done
 stop "$BARE_PID"
+stop "$CEILING_PID"
 
 RSS_RATIO=$(ratio "$RSS_LATCHKEY" "$RSS_BARE")
 START_RATIO=$(ratio "$START_LATCHKEY" "$START_BARE")
@@ -296,6 +316,8 @@ label() {
         reveal-sqlite) echo "\`POST /api/v1/credentials/{id}/reveal\`, SQLite" ;;
         token-pg) echo "\`POST /api/v1/credentials/token\`, PostgreSQL" ;;
         reveal-pg) echo "\`POST /api/v1/credentials/{id}/reveal\`, PostgreSQL" ;;
+        ceiling) echo "ceiling: \`BareToken\` \`POST /token\` (key check, AES-GCM open, one group-committed SQLite row; no middleware)" ;;
+        healthz-sqlite) echo "Latchkey \`GET /healthz\` (its middleware alone), SQLite" ;;
     esac
 }
 load_table() {
