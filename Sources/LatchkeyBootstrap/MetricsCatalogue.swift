@@ -158,13 +158,13 @@ public enum MetricsCatalogue {
             "latchkey_sync_jobs",
             .gauge,
             "Reference-data sync jobs (one per credential and dataset) across the database, by status (pending, ok, failed, paused).",
-            initial: ["pending", "ok", "failed", "paused"].map { [("status", $0)] }
+            initial: []
         ),
         Entry(
             "latchkey_sync_jobs_overdue",
             .gauge,
             "Reference-data sync jobs due more than an hour ago that have not run (not paused, dataset on, account usable).",
-            initial: [[]]
+            initial: []
         ),
         Entry("hb.requests", .counter, "HTTP requests, by route, method and status code.", initial: []),
         Entry("hb.request.errors", .counter, "HTTP requests that ended in an error, by route, method and status code.", initial: []),

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import LatchkeyBootstrap
 import LatchkeyCore
 import LatchkeyGateway
 import LatchkeyHTTPTesting

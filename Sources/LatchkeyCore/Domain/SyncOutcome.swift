@@ -1,5 +1,3 @@
-public import Foundation
-
 /// How much of a Connection's rate budget reference-data sync may use in one window.
 public enum SyncBudget {
     /// A fifth, unless the Connection says otherwise.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LatchkeyCore
 import LatchkeyLifecycle
+import LatchkeyProviders
 import LatchkeyStorage
 
 /// `/admin/connections/{id}`: one Connection's health with its reference-data sync per dataset, and *Sync now*.
