@@ -5,8 +5,9 @@ public import LatchkeyOAuthClient
 import LatchkeyStorage
 
 extension LatchkeyRuntime {
-    /// Where reference-data sync keeps its settings, jobs and sealed records.
-    public var syncStore: any SyncStore { SQLSyncStore(database: database, keyring: keyring) }
+    /// Where reference-data sync keeps its settings, jobs and sealed records; runs are told to webhooks
+    /// (`sync.completed`, `sync.failed`).
+    public var syncStore: any SyncStore { SQLSyncStore(database: database, keyring: keyring, webhooks: webhooks) }
 
     /// The reference-data sync over `outbound`'s resolver and rate gate (the same limiter as interactive calls) and
     /// `transport`.

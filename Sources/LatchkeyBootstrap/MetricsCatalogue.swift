@@ -134,6 +134,38 @@ public enum MetricsCatalogue {
             "Calls refused with provider_unavailable because the integration's circuit was open, by integration.",
             initial: []
         ),
+        Entry(
+            "latchkey_sync_runs_total",
+            .counter,
+            "Reference-data sync runs, by dataset and outcome (completed; failed: retried with backoff; paused: the account must be reconnected; deferred: held back by the rate budget, the provider's limit or a long walk).",
+            initial: []
+        ),
+        Entry("latchkey_sync_pages_total", .counter, "Pages reference-data sync fetched (one provider call each), by dataset.", initial: []),
+        Entry(
+            "latchkey_sync_records_total",
+            .counter,
+            "Reference-data records, by dataset and change (upserted: every record of every page fetched; removed: no longer listed after a full run).",
+            initial: []
+        ),
+        Entry(
+            "latchkey_sync_run_duration_seconds",
+            .histogram,
+            "Seconds from a complete sync run's first page to its end (across the passes it took), by dataset.",
+            initial: [],
+            buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 21600]
+        ),
+        Entry(
+            "latchkey_sync_jobs",
+            .gauge,
+            "Reference-data sync jobs (one per credential and dataset) across the database, by status (pending, ok, failed, paused).",
+            initial: []
+        ),
+        Entry(
+            "latchkey_sync_jobs_overdue",
+            .gauge,
+            "Reference-data sync jobs due more than an hour ago that have not run (not paused, dataset on, account usable).",
+            initial: []
+        ),
         Entry("hb.requests", .counter, "HTTP requests, by route, method and status code.", initial: []),
         Entry("hb.request.errors", .counter, "HTTP requests that ended in an error, by route, method and status code.", initial: []),
         Entry("http.server.request.duration", .timer, "Seconds to answer an HTTP request, by route, method and status code.", initial: []),

@@ -192,6 +192,8 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         health: outbound.health,
         database: runtime.database,
+        sync: runtime.syncStore,
+        catalog: runtime.catalog,
         clock: runtime.clock,
         maxBodySize: configuration.maxBodySize
     ).addRoutes(to: api, recorder: recorder)
@@ -285,7 +287,11 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         catalog: runtime.catalog,
         tenants: runtime.tenants,
         sessions: webSessions,
-        health: outbound.health
+        health: outbound.health,
+        sync: runtime.syncStore,
+        apps: AppRepository(database: runtime.database),
+        audit: runtime.audit,
+        clock: runtime.clock
     ).addRoutes(to: admin)
     AdminIntegrationsPagesController(
         store: runtime.integrations,

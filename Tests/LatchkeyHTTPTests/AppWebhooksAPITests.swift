@@ -68,6 +68,8 @@ struct AppWebhooksAPITests {
             #expect(
                 try created.json["events"] as? [String] == [
                     "credential.created", "credential.needs_reauth", "credential.revoked", "connect_session.completed", "connect_session.failed",
+                    "sync.completed",
+                    "sync.failed",
                 ]
             )
             let secretA = try #require(try created.json["secret"] as? String)

@@ -38,10 +38,10 @@ MAX_PAGES = 40
 BLOCKING_IMPACTS = ("serious", "critical")
 NOT_FOLLOWED = ("/assets", "/api", "/oauth", "/connect", "/sandbox", "/logout", "/.well-known", "/mcp")
 
-# Pages that must be there now, per role (`{app}`: the seeded app's id).
+# Pages that must be there now, per role (`{app}`: the seeded app's id; `{connection}`: the sandbox's connection).
 REQUIRED = {
     "admin": ["/admin", "/admin/integrations", "/admin/integrations/new?provider=github", "/admin/integrations/github",
-              "/admin/connections", "/admin/apps", "/admin/apps/{app}", "/admin/users",
+              "/admin/connections", "/admin/connections/{connection}", "/admin/apps", "/admin/apps/{app}", "/admin/users",
               "/admin/webhooks", "/admin/keys", "/admin/incidents", "/admin/audit", "/connections", "/settings/authorized-apps",
               "/settings/passkeys", "/settings/two-factor", "/link", "/settings", "/settings/identities", "/settings/sessions",
               "/admin/sign-in"],
@@ -62,6 +62,7 @@ class Seeded:
     member_email: str
     app_id: str
     consent_url: str
+    connection_id: str = ""
 
 
 @dataclass
@@ -125,7 +126,7 @@ def site(tmp_path_factory):
         users_create(stack.db, stack.cwd, member_email, PASSWORD, name="Max Member")
         app_id = _seed(stack, member_email)
         consent_url = _consent_url(stack)
-        yield Seeded(stack, admin_email, member_email, app_id, consent_url)
+        yield Seeded(stack, admin_email, member_email, app_id, consent_url, _sandbox_connection(stack))
     finally:
         stack.stop()
         gen.close()
@@ -155,6 +156,14 @@ def _seed(stack: WebStack, member_email: str) -> str:
     assert r.status_code == 201, f"POST /api/v1/connect/sessions → HTTP {r.status_code}: {r.text[:200]}"
     _api(stack, "PUT", "/api/v1/webhooks", 201, json={"url": stack.url("/hook-that-is-not-there")})
     return app_id
+
+
+def _sandbox_connection(stack: WebStack) -> str:
+    """The console's sandbox connection, with its to-do items synced (so that its page shows a dataset's health)."""
+    items = _api(stack, "GET", "/api/v1/connections", 200)["items"]
+    connection = next(c["id"] for c in items if c["integration"] == "sandbox")
+    _api(stack, "PUT", f"/api/v1/connections/{connection}/sync", 200, json={"datasets": {"sandbox.items": {"enabled": True}}})
+    return connection
 
 
 def _consent_url(stack: WebStack) -> str:
@@ -394,7 +403,7 @@ def test_every_page_at_both_widths_in_both_schemes_is_accessible_and_works_witho
     stack = site.stack
     email = site.admin_email if role == "admin" else site.member_email
     findings = Findings()
-    required = [p.replace("{app}", site.app_id) for p in REQUIRED[role]]
+    required = [p.replace("{app}", site.app_id).replace("{connection}", site.connection_id) for p in REQUIRED[role]]
     start = required + (list(BEING_BUILT) if role == "admin" else [])
     pages = crawl(stack, email, start, findings)
     for path in required:

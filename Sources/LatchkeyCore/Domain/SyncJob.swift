@@ -23,7 +23,7 @@ public struct SyncSetting: Sendable, Equatable {
 /// The sync of one dataset for one credential: when it runs next, how the last runs went, and where a run that was
 /// cut short resumes (the page cursor).
 public struct SyncJob: Sendable, Equatable {
-    public enum Status: String, Sendable, Codable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         /// Not run yet.
         case pending
         /// The last run fetched every page.
@@ -58,6 +58,8 @@ public struct SyncJob: Sendable, Equatable {
     public var pageCursor: String?
     /// The incremental value sent on the next run (the greatest `incremental.from` seen); nil for a full run.
     public var since: String?
+    /// Pages fetched by the run under way (or the last one), across the passes it took.
+    public var runPages: Int
 
     public init(
         id: String,
@@ -77,7 +79,8 @@ public struct SyncJob: Sendable, Equatable {
         recordCount: Int,
         run: Int,
         pageCursor: String?,
-        since: String?
+        since: String?,
+        runPages: Int = 0
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -97,6 +100,7 @@ public struct SyncJob: Sendable, Equatable {
         self.run = run
         self.pageCursor = pageCursor
         self.since = since
+        self.runPages = runPages
     }
 }
 

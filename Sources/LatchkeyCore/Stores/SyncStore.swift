@@ -25,10 +25,24 @@ public protocol SyncStore: Sendable {
     /// Upserts one page of records and saves where the run resumes (`pageCursor`), extending the lease; fenced.
     func savePage(_ records: [SyncRecord], job: SyncJob, owner: String, until: Date) async throws
     /// Ends a complete run: on a full run, records the run did not see are removed; then the job's status,
-    /// schedule and counts are saved from `job` (its `recordCount` is counted here) and the lease released. Fenced.
-    func finish(_ job: SyncJob, owner: String, fullRun: Bool, now: Date) async throws -> SyncJob
+    /// schedule and counts are saved from `job` (its `recordCount` is counted here) and the lease released, and
+    /// `sync.completed` is queued in the same transaction. Fenced.
+    func finish(_ job: SyncJob, owner: String, fullRun: Bool, now: Date) async throws -> SyncFinished
     /// Saves `job`'s status, error, failures and next run (the page cursor kept) and releases the lease. Fenced.
     func release(_ job: SyncJob, owner: String, now: Date) async throws
+    /// Saves a run given up for this attempt as ``release(_:owner:now:)`` does, and queues `sync.failed` in the
+    /// same transaction. Fenced.
+    func fail(_ job: SyncJob, owner: String, failure: SyncFailure, now: Date) async throws
+
+    /// The share of the Connection's rate budget sync may use; nil when it was never set.
+    func budgetFraction(connectionID: String) async throws -> Double?
+    /// Sets the share of the Connection's rate budget sync may use.
+    func save(budgetFraction: Double, connectionID: String, tenantID: String, now: Date) async throws
+    /// Makes every job of the Connection's enabled datasets due now (those of paused credentials stay paused), first
+    /// planning the jobs of usable credentials that have none yet. Answers how many jobs are due.
+    func runNow(connectionID: String, now: Date) async throws -> Int
+    /// Jobs by status across the database, and how many are overdue by more than `margin` seconds at `now`.
+    func jobCounts(now: Date, margin: TimeInterval) async throws -> SyncJobCounts
 
     /// The job of a credential and dataset.
     func job(credentialID: String, dataset: String) async throws -> SyncJob?

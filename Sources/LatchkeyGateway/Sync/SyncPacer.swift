@@ -7,7 +7,8 @@ import Synchronization
 /// limiter's high-water mark, so interactive calls always find the rest of the budget. The calls it does make go
 /// through the limiter like any other (counted as the credential's end user).
 public final class SyncPacer: Sendable {
-    /// The part of a Connection's budget sync may use in one window (0.2: a fifth).
+    /// The part of a Connection's budget sync may use in one window (0.2: a fifth) when the Connection sets none
+    /// (`budgetFraction` in its sync settings).
     public let fraction: Double
     private let calls = Mutex<[String: [TimeInterval]]>([:])
 
@@ -17,9 +18,19 @@ public final class SyncPacer: Sendable {
 
     /// Whether sync may call through `connectionID` now: nil when it may (the call is counted), else how many
     /// seconds to wait. `budget` and `window` are the Connection's policy, `used` its calls in the window and
-    /// `highWater` the limiter's high-water mark.
-    public func admit(connectionID: String, budget: Int, window: TimeInterval, used: Int, highWater: Int, now: Date) -> TimeInterval? {
-        let allowed = max(1, Int((Double(budget) * fraction).rounded(.down)))
+    /// `highWater` the limiter's high-water mark; `fraction`, when given, the Connection's own share in place of
+    /// ``fraction``.
+    public func admit(
+        connectionID: String,
+        budget: Int,
+        window: TimeInterval,
+        used: Int,
+        highWater: Int,
+        now: Date,
+        fraction: Double? = nil
+    ) -> TimeInterval? {
+        let share = fraction.map { min(1, max(0.01, $0)) } ?? self.fraction
+        let allowed = max(1, Int((Double(budget) * share).rounded(.down)))
         let time = now.timeIntervalSinceReferenceDate
         return calls.withLock { calls in
             var mine = calls[connectionID, default: []].filter { $0 > time - window }

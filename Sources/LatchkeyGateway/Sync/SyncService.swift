@@ -24,6 +24,10 @@ public struct SyncService: Service {
         public var maxPagesPerRun = 200
         /// First-run spread and retry backoff.
         public var schedule = SyncSchedule()
+        /// How often the job gauges (`latchkey_sync_jobs`, `latchkey_sync_jobs_overdue`) are counted again.
+        public var gaugeInterval: TimeInterval = 60
+        /// A job is overdue when it should have run more than this long ago.
+        public var overdueMargin: TimeInterval = 3600
 
         public init() {}
     }
@@ -49,6 +53,7 @@ public struct SyncService: Service {
     let logger: Logger
     /// Who holds the leases this instance takes.
     public let owner: String
+    let metrics = SyncMetrics()
 
     public init(
         store: any SyncStore,
@@ -120,6 +125,9 @@ public struct SyncService: Service {
             }
             if again { break }
         }
+        if metrics.gaugesDue(now: clock.now, every: configuration.gaugeInterval) {
+            metrics.publish(try await store.jobCounts(now: clock.now, margin: configuration.overdueMargin))
+        }
         return report
     }
 
@@ -130,6 +138,8 @@ public struct SyncService: Service {
             (try? await store.settings(connectionID: job.connectionID))?.first { $0.dataset == job.dataset }?.intervalSeconds
                 ?? SyncSetting.defaultIntervalSeconds
         )
+        // The Connection's share of its budget, read once a run (a change applies from the next run).
+        let fraction = (try? await store.budgetFraction(connectionID: job.connectionID)) ?? nil
         do {
             guard let (provider, dataset, tool) = catalog.dataset(named: job.dataset) else {
                 throw LatchkeyError(.invalidRequest, "The dataset \(job.dataset) is no longer in the catalog; turn it off on the connection.")
@@ -139,12 +149,16 @@ public struct SyncService: Service {
             let since = dataset.incremental == nil ? nil : job.since
             var watermark = since
             var pages = 0
-            if job.pageCursor == nil { job.lastRunAt = started }
+            if job.pageCursor == nil {
+                job.lastRunAt = started
+                job.runPages = 0
+            }
             while true {
-                if let wait = admit(job) {
+                if let wait = admit(job, fraction: fraction) {
                     job.nextRunAt = clock.now.addingTimeInterval(wait)
                     try await store.release(job, owner: owner, now: clock.now)
                     report.deferred += 1
+                    metrics.run(dataset: job.dataset, outcome: "deferred")
                     return
                 }
                 let call = try paging.call(cursor: job.pageCursor, since: since)
@@ -169,7 +183,9 @@ public struct SyncService: Service {
                 let records = page.records.map { record in
                     SyncRecord(key: record.key, payload: Data(ToolJSON.bytes(record.fields)), updatedAt: now)
                 }
+                job.runPages += 1
                 try await store.savePage(records, job: job, owner: owner, until: now.addingTimeInterval(configuration.leaseLength))
+                metrics.page(dataset: job.dataset, records: records.count)
                 pages += 1
                 report.pages += 1
                 if page.next == nil { break }
@@ -178,6 +194,7 @@ public struct SyncService: Service {
                     job.nextRunAt = clock.now.addingTimeInterval(1)
                     try await store.release(job, owner: owner, now: clock.now)
                     report.deferred += 1
+                    metrics.run(dataset: job.dataset, outcome: "deferred")
                     return
                 }
             }
@@ -190,9 +207,10 @@ public struct SyncService: Service {
             job.nextRunAt = configuration.schedule.nextRun(credentialID: job.credentialID, interval: interval, now: now)
             let finished = try await store.finish(job, owner: owner, fullRun: since == nil, now: now)
             report.completed += 1
+            metrics.completed(dataset: job.dataset, removed: finished.removed, seconds: now.timeIntervalSince(job.lastRunAt ?? started))
             logger.info(
                 "reference data synced",
-                metadata: ["dataset": "\(job.dataset)", "credential_id": "\(job.credentialID)", "records": "\(finished.recordCount)"]
+                metadata: ["dataset": "\(job.dataset)", "credential_id": "\(job.credentialID)", "records": "\(finished.job.recordCount)"]
             )
         } catch let lost as SyncLeaseLost {
             logger.warning("reference data sync lost its lease; another instance runs it", metadata: ["job_id": "\(lost.jobID)"])
@@ -206,6 +224,8 @@ public struct SyncService: Service {
         var job = stopped
         let now = clock.now
         let latchkey = error as? LatchkeyError
+        // What `sync.failed` says: the error code and words of our own (the message may quote the provider).
+        var failure: SyncFailure?
         switch latchkey?.code {
         case .needsReauth?, .providerRevoked?, .notConnected?:
             job.status = .paused
@@ -216,6 +236,7 @@ public struct SyncService: Service {
             job.failures += 1
             job.nextRunAt = configuration.schedule.retry(failures: job.failures, interval: interval, retryAfter: nil, now: now)
             report.paused += 1
+            failure = .of(code: latchkey?.code.rawValue ?? "needs_reauth", paused: true)
         case .rateLimited?, .providerUnavailable?:
             // Not the job's fault: the budget or the circuit; try again when they allow, from the same page.
             job.nextRunAt = configuration.schedule.retry(
@@ -234,20 +255,26 @@ public struct SyncService: Service {
             // A cursor may have gone stale at the provider: after a few failures the run starts over.
             if job.failures >= 3 { job.pageCursor = nil }
             report.failed += 1
+            failure = .of(code: (latchkey?.code ?? .internalError).rawValue, paused: false)
             logger.warning(
                 "reference data sync failed",
                 metadata: ["dataset": "\(job.dataset)", "credential_id": "\(job.credentialID)", "failures": "\(job.failures)"]
             )
         }
+        metrics.run(dataset: job.dataset, outcome: failure.map { $0.paused ? "paused" : "failed" } ?? "deferred")
         do {
-            try await store.release(job, owner: owner, now: now)
+            if let failure {
+                try await store.fail(job, owner: owner, failure: failure, now: now)
+            } else {
+                try await store.release(job, owner: owner, now: now)
+            }
         } catch {
             logger.error("reference data sync could not save its job", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
         }
     }
 
     /// Whether the pacer lets the job call now; nil when it may, else seconds to wait.
-    private func admit(_ job: SyncJob) -> TimeInterval? {
+    private func admit(_ job: SyncJob, fraction: Double?) -> TimeInterval? {
         guard let gate = proxy.gate else { return nil }
         let policy = gate.policy(job.connectionID)
         let used = gate.limiter.usage(connectionID: job.connectionID, now: clock.now)?.used ?? 0
@@ -258,7 +285,8 @@ public struct SyncService: Service {
             window: policy.window,
             used: used,
             highWater: highWater,
-            now: clock.now
+            now: clock.now,
+            fraction: fraction
         )
     }
 

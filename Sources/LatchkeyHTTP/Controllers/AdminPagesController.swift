@@ -7,7 +7,7 @@ import LatchkeyLifecycle
 import LatchkeyProviders
 import LatchkeyStorage
 
-/// `/admin/connections`: the tenant administrator's health page, on a group of `AdminPageContext`
+/// `/admin/connections` and one Connection's page: the tenant administrator's health pages, on a group of `AdminPageContext`
 /// (members get 403) under the CSRF middleware.
 struct AdminPagesController {
     let store: IntegrationStore
@@ -15,9 +15,14 @@ struct AdminPagesController {
     let tenants: TenantService
     let sessions: WebSessions
     let health: HealthMonitor
+    let sync: any SyncStore
+    let apps: AppRepository
+    let audit: AuditLog
+    let clock: any LatchkeyClock
 
     func addRoutes(to group: RouterGroup<AdminPageContext>) {
         group.get("admin/connections", use: connections)
+        addConnectionRoutes(to: group)
     }
 
     @Sendable func connections(_ request: Request, context: AdminPageContext) async throws -> Response {

@@ -51,12 +51,15 @@ struct ConnectionSyncController {
     struct SyncResponse: Encodable {
         var connectionId: String
         var integration: String
+        /// The share of the Connection's rate budget sync may use in one window.
+        var budgetFraction: Double
         var datasets: [DatasetItem]
     }
 
     struct PutRequest: Decodable, AllowedKeys {
-        var datasets: [String: Entry]
-        static let allowedKeys: Set<String> = ["datasets"]
+        var datasets: [String: Entry]?
+        var budgetFraction: Double?
+        static let allowedKeys: Set<String> = ["datasets", "budgetFraction"]
 
         struct Entry: Decodable {
             var enabled: Bool?
@@ -109,7 +112,10 @@ struct ConnectionSyncController {
         var problems: [LatchkeyError.FieldError] = []
         var changed: [SyncSetting] = []
         let now = clock.now
-        for (name, entry) in body.datasets.sorted(by: { $0.key < $1.key }) {
+        if let fraction = body.budgetFraction, !SyncBudget.fractions.contains(fraction) {
+            problems.append(.init(path: "budgetFraction", message: "must be 0.05 to 0.9 (the share of the Connection's rate budget sync may use)"))
+        }
+        for (name, entry) in (body.datasets ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard offered[name] != nil else {
                 let known = offered.keys.sorted()
                 problems.append(
@@ -143,6 +149,10 @@ struct ConnectionSyncController {
         try await store.save(settings: changed, connectionID: connection.id, tenantID: context.tenantID)
         var details: [String: String] = [:]
         for setting in changed { details[setting.dataset] = setting.enabled ? "on every \(setting.intervalSeconds) s" : "off" }
+        if let fraction = body.budgetFraction {
+            try await store.save(budgetFraction: fraction, connectionID: connection.id, tenantID: context.tenantID, now: now)
+            details["budgetFraction"] = "\(fraction)"
+        }
         _ = try await audit.append(
             AuditRecord(
                 actor: context.actor(for: request),
@@ -171,7 +181,12 @@ struct ConnectionSyncController {
                 health: Self.health(jobs[dataset.name] ?? [])
             )
         }
-        return SyncResponse(connectionId: connection.id, integration: connection.integrationKey, datasets: items)
+        return SyncResponse(
+            connectionId: connection.id,
+            integration: connection.integrationKey,
+            budgetFraction: try await store.budgetFraction(connectionID: connection.id) ?? SyncBudget.defaultFraction,
+            datasets: items
+        )
     }
 
     /// A dataset name as an error may echo it: one that looks like `provider.name`, else a placeholder.

@@ -3,6 +3,7 @@ import Hummingbird
 import LatchkeyCore
 import LatchkeyLifecycle
 import LatchkeyOAuthClient
+import LatchkeyProviders
 import LatchkeyStorage
 
 /// `/api/v1/connections`: the app × integration links, each with its health (DESIGN §2).
@@ -12,6 +13,8 @@ struct ConnectionsController {
     let integrations: IntegrationStore
     let health: HealthMonitor
     let database: Database
+    let sync: any SyncStore
+    let catalog: ProviderCatalog
     let clock: any LatchkeyClock
     let maxBodySize: Int
 
@@ -35,6 +38,8 @@ struct ConnectionsController {
         var reasons: [String]
         var counts: ConnectionHealth.Counts
         var integrationStatus: IntegrationStatus
+        /// Reference-data sync per dataset (on one connection's page only).
+        var sync: [ConnectionSyncController.DatasetHealth]?
         var probe: Probe?
     }
 
@@ -49,7 +54,11 @@ struct ConnectionsController {
     @Sendable func show(_ request: Request, context: AdminContext) async throws -> Response {
         let id = try PathID.parse(context, what: "connection")
         let connection = try await vault.connection(id: id, tenantID: context.tenantID, actor: context.actor(for: request))
-        return try JSON.response(try await response(connection))
+        var shown = try await response(connection)
+        let provider = try await integrations.integrations.find(id: connection.integrationID, tenantID: connection.tenantID)
+            .flatMap { catalog.provider(id: $0.provider) }
+        shown.sync = try await ConnectionSyncController.summary(connectionID: connection.id, provider: provider, store: sync)
+        return try JSON.response(shown)
     }
 
     struct CreateRequest: Decodable, AllowedKeys {

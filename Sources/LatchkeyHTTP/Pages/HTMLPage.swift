@@ -21,6 +21,7 @@ enum HTMLPage {
         for (name, template) in Templates.hostedConnect { try! library.register(template, named: name) }
         for (name, template) in Templates.admin { try! library.register(template, named: name) }
         for (name, template) in Templates.adminOps { try! library.register(template, named: name) }
+        for (name, template) in Templates.sync { try! library.register(template, named: name) }
         for (name, template) in Templates.incidents { try! library.register(template, named: name) }
         for (name, template) in Templates.integrations { try! library.register(template, named: name) }
         for (name, template) in Templates.oauth { try! library.register(template, named: name) }

@@ -21,7 +21,7 @@ extension Templates {
         <thead><tr><th scope="col">Service</th><th scope="col">Health</th><th scope="col">Connected</th><th scope="col">Please reconnect</th><th scope="col">Expired</th><th scope="col">Why</th></tr></thead>
         <tbody>
         {{#connections}}
-        <tr class="connection-health" data-connection-id="{{id}}" data-integration="{{integration}}"><td data-label="Service">{{name}}</td>
+        <tr class="connection-health" data-connection-id="{{id}}" data-integration="{{integration}}"><td data-label="Service"><a href="/admin/connections/{{id}}">{{name}}</a></td>
         <td data-label="Health"><span class="status{{#problem}} warn{{/problem}}">{{health}}</span></td><td data-label="Connected">{{active}}</td><td data-label="Please reconnect">{{needsReauth}}</td><td data-label="Expired">{{expired}}</td><td data-label="Why">{{reasons}}</td></tr>
         {{/connections}}
         </tbody>

@@ -15,7 +15,9 @@ public enum Migrations {
     }
 
     /// Every step, in order. `{blob}` and `{bigint}` are the only dialect differences in the DDL.
-    static let steps: [Step] = baseSteps + identitySteps + complianceSteps + incidentSteps + noticeSteps + roleSteps + shreddingSteps + syncSteps
+    static let steps: [Step] =
+        baseSteps + identitySteps + complianceSteps + incidentSteps + noticeSteps + roleSteps + shreddingSteps + syncSteps
+        + syncOperationSteps
 
     /// The vault, apps, gateway and authorization server.
     static let baseSteps: [Step] = [

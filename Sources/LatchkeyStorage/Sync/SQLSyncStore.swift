@@ -9,10 +9,13 @@ import SQLKit
 public struct SQLSyncStore: SyncStore {
     let database: Database
     let keyring: Keyring
+    /// Where `sync.completed` and `sync.failed` are queued; nil queues nothing.
+    let webhooks: WebhookOutbox?
 
-    public init(database: Database, keyring: Keyring) {
+    public init(database: Database, keyring: Keyring, webhooks: WebhookOutbox? = nil) {
         self.database = database
         self.keyring = keyring
+        self.webhooks = webhooks
     }
 
     static let recordField = "sync_record"
@@ -126,7 +129,12 @@ public struct SQLSyncStore: SyncStore {
         }
         let version = keyring.activeVersion
         try await database.transaction { db in
-            try await fence(job, owner: owner, set: "page_cursor = \(bind: job.pageCursor), lease_until = \(bind: until.ms)", on: db)
+            try await fence(
+                job,
+                owner: owner,
+                set: "page_cursor = \(bind: job.pageCursor), run_pages = \(bind: job.runPages), lease_until = \(bind: until.ms)",
+                on: db
+            )
             for item in sealed {
                 try await db.raw(
                     """
@@ -141,15 +149,16 @@ public struct SQLSyncStore: SyncStore {
         }
     }
 
-    public func finish(_ job: SyncJob, owner: String, fullRun: Bool, now: Date) async throws -> SyncJob {
+    public func finish(_ job: SyncJob, owner: String, fullRun: Bool, now: Date) async throws -> SyncFinished {
         try await database.transaction { db in
+            var removed = 0
             if fullRun {
-                try await db.raw(
+                removed = try await db.raw(
                     """
                     DELETE FROM sync_records WHERE credential_id = \(bind: job.credentialID) AND dataset = \(bind: job.dataset)
-                      AND run <= \(bind: job.run)
+                      AND run <= \(bind: job.run) RETURNING id
                     """
-                ).run()
+                ).all().count
             }
             var finished = job
             finished.recordCount =
@@ -160,7 +169,8 @@ public struct SQLSyncStore: SyncStore {
             finished.pageCursor = nil
             finished.leaseUntil = nil
             try await fence(finished, owner: owner, set: Self.assignments(finished, now: now), on: db)
-            return finished
+            try await emitCompleted(finished, removed: removed, fullRun: fullRun, on: db)
+            return SyncFinished(job: finished, removed: removed)
         }
     }
 
@@ -217,7 +227,7 @@ public struct SQLSyncStore: SyncStore {
         """
 
     /// Writes `set` on the job while `owner` still holds it; throws ``SyncLeaseLost`` otherwise.
-    private func fence(_ job: SyncJob, owner: String, set: SQLQueryString, on db: any SQLDatabase) async throws {
+    func fence(_ job: SyncJob, owner: String, set: SQLQueryString, on db: any SQLDatabase) async throws {
         let query: SQLQueryString = "UPDATE sync_jobs SET " + set + " WHERE id = \(bind: job.id) AND lease_owner = \(bind: owner) RETURNING id"
         guard try await db.raw(query).first() != nil else { throw SyncLeaseLost(jobID: job.id) }
     }
@@ -227,7 +237,7 @@ public struct SQLSyncStore: SyncStore {
         status = \(bind: job.status.rawValue), lease_owner = NULL, lease_until = NULL, next_run_at = \(bind: job.nextRunAt.ms),
           last_run_at = \(bind: job.lastRunAt?.ms), last_success_at = \(bind: job.lastSuccessAt?.ms), last_error = \(bind: job.lastError),
           failures = \(bind: job.failures), record_count = \(bind: job.recordCount), run = \(bind: job.run),
-          page_cursor = \(bind: job.pageCursor), since = \(bind: job.since), updated_at = \(bind: now.ms)
+          page_cursor = \(bind: job.pageCursor), since = \(bind: job.since), run_pages = \(bind: job.runPages), updated_at = \(bind: now.ms)
         """
     }
 
@@ -250,7 +260,8 @@ public struct SQLSyncStore: SyncStore {
             recordCount: try row.int("record_count"),
             run: try row.int("run"),
             pageCursor: try row.optionalString("page_cursor"),
-            since: try row.optionalString("since")
+            since: try row.optionalString("since"),
+            runPages: try row.int("run_pages")
         )
     }
 

@@ -19,6 +19,11 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     case connectSessionCompleted = "connect_session.completed"
     /// An app's connect session ended without a credential (refused, failed at the provider).
     case connectSessionFailed = "connect_session.failed"
+    /// A credential's reference-data sync of one dataset fetched every page (sent for every complete run).
+    case syncCompleted = "sync.completed"
+    /// A credential's reference-data sync of one dataset was given up for this attempt (retried later, or paused
+    /// until the account is reconnected).
+    case syncFailed = "sync.failed"
     /// A harmless event an administrator sends to check the endpoint (the console's *Send test event*,
     /// `POST /api/v1/webhooks/test`). Nothing changed; the tenant endpoint only.
     case test = "webhook.test"
@@ -26,6 +31,7 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     /// The events an app's own endpoint hears, for its own end users only. The tenant endpoint hears every event.
     public static let appEvents: [WebhookEventType] = [
         .credentialCreated, .credentialNeedsReauth, .credentialRevoked, .connectSessionCompleted, .connectSessionFailed,
+        .syncCompleted, .syncFailed,
     ]
 }
 
