@@ -88,13 +88,18 @@ func bench(kind: TestDatabases.Kind, credentials: Int, records: Int, scenario: S
 
         let fake = try FakeProvider(provider: github, clock: clock)
         await fake.acceptAccessTokens((0..<credentials).map { "bench-token-\($0)" })
-        let repos: [JSONValue] = (0..<records).map { n in
-            .object([
-                "id": .integer(Int64(n + 1)), "full_name": .string("octo/repo-\(n)"), "private": .bool(n % 2 == 0),
-                "description": .string("Repository number \(n), with a description of ordinary length"),
-                "html_url": .string("https://github.com/octo/repo-\(n)"), "default_branch": .string("main"),
-                "updated_at": .string("2026-01-01T00:00:00Z"), "node_id": .string("R_kgDO\(n)"), "stargazers_count": .integer(Int64(n)),
-            ])
+        let repos: [JSONValue] = (0..<records).map { n -> JSONValue in
+            var fields: [String: JSONValue] = [:]
+            fields["id"] = .integer(Int64(n + 1))
+            fields["full_name"] = .string("octo/repo-\(n)")
+            fields["private"] = .bool(n % 2 == 0)
+            fields["description"] = .string("Repository number \(n), with a description of ordinary length")
+            fields["html_url"] = .string("https://github.com/octo/repo-\(n)")
+            fields["default_branch"] = .string("main")
+            fields["updated_at"] = .string("2026-01-01T00:00:00Z")
+            fields["node_id"] = .string("R_kgDO\(n)")
+            fields["stargazers_count"] = .integer(Int64(n))
+            return .object(fields)
         }
         await fake.serve(dataset: dataset, records: repos)
         // GitHub's own limit is per token; one shared limit as high as the sum keeps the headers on every answer.
