@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LatchkeyOAuthClient", targets: ["LatchkeyOAuthClient"]),
         .library(name: "LatchkeyLifecycle", targets: ["LatchkeyLifecycle"]),
         .library(name: "LatchkeyConnect", targets: ["LatchkeyConnect"]),
+        .library(name: "LatchkeyGateway", targets: ["LatchkeyGateway"]),
         .library(name: "LatchkeyAuthServer", targets: ["LatchkeyAuthServer"]),
         .library(name: "LatchkeyIdentity", targets: ["LatchkeyIdentity"]),
         .library(name: "LatchkeyMCP", targets: ["LatchkeyMCP"]),

@@ -86,6 +86,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `sync/run.sh`: reference-data sync of many credentials against the in-process fake provider, on a fast clock.
+        .executableTarget(
+            name: "SyncBench",
+            dependencies: [
+                .product(name: "LatchkeyCore", package: "latchkey"),
+                .product(name: "LatchkeyStorage", package: "latchkey"),
+                .product(name: "LatchkeyBootstrap", package: "latchkey"),
+                .product(name: "LatchkeyProviders", package: "latchkey"),
+                .product(name: "LatchkeyOAuthClient", package: "latchkey"),
+                .product(name: "LatchkeyGateway", package: "latchkey"),
+                .product(name: "LatchkeyTesting", package: "latchkey"),
+            ]
+        ),
         // `connect/run.sh`: the load driver for connect start and callback handling, and for the fake provider directly.
         .executableTarget(
             name: "ConnectBench",

@@ -1,3 +1,4 @@
+import Foundation
 public import LatchkeyCore
 public import LatchkeyGateway
 import LatchkeyLifecycle
@@ -9,13 +10,21 @@ extension LatchkeyRuntime {
     /// (`sync.completed`, `sync.failed`).
     public var syncStore: any SyncStore { SQLSyncStore(database: database, keyring: keyring, webhooks: webhooks) }
 
+    /// The sync service's pacing as `latchkey serve` is configured (`LATCHKEY_SYNC_POLL_MS`, `LATCHKEY_SYNC_LEASE_SECONDS`).
+    public var syncConfiguration: SyncService.Configuration {
+        var sync = SyncService.Configuration()
+        sync.pollInterval = .milliseconds(self.configuration.syncPollMilliseconds)
+        sync.leaseLength = TimeInterval(self.configuration.syncLeaseSeconds)
+        return sync
+    }
+
     /// The reference-data sync over `outbound`'s resolver and rate gate (the same limiter as interactive calls) and
     /// `transport`.
     public func syncService(
         outbound: OutboundServices,
         transport: any HTTPTransport,
         pacer: SyncPacer = SyncPacer(),
-        configuration: SyncService.Configuration = .init()
+        configuration: SyncService.Configuration? = nil
     ) -> SyncService {
         let proxy = ProxyService(
             resolver: outbound.resolver,
@@ -29,7 +38,7 @@ extension LatchkeyRuntime {
             proxy: proxy,
             pacer: pacer,
             clock: clock,
-            configuration: configuration,
+            configuration: configuration ?? syncConfiguration,
             publicURL: self.configuration.effectivePublicURL,
             logger: logger
         )

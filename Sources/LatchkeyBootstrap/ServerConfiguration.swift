@@ -66,6 +66,12 @@ public struct ServerConfiguration: Sendable {
     /// after a restart) resumes it, in seconds (`LATCHKEY_INCIDENT_LEASE_SECONDS`, 1 to 3600; meant for tests, which
     /// cannot wait a minute); 60 by default. Interrupted runs are looked for at start and then once per lease.
     public var incidentLeaseSeconds = 60
+    /// How often reference-data sync looks for due jobs (`LATCHKEY_SYNC_POLL_MS`, 100 to 600000); 5 s by default.
+    public var syncPollMilliseconds = 5000
+    /// How long a sync run holds its job without saving a page before another process (or this one, after a restart)
+    /// resumes it from its last saved page, in seconds (`LATCHKEY_SYNC_LEASE_SECONDS`, 1 to 3600; meant for tests);
+    /// 120 by default.
+    public var syncLeaseSeconds = 120
     /// How long an access token of the OAuth authorization server (`/oauth/token`) is accepted, in seconds
     /// (`LATCHKEY_OAUTH_ACCESS_TOKEN_TTL`, 60 to 86400); one hour by default.
     public var oauthAccessTokenLifetime = 3600
@@ -312,6 +318,18 @@ public struct ServerConfiguration: Sendable {
                 throw ConfigurationError("LATCHKEY_INCIDENT_LEASE_SECONDS must be a number of seconds from 1 to 3600")
             }
             incidentLeaseSeconds = seconds
+        }
+        if let value = environment["LATCHKEY_SYNC_POLL_MS"], !value.isEmpty {
+            guard let ms = Int(value), (100...600_000).contains(ms) else {
+                throw ConfigurationError("LATCHKEY_SYNC_POLL_MS must be a number of milliseconds from 100 to 600000")
+            }
+            syncPollMilliseconds = ms
+        }
+        if let value = environment["LATCHKEY_SYNC_LEASE_SECONDS"], !value.isEmpty {
+            guard let seconds = Int(value), (1...3600).contains(seconds) else {
+                throw ConfigurationError("LATCHKEY_SYNC_LEASE_SECONDS must be a number of seconds from 1 to 3600")
+            }
+            syncLeaseSeconds = seconds
         }
         if let value = environment["LATCHKEY_AUDIT_RETENTION_DAYS"], !value.isEmpty {
             auditRetentionDays = try Self.auditRetentionDays(value, setting: "LATCHKEY_AUDIT_RETENTION_DAYS")

@@ -212,6 +212,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         integrations: runtime.integrations,
         catalog: runtime.catalog,
         store: runtime.syncStore,
+        credentials: CredentialRepository(database: runtime.database),
         audit: runtime.audit,
         clock: runtime.clock,
         maxBodySize: configuration.maxBodySize

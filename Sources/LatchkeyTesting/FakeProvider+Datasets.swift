@@ -1,4 +1,5 @@
-import Foundation
+public import Foundation
+import LatchkeyCore
 public import LatchkeyOAuthClient
 import LatchkeyProviders
 
@@ -11,6 +12,24 @@ extension FakeProvider {
         datasetRecords[name] = (records, pageSize)
     }
 
+    /// Accepts each of `tokens` as an access token of its own account, as if the fake had issued it: for credentials
+    /// imported or seeded rather than connected through the fake.
+    public func acceptAccessTokens(_ tokens: [String]) {
+        for token in tokens {
+            nextFamily += 1
+            accessTokens[token] = Session(account: Account(id: "imported-\(nextFamily)"), scopes: [], family: nextFamily - 1)
+        }
+    }
+
+    /// Limits the API behind the datasets to `limit` calls per fixed `window` of seconds (on the fake's clock), as
+    /// providers do: every answer carries the catalog's rate-limit headers (`rateLimitHeaders`: calls left, the
+    /// window's limit and its reset as Unix seconds), and a call over the limit is answered 429 with `Retry-After`
+    /// and counted in ``datasetRateLimited``.
+    public func limitAPI(_ limit: Int, per window: TimeInterval) {
+        apiLimit = (max(0, limit), max(1, window))
+        apiWindow = nil
+    }
+
     func datasetEndpoint(_ request: OutboundRequest) -> OutboundResponse? {
         for dataset in provider.datasets ?? [] {
             guard let served = datasetRecords[dataset.name], let tool = provider.tools?.first(where: { $0.name == dataset.tool }),
@@ -19,10 +38,38 @@ extension FakeProvider {
             guard authorizedSession(request) != nil else {
                 return Self.json(401, .object(["error": .string("invalid_token")]))
             }
+            let (allowed, headers) = countAPICall()
+            guard allowed else {
+                datasetRateLimited += 1
+                var limited = Self.json(429, .object(["error": .string("rate_limited"), "message": .string("API rate limit exceeded")]))
+                limited.headers += headers
+                return limited
+            }
             datasetPages += 1
-            return page(of: dataset, tool: tool, served.records, pageSize: served.pageSize, values: inputs(request, tool: tool))
+            var answer = page(of: dataset, tool: tool, served.records, pageSize: served.pageSize, values: inputs(request, tool: tool))
+            answer.headers += headers
+            return answer
         }
         return nil
+    }
+
+    /// Counts one API call against ``limitAPI(_:per:)``: whether it is allowed, and the rate-limit headers to answer.
+    private func countAPICall() -> (allowed: Bool, headers: [(name: String, value: String)]) {
+        guard let limit = apiLimit else { return (true, []) }
+        let now = clock.now
+        var window = apiWindow ?? (now, 0)
+        if now >= window.start.addingTimeInterval(limit.window) { window = (now, 0) }
+        let allowed = window.calls < limit.limit
+        if allowed { window.calls += 1 }
+        apiWindow = window
+        let reset = window.start.addingTimeInterval(limit.window)
+        let names = provider.rateLimitHeaders
+        var headers: [(name: String, value: String)] = []
+        if let name = names?.remaining { headers.append((name, String(limit.limit - window.calls))) }
+        if let name = names?.limit { headers.append((name, String(limit.limit))) }
+        if let name = names?.reset { headers.append((name, String(Int(reset.timeIntervalSince1970.rounded(.up))))) }
+        if !allowed { headers.append((names?.retryAfter ?? "Retry-After", String(max(1, Int(reset.timeIntervalSince(now).rounded(.up)))))) }
+        return (allowed, headers)
     }
 
     /// The tool's input fields as the request carries them (query parameters, or JSON body fields).

@@ -118,6 +118,11 @@ public actor FakeProvider: HTTPTransport {
     var datasetRecords: [String: (records: [JSONValue], pageSize: Int)] = [:]
     /// How many dataset pages were answered.
     public internal(set) var datasetPages = 0
+    /// The API's own rate limit (`limitAPI(_:per:)`): calls per fixed window, the window's start and its calls.
+    var apiLimit: (limit: Int, window: TimeInterval)?
+    var apiWindow: (start: Date, calls: Int)?
+    /// How many dataset requests were refused with 429 by that limit.
+    public internal(set) var datasetRateLimited = 0
     var codes: [String: Grant] = [:]
     var accessTokens: [String: Session] = [:]
     var refreshTokens: [String: Session] = [:]

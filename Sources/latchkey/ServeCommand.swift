@@ -56,6 +56,11 @@ struct ServeCommand: AsyncParsableCommand {
                                             seconds an incident revocation run holds
                                             its job before it is resumed elsewhere
                                             (1 to 3600, for tests; default 60)
+              LATCHKEY_SYNC_POLL_MS         look for reference data due this often
+                                            (default 5000)
+              LATCHKEY_SYNC_LEASE_SECONDS   seconds a sync run holds its job before it
+                                            is resumed elsewhere (1 to 3600, for tests;
+                                            default 120)
               LATCHKEY_SMTP_PASSWORD        the mail server's password (with
                                             --smtp-username; never printed)
               OTEL_EXPORTER_OTLP_ENDPOINT   export OpenTelemetry traces over OTLP/HTTP

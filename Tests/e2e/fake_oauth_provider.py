@@ -24,6 +24,9 @@ Endpoints
   POST /revoke      RFC 7009; revoking a refresh token revokes its family.
   GET  /userinfo    Bearer access token → {"sub": ...} or 401.
   GET  /authorize   not supported here (400).
+  GET  /items       the sandbox provider's to-do list API (catalog dataset `sandbox.items`):
+                    Bearer token required; `limit` (capped at the configured page size) items
+                    from `cursor` (an offset), with `next_cursor` while more are left.
 
 Control endpoints (JSON in, JSON out; rules and counters are per client id, or for
 every client when `clientId` is left out):
@@ -55,6 +58,14 @@ every client when `clientId` is left out):
                                         raw body), or `hang` seconds and then a dropped
                                         connection. {"error": "invalid_grant"} alone
                                         answers 400 invalid_grant.
+  POST /_control/items {count?, pageSize?, holdPage?}
+                                        serve `count` items in pages of at most `pageSize`
+                                        (default 10); requests for page `holdPage` (1 is the
+                                        first) block without being answered until released;
+                                        one whose client hangs up is dropped (counted in
+                                        `itemsAbandoned`). Requests count in `itemPages` by
+                                        page number, answered pages in `itemPagesServed`.
+  POST /_control/release_items          stops holding pages and lets held requests go on
   POST /_control/shutdown
 """
 
@@ -103,6 +114,11 @@ def _new_counters() -> dict:
         "revokesAbandoned": 0,  # held revocations whose client hung up: not processed
         "revokedTokens": {},  # token -> how often a revocation of it was processed
         "userinfo": 0,
+        "itemRequests": 0,  # every GET /items with a token
+        "itemPages": {},  # page number -> requests for it
+        "itemPagesServed": {},  # page number -> answers sent
+        "itemsHeld": 0,
+        "itemsAbandoned": 0,  # held page requests whose client hung up
     }
 
 
@@ -128,6 +144,8 @@ class Registry:
         self.counters: dict[str, dict] = {ALL: _new_counters()}
         self.held: list["HeldRequest"] = []
         self.log: list[dict] = []
+        self.items: dict = {"count": 0, "pageSize": 10, "holdPage": None}
+        self.items_held: list["HeldRequest"] = []
 
     # -- persistence
 
@@ -319,6 +337,8 @@ class Registry:
             "issued": [e for e in self.log if client is None or e["client"] == client],
             "held": [h.describe() for h in self.held if client is None or h.client == client],
             "heldRevocations": [h.describe() for h in self.revoke_held if client is None or h.client == client],
+            "heldItems": [h.describe() for h in self.items_held],
+            "items": dict(self.items),
             "config": {"rotate": self.setting(scope, "rotate", False), "raw": self.config},
         }
 
@@ -423,6 +443,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._send(200, {"sub": "user-" + info["family"], "family": info["family"]})
             else:
                 self._send(401, b"", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        elif path == "/items":
+            self._items()
         elif path == "/healthz":
             self._send(200, {"ok": True})
         elif path == "/authorize":
@@ -440,6 +462,42 @@ class Handler(BaseHTTPRequestHandler):
             return self._revoke()
         self._body()
         self._send(404, {"error": "not_found"})
+
+    def _items(self):
+        auth = self.headers.get("Authorization") or ""
+        if not auth.lower().startswith("bearer ") or not auth[7:].strip():
+            return self._send(401, {"error": "invalid_token"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        query = self._query()
+        reg = self.registry
+        with reg.lock:
+            cfg = reg.items
+            try:
+                size = max(1, min(int(query.get("limit") or cfg["pageSize"]), cfg["pageSize"]))
+                start = max(0, int(query.get("cursor") or 0))
+            except ValueError:
+                return self._send(400, {"error": "invalid_request", "error_description": "limit and cursor are numbers"})
+            page = start // size + 1
+            reg.count(None, "itemRequests")
+            reg.count(None, "itemPages", str(page))
+            if cfg.get("holdPage") == page:
+                reg.count(None, "itemsHeld")
+                held = HeldRequest("items", f"page-{page}", self.client_address)
+                reg.items_held.append(held)
+                reg.lock.notify_all()
+                while not held.released and not _client_gone(self.connection):
+                    reg.lock.wait(timeout=0.2)
+                if held in reg.items_held:
+                    reg.items_held.remove(held)
+                if _client_gone(self.connection):
+                    reg.count(None, "itemsAbandoned")
+                    self.close_connection = True
+                    return None
+            end = min(start + size, int(cfg["count"]))
+            body: dict = {"items": [{"id": f"item-{i:04d}", "title": f"Item {i}", "done": i % 3 == 0} for i in range(start, end)]}
+            if end < int(cfg["count"]):
+                body["next_cursor"] = str(end)
+            reg.count(None, "itemPagesServed", str(page))
+        self._send(200, body)
 
     def _revoke(self):
         form = dict(urllib.parse.parse_qsl(self._body().decode(errors="replace")))
@@ -534,7 +592,7 @@ class Handler(BaseHTTPRequestHandler):
         client = doc.get("clientId") or ALL
         with reg.lock:
             if action == "reset":
-                for held in reg.held + reg.revoke_held:
+                for held in reg.held + reg.revoke_held + reg.items_held:
                     if client == ALL or held.client == client:
                         held.released = True
                 reg.lock.notify_all()
@@ -586,6 +644,17 @@ class Handler(BaseHTTPRequestHandler):
                 rule["count"] = doc.get("count", 1)
                 reg.fails.setdefault(client, []).append(rule)
                 return self._send(200, {"ok": True})
+            if action == "items":
+                for name in ("count", "pageSize", "holdPage"):
+                    if name in doc:
+                        reg.items[name] = doc[name]
+                return self._send(200, {"ok": True, "items": reg.items})
+            if action == "release_items":
+                reg.items["holdPage"] = None
+                for held in reg.items_held:
+                    held.released = True
+                reg.lock.notify_all()
+                return self._send(200, {"released": len(reg.items_held)})
             if action == "shutdown":
                 self._send(200, {"ok": True})
                 threading.Thread(target=self.server.shutdown, daemon=True).start()
@@ -755,6 +824,15 @@ class FakeProviderProcess:
 
     def held_revocations(self, client: str | None = None) -> list[dict]:
         return self.state(client)["heldRevocations"]
+
+    def serve_items(self, count: int, page_size: int = 10, hold_page: int | None = None) -> None:
+        self.post("/_control/items", {"count": count, "pageSize": page_size, "holdPage": hold_page})
+
+    def held_items(self) -> list[dict]:
+        return self.state()["heldItems"]
+
+    def release_items(self) -> int:
+        return self.post("/_control/release_items")["released"]
 
     def endpoints(self) -> dict:
         return {

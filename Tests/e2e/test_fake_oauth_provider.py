@@ -146,3 +146,39 @@ def test_restart_keeps_the_tokens(fake):
     fake.restart()
     assert refresh(fake, rt).status_code == 200
     assert refresh(fake, "rt-p").status_code == 400
+
+
+def _items(fake, **params):
+    s = requests.Session()
+    s.trust_env = False
+    return s.get(fake.url + "/items", params=params, headers={"Authorization": "Bearer at-x"}, timeout=20)
+
+
+def test_items_are_paged_by_cursor_and_a_held_page_waits_or_is_dropped(fake):
+    fake.serve_items(25, page_size=10, hold_page=2)
+    assert requests.get(fake.url + "/items", timeout=10).status_code == 401
+    first = _items(fake, limit=100).json()
+    assert [i["id"] for i in first["items"]] == [f"item-{i:04d}" for i in range(10)] and first["next_cursor"] == "10"
+
+    # Page 2 is held: a caller that goes away is dropped, one that waits gets it once released.
+    sock = socket.create_connection(("127.0.0.1", fake.port))
+    sock.sendall(b"GET /items?limit=10&cursor=10 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer at-x\r\n\r\n")
+    end = time.monotonic() + 10
+    while not fake.held_items() and time.monotonic() < end:
+        time.sleep(0.05)
+    sock.close()
+    while fake.counters()["itemsAbandoned"] < 1 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert fake.counters()["itemsAbandoned"] == 1
+    out = {}
+    waiter = threading.Thread(target=lambda: out.setdefault("r", _items(fake, limit=10, cursor="10")))
+    waiter.start()
+    while len(fake.held_items()) < 1 and time.monotonic() < end:
+        time.sleep(0.05)
+    assert fake.release_items() == 1
+    waiter.join(timeout=10)
+    assert [i["id"] for i in out["r"].json()["items"]][0] == "item-0010"
+    last = _items(fake, limit=10, cursor="20").json()
+    assert len(last["items"]) == 5 and "next_cursor" not in last
+    c = fake.counters()
+    assert c["itemPages"] == {"1": 1, "2": 2, "3": 1} and c["itemPagesServed"] == {"1": 1, "2": 1, "3": 1}

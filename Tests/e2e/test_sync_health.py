@@ -115,5 +115,5 @@ def test_the_connection_page_shows_each_datasets_sync_health(demo, browser):
     sync = {item["dataset"]: item for item in shown.json()["sync"]}
     health = sync["sandbox.items"]["health"]
     assert health["ok"] == 1 and health["records"] == 2 and health["lastSuccessAt"] and health["nextRunAt"], health
-    audit = demo.api.get(demo.url("/api/v1/audit"), params={"action": "connection.sync_run_now"}, timeout=HTTP_TIMEOUT)
+    audit = demo.api.get(demo.url("/api/v1/audit"), params={"action": "connection.sync_run"}, timeout=HTTP_TIMEOUT)
     assert audit.status_code == 200 and len(audit.json()["items"]) == 1, audit.text[:300]

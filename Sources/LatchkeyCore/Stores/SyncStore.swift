@@ -19,6 +19,10 @@ public protocol SyncStore: Sendable {
     func plan(_ sync: UnplannedSync, firstRunAt: Date, now: Date) async throws
     /// Marks the jobs of credentials that cannot be used as paused; answers how many.
     func pauseUnusable(now: Date) async throws -> Int
+    /// Makes the jobs of `connectionID` for `datasets` (only `credentialID`'s when given) due at `now`, planning the
+    /// jobs of usable credentials that have none yet; jobs running now (leased) are left to their run, and jobs of
+    /// credentials that cannot be used stay paused. Answers how many jobs are due now.
+    func runNow(connectionID: String, tenantID: String, datasets: [String], credentialID: String?, now: Date) async throws -> Int
 
     /// Leases up to `limit` due jobs (enabled, credential usable, not leased) to `owner` until `until`.
     func claimDue(now: Date, owner: String, until: Date, limit: Int) async throws -> [SyncJob]
@@ -38,9 +42,6 @@ public protocol SyncStore: Sendable {
     func budgetFraction(connectionID: String) async throws -> Double?
     /// Sets the share of the Connection's rate budget sync may use.
     func save(budgetFraction: Double, connectionID: String, tenantID: String, now: Date) async throws
-    /// Makes every job of the Connection's enabled datasets due now (those of paused credentials stay paused), first
-    /// planning the jobs of usable credentials that have none yet. Answers how many jobs are due.
-    func runNow(connectionID: String, now: Date) async throws -> Int
     /// Jobs by status across the database, and how many are overdue by more than `margin` seconds at `now`.
     func jobCounts(now: Date, margin: TimeInterval) async throws -> SyncJobCounts
 

@@ -52,7 +52,8 @@ extension AdminPagesController {
     /// Makes the Connection's jobs due now (the sync service runs them at its next pass, paced as always); audited.
     @Sendable func syncNow(_ request: Request, context: AdminPageContext) async throws -> Response {
         let connection = try await target(context)
-        let due = try await sync.runNow(connectionID: connection.id, now: clock.now)
+        let enabled = try await sync.settings(connectionID: connection.id).filter(\.enabled).map(\.dataset).sorted()
+        let due = try await sync.runNow(connectionID: connection.id, tenantID: context.tenantID, datasets: enabled, credentialID: nil, now: clock.now)
         _ = try await audit.append(
             AuditRecord(
                 actor: AuditActor(
@@ -60,10 +61,10 @@ extension AdminPagesController {
                     ip: context.remoteAddress,
                     userAgent: request.headers[.userAgent].map { String($0.prefix(256)) }
                 ),
-                action: "connection.sync_run_now",
+                action: "connection.sync_run",
                 target: connection.id,
                 service: connection.integrationKey,
-                details: ["jobs": "\(due)"]
+                details: ["datasets": enabled.joined(separator: ","), "due": "\(due)"]
             ),
             tenantID: context.tenantID
         )

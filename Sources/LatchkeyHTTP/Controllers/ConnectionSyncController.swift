@@ -11,6 +11,7 @@ struct ConnectionSyncController {
     let integrations: IntegrationStore
     let catalog: ProviderCatalog
     let store: any SyncStore
+    let credentials: CredentialRepository
     let audit: AuditLog
     let clock: any LatchkeyClock
     let maxBodySize: Int
@@ -21,6 +22,7 @@ struct ConnectionSyncController {
     func addRoutes(to group: RouterGroup<AdminContext>, recorder: RouteRecorder?) {
         group.route(.get, "connections/:id/sync", recorder: recorder, use: show)
         group.route(.put, "connections/:id/sync", recorder: recorder, use: put)
+        group.route(.post, "connections/:id/sync/run", recorder: recorder, use: run)
     }
 
     struct Health: Encodable {
@@ -90,7 +92,7 @@ struct ConnectionSyncController {
         }
     }
 
-    private func target(_ context: AdminContext) async throws -> (Connection, Provider?) {
+    func target(_ context: AdminContext) async throws -> (Connection, Provider?) {
         let id = try PathID.parse(context, what: "connection")
         guard let connection = try await directory.connection(id: id, tenantID: context.tenantID) else {
             throw LatchkeyError.notFound("connection")

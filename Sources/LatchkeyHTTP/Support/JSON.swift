@@ -34,6 +34,13 @@ enum JSON {
         try decode(type, from: try await collect(request, limit: limit))
     }
 
+    /// Like `decode`, for an optional body: nil when the request has none (or only white space).
+    static func decodeIfPresent<T: Decodable & AllowedKeys>(_ type: T.Type, from request: Request, limit: Int) async throws -> T? {
+        let buffer = try await collect(request, limit: limit)
+        guard buffer.readableBytesView.contains(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) else { return nil }
+        return try decode(type, from: buffer)
+    }
+
     /// Like `decode`, for a body of string fields only: a flat object of known string keys is read directly
     /// (`FlatJSONStrings`); anything else goes the general way, with its errors.
     static func decodeFlat<T: FlatStringBody>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {

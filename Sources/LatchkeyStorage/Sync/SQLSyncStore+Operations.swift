@@ -71,38 +71,6 @@ extension SQLSyncStore {
         }
     }
 
-    public func runNow(connectionID: String, now: Date) async throws -> Int {
-        let unplanned = try await database.read { db in
-            try await db.raw(
-                """
-                SELECT c.id AS credential_id, c.tenant_id, s.dataset, s.interval_seconds
-                FROM credentials c JOIN sync_settings s ON s.connection_id = c.connection_id AND s.enabled = 1
-                LEFT JOIN sync_jobs j ON j.credential_id = c.id AND j.dataset = s.dataset
-                WHERE c.connection_id = \(bind: connectionID) AND j.id IS NULL AND c.status = 'active'
-                """
-            ).all().map { row in
-                UnplannedSync(
-                    tenantID: try row.string("tenant_id"),
-                    connectionID: connectionID,
-                    credentialID: try row.string("credential_id"),
-                    dataset: try row.string("dataset"),
-                    intervalSeconds: try row.int("interval_seconds")
-                )
-            }
-        }
-        for sync in unplanned { try await plan(sync, firstRunAt: now, now: now) }
-        return try await database.write { db in
-            try await db.raw(
-                """
-                UPDATE sync_jobs SET next_run_at = \(bind: now.ms), updated_at = \(bind: now.ms)
-                WHERE connection_id = \(bind: connectionID) AND status <> 'paused'
-                  AND dataset IN (SELECT dataset FROM sync_settings WHERE connection_id = \(bind: connectionID) AND enabled = 1)
-                RETURNING id
-                """
-            ).all().count
-        }
-    }
-
     public func jobCounts(now: Date, margin: TimeInterval) async throws -> SyncJobCounts {
         try await database.read { db in
             var counts = SyncJobCounts()
