@@ -13,14 +13,24 @@ public struct ToolInvoker: Sendable {
     let catalog: ProviderCatalog
     let resolver: CredentialResolver
     let proxy: ProxyService
+    /// The records of datasets synced per credential, which tools with `fromDataset` answer from.
+    let sync: any SyncStore
     /// The server's public URL (no trailing slash), for the absolute URLs of reconnect steps.
     let publicURL: String
 
-    public init(integrations: IntegrationStore, catalog: ProviderCatalog, resolver: CredentialResolver, proxy: ProxyService, publicURL: String) {
+    public init(
+        integrations: IntegrationStore,
+        catalog: ProviderCatalog,
+        resolver: CredentialResolver,
+        proxy: ProxyService,
+        sync: any SyncStore,
+        publicURL: String
+    ) {
         self.integrations = integrations
         self.catalog = catalog
         self.resolver = resolver
         self.proxy = proxy
+        self.sync = sync
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
@@ -57,6 +67,8 @@ public struct ToolInvoker: Sendable {
         /// For a paged tool: the cursor of the next page (nil on the last) and the input field that takes it.
         public var nextCursor: String?
         public var cursorInput: String?
+        /// Set when the answer came from this synced dataset: nothing was sent to the provider.
+        public var dataset: String?
     }
 
     /// The tool named `name` and the tenant's enabled integration that offers it: `integration` when given, else
@@ -116,6 +128,7 @@ public struct ToolInvoker: Sendable {
         found: @Sendable (Credential) -> Void
     ) async throws -> Outcome {
         let tool = target.tool
+        if let source = tool.fromDataset { return try await answer(target, from: source, invocation, caller: caller, found: found) }
         let call = try ToolCall(tool: tool, input: invocation.input)
         var query = CredentialResolver.Query(
             integrationKey: target.integration.key,
@@ -154,11 +167,12 @@ public struct ToolInvoker: Sendable {
             durationMilliseconds: milliseconds,
             credential: answer.credential,
             nextCursor: shaped.nextCursor,
-            cursorInput: tool.result?.pagination?.cursorInput
+            cursorInput: tool.result?.pagination?.cursorInput,
+            dataset: nil
         )
     }
 
-    private func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller) -> ToolFailure {
+    func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller) -> ToolFailure {
         ToolFailure(name: target.name, provider: target.provider, credential: credential, appID: caller.appID, publicURL: publicURL)
     }
 }
