@@ -21,21 +21,12 @@ extension ToolInvoker {
         let start = ContinuousClock.now
         let tool = target.tool
         let input = try ToolInput(invocation.input, for: tool)
-        let query = CredentialResolver.Query(
-            integrationKey: target.integration.key,
-            externalUserID: invocation.externalUserID,
-            credentialID: invocation.credentialID,
-            connectionID: invocation.connectionID
-        )
-        let credential = try await resolver.find(query, caller: caller)
-        found(credential)
+        let (query, credential) = try await credential(target, invocation, caller: caller, found: found)
+        // What a provider call would have answered for a credential that must be connected again.
         do {
             try RefreshCoordinator.requireUsable(credential, serviceName: nil)
         } catch let error as LatchkeyError {
             throw resolver.reconnectable(error, credential: credential, caller: caller)
-        }
-        if let missing = ToolScopes.missing(for: tool, credential: credential) {
-            throw failure(target, credential, caller: caller).insufficientScope(missing)
         }
         let syncedAt = try await requireSynced(source.dataset, tool: tool, credential: credential)
         let matcher = DatasetMatcher(source: source, values: input.values)

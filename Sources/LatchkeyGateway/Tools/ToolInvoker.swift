@@ -130,17 +130,7 @@ public struct ToolInvoker: Sendable {
         let tool = target.tool
         if let source = tool.fromDataset { return try await answer(target, from: source, invocation, caller: caller, found: found) }
         let call = try ToolCall(tool: tool, input: invocation.input)
-        var query = CredentialResolver.Query(
-            integrationKey: target.integration.key,
-            externalUserID: invocation.externalUserID,
-            credentialID: invocation.credentialID,
-            connectionID: invocation.connectionID
-        )
-        let credential = try await resolver.find(query, caller: caller)
-        found(credential)
-        if let missing = ToolScopes.missing(for: tool, credential: credential) {
-            throw failure(target, credential, caller: caller).insufficientScope(missing)
-        }
+        var (query, credential) = try await credential(target, invocation, caller: caller, found: found)
         // The credential checked is the one used.
         query.credentialID = credential.id
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
@@ -170,6 +160,28 @@ public struct ToolInvoker: Sendable {
             cursorInput: tool.result?.pagination?.cursorInput,
             dataset: nil
         )
+    }
+
+    /// The caller's credential for the call, found as for a token (DESIGN §2), and checked to hold one of the tool's
+    /// scopes; `found` is told it first. Answers the query it was found with, too.
+    func credential(
+        _ target: Target,
+        _ invocation: Invocation,
+        caller: CredentialResolver.Caller,
+        found: @Sendable (Credential) -> Void
+    ) async throws -> (CredentialResolver.Query, Credential) {
+        let query = CredentialResolver.Query(
+            integrationKey: target.integration.key,
+            externalUserID: invocation.externalUserID,
+            credentialID: invocation.credentialID,
+            connectionID: invocation.connectionID
+        )
+        let credential = try await resolver.find(query, caller: caller)
+        found(credential)
+        if let missing = ToolScopes.missing(for: target.tool, credential: credential) {
+            throw failure(target, credential, caller: caller).insufficientScope(missing)
+        }
+        return (query, credential)
     }
 
     func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller) -> ToolFailure {
