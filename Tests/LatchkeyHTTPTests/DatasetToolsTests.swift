@@ -242,4 +242,55 @@ struct DatasetToolsTests {
             #expect(await upstream.requests.isEmpty)
         }
     }
+
+    @Test(arguments: TestDatabases.kinds)
+    func findUserMatchesAnEmailAddressInsideTheProfileAndEachDatasetIsCheckedOnItsOwn(kind: TestDatabases.Kind) async throws {
+        try await TestApp.with(kind) { client, fixture in
+            try await ToolsAPITests.createIntegration(client, fixture.headers, "slack")
+            let imported = try await client.execute(
+                uri: "/api/v1/credentials",
+                method: .post,
+                headers: fixture.headers,
+                body: try body([
+                    "integration": "slack", "type": "oauth2", "accessToken": "xoxp-sarah", "externalUserId": "sarah",
+                    "scopes": ["users:read", "users:read.email", "channels:read"],
+                ])
+            )
+            #expect(imported.status == .created, "\(imported.text)")
+            func user(_ id: String, _ name: String, _ email: String) -> (String, JSONValue) {
+                (
+                    id,
+                    .object([
+                        "id": .string(id), "name": .string(name), "real_name": .string(name.capitalized),
+                        "profile": .object(["email": .string(email)]),
+                    ])
+                )
+            }
+            _ = try await Self.seed(
+                fixture,
+                dataset: "slack.users",
+                [user("U1", "ken", "ken@acme.example"), user("U2", "kenny", "kenny@acme.example"), user("U3", "sarah", "sarah@acme.example")]
+            )
+            func find(_ tool: String, _ input: [String: Any]) async throws -> [[String: Any]] {
+                let response = try await ToolInvokeAPITests.invoke(
+                    client,
+                    fixture.headers,
+                    ["tool": tool, "input": input, "externalUserId": "sarah"]
+                )
+                #expect(response.status == .ok, "\(response.text)")
+                return try #require((try response.json["result"] as? [String: Any])?["items"] as? [[String: Any]])
+            }
+            #expect(try await find("slack.find_user", ["query": "KEN@acme.example"]).compactMap { $0["id"] as? String } == ["U1"])
+            #expect(try await find("slack.find_user", ["query": "ken"]).compactMap { $0["id"] as? String } == ["U1", "U2"])
+            #expect(try await find("slack.find_user", ["query": "Kenny"]).compactMap { $0["id"] as? String } == ["U2"])
+            // The channels are another dataset, off for this Connection.
+            let channels = try await ToolInvokeAPITests.invoke(
+                client,
+                fixture.headers,
+                ["tool": "slack.find_channel", "input": ["name": "general"], "externalUserId": "sarah"]
+            )
+            #expect(channels.status == .conflict)
+            #expect((try ToolInvokeAPITests.error(channels)["action"] as? [String: Any])?["type"] as? String == "enable_sync")
+        }
+    }
 }
