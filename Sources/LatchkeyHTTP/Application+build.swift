@@ -152,6 +152,7 @@ public func buildRouter(runtime: LatchkeyRuntime, dependencies: ApplicationDepen
         catalog: runtime.catalog,
         resolver: outbound.resolver,
         proxy: proxy,
+        sync: runtime.syncStore,
         publicURL: configuration.effectivePublicURL
     )
     let loggedTools = callers.group()

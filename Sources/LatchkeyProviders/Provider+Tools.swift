@@ -1,5 +1,6 @@
 /// A tool: one provider API call described for a language model — what it does, the input it takes (a JSON Schema
-/// subset), the HTTP request it makes from that input, the scopes it needs and how its answer is trimmed.
+/// subset), the HTTP request it makes from that input, the scopes it needs and how its answer is trimmed. A tool may
+/// instead answer from a dataset synced for each credential (``fromDataset``), making no provider call.
 ///
 /// Tools live in the `tools` array of a provider file and are checked when the catalog loads.
 public struct Tool: Sendable, Codable, Equatable {
@@ -11,14 +12,40 @@ public struct Tool: Sendable, Codable, Equatable {
     public var description: String
     /// JSON Schema of the input (a subset: an object of typed properties, no extra properties).
     public var input: ToolInputSchema
-    /// The HTTP request made with the input.
-    public var request: ToolRequest
+    /// The HTTP request made with the input; nil for a tool that answers from synced data (``fromDataset``).
+    public var request: ToolRequest?
+    /// Set instead of ``request`` when the tool answers from the caller's records of a dataset of the same provider.
+    public var fromDataset: ToolDatasetSource?
     /// Scopes of the provider's `oauth.scopes`, any one of which lets the tool work; empty when any credential does.
     public var scopes: [String]
     /// How the provider's answer is shaped before it is returned.
     public var result: ToolResult?
-    /// True when the tool only reads (it makes a `GET`).
+    /// True when the tool only reads (it makes a `GET`, or answers from synced data).
     public var readOnly: Bool
+}
+
+/// Where a tool that answers from synced data looks: a dataset of its provider, and which input fields match which
+/// kept fields of a record. A record is returned when every match whose input field is given holds for it.
+public struct ToolDatasetSource: Sendable, Codable, Equatable {
+    /// The dataset, e.g. `slack.channels`.
+    public var dataset: String
+    /// Input field → how its value is compared with the record.
+    public var match: [String: ToolDatasetMatch]
+    /// The input field (an integer) that caps how many records are returned; 20 when left out or not given.
+    public var limitInput: String?
+}
+
+/// How one input field matches a record: its text against any of the record's fields, ignoring case.
+public struct ToolDatasetMatch: Sendable, Codable, Equatable {
+    /// Dotted paths of kept fields of the dataset; the record matches when any of them does.
+    public var fields: [String]
+    /// `exact` (the whole value) or `contains` (part of it; exact matches come first in the answer).
+    public var mode: Mode
+
+    public enum Mode: String, Sendable, Codable, Equatable {
+        case exact
+        case contains
+    }
 }
 
 /// The input of a tool: `{"type": "object", "properties": …, "required": […], "additionalProperties": false}`.

@@ -32,8 +32,11 @@ extension ProviderValidator {
         guard let tool = provider.tools?.first(where: { $0.name == dataset.tool }) else {
             throw fail("\(field).tool", "'\(dataset.tool)' is not a tool of \(provider.id)")
         }
+        guard let request = tool.request else {
+            throw fail("\(field).tool", "'\(tool.name)' answers from synced data; a dataset needs a tool that calls \(provider.id)")
+        }
         if dataset.readsWithPost == true {
-            guard tool.request.method == "POST" else { throw fail("\(field).readsWithPost", "is only for a tool that makes a POST") }
+            guard request.method == "POST" else { throw fail("\(field).readsWithPost", "is only for a tool that makes a POST") }
         } else if !tool.readOnly {
             throw fail("\(field).tool", "'\(tool.name)' must be a read-only tool (or a search POST, marked readsWithPost)")
         }

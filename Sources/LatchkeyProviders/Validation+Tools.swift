@@ -37,10 +37,17 @@ extension ProviderValidator {
             throw fail("\(field).description", "must tell a language model what the tool does, when to use it and what it returns")
         }
         try validate(input: tool.input, at: "\(field).input")
+        for (index, scope) in tool.scopes.enumerated() where provider.oauth?.scopes[scope] == nil {
+            throw fail("\(field).scopes[\(index)]", "scope '\(scope)' is not described in oauth.scopes")
+        }
+        if let source = tool.fromDataset {
+            guard tool.request == nil else { throw fail("\(field).request", "a tool answers either from a request or from a dataset, not both") }
+            return try validate(source: source, of: tool, at: field)
+        }
+        guard let request = tool.request else { throw fail("\(field).request", "is required (or fromDataset, for a tool that reads synced data)") }
         let properties = tool.input.properties
         var used: Set<String> = []
 
-        let request = tool.request
         guard Self.toolMethods.contains(request.method) else {
             throw fail("\(field).request.method", "must be GET, POST, PUT, PATCH or DELETE")
         }
@@ -73,9 +80,6 @@ extension ProviderValidator {
             throw fail("\(field).input.properties.\(name)", "is not used by the request (path, query or body)")
         }
 
-        for (index, scope) in tool.scopes.enumerated() where provider.oauth?.scopes[scope] == nil {
-            throw fail("\(field).scopes[\(index)]", "scope '\(scope)' is not described in oauth.scopes")
-        }
         if let result = tool.result {
             for (index, path) in (result.fields ?? []).enumerated() {
                 try dottedPath(path, "\(field).result.fields[\(index)]")

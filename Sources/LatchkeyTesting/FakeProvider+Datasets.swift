@@ -33,7 +33,7 @@ extension FakeProvider {
     func datasetEndpoint(_ request: OutboundRequest) -> OutboundResponse? {
         for dataset in provider.datasets ?? [] {
             guard let served = datasetRecords[dataset.name], let tool = provider.tools?.first(where: { $0.name == dataset.tool }),
-                request.method == tool.request.method, let url = endpoints.apiURL(tool.request.path), Self.sameEndpoint(request.url, url)
+                let call = tool.request, request.method == call.method, let url = endpoints.apiURL(call.path), Self.sameEndpoint(request.url, url)
             else { continue }
             guard authorizedSession(request) != nil else {
                 return Self.json(401, .object(["error": .string("invalid_token")]))
@@ -76,9 +76,9 @@ extension FakeProvider {
     private func inputs(_ request: OutboundRequest, tool: Tool) -> [String: String] {
         var values: [String: String] = [:]
         let query = Self.query(of: request.url)
-        for (parameter, field) in tool.request.query ?? [:] { values[field] = query[parameter] }
+        for (parameter, field) in tool.request?.query ?? [:] { values[field] = query[parameter] }
         if let body = request.body, let document = JSONValue.parse(body) {
-            for (path, field) in tool.request.body?.fields ?? [:] { values[field] = document.value(at: path)?.scalarString }
+            for (path, field) in tool.request?.body?.fields ?? [:] { values[field] = document.value(at: path)?.scalarString }
         }
         return values
     }

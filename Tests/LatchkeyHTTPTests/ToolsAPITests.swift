@@ -142,14 +142,16 @@ struct ToolsAPITests {
     }
 
     @Test(arguments: TestDatabases.kinds)
-    func theDemoSandboxIntegrationOffersItsTwoTools(kind: TestDatabases.Kind) async throws {
+    func theDemoSandboxIntegrationOffersItsThreeTools(kind: TestDatabases.Kind) async throws {
         try await TestApp.with(kind) { client, fixture in
             // As `serve --demo` sets it up: the `sandbox` provider, its endpoints given on the integration.
             try await TestIntegrations.sandbox(fixture, base: "https://latchkey.example/sandbox", scopes: ["profile", "items.read"])
             let items = try await Self.tools(client, fixture.headers, uri: "/api/v1/tools?externalUserId=sarah@example.com")
-            #expect(items.compactMap { $0["name"] as? String } == ["sandbox.get_profile", "sandbox.list_items"])
+            #expect(items.compactMap { $0["name"] as? String } == ["sandbox.find_item", "sandbox.get_profile", "sandbox.list_items"])
             #expect(items.allSatisfy { $0["integration"] as? String == "sandbox" && $0["connected"] as? Bool == false })
-            #expect(items.map { $0["scopes"] as? [String] ?? [] } == [["profile"], ["items.read"]])
+            #expect(items.map { $0["scopes"] as? [String] ?? [] } == [["items.read"], ["profile"], ["items.read"]])
+            // The one that answers from synced data says which dataset it reads.
+            #expect(items.map { $0["dataset"] as? String } == ["sandbox.items", nil, nil])
         }
     }
 }

@@ -57,8 +57,13 @@ struct DatasetCatalogTests {
 
     func rejection(replacing old: String, with new: String) -> CatalogError? {
         #expect(Self.dataset.contains(old), "the test must change something")
+        return Self.rejection(Self.provider(Self.dataset.replacingOccurrences(of: old, with: new)))
+    }
+
+    /// Why the provider file `acme.json` holding `json` is refused; nil when it loads.
+    static func rejection(_ json: String) -> CatalogError? {
         do {
-            _ = try ProviderCatalog(files: ["acme.json": Data(Self.provider(Self.dataset.replacingOccurrences(of: old, with: new)).utf8)])
+            _ = try ProviderCatalog(files: ["acme.json": Data(json.utf8)])
             return nil
         } catch let error as CatalogError {
             return error

@@ -30,12 +30,15 @@ struct BundledToolsTests {
 
     @Test func theSandboxToolsMatchItsAPI() throws {
         let tools = try #require(catalog.provider(id: "sandbox")?.tools)
-        #expect(tools.map(\.name) == ["sandbox.get_profile", "sandbox.list_items"])
-        #expect(tools.map(\.request.path) == ["/me", "/items"])
-        #expect(tools.map(\.scopes) == [["profile"], ["items.read"]])
-        #expect(tools.allSatisfy { $0.readOnly && $0.request.method == "GET" })
+        #expect(tools.map(\.name) == ["sandbox.get_profile", "sandbox.list_items", "sandbox.find_item"])
+        #expect(tools.map(\.request?.path) == ["/me", "/items", nil])
+        #expect(tools.map(\.scopes) == [["profile"], ["items.read"], ["items.read"]])
+        #expect(tools.allSatisfy { $0.readOnly && ($0.request?.method ?? "GET") == "GET" })
         #expect(tools[1].result?.fields == ["items.id", "items.title", "items.done", "next_cursor"])
         #expect(tools[1].result?.pagination?.cursorInput == "cursor")
+        // The third answers from the synced items: no request of its own.
+        #expect(tools[2].fromDataset?.dataset == "sandbox.items")
+        #expect(tools[2].fromDataset?.match["title"]?.fields == ["title"] && tools[2].fromDataset?.match["title"]?.mode == .contains)
     }
 
     @Test func everyToolRevalidatesFromItsOwnEncodingAndIsFoundByName() throws {
@@ -49,7 +52,7 @@ struct BundledToolsTests {
         let again = try ProviderCatalog(files: ["github.json": data])
         #expect(again.provider(id: "github")?.tools == github.tools)
         // Every GET of the catalog is a read; a language model may call those without asking.
-        for tool in catalog.tools where tool.request.method == "GET" {
+        for tool in catalog.tools where tool.request?.method == "GET" {
             #expect(tool.readOnly, "\(tool.name)")
         }
         #expect(catalog.tool(named: "github.no_such_tool") == nil)
@@ -58,14 +61,14 @@ struct BundledToolsTests {
 
     @Test func aLinearToolIsAGraphQLPostWithItsQueryAsAConstant() throws {
         let tool = try #require(catalog.tool(named: "linear.create_issue")?.tool)
-        #expect(tool.request.method == "POST")
-        #expect(tool.request.path == "/graphql")
-        guard case .string(let query) = tool.request.body?.constants?["query"] else {
+        #expect(tool.request?.method == "POST")
+        #expect(tool.request?.path == "/graphql")
+        guard case .string(let query) = tool.request?.body?.constants?["query"] else {
             Issue.record("no GraphQL query")
             return
         }
         #expect(query.hasPrefix("mutation"))
-        #expect(tool.request.body?.fields?["variables.input.teamId"] == "teamId")
+        #expect(tool.request?.body?.fields?["variables.input.teamId"] == "teamId")
         #expect(tool.readOnly == false)
     }
 }

@@ -56,7 +56,7 @@ struct ToolValidationTests {
         let tool = try #require(catalog.tool(named: "acme.get_thing")?.tool)
         #expect(tool.input.properties["limit"]?.default == .integer(10))
         #expect(tool.input.properties["kind"]?.enum == ["a", "b"])
-        #expect(tool.request.query?["limit"] == "limit")
+        #expect(tool.request?.query?["limit"] == "limit")
         #expect(catalog.tools.map(\.name) == ["acme.get_thing"])
     }
 

@@ -31,7 +31,9 @@ public struct ToolCall: Sendable, Equatable {
 
     /// The request `tool` makes with an input already checked.
     public init(tool: Tool, checked input: ToolInput) throws(LatchkeyError) {
-        let request = tool.request
+        guard let request = tool.request else {
+            throw LatchkeyError(.internalError, "\(tool.name) answers from synced data; it makes no request.")
+        }
         method = request.method
         path = try Self.fill(request.path, with: input.values, tool: tool)
         var query: [String] = []

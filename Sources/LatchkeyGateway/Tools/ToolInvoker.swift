@@ -13,14 +13,24 @@ public struct ToolInvoker: Sendable {
     let catalog: ProviderCatalog
     let resolver: CredentialResolver
     let proxy: ProxyService
+    /// The records of datasets synced per credential, which tools with `fromDataset` answer from.
+    let sync: any SyncStore
     /// The server's public URL (no trailing slash), for the absolute URLs of reconnect steps.
     let publicURL: String
 
-    public init(integrations: IntegrationStore, catalog: ProviderCatalog, resolver: CredentialResolver, proxy: ProxyService, publicURL: String) {
+    public init(
+        integrations: IntegrationStore,
+        catalog: ProviderCatalog,
+        resolver: CredentialResolver,
+        proxy: ProxyService,
+        sync: any SyncStore,
+        publicURL: String
+    ) {
         self.integrations = integrations
         self.catalog = catalog
         self.resolver = resolver
         self.proxy = proxy
+        self.sync = sync
         self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
     }
 
@@ -57,6 +67,8 @@ public struct ToolInvoker: Sendable {
         /// For a paged tool: the cursor of the next page (nil on the last) and the input field that takes it.
         public var nextCursor: String?
         public var cursorInput: String?
+        /// Set when the answer came from this synced dataset: nothing was sent to the provider.
+        public var dataset: String?
     }
 
     /// The tool named `name` and the tenant's enabled integration that offers it: `integration` when given, else
@@ -116,18 +128,9 @@ public struct ToolInvoker: Sendable {
         found: @Sendable (Credential) -> Void
     ) async throws -> Outcome {
         let tool = target.tool
+        if let source = tool.fromDataset { return try await answer(target, from: source, invocation, caller: caller, found: found) }
         let call = try ToolCall(tool: tool, input: invocation.input)
-        var query = CredentialResolver.Query(
-            integrationKey: target.integration.key,
-            externalUserID: invocation.externalUserID,
-            credentialID: invocation.credentialID,
-            connectionID: invocation.connectionID
-        )
-        let credential = try await resolver.find(query, caller: caller)
-        found(credential)
-        if let missing = ToolScopes.missing(for: tool, credential: credential) {
-            throw failure(target, credential, caller: caller).insufficientScope(missing)
-        }
+        var (query, credential) = try await credential(target, invocation, caller: caller, found: found)
         // The credential checked is the one used.
         query.credentialID = credential.id
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
@@ -154,11 +157,34 @@ public struct ToolInvoker: Sendable {
             durationMilliseconds: milliseconds,
             credential: answer.credential,
             nextCursor: shaped.nextCursor,
-            cursorInput: tool.result?.pagination?.cursorInput
+            cursorInput: tool.result?.pagination?.cursorInput,
+            dataset: nil
         )
     }
 
-    private func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller) -> ToolFailure {
+    /// The caller's credential for the call, found as for a token (DESIGN §2), and checked to hold one of the tool's
+    /// scopes; `found` is told it first. Answers the query it was found with, too.
+    func credential(
+        _ target: Target,
+        _ invocation: Invocation,
+        caller: CredentialResolver.Caller,
+        found: @Sendable (Credential) -> Void
+    ) async throws -> (CredentialResolver.Query, Credential) {
+        let query = CredentialResolver.Query(
+            integrationKey: target.integration.key,
+            externalUserID: invocation.externalUserID,
+            credentialID: invocation.credentialID,
+            connectionID: invocation.connectionID
+        )
+        let credential = try await resolver.find(query, caller: caller)
+        found(credential)
+        if let missing = ToolScopes.missing(for: target.tool, credential: credential) {
+            throw failure(target, credential, caller: caller).insufficientScope(missing)
+        }
+        return (query, credential)
+    }
+
+    func failure(_ target: Target, _ credential: Credential, caller: CredentialResolver.Caller) -> ToolFailure {
         ToolFailure(name: target.name, provider: target.provider, credential: credential, appID: caller.appID, publicURL: publicURL)
     }
 }

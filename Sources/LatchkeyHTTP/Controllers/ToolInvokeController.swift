@@ -101,6 +101,7 @@ struct ToolInvokeResponse: Encodable {
         var credentialId: String
         var nextCursor: String?
         var cursorInput: String?
+        var dataset: String?
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -112,9 +113,10 @@ struct ToolInvokeResponse: Encodable {
                 try container.encode(nextCursor, forKey: .nextCursor)
                 try container.encode(cursorInput, forKey: .cursorInput)
             }
+            try container.encodeIfPresent(dataset, forKey: .dataset)
         }
 
-        enum CodingKeys: String, CodingKey { case status, durationMs, credentialId, nextCursor, cursorInput }
+        enum CodingKeys: String, CodingKey { case status, durationMs, credentialId, nextCursor, cursorInput, dataset }
     }
 
     init(_ outcome: ToolInvoker.Outcome) {
@@ -124,7 +126,8 @@ struct ToolInvokeResponse: Encodable {
             durationMs: outcome.durationMilliseconds,
             credentialId: outcome.credential.id,
             nextCursor: outcome.nextCursor,
-            cursorInput: outcome.cursorInput
+            cursorInput: outcome.cursorInput,
+            dataset: outcome.dataset
         )
     }
 }

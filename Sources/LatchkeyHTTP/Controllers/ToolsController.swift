@@ -61,6 +61,8 @@ struct ToolResponse: Encodable {
     var readOnly: Bool
     var scopes: [String]
     var integration: String
+    /// Set for a tool that answers from this dataset synced for each credential, without calling the provider.
+    var dataset: String?
     /// Set when the listing names an end user.
     var connected: Bool?
 
@@ -72,6 +74,7 @@ struct ToolResponse: Encodable {
         readOnly = tool.readOnly
         scopes = tool.scopes
         self.integration = integration
+        dataset = tool.fromDataset?.dataset
         self.connected = connected
     }
 }

@@ -81,7 +81,8 @@ public actor RefreshCoordinator {
         return try await task.value
     }
 
-    static func requireUsable(_ credential: Credential, serviceName: String?) throws {
+    /// Throws `needs_reauth` (or `provider_revoked`) for a credential that cannot be used until it is connected again.
+    public static func requireUsable(_ credential: Credential, serviceName: String?) throws {
         switch credential.status {
         case .active: return
         case .needsReauth, .expired, .revoked:
