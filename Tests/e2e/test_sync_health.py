@@ -117,3 +117,51 @@ def test_the_connection_page_shows_each_datasets_sync_health(demo, browser):
     assert health["ok"] == 1 and health["records"] == 2 and health["lastSuccessAt"] and health["nextRunAt"], health
     audit = demo.api.get(demo.url("/api/v1/audit"), params={"action": "connection.sync_run"}, timeout=HTTP_TIMEOUT)
     assert audit.status_code == 200 and len(audit.json()["items"]) == 1, audit.text[:300]
+
+
+def test_a_tool_answers_from_the_synced_items_and_says_what_to_do_when_the_dataset_is_off(demo):
+    """`sandbox.find_item` through the real binary: the account's items come from what the sync stored (started with
+    `POST …/sync/run`), the call is audited as a data read, and with the dataset off the answer says to turn it on
+    rather than reading as "no such item"."""
+    users_create(demo.db, demo.cwd, "sync-tools@example.test", PASSWORD, name="Tia Tools", admin=True)
+    web = demo.web("sync-tools")
+    web.sign_in("sync-tools@example.test", PASSWORD)
+    assert sandbox_connect(web).status_code in REDIRECTS
+    connections = demo.api.get(demo.url("/api/v1/connections"), timeout=HTTP_TIMEOUT).json()["items"]
+    connection = next(c["id"] for c in connections if c["integration"] == "sandbox")
+    credentials = demo.api.get(demo.url("/api/v1/credentials"), params={"integration": "sandbox"}, timeout=HTTP_TIMEOUT)
+    assert credentials.status_code == 200, credentials.text[:300]
+    mine = [c for c in credentials.json()["items"] if c["integration"] == "sandbox"]
+    assert mine, credentials.text[:300]
+    credential = mine[-1]["id"]
+    invoke = demo.url("/api/v1/tools/invoke")
+    call = {"tool": "sandbox.find_item", "credentialId": credential, "input": {"title": "latchkey"}}
+
+    demo.api.put(demo.url(f"/api/v1/connections/{connection}/sync"), json={
+        "datasets": {"sandbox.items": {"enabled": True, "intervalSeconds": 3600}}}, timeout=HTTP_TIMEOUT).raise_for_status()
+    started = demo.api.post(demo.url(f"/api/v1/connections/{connection}/sync/run"),
+                            json={"dataset": "sandbox.items", "credentialId": credential}, timeout=HTTP_TIMEOUT)
+    assert started.status_code == 202, started.text[:300]
+    assert started.json()["due"] == 1, started.text[:300]
+
+    def answered():
+        r = demo.api.post(invoke, json=call, timeout=HTTP_TIMEOUT)
+        if r.status_code == 409 and r.json()["error"]["action"]["type"] == "wait_for_sync":
+            return None
+        return (r,)  # a tuple: a Response that is not 2xx is falsy
+
+    (r,) = wait_until(answered, timeout=60, interval=0.5, what="the first sync of the account's items")
+    assert r.status_code == 200, r.text[:400]
+    answer = r.json()
+    assert answer["result"]["items"] == [{"id": 1, "title": "Try Latchkey", "done": True}], answer
+    assert answer["result"]["syncedAt"] and answer["result"]["more"] is False, answer
+    assert answer["meta"]["dataset"] == "sandbox.items" and answer["meta"]["credentialId"] == credential, answer
+    reads = demo.api.get(demo.url("/api/v1/audit"), params={"action": "credential.data_read"}, timeout=HTTP_TIMEOUT)
+    assert reads.status_code == 200 and any(e["target"] == credential for e in reads.json()["items"]), reads.text[:300]
+
+    demo.api.put(demo.url(f"/api/v1/connections/{connection}/sync"), json={
+        "datasets": {"sandbox.items": {"enabled": False}}}, timeout=HTTP_TIMEOUT).raise_for_status()
+    off = demo.api.post(invoke, json=call, timeout=HTTP_TIMEOUT)
+    assert off.status_code == 409, off.text[:300]
+    error = off.json()["error"]
+    assert error["action"]["type"] == "enable_sync" and f"/api/v1/connections/{connection}/sync" in error["action"]["url"], error
