@@ -7,37 +7,19 @@ import urllib.parse
 
 import pytest
 
-from conftest import _make_database
-from peers import Screenshots, chromium_problem, make_driver, need_peer, wait_until
-from webtools import WebStack, accessibility_problems, users_create, User
+from peers import chromium_for_test, chromium_problem, need_peer, wait_until
+from webtools import accessibility_problems, started_stack, users_create, User
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     need_peer(chromium_problem(), "headless Chromium")
-    workdir = tmp_path_factory.mktemp("latchkey-reauth")
-    gen = _make_database("sqlite", workdir)
-    stack = WebStack(next(gen), workdir, extra_args=["--demo"])
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
-        gen.close()
+    yield from started_stack(tmp_path_factory, "latchkey-reauth")
 
 
 @pytest.fixture
 def browser(request):
-    need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(javascript=True)
-    shots = Screenshots("reauth-" + request.node.name.removeprefix("test_").replace("_", "-"))
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots
+    return chromium_for_test(request, "reauth")
 
 
 def _path(driver) -> str:

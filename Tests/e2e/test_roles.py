@@ -15,9 +15,9 @@ import urllib.parse
 import pytest
 import requests
 
-from conftest import _make_database, run_cli
+from conftest import run_cli
 from peers import chromium_for_test, chromium_problem, need_peer, wait_until
-from webtools import WebStack, users_create
+from webtools import WebStack, started_stack, users_create
 
 HTTP_TIMEOUT = 20
 PASSWORD = "roles-pages-password-1"
@@ -26,15 +26,7 @@ PASSWORD = "roles-pages-password-1"
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     need_peer(chromium_problem(), "headless Chromium")
-    workdir = tmp_path_factory.mktemp("latchkey-roles")
-    gen = _make_database("sqlite", workdir)
-    stack = WebStack(next(gen), workdir, extra_args=["--demo"])
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
-        gen.close()
+    yield from started_stack(tmp_path_factory, "latchkey-roles")
 
 
 def _path(driver) -> str:

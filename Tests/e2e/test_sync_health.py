@@ -9,9 +9,8 @@ import urllib.parse
 
 import pytest
 
-from conftest import _make_database
-from peers import Screenshots, chromium_problem, make_driver, need_peer, wait_until
-from webtools import REDIRECTS, WebStack, accessibility_problems, sandbox_connect, users_create
+from peers import chromium_for_test, chromium_problem, need_peer, wait_until
+from webtools import REDIRECTS, WebStack, accessibility_problems, sandbox_connect, started_stack, users_create
 
 HTTP_TIMEOUT = 20
 EMAIL, PASSWORD = "sync-admin@example.test", "pw-sync-health-test-1"
@@ -20,29 +19,12 @@ EMAIL, PASSWORD = "sync-admin@example.test", "pw-sync-health-test-1"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     need_peer(chromium_problem(), "headless Chromium")
-    workdir = tmp_path_factory.mktemp("latchkey-sync-health")
-    gen = _make_database("sqlite", workdir)
-    stack = WebStack(next(gen), workdir, extra_args=["--demo"])
-    try:
-        stack.start()
-        yield stack
-    finally:
-        stack.stop()
-        gen.close()
+    yield from started_stack(tmp_path_factory, "latchkey-sync-health")
 
 
 @pytest.fixture
 def browser(request):
-    need_peer(chromium_problem(), "headless Chromium")
-    driver = make_driver(javascript=True)
-    shots = Screenshots("sync-" + request.node.name.removeprefix("test_").replace("_", "-"))
-
-    def finish():
-        shots.take(driver, "end")
-        driver.quit()
-
-    request.addfinalizer(finish)
-    return driver, shots
+    return chromium_for_test(request, "sync")
 
 
 def _path(driver) -> str:

@@ -28,6 +28,7 @@ import requests
 from conftest import (
     Database,
     LatchkeyServer,
+    _make_database,
     api_session,
     binary_path,
     mint_admin_key,
@@ -684,6 +685,20 @@ class WebStack:
 
 # --------------------------------------------------------------------------
 # cheap accessibility facts
+
+
+def started_stack(tmp_path_factory, name: str, kind: str = "sqlite", extra_args=("--demo",)):
+    """A module fixture's body: `latchkey serve` (a `WebStack`) on a database of its own, started, yielded, stopped
+    and its database dropped at the end. `yield from started_stack(...)` in a fixture."""
+    workdir = tmp_path_factory.mktemp(name)
+    gen = _make_database(kind, workdir)
+    stack = WebStack(next(gen), workdir, extra_args=list(extra_args))
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+        gen.close()
 
 
 def accessibility_problems(html: str) -> list[str]:
