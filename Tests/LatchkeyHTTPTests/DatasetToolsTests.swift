@@ -293,4 +293,74 @@ struct DatasetToolsTests {
             #expect((try ToolInvokeAPITests.error(channels)["action"] as? [String: Any])?["type"] as? String == "enable_sync")
         }
     }
+
+    /// The Connection's shared credential is synced too, into records of its own: a person with an account of their
+    /// own reads theirs, a person without one and a call naming nobody read the shared account's (DESIGN §2), and
+    /// neither set of records leaks into the other.
+    @Test(arguments: TestDatabases.kinds)
+    func theSharedCredentialsRecordsAreKeptApartFromEachPersons(kind: TestDatabases.Kind) async throws {
+        try await HostedConnectPageTests.withWorld(kind) { world in
+            let (sarah, connection) = try await ConnectUsersAPITests.connect(world, user: "sarah")
+            await world.fake.serve(dataset: "github.repos", records: [Self.repo(1, "sarah/alpha"), Self.repo(2, "sarah/beta")])
+            let set = try await Sync.setSync(world, connection: connection, ["github.repos": ["enabled": true]])
+            #expect(set.status == .ok, "\(set.text)")
+            let service = Sync.syncService(world)
+            try await Self.syncNewcomer(world, service)
+
+            // The app's shared account (an imported token), which GitHub lists other repositories for.
+            await world.fake.acceptAccessTokens(["shared-team-token"])
+            let shared = try await world.fixture.runtime.vault.create(
+                .init(
+                    integration: "github",
+                    externalUserID: nil,
+                    connectionID: connection,
+                    type: .oauth2,
+                    secret: CredentialSecret(accessToken: "shared-team-token")
+                ),
+                tenantID: world.fixture.tenantID,
+                actor: .cli
+            )
+            await world.fake.serve(dataset: "github.repos", records: [Self.repo(50, "team/alpha-shared"), Self.repo(51, "team/handbook")])
+            try await Self.syncNewcomer(world, service)
+            let jobs = try await world.fixture.runtime.syncStore.jobs(connectionID: connection)
+            #expect(Set(jobs.map(\.credentialID)) == [sarah, shared.id] && jobs.allSatisfy { $0.status == .ok && $0.recordCount == 2 })
+            await world.fake.clearRequests()
+
+            // Sarah reads her own account's records, never the shared ones.
+            let hers = try await Self.find(world, user: "sarah", ["name": "alpha"])
+            #expect(try Self.names(hers) == ["sarah/alpha"])
+            #expect((try hers.json["meta"] as? [String: Any])?["credentialId"] as? String == sarah)
+            // Ken has no account of his own: he gets the shared account's, as a token would be.
+            let kens = try await Self.find(world, user: "ken", ["name": "alpha"])
+            #expect(try Self.names(kens) == ["team/alpha-shared"], "\(kens.text)")
+            #expect((try kens.json["meta"] as? [String: Any])?["credentialId"] as? String == shared.id)
+            #expect(try Self.names(try await Self.find(world, user: "ken", ["name": "sarah"])).isEmpty)
+            // A call that names nobody is the shared account's.
+            let nobody = try await ToolInvokeAPITests.invoke(
+                world.client,
+                AppsAPITests.appHeaders(world.app.key),
+                ["tool": "github.find_repo", "input": ["name": "handbook"]]
+            )
+            #expect(try Self.names(nobody) == ["team/handbook"], "\(nobody.text)")
+            #expect(await world.fake.requests.isEmpty)
+        }
+    }
+
+    /// A provider that lists one record twice in a page (a list that moved while it was paged) leaves one record, its
+    /// last copy: each page is stored in one statement, which PostgreSQL refuses when it touches a row twice.
+    @Test(arguments: TestDatabases.kinds)
+    func aRecordListedTwiceInAPageIsStoredOnceWithItsLastCopy(kind: TestDatabases.Kind) async throws {
+        try await HostedConnectPageTests.withWorld(kind) { world in
+            let (sarah, connection) = try await ConnectUsersAPITests.connect(world, user: "sarah")
+            await world.fake.serve(
+                dataset: "github.repos",
+                records: [Self.repo(1, "sarah/old-name"), Self.repo(2, "sarah/beta"), Self.repo(1, "sarah/new-name")]
+            )
+            _ = try await Sync.setSync(world, connection: connection, ["github.repos": ["enabled": true]])
+            try await Self.syncNewcomer(world, Sync.syncService(world))
+            let job = try #require(try await world.fixture.runtime.syncStore.job(credentialID: sarah, dataset: "github.repos"))
+            #expect(job.status == .ok && job.recordCount == 2, "\(job)")
+            #expect(try Self.names(try await Self.find(world, user: "sarah", ["name": "sarah"])) == ["sarah/new-name", "sarah/beta"])
+        }
+    }
 }

@@ -135,19 +135,30 @@ public struct SQLSyncStore: SyncStore {
                 set: "page_cursor = \(bind: job.pageCursor), run_pages = \(bind: job.runPages), lease_until = \(bind: until.ms)",
                 on: db
             )
-            for item in sealed {
-                try await db.raw(
+            // One statement per chunk of rows, not per record; a key the provider listed twice keeps its last copy
+            // (PostgreSQL refuses to upsert one row twice in a statement).
+            var seen: Set<String> = []
+            let unique = Array(sealed.reversed().filter { seen.insert($0.id).inserted }.reversed())
+            for start in stride(from: 0, to: unique.count, by: Self.recordsPerStatement) {
+                var statement: SQLQueryString =
+                    "INSERT INTO sync_records (id, tenant_id, credential_id, dataset, record_key, payload, key_version, run, updated_at) VALUES "
+                for (index, item) in unique[start..<min(start + Self.recordsPerStatement, unique.count)].enumerated() {
+                    if index > 0 { statement += ", " }
+                    statement +=
+                        "(\(bind: item.id), \(bind: job.tenantID), \(bind: job.credentialID), \(bind: job.dataset), \(bind: item.record.key), "
+                    statement += "\(bind: item.payload), \(bind: version), \(bind: job.run + 1), \(bind: item.record.updatedAt.ms))"
+                }
+                statement += """
+                     ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, key_version = excluded.key_version, run = excluded.run, \
+                    updated_at = excluded.updated_at
                     """
-                    INSERT INTO sync_records (id, tenant_id, credential_id, dataset, record_key, payload, key_version, run, updated_at)
-                    VALUES (\(bind: item.id), \(bind: job.tenantID), \(bind: job.credentialID), \(bind: job.dataset),
-                      \(bind: item.record.key), \(bind: item.payload), \(bind: version), \(bind: job.run + 1), \(bind: item.record.updatedAt.ms))
-                    ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, key_version = excluded.key_version, run = excluded.run,
-                      updated_at = excluded.updated_at
-                    """
-                ).run()
+                try await db.raw(statement).run()
             }
         }
     }
+
+    /// Rows per upsert statement: 9 parameters each, well under SQLite's and PostgreSQL's limits.
+    static let recordsPerStatement = 200
 
     public func finish(_ job: SyncJob, owner: String, fullRun: Bool, now: Date) async throws -> SyncFinished {
         try await database.transaction { db in
