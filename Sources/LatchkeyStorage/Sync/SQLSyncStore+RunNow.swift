@@ -14,15 +14,14 @@ extension SQLSyncStore {
                 if let credentialID { missing += " AND c.id = \(bind: credentialID)" }
                 for row in try await db.raw(missing).all() {
                     try await db.raw(
-                        """
-                        INSERT INTO sync_jobs (id, tenant_id, connection_id, credential_id, dataset, status, lease_owner, lease_until,
-                          next_run_at, last_run_at, last_success_at, last_error, failures, record_count, run, page_cursor, since,
-                          created_at, updated_at)
-                        VALUES (\(bind: NewID.make()), \(bind: tenantID), \(bind: connectionID), \(bind: try row.string("id")),
-                          \(bind: dataset), 'pending', NULL, NULL, \(bind: now.ms), NULL, NULL, NULL, 0, 0, 0, NULL, NULL,
-                          \(bind: now.ms), \(bind: now.ms))
-                        ON CONFLICT (credential_id, dataset) DO NOTHING
-                        """
+                        Self.newJob(
+                            tenantID: tenantID,
+                            connectionID: connectionID,
+                            credentialID: try row.string("id"),
+                            dataset: dataset,
+                            firstRunAt: now,
+                            now: now
+                        )
                     ).run()
                 }
                 // Due now, or earlier if it already was; a job in a run keeps its lease and its run decides what follows.

@@ -73,17 +73,29 @@ public struct SQLSyncStore: SyncStore {
     public func plan(_ sync: UnplannedSync, firstRunAt: Date, now: Date) async throws {
         try await database.write { db in
             try await db.raw(
-                """
-                INSERT INTO sync_jobs (id, tenant_id, connection_id, credential_id, dataset, status, lease_owner, lease_until,
-                  next_run_at, last_run_at, last_success_at, last_error, failures, record_count, run, page_cursor, since,
-                  created_at, updated_at)
-                VALUES (\(bind: NewID.make()), \(bind: sync.tenantID), \(bind: sync.connectionID), \(bind: sync.credentialID),
-                  \(bind: sync.dataset), 'pending', NULL, NULL, \(bind: firstRunAt.ms), NULL, NULL, NULL, 0, 0, 0, NULL, NULL,
-                  \(bind: now.ms), \(bind: now.ms))
-                ON CONFLICT (credential_id, dataset) DO NOTHING
-                """
+                Self.newJob(
+                    tenantID: sync.tenantID,
+                    connectionID: sync.connectionID,
+                    credentialID: sync.credentialID,
+                    dataset: sync.dataset,
+                    firstRunAt: firstRunAt,
+                    now: now
+                )
             ).run()
         }
+    }
+
+    /// A pending job whose first run is at `firstRunAt`; nothing when the credential has one for the dataset already.
+    static func newJob(tenantID: String, connectionID: String, credentialID: String, dataset: String, firstRunAt: Date, now: Date) -> SQLQueryString {
+        """
+        INSERT INTO sync_jobs (id, tenant_id, connection_id, credential_id, dataset, status, lease_owner, lease_until,
+          next_run_at, last_run_at, last_success_at, last_error, failures, record_count, run, page_cursor, since,
+          created_at, updated_at)
+        VALUES (\(bind: NewID.make()), \(bind: tenantID), \(bind: connectionID), \(bind: credentialID),
+          \(bind: dataset), 'pending', NULL, NULL, \(bind: firstRunAt.ms), NULL, NULL, NULL, 0, 0, 0, NULL, NULL,
+          \(bind: now.ms), \(bind: now.ms))
+        ON CONFLICT (credential_id, dataset) DO NOTHING
+        """
     }
 
     public func pauseUnusable(now: Date) async throws -> Int {
